@@ -1,0 +1,124 @@
+/**
+ * Relative lift of treatment over control territories: lift = mean_t / mean_c − 1.
+ *
+ * Conventions (shared/reference/relative_lift.json): independent arms, var_mean_x = s²_x/n_x
+ * (ddof = 1), z = Φ⁻¹(1 − α/2) (standard normal, not Student t) for both intervals.
+ *  - Delta method: se = √(var_mean_t/mean_c² + mean_t²·var_mean_c/mean_c⁴); CI = lift ∓ z·se.
+ *  - Fieller (1954): g = z²·var_mean_c/mean_c². If g < 1 the set
+ *    {r : (mean_t − r·mean_c)² ≤ z²(var_mean_t + r²·var_mean_c)} is the interval between the roots of
+ *    a·r² − 2b·r + c = 0, a = mean_c² − z²var_mean_c, b = mean_t·mean_c, c = mean_t² − z²var_mean_t,
+ *    reported as lift bounds r − 1. If g ≥ 1 the set is unbounded: `bounded = false`, null bounds.
+ *
+ * Baseline convention (pitfall P4, GrowthBook PR #6658): a relative lift is only defined for a
+ * POSITIVE control mean. When mean_c ≤ 0 the result has status 'baseline_not_positive' and null
+ * ratio, lift and intervals — never a sign-flipped "−50%" for an improvement over a negative
+ * baseline. Report the absolute difference (welchTTest) instead.
+ */
+import { mean, sampleVariance } from './descriptive';
+import { normalInv } from './distributions';
+
+/** 'ok', an arm with < 2 values, or a control mean ≤ 0 (relative lift undefined). */
+export type RelativeLiftStatus = 'ok' | 'insufficient_data' | 'baseline_not_positive';
+
+/** Result of `relativeLift`; lift and bounds are fractions (0.10 = +10%). */
+export interface RelativeLiftResult {
+  n_t: number;
+  n_c: number;
+  mean_t: number | null;
+  mean_c: number | null;
+  /** s²_t / n_t; null when fewer than 2 values */
+  var_mean_t: number | null;
+  var_mean_c: number | null;
+  /** Φ⁻¹(1 − α/2) */
+  z: number;
+  /** mean_t / mean_c; null unless status is 'ok' */
+  ratio: number | null;
+  /** ratio − 1; null unless status is 'ok' */
+  lift: number | null;
+  delta: { se: number | null; ci_low: number | null; ci_high: number | null };
+  fieller: { g: number | null; bounded: boolean | null; ci_low: number | null; ci_high: number | null };
+  conf_level: number;
+  status: RelativeLiftStatus;
+}
+
+/**
+ * Relative lift mean_t/mean_c − 1 with delta-method and Fieller (1−α) intervals (normal quantile).
+ * Sources: Fieller (1954) JRSS B 16; delta method as in Kohavi, Tang & Xu (2020) §18 / GrowthBook
+ * gbstats; checked against closed forms in relative_lift.json.
+ *
+ * @param treatment one KPI value per treatment territory (finite numbers)
+ * @param control one KPI value per control territory (finite numbers)
+ * @param opts alpha in (0, 1), default 0.05
+ * @returns status 'insufficient_data' when an arm has fewer than 2 values, 'baseline_not_positive'
+ *   when mean_c ≤ 0 (lift, ratio, intervals null); Fieller `bounded: false` with null bounds when
+ *   g ≥ 1 (the control mean is not significantly different from 0)
+ * @throws RangeError on a non-finite value or alpha outside (0, 1)
+ */
+export function relativeLift(
+  treatment: readonly number[],
+  control: readonly number[],
+  opts: { alpha?: number } = {},
+): RelativeLiftResult {
+  const alpha = opts.alpha ?? 0.05;
+  if (!(alpha > 0 && alpha < 1)) throw new RangeError(`alpha must lie strictly between 0 and 1, got ${alpha}`);
+  const z = normalInv(1 - alpha / 2);
+  const n_t = treatment.length;
+  const n_c = control.length;
+  const mean_t = mean(treatment);
+  const mean_c = mean(control);
+  const var_t = sampleVariance(treatment);
+  const var_c = sampleVariance(control);
+  const var_mean_t = var_t === null ? null : var_t / n_t;
+  const var_mean_c = var_c === null ? null : var_c / n_c;
+  const empty: RelativeLiftResult = {
+    n_t,
+    n_c,
+    mean_t,
+    mean_c,
+    var_mean_t,
+    var_mean_c,
+    z,
+    ratio: null,
+    lift: null,
+    delta: { se: null, ci_low: null, ci_high: null },
+    fieller: { g: null, bounded: null, ci_low: null, ci_high: null },
+    conf_level: 1 - alpha,
+    status: 'insufficient_data',
+  };
+  if (mean_t === null || mean_c === null || var_mean_t === null || var_mean_c === null) return empty;
+  if (!(mean_c > 0)) return { ...empty, status: 'baseline_not_positive' };
+
+  const ratio = mean_t / mean_c;
+  const lift = ratio - 1;
+  const mc2 = mean_c * mean_c;
+  const deltaSe = Math.sqrt(var_mean_t / mc2 + (mean_t * mean_t * var_mean_c) / (mc2 * mc2));
+  const z2 = z * z;
+  const g = (z2 * var_mean_c) / mc2;
+  let fieller: RelativeLiftResult['fieller'] = { g, bounded: false, ci_low: null, ci_high: null };
+  if (g < 1) {
+    const a = mc2 - z2 * var_mean_c;
+    const b = mean_t * mean_c;
+    const c = mean_t * mean_t - z2 * var_mean_t;
+    const root = Math.sqrt(Math.max(0, b * b - a * c));
+    // numerically stable roots of a r² − 2 b r + c = 0
+    const q = b >= 0 ? b + root : b - root;
+    let r1: number;
+    let r2: number;
+    if (q === 0) {
+      r1 = 0;
+      r2 = 0;
+    } else {
+      r1 = q / a;
+      r2 = c / q;
+    }
+    fieller = { g, bounded: true, ci_low: Math.min(r1, r2) - 1, ci_high: Math.max(r1, r2) - 1 };
+  }
+  return {
+    ...empty,
+    ratio,
+    lift,
+    delta: { se: deltaSe, ci_low: lift - z * deltaSe, ci_high: lift + z * deltaSe },
+    fieller,
+    status: 'ok',
+  };
+}
