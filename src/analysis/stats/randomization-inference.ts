@@ -1,0 +1,394 @@
+/**
+ * Fisher randomization inference for territory pilots (Imbens & Rubin 2015, ch. 5): under the sharp
+ * null of no effect on any territory, outcomes (including missingness) are fixed and only the
+ * assignment is random, so the statistic is recomputed over assignments drawn from the SAME design
+ * (same strata, same per-stratum arm counts; matched pairs: sign flips).
+ *
+ * Conventions (shared/reference/permutation.json):
+ *  - exact: all assignments enumerated, the observed one included; p_two_sided = count_abs_ge / N with
+ *    count_abs_ge = #{|T_a| ≥ |T_obs| − tol}, p_greater = #{T_a ≥ T_obs − tol}/N,
+ *    p_less = #{T_a ≤ T_obs + tol}/N, tol = 1e-9·max(1, |T_obs|) (ties of floating sums);
+ *  - Monte Carlo (more than `maxExact` assignments): B re-draws with the seeded PRNG,
+ *    p = (1 + #{|T_b| ≥ |T_obs| − tol}) / (B + 1) — never 0 (pitfall P8); the counts reported are
+ *    over the B draws (the observed assignment is the "+1");
+ *  - `p_two_sided_doubled` = min(1, 2·min(p_greater, p_less)) is informational (scipy's definition);
+ *  - `min_attainable_p`: the smallest two-sided p the design can produce (3 vs 3: 2/20 = 0.1 because
+ *    an assignment and its mirror image give the same |T|); Monte Carlo: 1/(B + 1).
+ */
+import { createPrng } from '../design/prng';
+import {
+  countAssignments,
+  DesignTemplate,
+  designTemplateFromAssignment,
+  drawFromDesign,
+  enumerateAssignments,
+} from '../design/randomization';
+
+/** Test statistic: overall difference in means, or the stratum-size-weighted difference. */
+export type RandomizationStatistic = 'diff_in_means' | 'stratified_weighted';
+
+/** Input of `randomizationTest`: one entry per territory in every array. */
+export interface RandomizationTestInput {
+  /** KPI value per territory; null = missing (keeps its place in the design) */
+  values: readonly (number | null)[];
+  /** arm key per territory as assigned (all arms of the design, not only the two compared) */
+  arms: readonly string[];
+  /** stratum per territory for a stratified design; omit for complete randomization */
+  strata?: readonly string[];
+  treatmentArm: string;
+  controlArm: string;
+  /** 'diff_in_means' (default): mean(T) − mean(C); 'stratified_weighted': Σ_s (n_s/N)(mean_Ts − mean_Cs) */
+  statistic?: RandomizationStatistic;
+  /** enumerate exactly when the design has at most this many assignments (default 100,000) */
+  maxExact?: number;
+  /** Monte Carlo draws B otherwise (default 10,000) */
+  draws?: number;
+  /** PRNG seed for Monte Carlo (integer 0..2^53 − 1, default 0); recorded in the result */
+  seed?: number;
+}
+
+/** Result of a randomization test. */
+export interface RandomizationTestResult {
+  method: 'exact' | 'monte_carlo';
+  statistic: RandomizationStatistic | 'mean_paired_difference';
+  /** exact number of assignments of the design, null when above Number.MAX_SAFE_INTEGER */
+  n_assignments: number | null;
+  /** Monte Carlo draws B (null for exact) */
+  draws: number | null;
+  seed: number | null;
+  /** observed statistic (treatment − control); null when insufficient data */
+  observed: number | null;
+  count_abs_ge: number | null;
+  count_ge: number | null;
+  count_le: number | null;
+  p_two_sided: number | null;
+  p_greater: number | null;
+  p_less: number | null;
+  p_two_sided_doubled: number | null;
+  min_attainable_p: number | null;
+  /** assignments (or draws) where an arm had no observed value, excluded from the reference set */
+  n_undefined: number;
+  strata: { stratum: string; n: number; n_treated: number; n_control: number }[];
+  status: 'ok' | 'insufficient_data';
+}
+
+function validateBudget(maxExact: number, draws: number): void {
+  if (!Number.isInteger(maxExact) || maxExact < 1) throw new RangeError(`maxExact must be a positive integer, got ${maxExact}`);
+  if (!Number.isInteger(draws) || draws < 1) throw new RangeError(`draws must be a positive integer, got ${draws}`);
+}
+
+interface Tally {
+  countAbsGe: number;
+  countGe: number;
+  countLe: number;
+  evaluated: number;
+  undefinedCount: number;
+}
+
+/** Accumulates tie-tolerant comparisons of statistics against the observed one. */
+function makeTally(observed: number): { tally: Tally; add: (t: number) => void } {
+  const tol = 1e-9 * Math.max(1, Math.abs(observed));
+  const absObs = Math.abs(observed);
+  const tally: Tally = { countAbsGe: 0, countGe: 0, countLe: 0, evaluated: 0, undefinedCount: 0 };
+  const add = (t: number): void => {
+    if (Number.isNaN(t)) {
+      tally.undefinedCount++;
+      return;
+    }
+    tally.evaluated++;
+    if (Math.abs(t) >= absObs - tol) tally.countAbsGe++;
+    if (t >= observed - tol) tally.countGe++;
+    if (t <= observed + tol) tally.countLe++;
+  };
+  return { tally, add };
+}
+
+/**
+ * Randomization (permutation) test of treatment vs control territories under the design that was
+ * actually used: complete randomization, or stratified with each stratum's arm counts fixed.
+ * Exact enumeration when the design has ≤ maxExact assignments, else Monte Carlo re-draws of the same
+ * design. Statistic computed over territories with a non-null value; a territory with a missing value
+ * keeps its place in the design (the sharp null fixes outcomes, missingness included). Assignments in
+ * which treatment or control has no observed value have no statistic: they are left out of the
+ * reference set and counted in `n_undefined`.
+ *
+ * Sources: Fisher (1935); Imbens & Rubin (2015) ch. 5; Monte Carlo p-value (1 + b)/(B + 1) from
+ * Phipson & Smyth (2010); reference values: permutation.json (exact rational enumeration, scipy
+ * permutation_test).
+ *
+ * @returns status 'insufficient_data' with null p-values when the observed treatment or control arm
+ *   has no non-null value
+ * @throws RangeError on mismatched lengths, unknown arms, non-finite values or invalid budgets;
+ *   DesignError on an inconsistent design
+ */
+export function randomizationTest(input: RandomizationTestInput): RandomizationTestResult {
+  const { values, arms, strata, treatmentArm, controlArm } = input;
+  const statistic = input.statistic ?? 'diff_in_means';
+  const maxExact = input.maxExact ?? 100_000;
+  const draws = input.draws ?? 10_000;
+  const seed = input.seed ?? 0;
+  validateBudget(maxExact, draws);
+  const n = values.length;
+  if (arms.length !== n) throw new RangeError(`got ${n} values but ${arms.length} arms`);
+  if (strata && strata.length !== n) throw new RangeError(`got ${n} values but ${strata.length} strata`);
+  if (treatmentArm === controlArm) throw new RangeError('treatmentArm and controlArm must differ');
+  for (const v of values) {
+    if (v !== null && !Number.isFinite(v)) throw new RangeError(`values must be finite numbers or null, got ${v}`);
+  }
+  const template = designTemplateFromAssignment(arms, strata);
+  const tIdx = template.arms.indexOf(treatmentArm);
+  const cIdx = template.arms.indexOf(controlArm);
+  const strataSummary = template.strata.map((s) => ({
+    stratum: s.stratum,
+    n: s.units.length,
+    n_treated: tIdx >= 0 ? s.counts[tIdx] : 0,
+    n_control: cIdx >= 0 ? s.counts[cIdx] : 0,
+  }));
+  const total = countAssignments(template);
+  const nAssignments = total.capped ? null : total.count;
+
+  const stat = makeStatistic(values, template, tIdx, cIdx, statistic);
+  const observedLabels = new Uint8Array(n);
+  for (let i = 0; i < n; i++) observedLabels[i] = template.arms.indexOf(arms[i]);
+  const observed = tIdx < 0 || cIdx < 0 ? NaN : stat(observedLabels);
+
+  const empty: RandomizationTestResult = {
+    method: !total.capped && total.count <= maxExact ? 'exact' : 'monte_carlo',
+    statistic,
+    n_assignments: nAssignments,
+    draws: null,
+    seed: null,
+    observed: null,
+    count_abs_ge: null,
+    count_ge: null,
+    count_le: null,
+    p_two_sided: null,
+    p_greater: null,
+    p_less: null,
+    p_two_sided_doubled: null,
+    min_attainable_p: null,
+    n_undefined: 0,
+    strata: strataSummary,
+    status: 'insufficient_data',
+  };
+  if (Number.isNaN(observed)) return empty;
+
+  const { tally, add } = makeTally(observed);
+  if (empty.method === 'exact') {
+    for (const labels of enumerateAssignments(template)) add(stat(labels));
+    const N = tally.evaluated;
+    const symmetric = template.strata.every((s) => s.counts[tIdx] === s.counts[cIdx]);
+    return finish(empty, observed, tally, N, 0, {
+      draws: null,
+      seed: null,
+      min_attainable_p: Math.min(1, (symmetric ? 2 : 1) / N),
+    });
+  }
+  const rng = createPrng(seed);
+  const buffer = new Uint8Array(n);
+  for (let b = 0; b < draws; b++) add(stat(drawFromDesign(template, rng, buffer)));
+  return finish(empty, observed, tally, tally.evaluated + 1, 1, {
+    draws,
+    seed,
+    min_attainable_p: 1 / (draws + 1),
+  });
+}
+
+function finish(
+  base: RandomizationTestResult,
+  observed: number,
+  tally: Tally,
+  denominator: number,
+  plusOne: number,
+  extra: Pick<RandomizationTestResult, 'draws' | 'seed' | 'min_attainable_p'>,
+): RandomizationTestResult {
+  const p_two_sided = Math.min(1, (tally.countAbsGe + plusOne) / denominator);
+  const p_greater = Math.min(1, (tally.countGe + plusOne) / denominator);
+  const p_less = Math.min(1, (tally.countLe + plusOne) / denominator);
+  return {
+    ...base,
+    ...extra,
+    observed,
+    count_abs_ge: tally.countAbsGe,
+    count_ge: tally.countGe,
+    count_le: tally.countLe,
+    p_two_sided,
+    p_greater,
+    p_less,
+    p_two_sided_doubled: Math.min(1, 2 * Math.min(p_greater, p_less)),
+    n_undefined: tally.undefinedCount,
+    status: 'ok',
+  };
+}
+
+/**
+ * Builds a fast statistic over arm-label vectors (no allocation per call; NaN when undefined).
+ */
+function makeStatistic(
+  values: readonly (number | null)[],
+  template: DesignTemplate,
+  tIdx: number,
+  cIdx: number,
+  statistic: RandomizationStatistic,
+): (labels: Uint8Array) => number {
+  const n = values.length;
+  const observedUnits: number[] = [];
+  const vals: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    if (v !== null) {
+      observedUnits.push(i);
+      vals.push(v);
+    }
+  }
+  const idx = Int32Array.from(observedUnits);
+  const val = Float64Array.from(vals);
+  const m = idx.length;
+  if (statistic === 'diff_in_means') {
+    return (labels) => {
+      let sumT = 0;
+      let sumC = 0;
+      let nT = 0;
+      let nC = 0;
+      for (let k = 0; k < m; k++) {
+        const l = labels[idx[k]];
+        if (l === tIdx) {
+          sumT += val[k];
+          nT++;
+        } else if (l === cIdx) {
+          sumC += val[k];
+          nC++;
+        }
+      }
+      return nT > 0 && nC > 0 ? sumT / nT - sumC / nC : NaN;
+    };
+  }
+  const S = template.strata.length;
+  const stratumOf = new Int32Array(n);
+  template.strata.forEach((s, si) => {
+    for (const u of s.units) stratumOf[u] = si;
+  });
+  const sumT = new Float64Array(S);
+  const sumC = new Float64Array(S);
+  const nT = new Int32Array(S);
+  const nC = new Int32Array(S);
+  return (labels) => {
+    sumT.fill(0);
+    sumC.fill(0);
+    nT.fill(0);
+    nC.fill(0);
+    for (let k = 0; k < m; k++) {
+      const u = idx[k];
+      const l = labels[u];
+      const s = stratumOf[u];
+      if (l === tIdx) {
+        sumT[s] += val[k];
+        nT[s]++;
+      } else if (l === cIdx) {
+        sumC[s] += val[k];
+        nC[s]++;
+      }
+    }
+    let total = 0;
+    for (let s = 0; s < S; s++) total += nT[s] + nC[s];
+    let t = 0;
+    for (let s = 0; s < S; s++) {
+      const size = nT[s] + nC[s];
+      if (size === 0) continue; // a stratum without compared units carries no weight
+      if (nT[s] === 0 || nC[s] === 0) return NaN;
+      t += (size / total) * (sumT[s] / nT[s] - sumC[s] / nC[s]);
+    }
+    return total > 0 ? t : NaN;
+  };
+}
+
+/** Input of `pairedRandomizationTest`: matched pairs, one treatment and one control territory each. */
+export interface PairedRandomizationTestInput {
+  /** KPI of the treated territory of each pair (null = missing: the pair is left out) */
+  treatment: readonly (number | null)[];
+  /** KPI of the control territory of each pair, same order */
+  control: readonly (number | null)[];
+  maxExact?: number;
+  draws?: number;
+  seed?: number;
+}
+
+/**
+ * Sign-flip randomization test for matched pairs: d_i = treatment_i − control_i, T = mean(d), and
+ * under the design each pair's assignment is flipped independently, so the reference set is the 2^k
+ * sign vectors (T_s = mean(s_i d_i); zero differences included). Exact when 2^k ≤ maxExact, else
+ * Monte Carlo with random signs and p = (1 + b)/(B + 1). Pairs with a missing value have no
+ * difference under any flip and are left out. min_attainable_p = 2/2^k (a sign vector and its
+ * negation give the same |T|).
+ *
+ * Sources: Fisher (1935) sign-flip test; Imbens & Rubin (2015) §5.x paired designs; reference values
+ * permutation.json (pairs_* cases).
+ *
+ * @returns status 'insufficient_data' when no pair has both values
+ * @throws RangeError on mismatched lengths, non-finite values or invalid budgets
+ */
+export function pairedRandomizationTest(input: PairedRandomizationTestInput): RandomizationTestResult {
+  const maxExact = input.maxExact ?? 100_000;
+  const draws = input.draws ?? 10_000;
+  const seed = input.seed ?? 0;
+  validateBudget(maxExact, draws);
+  if (input.treatment.length !== input.control.length) {
+    throw new RangeError(`got ${input.treatment.length} treatment and ${input.control.length} control values`);
+  }
+  const diffs: number[] = [];
+  input.treatment.forEach((t, i) => {
+    const c = input.control[i];
+    for (const v of [t, c]) {
+      if (v !== null && !Number.isFinite(v)) throw new RangeError(`values must be finite numbers or null, got ${v}`);
+    }
+    if (t !== null && c !== null) diffs.push(t - c);
+  });
+  const k = diffs.length;
+  const d = Float64Array.from(diffs);
+  const exactCount = 2 ** k;
+  const capped = exactCount > Number.MAX_SAFE_INTEGER;
+  const base: RandomizationTestResult = {
+    // exact enumeration uses 32-bit masks: at most 2^30 sign vectors
+    method: !capped && exactCount <= maxExact && k <= 30 ? 'exact' : 'monte_carlo',
+    statistic: 'mean_paired_difference',
+    n_assignments: capped ? null : exactCount,
+    draws: null,
+    seed: null,
+    observed: null,
+    count_abs_ge: null,
+    count_ge: null,
+    count_le: null,
+    p_two_sided: null,
+    p_greater: null,
+    p_less: null,
+    p_two_sided_doubled: null,
+    min_attainable_p: null,
+    n_undefined: 0,
+    strata: [],
+    status: 'insufficient_data',
+  };
+  if (k === 0) return base;
+  let sum = 0;
+  for (let i = 0; i < k; i++) sum += d[i];
+  const observed = sum / k;
+  const { tally, add } = makeTally(observed);
+  if (base.method === 'exact') {
+    for (let mask = 0; mask < exactCount; mask++) {
+      let s = 0;
+      for (let i = 0; i < k; i++) s += (mask >>> i) & 1 ? -d[i] : d[i];
+      add(s / k);
+    }
+    return finish(base, observed, tally, exactCount, 0, { draws: null, seed: null, min_attainable_p: 2 / exactCount });
+  }
+  const rng = createPrng(seed);
+  for (let b = 0; b < draws; b++) {
+    let s = 0;
+    let bits = 0;
+    for (let i = 0; i < k; i++) {
+      if ((i & 31) === 0) bits = rng.nextUint32();
+      s += (bits >>> (i & 31)) & 1 ? -d[i] : d[i];
+    }
+    add(s / k);
+  }
+  return finish(base, observed, tally, draws + 1, 1, { draws, seed, min_attainable_p: 1 / (draws + 1) });
+}
