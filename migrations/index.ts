@@ -1,0 +1,4 @@
+import { InitialSchema1764500000000 } from './1764500000000-InitialSchema';
+
+/** Every migration, in order. Listed as classes (not a glob) so ts-node, jest and dist/ all load them. */
+export const MIGRATIONS = [InitialSchema1764500000000];

@@ -1,0 +1,31 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { AssignmentModule } from './assignment/assignment.module';
+import { ConfigOverrides, CoreModule } from './core.module';
+import { HealthController } from './health/health.controller';
+import { KpisModule } from './kpis/kpis.module';
+import { OpportunitiesModule } from './opportunities/opportunities.module';
+import { PilotsModule } from './pilots/pilots.module';
+import { RequeueScheduler } from './queues/requeue.scheduler';
+import { ReportsModule } from './reports/reports.module';
+import { TerritoriesModule } from './territories/territories.module';
+
+/** The HTTP API: controllers and job producers; no queue consumers (see WorkerModule). */
+@Module({})
+export class AppModule {
+  static forRoot(overrides: ConfigOverrides = {}): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        CoreModule.forRoot(overrides),
+        TerritoriesModule,
+        PilotsModule,
+        AssignmentModule,
+        OpportunitiesModule,
+        KpisModule,
+        ReportsModule,
+      ],
+      controllers: [HealthController],
+      providers: [RequeueScheduler],
+    };
+  }
+}

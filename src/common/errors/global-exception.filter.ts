@@ -1,0 +1,77 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { AppException } from './app.exception';
+import { ErrorCode } from './error-codes';
+
+/** The one error body of the API. */
+export interface ErrorBody {
+  statusCode: number;
+  code: ErrorCode | string;
+  message: string;
+  details?: unknown;
+  request_id?: string;
+}
+
+const HTTP_CODE_BY_STATUS: Record<number, ErrorCode> = {
+  400: 'VALIDATION_FAILED',
+  404: 'NOT_FOUND',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  503: 'SERVICE_UNAVAILABLE',
+};
+
+/**
+ * Renders every error as {@link ErrorBody}: domain errors by their code, Nest HTTP errors by status,
+ * body-parser failures (malformed JSON, body too large) by their type, and anything unexpected as a
+ * 500 with the request id, logged with its stack (immich `global-exception.filter.ts`).
+ */
+@Catch()
+export class GlobalExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('GlobalExceptionFilter');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const ctx = host.switchToHttp();
+    const res = ctx.getResponse<Response>();
+    const req = ctx.getRequest<Request & { id?: string }>();
+    const body = this.toBody(exception, req);
+    if (body.statusCode >= 500) {
+      this.logger.error({ err: exception, request_id: body.request_id }, body.message);
+    }
+    if (res.headersSent) return;
+    res.status(body.statusCode).json(body);
+  }
+
+  private toBody(exception: unknown, req: Request & { id?: string }): ErrorBody {
+    const requestId = req?.id !== undefined ? String(req.id) : undefined;
+    if (exception instanceof AppException) {
+      return { statusCode: exception.statusCode, code: exception.code, message: exception.message, details: exception.details };
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const response = exception.getResponse();
+      if (typeof response === 'object' && response && 'code' in response) {
+        return { statusCode: status, ...(response as Omit<ErrorBody, 'statusCode'>) };
+      }
+      const message =
+        typeof response === 'string' ? response : String((response as { message?: unknown }).message ?? exception.message);
+      return { statusCode: status, code: HTTP_CODE_BY_STATUS[status] ?? `HTTP_${status}`, message };
+    }
+    const parserError = exception as { type?: string; status?: number; message?: string };
+    if (parserError?.type === 'entity.parse.failed') {
+      return { statusCode: HttpStatus.BAD_REQUEST, code: 'MALFORMED_JSON', message: `Malformed JSON body: ${parserError.message}` };
+    }
+    if (parserError?.type === 'entity.too.large') {
+      return {
+        statusCode: HttpStatus.PAYLOAD_TOO_LARGE,
+        code: 'PAYLOAD_TOO_LARGE',
+        message: 'Request body exceeds the configured limit (BODY_LIMIT); split it into smaller batches',
+      };
+    }
+    return {
+      statusCode: HttpStatus.INTERNAL_SERVER_ERROR,
+      code: 'INTERNAL_ERROR',
+      message: 'Unexpected error; quote the request id when reporting it',
+      request_id: requestId,
+    };
+  }
+}

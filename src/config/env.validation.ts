@@ -1,0 +1,101 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Max, Min, validateSync } from 'class-validator';
+
+const toInt = ({ value }: { value: unknown }) =>
+  value === undefined || value === '' ? undefined : /^-?\d+$/.test(String(value)) ? Number(value) : value;
+
+/**
+ * Every environment variable PilotLab reads, declared once with its default. Boot fails on a bad
+ * value (house style: immich `env.dto.ts`). `.env.example` lists the same names.
+ */
+export class EnvironmentVariables {
+  @IsIn(['development', 'production', 'test'])
+  NODE_ENV: 'development' | 'production' | 'test' = 'development';
+
+  @Transform(toInt) @IsInt() @Min(0) @Max(65535)
+  PORT = 3000;
+
+  @IsString()
+  DB_HOST = '127.0.0.1';
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(65535)
+  DB_PORT = 5432;
+
+  @IsString()
+  DB_USER = 'postgres';
+
+  @IsString()
+  DB_PASSWORD = '';
+
+  @IsString()
+  DB_NAME = 'pilotlab';
+
+  @IsString()
+  REDIS_HOST = '127.0.0.1';
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(65535)
+  REDIS_PORT = 6379;
+
+  /** Prefix of every BullMQ key, so test runs and environments sharing one Redis stay apart. */
+  @IsString()
+  QUEUE_PREFIX = 'pilotlab';
+
+  /** Comma-separated queues this worker process consumes (twenty's queue-worker pattern). */
+  @IsString()
+  WORKER_QUEUES = 'ingestion,analysis';
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL = 'info';
+
+  /** Largest JSON request body accepted (express body-parser syntax). */
+  @IsString()
+  BODY_LIMIT = '60mb';
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(1_000_000)
+  BATCH_MAX_ROWS = 50_000;
+
+  /** Largest streamed CSV upload (rows). */
+  @Transform(toInt) @IsInt() @Min(1) @Max(100_000_000)
+  CSV_MAX_ROWS = 5_000_000;
+
+  /** A producer gives up on Redis after this long; the batch stays in Postgres and is enqueued later. */
+  @Transform(toInt) @IsInt() @Min(100) @Max(60_000)
+  ENQUEUE_TIMEOUT_MS = 2_000;
+
+  /** How often the API re-enqueues batches and reports that are persisted but not yet queued. */
+  @Transform(toInt) @IsInt() @Min(1_000) @Max(3_600_000)
+  REQUEUE_INTERVAL_MS = 15_000;
+
+  /** Work queued or processing for longer than this is enqueued again (Redis may have lost it). */
+  @Transform(toInt) @IsInt() @Min(1_000) @Max(86_400_000)
+  REQUEUE_STALE_MS = 600_000;
+
+  /** Randomization inference: enumerate exactly up to this many assignments, else Monte Carlo. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(10_000_000)
+  RI_MAX_EXACT = 100_000;
+
+  @Transform(toInt) @IsInt() @Min(99) @Max(1_000_000)
+  RI_DRAWS = 10_000;
+
+  @IsOptional() @IsString()
+  DATA_DIR?: string;
+}
+
+/**
+ * Validates `process.env`-like input into a typed {@link EnvironmentVariables}.
+ * @throws Error listing every invalid variable.
+ */
+export function validateEnvironment(config: Record<string, unknown>): EnvironmentVariables {
+  const env = plainToInstance(EnvironmentVariables, config, { exposeDefaultValues: true });
+  const errors = validateSync(env, { whitelist: false, skipMissingProperties: false });
+  if (errors.length > 0) {
+    const lines = errors.map((e) => `${e.property}: ${Object.values(e.constraints ?? {}).join(', ')}`);
+    throw new Error(`Invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  return env;
+}
+
+/** Reads and validates the process environment once (for the CLI data source, demo and benches). */
+export function loadEnvironment(): EnvironmentVariables {
+  return validateEnvironment({ ...process.env });
+}

@@ -1,0 +1,45 @@
+import { DataSourceOptions } from 'typeorm';
+import { MIGRATIONS } from '../../migrations';
+import { EnvironmentVariables } from '../config/env.validation';
+import { AssignmentUnitEntity } from '../assignment/assignment-unit.entity';
+import { AssignmentEntity } from '../assignment/assignment.entity';
+import { OpportunityBatchEntity } from '../opportunities/opportunity-batch.entity';
+import { OpportunityEntity } from '../opportunities/opportunity.entity';
+import { PilotEntity } from '../pilots/pilot.entity';
+import { ReportEntity } from '../reports/report.entity';
+import { TerritoryEntity } from '../territories/territory.entity';
+import { installPgTypeParsers } from './pg-types';
+
+export const ENTITIES = [
+  TerritoryEntity,
+  PilotEntity,
+  AssignmentEntity,
+  AssignmentUnitEntity,
+  OpportunityBatchEntity,
+  OpportunityEntity,
+  ReportEntity,
+];
+
+/**
+ * The one TypeORM options object, used by the Nest app, the worker, the migration CLI
+ * (data-source.ts), tests and benches. `synchronize` is off everywhere: migrations are the only
+ * source of the schema (test/integration/migration-drift.spec.ts fails when entities drift).
+ */
+export function buildDataSourceOptions(env: EnvironmentVariables): DataSourceOptions {
+  installPgTypeParsers();
+  return {
+    type: 'postgres',
+    host: env.DB_HOST,
+    port: env.DB_PORT,
+    username: env.DB_USER,
+    password: env.DB_PASSWORD,
+    database: env.DB_NAME,
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsTableName: 'migrations',
+    synchronize: false,
+    migrationsRun: false,
+    logging: ['error'],
+    extra: { max: 10, application_name: 'pilotlab' },
+  };
+}

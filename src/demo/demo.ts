@@ -1,0 +1,326 @@
+import 'reflect-metadata';
+import { INestApplicationContext } from '@nestjs/common';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { SingleBar, Presets } from 'cli-progress';
+import Table from 'cli-table3';
+import { stringify } from 'csv-stringify/sync';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createApi, createWorker } from '../bootstrap';
+import { loadEnvironment } from '../config/env.validation';
+import { ensureDatabase, runMigrations } from '../database/migrate';
+import type { KpiResult, PilotReport } from '../analysis/report.types';
+import { ApiClient } from './api-client';
+import { DATASET_HELP, DEFAULT_DATA_DIR, PipelineRow, readCrmDataset } from './crm-dataset';
+import { plantLift } from './planted-effect';
+
+const PRE_PERIOD = { start: '2017-03-01', end: '2017-06-30' };
+const TEST_PERIOD = { start: '2017-07-01', end: '2017-12-31' };
+const SEED = 42;
+
+interface DemoArgs {
+  dataDir: string;
+  injectLift: number | null;
+  outDir: string;
+}
+
+function parseDemoArgs(): DemoArgs {
+  const { values } = parseArgs({
+    options: {
+      data: { type: 'string' },
+      'inject-lift': { type: 'string' },
+      out: { type: 'string' },
+      help: { type: 'boolean' },
+    },
+  });
+  if (values.help) {
+    console.log('npm run demo -- [--data DIR] [--inject-lift 0.15] [--out DIR]');
+    process.exit(0);
+  }
+  let injectLift: number | null = null;
+  if (values['inject-lift'] !== undefined) {
+    injectLift = Number(values['inject-lift']);
+    if (!/^-?\d*\.?\d+$/.test(values['inject-lift']) || !(injectLift > -1)) {
+      throw new Error(`--inject-lift must be a number > -1 (e.g. 0.15), got '${values['inject-lift']}'`);
+    }
+  }
+  return {
+    dataDir: resolve(values.data ?? process.env.DATA_DIR ?? DEFAULT_DATA_DIR),
+    injectLift,
+    outDir: resolve(values.out ?? 'out'),
+  };
+}
+
+function say(line = ''): void {
+  process.stdout.write(`${line}\n`);
+}
+
+/** Computes a territory's pre-period covariates from the file (cohort conventions of docs/kpis.md). */
+function preCovariates(rows: PipelineRow[], agent: string) {
+  const cohort = rows.filter((r) => r.sales_agent === agent && r.engage_date >= PRE_PERIOD.start && r.engage_date <= PRE_PERIOD.end);
+  const wonRevenue = cohort
+    .filter((r) => r.deal_stage === 'Won' && r.close_date !== '' && r.close_date <= PRE_PERIOD.end)
+    .reduce((s, r) => s + Number(r.close_value), 0);
+  return { pre_won_revenue: wonRevenue, pre_opportunities: cohort.length };
+}
+
+async function uploadCsv(api: ApiClient, rows: PipelineRow[], label: string): Promise<string> {
+  const csv = stringify(rows, { header: true, record_delimiter: 'windows', columns: Object.keys(rows[0]) });
+  const form = new FormData();
+  form.append('file', new Blob([csv], { type: 'text/csv' }), `${label}.csv`);
+  const accepted = await api.post('/opportunities/batches/csv', form);
+  return accepted.batch_id as string;
+}
+
+async function waitForBatches(api: ApiClient, batches: { id: string; label: string; rows: number }[]) {
+  const total = batches.reduce((s, b) => s + b.rows, 0);
+  // A bar on a terminal; on a pipe (CI logs) a line every 25% instead of a redraw per update.
+  const bar = process.stdout.isTTY
+    ? new SingleBar({ format: '   ingesting [{bar}] {percentage}% | {value}/{total} rows | {batches}' }, Presets.shades_classic)
+    : null;
+  bar?.start(total, 0, { batches: '' });
+  let lastQuarter = -1;
+  const done = new Map<string, any>();
+  const deadline = Date.now() + 10 * 60_000;
+  while (done.size < batches.length) {
+    if (Date.now() > deadline) throw new Error('ingestion did not finish within 10 minutes');
+    let processed = 0;
+    for (const b of batches) {
+      const s = done.get(b.id) ?? (await api.get(`/opportunities/batches/${b.id}?limit=20`));
+      if (s.status === 'completed' || s.status === 'failed') done.set(b.id, s);
+      processed += s.rows_processed;
+    }
+    bar?.update(processed, { batches: `${done.size}/${batches.length} batch(es) done` });
+    const quarter = Math.floor((4 * processed) / Math.max(total, 1));
+    if (!bar && quarter > lastQuarter) {
+      say(`   ingesting: ${processed}/${total} rows (${Math.round((100 * processed) / Math.max(total, 1))}%)`);
+      lastQuarter = quarter;
+    }
+    if (done.size < batches.length) await new Promise((r) => setTimeout(r, 200));
+  }
+  bar?.stop();
+  return batches.map((b) => ({ ...b, status: done.get(b.id) }));
+}
+
+async function runReport(api: ApiClient, pilotId: string): Promise<{ id: string; result: PilotReport }> {
+  const { report_id } = await api.post(`/pilots/${pilotId}/reports`);
+  const frames = ['|', '/', '-', '\\'];
+  let i = 0;
+  const started = Date.now();
+  for (;;) {
+    const r = await api.get(`/pilots/${pilotId}/reports/${report_id}`);
+    if (r.status === 'completed') {
+      if (process.stdout.isTTY) process.stdout.write('\r');
+      say(`  analysis job finished in ${((Date.now() - started) / 1000).toFixed(1)} s                `);
+      return { id: report_id, result: r.result };
+    }
+    if (r.status === 'failed') throw new Error(`report failed: ${r.error}`);
+    if (Date.now() - started > 5 * 60_000) throw new Error('report did not finish within 5 minutes');
+    if (process.stdout.isTTY) process.stdout.write(`\r  analysis job ${r.status} ${frames[i++ % 4]}`);
+    await new Promise((res) => setTimeout(res, 150));
+  }
+}
+
+function fmt(x: number | null | undefined, unit = ''): string {
+  if (x === null || x === undefined) return '—';
+  const a = Math.abs(x);
+  const s = a >= 1000 ? x.toLocaleString('en-US', { maximumFractionDigits: 0 }) : a >= 1 ? x.toFixed(2) : x.toFixed(3);
+  return unit === 'fraction 0..1' ? `${(100 * x).toFixed(1)}%` : s;
+}
+
+function fmtP(p: number | null): string {
+  if (p === null) return '—';
+  return p < 1e-4 ? '<0.0001' : p.toFixed(4);
+}
+
+function printReport(report: PilotReport): void {
+  const table = new Table({
+    head: ['KPI', 'role', 'control', 'treatment', 'lift', '95% CI of difference', 'p (Welch)', 'p (RI)', 'verdict'],
+    style: { head: [], border: [] },
+  });
+  for (const k of report.kpis) {
+    const lift = k.relative_lift.estimate;
+    const ci = k.difference.ci_low === null ? '—' : `[${fmt(k.difference.ci_low, k.unit)}, ${fmt(k.difference.ci_high, k.unit)}]`;
+    const riP = k.adjusted ? `${fmtP(k.adjusted.randomization_p)} (Holm)` : fmtP(k.randomization.p_value);
+    table.push([
+      k.label,
+      k.role,
+      fmt(k.control.mean, k.unit),
+      fmt(k.treatment.mean, k.unit),
+      lift === null ? '—' : `${lift >= 0 ? '+' : ''}${(100 * lift).toFixed(1)}%`,
+      ci,
+      fmtP(k.difference.p_value),
+      riP,
+      shortVerdict(k),
+    ]);
+  }
+  say(table.toString());
+  say();
+  for (const k of report.kpis) say(`  • ${k.label}: ${k.verdict}`);
+  const o = report.open_opportunities;
+  say();
+  say(
+    `  Open opportunities at readout: control ${o.control.open_at_test_end} (cohort open at ${report.pilot.test_period.end}), ` +
+      `treatment ${o.treatment.open_at_test_end}; open now: control ${o.control.open_now}, treatment ${o.treatment.open_now}.`,
+  );
+  say(
+    `  Data cut-off: last load ${report.data_cutoff.ingested_at}, latest engage/close date ${report.data_cutoff.latest_activity_date}, ` +
+      `${report.data_cutoff.opportunities} opportunities of the pilot's territories.`,
+  );
+  const ri = report.kpis[0].randomization;
+  say(
+    `  Randomization inference: ${ri.method === 'exact' ? `exact over ${ri.n_assignments} assignments` : `${ri.draws} Monte Carlo draws`} ` +
+      `of the stratified design (smallest attainable p ${fmtP(ri.min_attainable_p)}).`,
+  );
+}
+
+function shortVerdict(k: KpiResult): string {
+  if (k.status !== 'ok') return k.status;
+  if (k.significant === null) return 'n/a';
+  if (!k.significant) return 'no significant difference';
+  const up = (k.difference.estimate ?? 0) > 0;
+  return `${up ? 'up' : 'down'}, ${up === k.higher_is_better ? 'better' : 'worse'} (significant)`;
+}
+
+async function main(): Promise<void> {
+  const args = parseDemoArgs();
+  if (!existsSync(args.dataDir)) {
+    say(`Data set not found at ${args.dataDir}.`);
+    DATASET_HELP.forEach((l) => say(l));
+    process.exit(2);
+  }
+  const env = loadEnvironment();
+  say('PilotLab demo: a territory pilot from definition to significance report, on the public CRM sample data.');
+  say(`  data: ${args.dataDir}`);
+  say(`  database: ${env.DB_NAME} at ${env.DB_HOST}:${env.DB_PORT}; Redis ${env.REDIS_HOST}:${env.REDIS_PORT}`);
+  if (await ensureDatabase(env)) say(`  created database ${env.DB_NAME}`);
+  const applied = await runMigrations(env);
+  say(`  migrations: ${applied.length ? applied.join(', ') : 'schema up to date'}`);
+
+  const demoOverrides = { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', QUEUE_PREFIX: `${env.QUEUE_PREFIX}-demo` };
+  const app: NestExpressApplication = await createApi(demoOverrides);
+  await app.listen(0, '127.0.0.1');
+  const worker: INestApplicationContext = await createWorker(demoOverrides);
+  const address = app.getHttpServer().address() as import('node:net').AddressInfo;
+  const api = new ApiClient(`http://127.0.0.1:${address.port}`);
+  say(`  API listening on http://127.0.0.1:${address.port} (OpenAPI at /docs); worker consuming ingestion and analysis`);
+
+  try {
+    const { pipeline, teams } = readCrmDataset(args.dataDir);
+    say();
+    say(`1. Territories: the ${teams.length} sales agents of sales_teams.csv (region = regional office, team = manager)`);
+    const active = new Set(pipeline.map((r) => r.sales_agent));
+    const idle = teams.filter((t) => !active.has(t.sales_agent)).map((t) => t.sales_agent);
+    const territories = teams.map((t) => ({
+      code: t.sales_agent,
+      name: t.sales_agent,
+      region: t.regional_office,
+      team: t.manager,
+      manager: t.manager,
+      attributes: preCovariates(pipeline, t.sales_agent),
+    }));
+    const loaded = await api.post('/territories', territories);
+    say(`   loaded ${loaded.received} territories (${loaded.created} created, ${loaded.updated} updated)`);
+    say(`   covariates from each agent's pre-period (${PRE_PERIOD.start}..${PRE_PERIOD.end}) history: pre_won_revenue, pre_opportunities`);
+    say(`   left out of the eligible set, because they have no opportunities at all in the pipeline: ${idle.join(', ')}`);
+    const eligible = teams.filter((t) => active.has(t.sales_agent)).map((t) => t.sales_agent);
+
+    say();
+    say('2. History: opportunities engaged before the test period, ingested through the batch API and the queue');
+    const history = pipeline.filter((r) => r.engage_date !== '' && r.engage_date < TEST_PERIOD.start);
+    const rest = pipeline.filter((r) => !(r.engage_date !== '' && r.engage_date < TEST_PERIOD.start));
+    const historyBatch = await uploadCsv(api, history, 'history');
+    const [h] = await waitForBatches(api, [{ id: historyBatch, label: 'history', rows: history.length }]);
+    say(`   batch ${historyBatch}: ${h.status.rows_accepted} accepted, ${h.status.rows_rejected} rejected`);
+
+    say();
+    say('3. Pilot: "Technical specialist in chosen regions", stratified by regional office, seed 42');
+    const pilot = await api.post('/pilots', {
+      name: 'Technical specialist in chosen regions',
+      hypothesis: 'A technical sales specialist joining the team raises sales velocity',
+      treatment_description: 'technical sales specialist joins the team',
+      eligibility: { territory_codes: eligible },
+      arms: [
+        { key: 'control', role: 'control', ratio: 1 },
+        { key: 'treatment', role: 'treatment', ratio: 1 },
+      ],
+      primary_kpi: 'sales_velocity',
+      secondary_kpis: ['opportunities', 'win_rate', 'average_deal_size', 'sales_cycle_length', 'revenue_won'],
+      guardrail_kpis: ['open_deals'],
+      pre_period: PRE_PERIOD,
+      test_period: TEST_PERIOD,
+      alpha: 0.05,
+      design: { type: 'stratified', stratify_by: 'region', seed: SEED },
+    });
+    say(`   pilot ${pilot.id}: ${eligible.length} eligible territories, primary KPI sales velocity`);
+
+    const assignment = await api.post(`/pilots/${pilot.id}/assignment`);
+    say(`   assignment drawn (${assignment.algorithm_version}, inputs hash ${assignment.inputs_hash.slice(0, 12)}…):`);
+    for (const s of assignment.design.strata) say(`     ${s.stratum}: ${JSON.stringify(s.counts)}`);
+    const balance = new Table({ head: ['covariate', 'control mean', 'treatment mean', 'SMD', 'balance'], style: { head: [], border: [] } });
+    for (const row of assignment.balance.rows) {
+      balance.push([row.covariate, fmt(row.mean_control), fmt(row.mean_treatment), row.smd === null ? '—' : row.smd.toFixed(3), row.rating ?? '—']);
+    }
+    say(balance.toString());
+    say(`   (${assignment.balance.smd_rule}; a plain stratified draw can be imbalanced by chance: the report's tests account for it)`);
+    const launched = await api.post(`/pilots/${pilot.id}/launch`);
+    say(`   launched at ${launched.launched_at}: design and assignment are frozen`);
+    const treatment = new Set<string>(assignment.units.filter((u: any) => u.arm === 'treatment').map((u: any) => u.territory_code));
+
+    say();
+    say('4. Test-period data: the remaining opportunities, through the same API and queue');
+    const restBatch = await uploadCsv(api, rest, 'test-period');
+    const [r] = await waitForBatches(api, [{ id: restBatch, label: 'test period', rows: rest.length }]);
+    say(`   batch ${restBatch}: ${r.status.rows_accepted} accepted, ${r.status.rows_rejected} rejected`);
+    say(`   all ${history.length + rest.length} rows of sales_pipeline.csv ingested (${h.status.rows_accepted + r.status.rows_accepted} accepted)`);
+
+    say();
+    say('5. Report');
+    say('   This is an A/A pilot: the history has no real treatment, so any "effect" below is chance.');
+    const aa = await runReport(api, pilot.id);
+    printReport(aa.result);
+    mkdirSync(args.outDir, { recursive: true });
+    const aaPath = join(args.outDir, 'demo-report-aa.json');
+    writeFileSync(aaPath, JSON.stringify(aa.result, null, 2));
+    say(`   written to ${aaPath}`);
+
+    if (args.injectLift !== null) {
+      say();
+      say(`6. Planted effect: won amounts of treatment territories in the test period × ${1 + args.injectLift}`);
+      const planted = plantLift(rest, treatment, TEST_PERIOD, args.injectLift);
+      say(`   ${planted.changed} won deals changed; sent as newer versions of the same opportunities`);
+      const plantedBatch = await uploadCsv(api, planted.rows, 'planted');
+      const [p] = await waitForBatches(api, [{ id: plantedBatch, label: 'planted', rows: planted.rows.length }]);
+      say(`   batch ${plantedBatch}: ${p.status.rows_updated} updated, ${p.status.rows_unchanged} unchanged, ${p.status.rows_rejected} rejected`);
+      const lifted = await runReport(api, pilot.id);
+      printReport(lifted.result);
+      const liftedPath = join(args.outDir, `demo-report-lift-${args.injectLift}.json`);
+      writeFileSync(liftedPath, JSON.stringify(lifted.result, null, 2));
+      const aaRev = aa.result.kpis.find((k) => k.kpi === 'revenue_won')!;
+      const liftRev = lifted.result.kpis.find((k) => k.kpi === 'revenue_won')!;
+      const expected = (1 + args.injectLift) * (1 + aaRev.relative_lift.estimate!) - 1;
+      const got = liftRev.relative_lift.estimate!;
+      say(
+        `   Check: revenue-won lift ${(100 * got).toFixed(4)}% vs (1 + ${args.injectLift}) × (1 + A/A lift ${(100 * aaRev.relative_lift.estimate!).toFixed(4)}%) − 1 = ` +
+          `${(100 * expected).toFixed(4)}%: ${Math.abs(got - expected) <= 1e-9 * Math.max(1, Math.abs(expected)) ? 'equal' : 'DIFFERENT'}`,
+      );
+      say(
+        `   95% CI of the relative lift (delta method): [${(100 * liftRev.relative_lift.ci_low!).toFixed(1)}%, ${(100 * liftRev.relative_lift.ci_high!).toFixed(1)}%], ` +
+          `randomization p (Holm) ${fmtP(liftRev.adjusted?.randomization_p ?? null)}`,
+      );
+      say(`   written to ${liftedPath}`);
+      say('   Restoring the original amounts (newer versions again) so the database holds the real history.');
+      const restoreBatch = await uploadCsv(api, rest, 'restore');
+      await waitForBatches(api, [{ id: restoreBatch, label: 'restore', rows: rest.length }]);
+    }
+  } finally {
+    await worker.close();
+    await app.close();
+  }
+}
+
+main().catch((err) => {
+  console.error(`demo failed: ${err instanceof Error ? err.stack : String(err)}`);
+  process.exit(1);
+});

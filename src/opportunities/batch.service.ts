@@ -1,0 +1,256 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import busboy from 'busboy';
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import type { Request } from 'express';
+import { DataSource, QueryRunner } from 'typeorm';
+import { AppException } from '../common/errors/app.exception';
+import { createCsvStreamParser } from '../common/utils/csv';
+import { EnvironmentVariables } from '../config/env.validation';
+import { JobProducer } from '../queues/job-producer.service';
+import { BatchRepository } from './batch.repository';
+import { BatchAcceptedDto, CreateBatchDto } from './dto/create-batch.dto';
+import { mapRecord, resolveColumnMapping, ResolvedMapping } from './ingestion/column-mapping';
+import { OpportunityBatchEntity } from './opportunity-batch.entity';
+
+const ROW_CHUNK = 1_000;
+
+/**
+ * Receives opportunity batches: stores them in PostgreSQL first (so nothing is lost if Redis is
+ * down), then enqueues an `ingestion` job that carries only the batch id.
+ */
+@Injectable()
+export class BatchService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly batches: BatchRepository,
+    private readonly producer: JobProducer,
+    private readonly env: EnvironmentVariables,
+  ) {}
+
+  /**
+   * Stores a JSON batch and enqueues it. With an Idempotency-Key, re-sending the same rows returns
+   * the first batch; different rows under a used key are a 409.
+   * @throws BATCH_TOO_LARGE, IDEMPOTENCY_CONFLICT
+   */
+  async createFromJson(dto: CreateBatchDto, idempotencyKey: string | null): Promise<BatchAcceptedDto> {
+    if (dto.rows.length > this.env.BATCH_MAX_ROWS) {
+      throw new AppException('BATCH_TOO_LARGE', `A JSON batch holds at most ${this.env.BATCH_MAX_ROWS} rows; got ${dto.rows.length}`);
+    }
+    const rows = dto.rows.map((r) => ({ ...r }));
+    const contentHash = createHash('sha256').update(JSON.stringify(rows)).digest('hex');
+    if (idempotencyKey) {
+      const replay = await this.replay(idempotencyKey, contentHash);
+      if (replay) return replay;
+    }
+    let batch: OpportunityBatchEntity;
+    try {
+      batch = await this.dataSource.transaction(async (em) => {
+        const b = await em.getRepository(OpportunityBatchEntity).save(
+          em.getRepository(OpportunityBatchEntity).create({
+            source: 'json',
+            status: 'queued',
+            idempotencyKey,
+            contentHash,
+            rowCount: rows.length,
+          }),
+        );
+        for (let i = 0; i < rows.length; i += ROW_CHUNK) {
+          await this.batches.insertRows(em, b.id, i + 1, rows.slice(i, i + ROW_CHUNK));
+        }
+        return b;
+      });
+    } catch (err) {
+      if (idempotencyKey && isUniqueViolation(err)) {
+        const replay = await this.replay(idempotencyKey, contentHash);
+        if (replay) return replay;
+      }
+      throw err;
+    }
+    return this.enqueue(batch, false);
+  }
+
+  /**
+   * Streams a CSV upload (multipart field `file`, or a `text/csv` body) through csv-parse into
+   * stored rows, 1,000 at a time, inside one transaction: a malformed file stores nothing.
+   * Memory stays flat whatever the file size. Row numbers count data rows from 1 (header excluded).
+   * @param mappingJson optional JSON object canonical field → CSV header
+   * @throws MALFORMED_CSV, VALIDATION_FAILED (mapping), BATCH_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE
+   */
+  async createFromCsv(req: Request, mappingJson: string | undefined, idempotencyKey: string | null): Promise<BatchAcceptedDto> {
+    const explicit = parseMapping(mappingJson);
+    if (idempotencyKey) {
+      const existing = await this.batches.findByIdempotencyKey(idempotencyKey);
+      if (existing) {
+        req.resume();
+        return toAccepted(existing, existing.enqueuedAt !== null, true);
+      }
+    }
+    const file = await this.csvStreamOf(req);
+    const qr = this.dataSource.createQueryRunner();
+    await qr.connect();
+    await qr.startTransaction();
+    try {
+      const repo = qr.manager.getRepository(OpportunityBatchEntity);
+      const batch = await repo.save(repo.create({ source: 'csv', status: 'queued', idempotencyKey, rowCount: 0 }));
+      const { rowCount, mapping } = await this.streamRows(qr, batch.id, file, explicit);
+      await repo.update(batch.id, { rowCount, columnMapping: mapping.mapping as Record<string, string>, ignoredColumns: mapping.ignored_columns });
+      await qr.commitTransaction();
+      batch.rowCount = rowCount;
+      return this.enqueue(batch, false);
+    } catch (err) {
+      await qr.rollbackTransaction();
+      file.resume();
+      if (idempotencyKey && isUniqueViolation(err)) {
+        const existing = await this.batches.findByIdempotencyKey(idempotencyKey);
+        if (existing) return toAccepted(existing, existing.enqueuedAt !== null, true);
+      }
+      throw err;
+    } finally {
+      await qr.release();
+    }
+  }
+
+  /** Status, counts, progress and the first page of rejected rows. @throws BATCH_NOT_FOUND */
+  async status(id: string, opts: { limit: number; offset: number }) {
+    const b = await this.batches.findById(id);
+    if (!b) throw new AppException('BATCH_NOT_FOUND', `No batch with id ${id}`);
+    const rejected = await this.batches.findRejections(id, opts.limit, opts.offset);
+    return {
+      batch_id: b.id,
+      source: b.source,
+      status: b.status,
+      rows_received: b.rowCount,
+      rows_processed: b.status === 'completed' ? b.rowCount : b.rowsProcessed,
+      percent_done: b.rowCount === 0 ? 100 : Math.round((1000 * (b.status === 'completed' ? b.rowCount : b.rowsProcessed)) / b.rowCount) / 10,
+      rows_accepted: b.rowsAccepted,
+      rows_rejected: b.rowsRejected,
+      rows_inserted: b.rowsInserted,
+      rows_updated: b.rowsUpdated,
+      rows_unchanged: b.rowsUnchanged,
+      rows_stale: b.rowsStale,
+      column_mapping: b.columnMapping,
+      ignored_columns: b.ignoredColumns,
+      error: b.error,
+      received_at: b.receivedAt,
+      started_at: b.startedAt,
+      completed_at: b.completedAt,
+      rejected_rows: { limit: opts.limit, offset: opts.offset, items: rejected },
+    };
+  }
+
+  /** Re-enqueues batches whose enqueue failed (Redis was down); called by the requeue sweeper. */
+  async requeuePending(): Promise<number> {
+    const pending = await this.batches.findNeedingEnqueue(this.env.ENQUEUE_TIMEOUT_MS, this.env.REQUEUE_STALE_MS);
+    let n = 0;
+    for (const { id } of pending) {
+      const ok = await this.producer.enqueueBatch(id);
+      await this.batches.markEnqueued(id, ok);
+      if (!ok) break;
+      n++;
+    }
+    return n;
+  }
+
+  private async enqueue(batch: OpportunityBatchEntity, replay: boolean): Promise<BatchAcceptedDto> {
+    const ok = await this.producer.enqueueBatch(batch.id);
+    await this.batches.markEnqueued(batch.id, ok);
+    return toAccepted(batch, ok, replay);
+  }
+
+  private async replay(key: string, contentHash: string): Promise<BatchAcceptedDto | null> {
+    const existing = await this.batches.findByIdempotencyKey(key);
+    if (!existing) return null;
+    if (existing.contentHash !== contentHash) {
+      throw new AppException('IDEMPOTENCY_CONFLICT', `Idempotency-Key '${key}' was used for different rows (batch ${existing.id})`, {
+        batch_id: existing.id,
+      });
+    }
+    return toAccepted(existing, existing.enqueuedAt !== null, true);
+  }
+
+  private async streamRows(qr: QueryRunner, batchId: string, file: Readable, explicit: Record<string, string> | null) {
+    const parser = createCsvStreamParser();
+    file.pipe(parser);
+    file.on('error', (err) => parser.destroy(err));
+    let mapping: ResolvedMapping | null = null;
+    let buffer: Record<string, string>[] = [];
+    let rowCount = 0;
+    try {
+      for await (const record of parser as AsyncIterable<Record<string, string>>) {
+        if (!mapping) mapping = resolveColumnMapping(Object.keys(record), explicit);
+        buffer.push(mapRecord(record, mapping.mapping));
+        rowCount++;
+        if (rowCount > this.env.CSV_MAX_ROWS) {
+          throw new AppException('BATCH_TOO_LARGE', `A CSV upload holds at most ${this.env.CSV_MAX_ROWS} rows`);
+        }
+        if (buffer.length === ROW_CHUNK) {
+          await this.batches.insertRows(qr.manager, batchId, rowCount - buffer.length + 1, buffer);
+          buffer = [];
+        }
+      }
+    } catch (err) {
+      if (err instanceof AppException) throw err;
+      throw new AppException('MALFORMED_CSV', `CSV could not be parsed: ${(err as Error).message}`);
+    }
+    await this.batches.insertRows(qr.manager, batchId, rowCount - buffer.length + 1, buffer);
+    if (!mapping || rowCount === 0) throw new AppException('MALFORMED_CSV', 'The CSV has a header but no data rows');
+    return { rowCount, mapping };
+  }
+
+  /** The CSV byte stream of the request: the `file` part of a multipart body, or a text/csv body. */
+  private csvStreamOf(req: Request): Promise<Readable> {
+    const type = String(req.headers['content-type'] ?? '');
+    if (/^text\/csv\b|^application\/csv\b/i.test(type)) return Promise.resolve(req);
+    if (!/^multipart\/form-data\b/i.test(type)) {
+      req.resume();
+      throw new AppException('UNSUPPORTED_MEDIA_TYPE', 'Send the CSV as multipart/form-data (field "file") or as a text/csv body');
+    }
+    return new Promise((resolve, reject) => {
+      const bb = busboy({ headers: req.headers, limits: { files: 1 } });
+      let found = false;
+      bb.on('file', (name, stream) => {
+        if (name !== 'file' || found) {
+          stream.resume();
+          return;
+        }
+        found = true;
+        resolve(stream);
+      });
+      bb.on('error', (err) => reject(new AppException('MALFORMED_CSV', `Upload could not be read: ${(err as Error).message}`)));
+      bb.on('close', () => {
+        if (!found) reject(new AppException('VALIDATION_FAILED', 'Send the CSV as multipart field "file"'));
+      });
+      req.pipe(bb);
+    });
+  }
+}
+
+function parseMapping(json: string | undefined): Record<string, string> | null {
+  if (json === undefined || json === '') return null;
+  try {
+    const value: unknown = JSON.parse(json);
+    if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, string>;
+  } catch {
+    /* reported below */
+  }
+  throw new AppException('VALIDATION_FAILED', 'mapping must be a JSON object of field → CSV column', [
+    { path: 'mapping', errors: ['must be a JSON object'] },
+  ]);
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  return (err as { code?: string })?.code === '23505' || (err as { driverError?: { code?: string } })?.driverError?.code === '23505';
+}
+
+function toAccepted(b: OpportunityBatchEntity, enqueued: boolean, replay: boolean): BatchAcceptedDto {
+  return {
+    batch_id: b.id,
+    status: b.status,
+    rows_received: b.rowCount,
+    enqueued,
+    idempotent_replay: replay,
+    status_url: `/opportunities/batches/${b.id}`,
+  };
+}

@@ -1,0 +1,48 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsOptional, IsString, MaxLength, ValidateNested } from 'class-validator';
+import { IsStringOrNumber } from '../../common/validation/is-numeric-record';
+
+/** Largest JSON batch (rows); larger loads go through the streamed CSV upload. */
+export const MAX_JSON_BATCH_ROWS = 50_000;
+
+/**
+ * One opportunity row. The SHAPE is checked here (unknown fields and wrong JSON types are a 400
+ * for the whole request: pitfall P16); the CONTENT (missing id, unknown territory, unparseable
+ * amount or date) is checked per row by the ingestion job, which keeps the good rows.
+ */
+export class OpportunityRowDto {
+  @ApiPropertyOptional({ example: '1C1I7A6R' }) @IsOptional() @IsString() @MaxLength(1000) opportunity_id?: string | null;
+  @ApiPropertyOptional({ example: 'Moses Frase', description: 'Territory code (the owner)' })
+  @IsOptional() @IsString() @MaxLength(1000) territory?: string | null;
+  @ApiPropertyOptional({ example: 'Won', description: 'CRM stage: Prospecting, Engaging, ..., Won, Lost' })
+  @IsOptional() @IsString() @MaxLength(1000) stage?: string | null;
+  @ApiPropertyOptional({ example: '$1,054.00', description: 'Number or currency string; empty/null = missing' })
+  @IsOptional() @IsStringOrNumber() amount?: string | number | null;
+  @ApiPropertyOptional({ example: '2016-10-20' }) @IsOptional() @IsString() @MaxLength(100) engage_date?: string | null;
+  @ApiPropertyOptional({ example: '2017-03-01' }) @IsOptional() @IsString() @MaxLength(100) close_date?: string | null;
+  @ApiPropertyOptional({ example: '2016-10-18T09:30:00Z' }) @IsOptional() @IsString() @MaxLength(100) created_at?: string | null;
+  @ApiPropertyOptional({ example: '2017-03-01T17:00:00Z', description: 'Version of this record in the CRM; newest wins' })
+  @IsOptional() @IsString() @MaxLength(100) source_updated_at?: string | null;
+  @ApiPropertyOptional({ example: 'GTX Plus Basic' }) @IsOptional() @IsString() @MaxLength(1000) product?: string | null;
+  @ApiPropertyOptional({ example: 'Cancity' }) @IsOptional() @IsString() @MaxLength(1000) account?: string | null;
+}
+
+export class CreateBatchDto {
+  @ApiProperty({ type: [OpportunityRowDto], description: `1 to ${MAX_JSON_BATCH_ROWS} rows` })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MAX_JSON_BATCH_ROWS)
+  @ValidateNested({ each: true })
+  @Type(() => OpportunityRowDto)
+  rows: OpportunityRowDto[];
+}
+
+export class BatchAcceptedDto {
+  @ApiProperty() batch_id: string;
+  @ApiProperty() status: string;
+  @ApiProperty() rows_received: number;
+  @ApiProperty({ description: 'False when Redis was unreachable; the batch is kept and queued later' }) enqueued: boolean;
+  @ApiProperty() idempotent_replay: boolean;
+  @ApiProperty() status_url: string;
+}

@@ -1,0 +1,63 @@
+import { Body, Controller, Get, Headers, HttpCode, Param, ParseUUIDPipe, Post, Query, Req } from '@nestjs/common';
+import { ApiBody, ApiConsumes, ApiHeader, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import type { Request } from 'express';
+import { AppException } from '../common/errors/app.exception';
+import { BatchService } from './batch.service';
+import { BatchStatusQuery } from './dto/batch-status.query';
+import { BatchAcceptedDto, CreateBatchDto } from './dto/create-batch.dto';
+import { OpportunityRepository } from './opportunity.repository';
+
+const IDEMPOTENCY_HEADER = 'idempotency-key';
+
+@ApiTags('opportunities')
+@Controller('opportunities')
+export class OpportunitiesController {
+  constructor(
+    private readonly batches: BatchService,
+    private readonly opportunities: OpportunityRepository,
+  ) {}
+
+  @Post('batches')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Submit a JSON batch of opportunity rows (up to 50,000); processed by the ingestion queue' })
+  @ApiHeader({ name: 'Idempotency-Key', required: false })
+  createBatch(@Body() dto: CreateBatchDto, @Headers(IDEMPOTENCY_HEADER) key?: string): Promise<BatchAcceptedDto> {
+    return this.batches.createFromJson(dto, normaliseKey(key));
+  }
+
+  @Post('batches/csv')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Stream a CSV of opportunities (multipart field "file", or a text/csv body)' })
+  @ApiConsumes('multipart/form-data', 'text/csv')
+  @ApiBody({ schema: { type: 'object', properties: { file: { type: 'string', format: 'binary' } } } })
+  @ApiQuery({ name: 'mapping', required: false, description: 'JSON object: field → CSV column, e.g. {"territory":"sales_agent"}' })
+  @ApiHeader({ name: 'Idempotency-Key', required: false })
+  createCsvBatch(@Req() req: Request, @Query('mapping') mapping?: string, @Headers(IDEMPOTENCY_HEADER) key?: string): Promise<BatchAcceptedDto> {
+    return this.batches.createFromCsv(req, mapping, normaliseKey(key));
+  }
+
+  @Get('batches/:id')
+  @ApiOperation({ summary: 'Batch status: rows accepted, rejected (with row number and reason), progress' })
+  status(@Param('id', ParseUUIDPipe) id: string, @Query() query: BatchStatusQuery) {
+    return this.batches.status(id, query);
+  }
+
+  @Get(":opportunityId")
+  @ApiOperation({ summary: 'The current version of one opportunity' })
+  async get(@Param('opportunityId') id: string) {
+    const row = await this.opportunities.findView(id);
+    if (!row) throw new AppException('NOT_FOUND', `No opportunity '${id}'`);
+    return row;
+  }
+}
+
+function normaliseKey(key: string | undefined): string | null {
+  if (key === undefined) return null;
+  const k = key.trim();
+  if (k === '' || k.length > 200) {
+    throw new AppException('VALIDATION_FAILED', 'Idempotency-Key must be 1 to 200 characters', [
+      { path: 'headers.idempotency-key', errors: ['must be 1 to 200 characters'] },
+    ]);
+  }
+  return k;
+}

@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { TerritoriesModule } from '../territories/territories.module';
+import { BatchRepository } from './batch.repository';
+import { BatchService } from './batch.service';
+import { IngestionService } from './ingestion.service';
+import { OpportunitiesController } from './opportunities.controller';
+import { OpportunityRepository } from './opportunity.repository';
+
+/** HTTP side of opportunity ingestion (the worker side is OpportunitiesWorkerModule). */
+@Module({
+  imports: [TerritoriesModule],
+  controllers: [OpportunitiesController],
+  providers: [BatchService, BatchRepository, OpportunityRepository, IngestionService],
+  exports: [BatchService, IngestionService, BatchRepository],
+})
+export class OpportunitiesModule {}

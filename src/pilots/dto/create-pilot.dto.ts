@@ -1,0 +1,168 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  ArrayUnique,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsNotEmpty,
+  IsNumber,
+  IsOptional,
+  IsPositive,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateNested,
+} from 'class-validator';
+import { IsIsoDate } from '../../common/validation/is-iso-date';
+import { KPI_KEYS, KpiKey } from '../../kpis/kpi-catalogue';
+
+export class EligibilityDto {
+  @ApiPropertyOptional({ example: ['Central', 'East'], description: 'Every territory of these regions' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(1000)
+  @ArrayUnique()
+  @IsString({ each: true })
+  @IsNotEmpty({ each: true })
+  regions?: string[];
+
+  @ApiPropertyOptional({ example: ['Moses Frase', 'Darcel Schlecht'], description: 'Exactly these territories' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(10000)
+  @ArrayUnique()
+  @IsString({ each: true })
+  @IsNotEmpty({ each: true })
+  territory_codes?: string[];
+}
+
+export class ArmDto {
+  @ApiProperty({ example: 'treatment' })
+  @IsString()
+  @Matches(/^[a-z][a-z0-9_]{0,31}$/, { message: 'key must be lower case letters, digits or _ (at most 32)' })
+  key: string;
+
+  @ApiProperty({ enum: ['control', 'treatment'] })
+  @IsIn(['control', 'treatment'])
+  role: 'control' | 'treatment';
+
+  @ApiPropertyOptional({ example: 15, description: 'Exact number of territories (give count on every arm, or ratio on every arm)' })
+  @IsOptional()
+  @IsInt()
+  @Min(2)
+  count?: number;
+
+  @ApiPropertyOptional({ example: 1, description: 'Relative allocation weight' })
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @IsPositive()
+  ratio?: number;
+}
+
+export class WindowDto {
+  @ApiProperty({ example: '2017-03-01', description: 'First day, inclusive (UTC calendar day)' })
+  @IsIsoDate()
+  start: string;
+
+  @ApiProperty({ example: '2017-06-30', description: 'Last day, inclusive (UTC calendar day)' })
+  @IsIsoDate()
+  end: string;
+}
+
+export class DesignDto {
+  @ApiProperty({ enum: ['complete', 'stratified'] })
+  @IsIn(['complete', 'stratified'])
+  type: 'complete' | 'stratified';
+
+  @ApiPropertyOptional({ enum: ['region', 'team'], description: 'Stratum variable for stratified designs (default region)' })
+  @IsOptional()
+  @IsIn(['region', 'team'])
+  stratify_by?: 'region' | 'team';
+
+  @ApiProperty({ example: 42, description: 'PRNG seed (0 to 2^53 - 1)' })
+  @IsInt()
+  @Min(0)
+  @Max(Number.MAX_SAFE_INTEGER)
+  seed: number;
+}
+
+/** A pilot as a sales-ops leader defines it. */
+export class CreatePilotDto {
+  @ApiProperty({ example: 'Technical specialist in chosen regions' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  name: string;
+
+  @ApiProperty({ example: 'A technical sales specialist joining the team raises sales velocity' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(5000)
+  hypothesis: string;
+
+  @ApiProperty({ example: 'technical sales specialist joins the team' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(5000)
+  treatment_description: string;
+
+  @ApiProperty({ type: EligibilityDto })
+  @ValidateNested()
+  @Type(() => EligibilityDto)
+  eligibility: EligibilityDto;
+
+  @ApiProperty({ type: [ArmDto], description: 'Control and one treatment' })
+  @IsArray()
+  @ArrayMinSize(2)
+  @ArrayMaxSize(2)
+  @ValidateNested({ each: true })
+  @Type(() => ArmDto)
+  arms: ArmDto[];
+
+  @ApiProperty({ enum: KPI_KEYS })
+  @IsIn(KPI_KEYS)
+  primary_kpi: KpiKey;
+
+  @ApiPropertyOptional({ enum: KPI_KEYS, isArray: true })
+  @IsOptional()
+  @IsArray()
+  @ArrayUnique()
+  @IsIn(KPI_KEYS, { each: true })
+  secondary_kpis?: KpiKey[];
+
+  @ApiPropertyOptional({ enum: KPI_KEYS, isArray: true })
+  @IsOptional()
+  @IsArray()
+  @ArrayUnique()
+  @IsIn(KPI_KEYS, { each: true })
+  guardrail_kpis?: KpiKey[];
+
+  @ApiProperty({ type: WindowDto })
+  @ValidateNested()
+  @Type(() => WindowDto)
+  pre_period: WindowDto;
+
+  @ApiProperty({ type: WindowDto })
+  @ValidateNested()
+  @Type(() => WindowDto)
+  test_period: WindowDto;
+
+  @ApiPropertyOptional({ default: 0.05 })
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0.0001)
+  @Max(0.2)
+  alpha?: number;
+
+  @ApiProperty({ type: DesignDto })
+  @ValidateNested()
+  @Type(() => DesignDto)
+  design: DesignDto;
+}

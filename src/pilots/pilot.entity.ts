@@ -1,0 +1,90 @@
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { bigintTransformer, decimalTransformer } from '../database/transformers';
+import type { KpiKey } from '../kpis/kpi-catalogue';
+
+export type PilotStatus = 'draft' | 'running' | 'stopped';
+export type DesignType = 'complete' | 'stratified';
+
+/** Which territories may take part: by region, or an explicit list of codes. */
+export interface Eligibility {
+  regions?: string[];
+  territory_codes?: string[];
+}
+
+/** One arm: `role` control or treatment; allocation by exact `count` or by `ratio`. */
+export interface ArmSpec {
+  key: string;
+  role: 'control' | 'treatment';
+  count?: number;
+  ratio?: number;
+}
+
+@Entity('pilots')
+export class PilotEntity {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Column({ type: 'varchar', length: 200 })
+  name: string;
+
+  @Column({ type: 'text' })
+  hypothesis: string;
+
+  @Column({ type: 'text', name: 'treatment_description' })
+  treatmentDescription: string;
+
+  @Column({ type: 'varchar', length: 16, default: 'draft' })
+  status: PilotStatus;
+
+  @Column({ type: 'jsonb' })
+  eligibility: Eligibility;
+
+  @Column({ type: 'jsonb' })
+  arms: ArmSpec[];
+
+  @Column({ type: 'varchar', length: 64, name: 'primary_kpi' })
+  primaryKpi: KpiKey;
+
+  @Column({ type: 'text', array: true, name: 'secondary_kpis', default: () => `'{}'` })
+  secondaryKpis: KpiKey[];
+
+  @Column({ type: 'text', array: true, name: 'guardrail_kpis', default: () => `'{}'` })
+  guardrailKpis: KpiKey[];
+
+  /** Calendar days, inclusive, `YYYY-MM-DD` (UTC). */
+  @Column({ type: 'date', name: 'pre_period_start' })
+  prePeriodStart: string;
+
+  @Column({ type: 'date', name: 'pre_period_end' })
+  prePeriodEnd: string;
+
+  @Column({ type: 'date', name: 'test_period_start' })
+  testPeriodStart: string;
+
+  @Column({ type: 'date', name: 'test_period_end' })
+  testPeriodEnd: string;
+
+  @Column({ type: 'numeric', precision: 6, scale: 5, transformer: decimalTransformer })
+  alpha: number;
+
+  @Column({ type: 'varchar', length: 16, name: 'design_type' })
+  designType: DesignType;
+
+  @Column({ type: 'varchar', length: 32, name: 'stratify_by', nullable: true })
+  stratifyBy: 'region' | 'team' | null;
+
+  @Column({ type: 'bigint', transformer: bigintTransformer })
+  seed: number;
+
+  @Column({ type: 'timestamptz', name: 'launched_at', nullable: true })
+  launchedAt: Date | null;
+
+  @Column({ type: 'timestamptz', name: 'stopped_at', nullable: true })
+  stoppedAt: Date | null;
+
+  @CreateDateColumn({ type: 'timestamptz', name: 'created_at' })
+  createdAt: Date;
+
+  @UpdateDateColumn({ type: 'timestamptz', name: 'updated_at' })
+  updatedAt: Date;
+}

@@ -1,0 +1,122 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { CreatePilotDto } from './dto/create-pilot.dto';
+import { UpdatePilotDto } from './dto/update-pilot.dto';
+import { EligibilityService } from './eligibility.service';
+import { assertDraft, assertPilotDefinition } from './pilot-rules';
+import { PilotEntity } from './pilot.entity';
+import { PilotRepository } from './pilot.repository';
+
+/** Defines, edits and reads pilots. Lifecycle verbs (assign, launch, stop) live in assignment/. */
+@Injectable()
+export class PilotsService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly pilots: PilotRepository,
+    private readonly eligibility: EligibilityService,
+  ) {}
+
+  /**
+   * Creates a draft pilot after checking the definition and that its eligible territories can fill
+   * every arm with at least 2. @throws VALIDATION_FAILED, UNKNOWN_TERRITORY, DESIGN_INFEASIBLE
+   */
+  async create(dto: CreatePilotDto) {
+    const pilot = applyDto(new PilotEntity(), dto);
+    pilot.status = 'draft';
+    await this.check(pilot);
+    return toPilotView(await this.pilots.save(pilot));
+  }
+
+  /**
+   * Edits a draft pilot; any stored assignment is discarded because it no longer matches the design.
+   * @throws PILOT_FROZEN after launch; the same validation errors as create.
+   */
+  async update(id: string, dto: UpdatePilotDto) {
+    return this.dataSource.transaction(async (em) => {
+      const pilot = await this.pilots.getForUpdate(em, id);
+      assertDraft(pilot, 'edit the pilot');
+      applyDto(pilot, dto);
+      await this.check(pilot);
+      const removed = await em.query(`DELETE FROM assignments WHERE pilot_id = $1 RETURNING id`, [id]);
+      const saved = await this.pilots.save(pilot, em);
+      return { ...toPilotView(saved), assignment_discarded: removed.length > 0 };
+    });
+  }
+
+  async get(id: string) {
+    return toPilotView(await this.pilots.getById(id));
+  }
+
+  async list(opts: { limit: number; offset: number }) {
+    const [items, total] = await this.pilots.findPage(opts);
+    return { total, limit: opts.limit, offset: opts.offset, items: items.map(toPilotView) };
+  }
+
+  private async check(pilot: PilotEntity): Promise<void> {
+    assertPilotDefinition(pilot);
+    const eligible = await this.eligibility.resolve(pilot);
+    this.eligibility.armCounts(pilot, eligible.length);
+  }
+}
+
+function applyDto(pilot: PilotEntity, dto: Partial<CreatePilotDto>): PilotEntity {
+  if (dto.name !== undefined) pilot.name = dto.name;
+  if (dto.hypothesis !== undefined) pilot.hypothesis = dto.hypothesis;
+  if (dto.treatment_description !== undefined) pilot.treatmentDescription = dto.treatment_description;
+  if (dto.eligibility !== undefined) {
+    pilot.eligibility = dto.eligibility.regions
+      ? { regions: dto.eligibility.regions, ...(dto.eligibility.territory_codes ? { territory_codes: dto.eligibility.territory_codes } : {}) }
+      : { territory_codes: dto.eligibility.territory_codes };
+  }
+  if (dto.arms !== undefined) {
+    pilot.arms = dto.arms.map((a) => ({
+      key: a.key,
+      role: a.role,
+      ...(a.count !== undefined ? { count: a.count } : {}),
+      ...(a.ratio !== undefined ? { ratio: a.ratio } : {}),
+    }));
+  }
+  if (dto.primary_kpi !== undefined) pilot.primaryKpi = dto.primary_kpi;
+  if (dto.secondary_kpis !== undefined || pilot.secondaryKpis === undefined) pilot.secondaryKpis = dto.secondary_kpis ?? [];
+  if (dto.guardrail_kpis !== undefined || pilot.guardrailKpis === undefined) pilot.guardrailKpis = dto.guardrail_kpis ?? [];
+  if (dto.pre_period !== undefined) {
+    pilot.prePeriodStart = dto.pre_period.start;
+    pilot.prePeriodEnd = dto.pre_period.end;
+  }
+  if (dto.test_period !== undefined) {
+    pilot.testPeriodStart = dto.test_period.start;
+    pilot.testPeriodEnd = dto.test_period.end;
+  }
+  if (dto.alpha !== undefined || pilot.alpha === undefined) pilot.alpha = dto.alpha ?? pilot.alpha ?? 0.05;
+  if (dto.design !== undefined) {
+    pilot.designType = dto.design.type;
+    pilot.stratifyBy = dto.design.type === 'stratified' ? (dto.design.stratify_by ?? 'region') : (dto.design.stratify_by ?? null);
+    pilot.seed = dto.design.seed;
+  }
+  return pilot;
+}
+
+/** The API view of a pilot (snake_case, windows as objects). */
+export function toPilotView(p: PilotEntity) {
+  return {
+    id: p.id,
+    name: p.name,
+    hypothesis: p.hypothesis,
+    treatment_description: p.treatmentDescription,
+    status: p.status,
+    eligibility: p.eligibility,
+    arms: p.arms,
+    primary_kpi: p.primaryKpi,
+    secondary_kpis: p.secondaryKpis,
+    guardrail_kpis: p.guardrailKpis,
+    pre_period: { start: p.prePeriodStart, end: p.prePeriodEnd },
+    test_period: { start: p.testPeriodStart, end: p.testPeriodEnd },
+    alpha: p.alpha,
+    design: { type: p.designType, stratify_by: p.stratifyBy, seed: p.seed },
+    launched_at: p.launchedAt,
+    stopped_at: p.stoppedAt,
+    created_at: p.createdAt,
+    updated_at: p.updatedAt,
+  };
+}

@@ -1,0 +1,38 @@
+import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import type { PilotReport } from '../analysis/report.types';
+
+export type ReportStatus = 'queued' | 'running' | 'completed' | 'failed';
+
+/** A requested pilot report; `result` is written once by the analysis job. */
+@Entity('reports')
+export class ReportEntity {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Column({ type: 'uuid', name: 'pilot_id' })
+  pilotId: string;
+
+  @Column({ type: 'varchar', length: 16 })
+  status: ReportStatus;
+
+  @Column({ type: 'timestamptz', name: 'enqueued_at', nullable: true })
+  enqueuedAt: Date | null;
+
+  @Column({ type: 'timestamptz', name: 'requested_at', default: () => 'now()' })
+  requestedAt: Date;
+
+  @Column({ type: 'timestamptz', name: 'started_at', nullable: true })
+  startedAt: Date | null;
+
+  @Column({ type: 'timestamptz', name: 'completed_at', nullable: true })
+  completedAt: Date | null;
+
+  @Column({ type: 'timestamptz', name: 'data_cutoff_at', nullable: true })
+  dataCutoffAt: Date | null;
+
+  @Column({ type: 'jsonb', nullable: true })
+  result: PilotReport | null;
+
+  @Column({ type: 'text', nullable: true })
+  error: string | null;
+}

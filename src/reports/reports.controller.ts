@@ -1,0 +1,28 @@
+import { Controller, Get, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ReportsService } from './reports.service';
+
+@ApiTags('reports')
+@Controller('pilots/:id/reports')
+export class ReportsController {
+  constructor(private readonly service: ReportsService) {}
+
+  @Post()
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Request a report; an analysis job computes it' })
+  request(@Param('id', ParseUUIDPipe) id: string) {
+    return this.service.request(id);
+  }
+
+  @Get()
+  @ApiOperation({ summary: "List the pilot's reports" })
+  list(@Param('id', ParseUUIDPipe) id: string) {
+    return this.service.list(id);
+  }
+
+  @Get(':reportId')
+  @ApiOperation({ summary: 'A report: status, and when completed every KPI with CI, p-values and verdict' })
+  get(@Param('id', ParseUUIDPipe) id: string, @Param('reportId', ParseUUIDPipe) reportId: string) {
+    return this.service.get(id, reportId);
+  }
+}

@@ -1,0 +1,88 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { AppException } from '../common/errors/app.exception';
+import { EnvironmentVariables } from '../config/env.validation';
+import { PilotRepository } from '../pilots/pilot.repository';
+import { JobProducer } from '../queues/job-producer.service';
+import { ReportEntity } from './report.entity';
+
+/** Requests and reads pilot reports; the analysis job computes them. */
+@Injectable()
+export class ReportsService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly pilots: PilotRepository,
+    private readonly producer: JobProducer,
+    private readonly env: EnvironmentVariables,
+  ) {}
+
+  /**
+   * Stores a queued report for a launched pilot and enqueues its analysis job.
+   * @throws PILOT_NOT_FOUND; INVALID_STATE before launch (there is no frozen assignment to analyse)
+   */
+  async request(pilotId: string) {
+    const pilot = await this.pilots.getById(pilotId);
+    if (pilot.status === 'draft') {
+      throw new AppException('INVALID_STATE', 'A report needs a launched pilot (its assignment frozen); launch it first', { status: pilot.status });
+    }
+    const repo = this.dataSource.getRepository(ReportEntity);
+    const report = await repo.save(repo.create({ pilotId, status: 'queued' }));
+    const enqueued = await this.producer.enqueueReport(report.id);
+    if (enqueued) await repo.update(report.id, { enqueuedAt: new Date() });
+    return {
+      report_id: report.id,
+      pilot_id: pilotId,
+      status: report.status,
+      enqueued,
+      status_url: `/pilots/${pilotId}/reports/${report.id}`,
+    };
+  }
+
+  /** @throws REPORT_NOT_FOUND */
+  async get(pilotId: string, reportId: string) {
+    const r = await this.dataSource.getRepository(ReportEntity).findOne({ where: { id: reportId, pilotId } });
+    if (!r) throw new AppException('REPORT_NOT_FOUND', `No report ${reportId} for pilot ${pilotId}`);
+    return {
+      report_id: r.id,
+      pilot_id: r.pilotId,
+      status: r.status,
+      requested_at: r.requestedAt,
+      started_at: r.startedAt,
+      completed_at: r.completedAt,
+      data_cutoff_at: r.dataCutoffAt,
+      error: r.error,
+      result: r.result,
+    };
+  }
+
+  async list(pilotId: string) {
+    await this.pilots.getById(pilotId);
+    const rows = await this.dataSource.getRepository(ReportEntity).find({
+      where: { pilotId },
+      order: { requestedAt: 'DESC' },
+      select: { id: true, status: true, requestedAt: true, completedAt: true },
+      take: 100,
+    });
+    return rows.map((r) => ({ report_id: r.id, status: r.status, requested_at: r.requestedAt, completed_at: r.completedAt }));
+  }
+
+  /** Re-enqueues reports persisted but never (or long ago) enqueued; called by the requeue sweeper. */
+  async requeuePending(): Promise<number> {
+    const rows: { id: string }[] = await this.dataSource.query(
+      `SELECT id FROM reports
+        WHERE (status = 'queued' AND enqueued_at IS NULL AND requested_at < now() - make_interval(secs => $1 / 1000.0))
+           OR (status IN ('queued', 'running') AND coalesce(started_at, enqueued_at) < now() - make_interval(secs => $2 / 1000.0))
+        ORDER BY requested_at LIMIT 100`,
+      [this.env.ENQUEUE_TIMEOUT_MS, this.env.REQUEUE_STALE_MS],
+    );
+    let n = 0;
+    for (const { id } of rows) {
+      const ok = await this.producer.enqueueReport(id);
+      if (!ok) break;
+      await this.dataSource.query(`UPDATE reports SET enqueued_at = now() WHERE id = $1`, [id]);
+      n++;
+    }
+    return n;
+  }
+}

@@ -1,0 +1,33 @@
+import { DynamicModule, Module, Provider } from '@nestjs/common';
+import { AnalysisProcessor } from './analysis/analysis.processor';
+import { AnalysisService } from './analysis/analysis.service';
+import { AssignmentModule } from './assignment/assignment.module';
+import { EnvironmentVariables, validateEnvironment } from './config/env.validation';
+import { ConfigOverrides, CoreModule } from './core.module';
+import { KpisModule } from './kpis/kpis.module';
+import { IngestionProcessor } from './opportunities/ingestion.processor';
+import { OpportunitiesModule } from './opportunities/opportunities.module';
+import { PilotsModule } from './pilots/pilots.module';
+import { parseWorkerQueues, QueueName } from './queues/queue.constants';
+
+const PROCESSORS: Record<QueueName, Provider[]> = {
+  ingestion: [IngestionProcessor],
+  analysis: [AnalysisProcessor],
+};
+
+/**
+ * The worker process: no HTTP, consumes the queues named by WORKER_QUEUES (twenty's queue-worker
+ * pattern: same code as the API, another entry point).
+ */
+@Module({})
+export class WorkerModule {
+  static forRoot(overrides: ConfigOverrides = {}): DynamicModule {
+    const env: EnvironmentVariables = validateEnvironment({ ...process.env, ...overrides });
+    const queues = parseWorkerQueues(env.WORKER_QUEUES);
+    return {
+      module: WorkerModule,
+      imports: [CoreModule.forRoot(overrides), OpportunitiesModule, PilotsModule, AssignmentModule, KpisModule],
+      providers: [AnalysisService, ...queues.flatMap((q) => PROCESSORS[q])],
+    };
+  }
+}
