@@ -1,5 +1,6 @@
-import { Controller, Get, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import { Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ReportQueryDto } from './dto/report-query.dto';
 import { ReportsService } from './reports.service';
 
 @ApiTags('reports')
@@ -22,7 +23,7 @@ export class ReportsController {
 
   @Get(':reportId')
   @ApiOperation({ summary: 'A report: status, and when completed every KPI with CI, p-values and verdict' })
-  get(@Param('id', ParseUUIDPipe) id: string, @Param('reportId', ParseUUIDPipe) reportId: string) {
-    return this.service.get(id, reportId);
+  get(@Param('id', ParseUUIDPipe) id: string, @Param('reportId', ParseUUIDPipe) reportId: string, @Query() query: ReportQueryDto) {
+    return this.service.get(id, reportId, query.include_territories);
   }
 }

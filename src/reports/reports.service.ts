@@ -39,8 +39,8 @@ export class ReportsService {
     };
   }
 
-  /** @throws REPORT_NOT_FOUND */
-  async get(pilotId: string, reportId: string) {
+  /** A report; `includeTerritories: false` leaves out the per-territory rows. @throws REPORT_NOT_FOUND */
+  async get(pilotId: string, reportId: string, includeTerritories = true) {
     const r = await this.dataSource.getRepository(ReportEntity).findOne({ where: { id: reportId, pilotId } });
     if (!r) throw new AppException('REPORT_NOT_FOUND', `No report ${reportId} for pilot ${pilotId}`);
     return {
@@ -52,7 +52,7 @@ export class ReportsService {
       completed_at: r.completedAt,
       data_cutoff_at: r.dataCutoffAt,
       error: r.error,
-      result: r.result,
+      result: r.result && !includeTerritories ? { ...r.result, territories: undefined } : r.result,
     };
   }
 
