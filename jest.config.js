@@ -4,7 +4,7 @@
  * Integration and e2e share one database, prepared once by test/utils/global-setup.ts, so the
  * suites run serially (maxWorkers 1 in those projects).
  */
-const tsJest = ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: true }];
+const tsJest = ['ts-jest', { tsconfig: 'tsconfig.json' }];
 module.exports = {
   testTimeout: 60000,
   projects: [

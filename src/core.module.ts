@@ -12,7 +12,7 @@ export type ConfigOverrides = Parameters<typeof AppConfigModule.forRoot>[0];
 /** What the API and the worker share: validated config, logging, PostgreSQL and BullMQ. */
 @Module({})
 export class CoreModule {
-  static forRoot(overrides: ConfigOverrides = {}): DynamicModule {
+  static forRoot(overrides: ConfigOverrides = {}, role: 'api' | 'worker' = 'api'): DynamicModule {
     return {
       module: CoreModule,
       imports: [
@@ -37,7 +37,7 @@ export class CoreModule {
           inject: [EnvironmentVariables],
           useFactory: (env: EnvironmentVariables) => buildDataSourceOptions(env),
         }),
-        QueuesModule,
+        QueuesModule.forRoot(role),
       ],
       exports: [AppConfigModule],
     };

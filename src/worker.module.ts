@@ -26,7 +26,7 @@ export class WorkerModule {
     const queues = parseWorkerQueues(env.WORKER_QUEUES);
     return {
       module: WorkerModule,
-      imports: [CoreModule.forRoot(overrides), OpportunitiesModule, PilotsModule, AssignmentModule, KpisModule],
+      imports: [CoreModule.forRoot(overrides, 'worker'), OpportunitiesModule, PilotsModule, AssignmentModule, KpisModule],
       providers: [AnalysisService, ...queues.flatMap((q) => PROCESSORS[q])],
     };
   }
