@@ -247,4 +247,23 @@ describe('PilotLab end to end (HTTP API, BullMQ worker, PostgreSQL)', () => {
     expect(tooFew.body.code).toBe('DESIGN_INFEASIBLE');
     expect(await stack.dataSource.query('SELECT count(*) AS n FROM pilots')).toEqual(before);
   });
+
+  it('serves the OpenAPI document at /docs and a health check', async () => {
+    const doc = await request(stack.http).get('/docs-json').expect(200);
+    expect(Object.keys(doc.body.paths)).toEqual(
+      expect.arrayContaining([
+        '/territories',
+        '/pilots',
+        '/pilots/{id}/assignment',
+        '/pilots/{id}/launch',
+        '/opportunities/batches',
+        '/opportunities/batches/csv',
+        '/opportunities/batches/{id}',
+        '/pilots/{id}/reports',
+        '/pilots/{id}/reports/{reportId}',
+      ]),
+    );
+    const health = await request(stack.http).get('/health').expect(200);
+    expect(health.body).toEqual({ status: 'ok', postgres: true, redis: true });
+  });
 });
