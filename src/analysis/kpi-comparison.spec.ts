@@ -1,0 +1,147 @@
+import { assertNoNonFinite } from '../../test/fixtures/assert-finite';
+import { adjustSecondary, compareKpi, randomizationSeed } from './kpi-comparison';
+import { KpiResult } from './report.types';
+
+const OPTS = { alpha: 0.05, maxExact: 100_000, draws: 999, seed: 42 };
+
+/** Units of a complete design: the treatment values first, then the control values. */
+function units(t: (number | null)[], c: (number | null)[]) {
+  return {
+    values: [...t, ...c],
+    design: {
+      arms: [...t.map(() => 'treatment'), ...c.map(() => 'control')],
+      strata: [...t, ...c].map(() => 'all'),
+      treatmentArm: 'treatment',
+      controlArm: 'control',
+    },
+  };
+}
+
+function compare(kpi: Parameters<typeof compareKpi>[0], t: (number | null)[], c: (number | null)[], role: KpiResult['role'] = 'primary') {
+  const u = units(t, c);
+  return compareKpi(kpi, role, u.values, u.design, OPTS);
+}
+
+// Right answers below are those of shared/cases/pitfalls.md (scipy 1.17 / by hand), 6 significant digits.
+const close = (actual: number | null, expected: number, rel = 5e-6) => {
+  expect(actual).not.toBeNull();
+  expect(Math.abs(actual! - expected)).toBeLessThanOrEqual(rel * Math.abs(expected));
+};
+
+describe('compareKpi: degenerate arms give an explicit status, never NaN (pitfall P5)', () => {
+  it('(a) all zeros in both arms: zero_variance, no verdict of significance', () => {
+    const r = compare('revenue_won', [0, 0, 0, 0], [0, 0, 0, 0]);
+    assertNoNonFinite(r);
+    expect(r.status).toBe('zero_variance');
+    expect(r.significant).toBeNull();
+    expect(r.difference.p_value).toBeNull();
+    expect(r.difference.ci_low).toBeNull();
+    expect(r.relative_lift.status).toBe('baseline_not_positive');
+    expect(r.verdict).toMatch(/^Cannot judge revenue won/);
+  });
+
+  it('(b) a treatment arm with one territory: insufficient_data', () => {
+    const r = compare('sales_velocity', [7], [3, 5, 4, 6]);
+    assertNoNonFinite(r);
+    expect(r.status).toBe('insufficient_data');
+    expect(r.treatment).toMatchObject({ n_territories: 1, mean: 7, sd: null });
+    expect(r.significant).toBeNull();
+    expect(r.verdict).toMatch(/at least 2 territories/);
+  });
+
+  it('(c) constant arms [5,5,5] vs [2,2,2]: never p = 0 or significant; randomization p is the 3-vs-3 floor 0.1', () => {
+    const r = compare('win_rate', [5, 5, 5], [2, 2, 2]);
+    assertNoNonFinite(r);
+    expect(r.status).toBe('zero_variance');
+    expect(r.randomization).toMatchObject({ method: 'exact', n_assignments: 20, p_value: 0.1, min_attainable_p: 0.1 });
+    expect(r.significant).toBeNull();
+  });
+
+  it('territories with an undefined value are left out of the means and counted as missing', () => {
+    const r = compare('win_rate', [0.5, null, 0.7, 0.6], [0.4, 0.45, null, 0.5]);
+    expect(r.treatment).toMatchObject({ n_territories: 3, n_missing: 1 });
+    expect(r.control).toMatchObject({ n_territories: 3, n_missing: 1 });
+    close(r.treatment.mean, 0.6);
+  });
+});
+
+describe('compareKpi: numbers are right and consistent', () => {
+  it('P7: difference 3, t 3, df 8, p 0.0170717, 95% CI [0.693996, 5.30600]; p < α exactly when the CI excludes 0', () => {
+    const r = compare('opportunities', [14, 15, 13, 16, 12], [10, 12, 9, 11, 13]);
+    expect(r.difference.estimate).toBe(3);
+    close(r.difference.t, 3);
+    close(r.difference.df, 8);
+    close(r.difference.p_value, 0.0170717);
+    close(r.difference.ci_low, 0.693996);
+    close(r.difference.ci_high, 5.306);
+    expect(r.difference.p_value! < 0.05).toBe(r.difference.ci_low! > 0 || r.difference.ci_high! < 0);
+    expect(r.difference.ci_low!).toBeLessThanOrEqual(r.difference.estimate!);
+    expect(r.difference.estimate!).toBeLessThanOrEqual(r.difference.ci_high!);
+  });
+
+  it('P4: a negative baseline never gives a sign-flipped relative lift; the absolute lift is +5', () => {
+    const r = compare('sales_velocity', [-6, -4, -5, -7, -3], [-12, -8, -10, -11, -9]);
+    expect(r.difference.estimate).toBe(5);
+    close(r.difference.t, 5);
+    close(r.difference.df, 8);
+    close(r.difference.p_value, 0.00105283);
+    expect(r.relative_lift).toMatchObject({ status: 'baseline_not_positive', estimate: null, ci_low: null, ci_high: null });
+  });
+
+  it('P3: uses sample variances (t = 2.53001, df = 5.15041, p = 0.0511378), not population ones (t = 2.77046)', () => {
+    const r = compare('average_deal_size', [1200, 950, 1800, 400, 2600, 700], [300, 450, 500, 380, 420, 610, 550, 290], 'secondary');
+    close(r.difference.t, 2.53001);
+    close(r.difference.df, 5.15041);
+    close(r.difference.p_value, 0.0511378);
+    close(r.difference.ci_low, -6.01187);
+    close(r.difference.ci_high, 1681.01);
+  });
+
+  it('a clear effect is called significant, and the direction respects lower-is-better KPIs', () => {
+    const t = [30, 31, 29, 32, 33, 30, 31, 34];
+    const c = [20, 21, 19, 22, 20, 21, 18, 22];
+    const velocity = compare('sales_velocity', t, c);
+    expect(velocity.significant).toBe(true);
+    expect(velocity.randomization.method).toBe('exact');
+    expect(velocity.verdict).toMatch(/^Treatment raised sales velocity \(better\)/);
+    const cycle = compare('sales_cycle_length', t, c);
+    expect(cycle.verdict).toMatch(/^Treatment raised sales cycle length \(worse\)/);
+  });
+
+  it('the Monte Carlo stream is reproducible per pilot seed and KPI', () => {
+    expect(randomizationSeed(42, 'win_rate')).toBe(randomizationSeed(42, 'win_rate'));
+    expect(randomizationSeed(42, 'win_rate')).not.toBe(randomizationSeed(43, 'win_rate'));
+    expect(randomizationSeed(42, 'win_rate')).not.toBe(randomizationSeed(42, 'revenue_won'));
+  });
+});
+
+describe('adjustSecondary (Holm over secondary and guardrail KPIs, input order)', () => {
+  it('adjusts non-primary randomization p-values by Holm and leaves the primary alone', () => {
+    const base = compare('sales_velocity', [1, 2, 3, 4], [2, 3, 4, 5]);
+    const withP = (kpi: KpiResult['kpi'], role: KpiResult['role'], p: number | null): KpiResult => ({
+      ...base,
+      kpi,
+      role,
+      randomization: { ...base.randomization, p_value: p },
+      difference: { ...base.difference, p_value: p },
+    });
+    const out = adjustSecondary(
+      [
+        withP('sales_velocity', 'primary', 0.01),
+        withP('win_rate', 'secondary', 0.01),
+        withP('revenue_won', 'secondary', 0.04),
+        withP('opportunities', 'secondary', null),
+        withP('open_deals', 'guardrail', 0.03),
+      ],
+      0.05,
+    );
+    // Holm by hand over [0.01, 0.04, 0.03]: sorted 0.01, 0.03, 0.04 → 0.03, 0.06, max(0.06, 0.04) = 0.06.
+    expect(out[0].adjusted).toBeNull();
+    expect(out[0].decision_p).toBe(base.randomization.p_value);
+    expect(out[1].adjusted!.randomization_p).toBeCloseTo(0.03, 12);
+    expect(out[2].adjusted!.randomization_p).toBeCloseTo(0.06, 12);
+    expect(out[3].adjusted!.randomization_p).toBeNull();
+    expect(out[4].adjusted!.randomization_p).toBeCloseTo(0.06, 12);
+    expect(out.map((r) => r.decision_p)).toEqual([base.randomization.p_value, out[1].adjusted!.randomization_p, out[2].adjusted!.randomization_p, null, out[4].adjusted!.randomization_p]);
+  });
+});
