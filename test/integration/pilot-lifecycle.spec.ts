@@ -1,0 +1,101 @@
+import request from 'supertest';
+import { resetDatabase, startStack, TestStack, waitForReport } from '../utils/test-stack';
+
+/** Territory CSV loads, pilot edits, assignment staleness and the launch/stop lifecycle, through HTTP. */
+describe('territories CSV and the pilot lifecycle', () => {
+  let stack: TestStack;
+  const codes = ['T01', 'T02', 'T03', 'T04', 'T05', 'T06'];
+  const pilotBody = {
+    name: 'Lifecycle',
+    hypothesis: 'h',
+    treatment_description: 't',
+    eligibility: { regions: ['North', 'South'] },
+    arms: [
+      { key: 'control', role: 'control', ratio: 1 },
+      { key: 'treatment', role: 'treatment', ratio: 1 },
+    ],
+    primary_kpi: 'win_rate',
+    pre_period: { start: '2024-01-01', end: '2024-03-31' },
+    test_period: { start: '2024-04-01', end: '2024-06-30' },
+    design: { type: 'complete', seed: 3 },
+  };
+
+  beforeAll(async () => {
+    stack = await startStack();
+  });
+  beforeEach(() => resetDatabase(stack.dataSource));
+  afterAll(() => stack.close());
+
+  function loadCsv(csv: string) {
+    return request(stack.http).post('/territories/csv').attach('file', Buffer.from(csv), { filename: 't.csv', contentType: 'text/csv' });
+  }
+
+  it('loads territories from CSV with numeric covariates; a bad cell rejects the whole file with its row and column', async () => {
+    const csv = '\ufeffcode,name,region,team,manager,quota,headcount\r\n' + codes.map((c, i) => `${c},Name ${c},${i < 3 ? 'North' : 'South'},,,${1000 * (i + 1)},${i + 2}`).join('\r\n') + '\r\n';
+    const ok = await loadCsv(csv).expect(200);
+    expect(ok.body).toEqual({ received: 6, created: 6, updated: 0 });
+    const t = await request(stack.http).get('/territories/T02').expect(200);
+    expect(t.body).toMatchObject({ code: 'T02', region: 'North', team: null, attributes: { quota: 2000, headcount: 3 } });
+
+    const bad = await loadCsv('code,name,region,quota\r\nT07,N,North,12k\r\nT08,N,,5\r\n').expect(400);
+    expect(bad.body.code).toBe('VALIDATION_FAILED');
+    expect(bad.body.details).toEqual(
+      expect.arrayContaining([
+        { row: 1, path: 'quota', errors: ["'12k' is not a number"] },
+        expect.objectContaining({ row: 2, path: 'region' }),
+      ]),
+    );
+    const list = await request(stack.http).get('/territories?limit=100').expect(200);
+    expect(list.body.total).toBe(6);
+  });
+
+  it('draft edits discard the assignment; a covariate change makes it stale; launch freezes; stop ends', async () => {
+    await request(stack.http)
+      .post('/territories')
+      .send(codes.map((c, i) => ({ code: c, name: c, region: i < 3 ? 'North' : 'South', attributes: { quota: i } })))
+      .expect(200);
+    const pilot = await request(stack.http).post('/pilots').send(pilotBody).expect(201);
+    const id = pilot.body.id;
+
+    await request(stack.http).post(`/pilots/${id}/reports`).expect(409);
+    await request(stack.http).post(`/pilots/${id}/launch`).expect(404);
+    await request(stack.http).post(`/pilots/${id}/assignment`).expect(201);
+    const edited = await request(stack.http).patch(`/pilots/${id}`).send({ alpha: 0.1 }).expect(200);
+    expect(edited.body).toMatchObject({ alpha: 0.1, assignment_discarded: true });
+    await request(stack.http).get(`/pilots/${id}/assignment`).expect(404);
+
+    const a = await request(stack.http).post(`/pilots/${id}/assignment`).expect(201);
+    expect(a.body.units).toHaveLength(6);
+    expect(a.body.units.filter((u: { arm: string }) => u.arm === 'treatment')).toHaveLength(3);
+    await request(stack.http).post('/territories').send([{ code: 'T01', name: 'T01', region: 'North', attributes: { quota: 99 } }]).expect(200);
+    const stale = await request(stack.http).post(`/pilots/${id}/launch`).expect(409);
+    expect(stale.body.code).toBe('ASSIGNMENT_STALE');
+
+    await request(stack.http).post(`/pilots/${id}/assignment`).expect(201);
+    const launched = await request(stack.http).post(`/pilots/${id}/launch`).expect(200);
+    expect(launched.body.status).toBe('running');
+    expect((await request(stack.http).post(`/pilots/${id}/launch`).expect(409)).body.code).toBe('INVALID_STATE');
+    expect((await request(stack.http).patch(`/pilots/${id}`).send({ name: 'renamed' }).expect(409)).body.code).toBe('PILOT_FROZEN');
+    const stopped = await request(stack.http).post(`/pilots/${id}/stop`).expect(200);
+    expect(stopped.body.status).toBe('stopped');
+    await request(stack.http).post(`/pilots/${id}/stop`).expect(409);
+    const pilotNow = await request(stack.http).get(`/pilots/${id}`).expect(200);
+    expect(pilotNow.body).toMatchObject({ status: 'stopped', name: 'Lifecycle' });
+  });
+
+  it('a report on territories without any opportunity says insufficient_data / zero_variance, with no NaN', async () => {
+    await request(stack.http)
+      .post('/territories')
+      .send(codes.map((c, i) => ({ code: c, name: c, region: i < 3 ? 'North' : 'South' })))
+      .expect(200);
+    const pilot = await request(stack.http).post('/pilots').send({ ...pilotBody, secondary_kpis: ['opportunities'] }).expect(201);
+    await request(stack.http).post(`/pilots/${pilot.body.id}/assignment`).expect(201);
+    await request(stack.http).post(`/pilots/${pilot.body.id}/launch`).expect(200);
+    const r = await request(stack.http).post(`/pilots/${pilot.body.id}/reports`).expect(202);
+    const done = await waitForReport(stack.http, pilot.body.id, r.body.report_id);
+    const [winRate, opportunities] = done.result.kpis;
+    expect(winRate).toMatchObject({ kpi: 'win_rate', status: 'insufficient_data', significant: null });
+    expect(opportunities).toMatchObject({ kpi: 'opportunities', status: 'zero_variance', significant: null });
+    expect(JSON.stringify(done.result)).not.toMatch(/NaN|Infinity/);
+  });
+});
