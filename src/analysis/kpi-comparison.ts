@@ -175,6 +175,14 @@ function num(x: number): string {
   return a >= 100 ? x.toFixed(0) : a >= 1 ? x.toFixed(2) : x.toPrecision(3);
 }
 
+/** A difference in the KPI's unit, for sentences: fractions as percentage points. */
+function diffText(x: number, unit: string): string {
+  if (unit === 'fraction 0..1') return `${(100 * x).toFixed(1)} pp`;
+  if (unit === 'currency per day') return `${num(x)} per day`;
+  if (unit === 'days') return `${num(x)} days`;
+  return num(x);
+}
+
 function fmtP(p: number): string {
   return p < 1e-4 ? '< 0.0001' : p.toFixed(4);
 }
@@ -187,7 +195,7 @@ function verdictOf(r: KpiResult, significant: boolean | null, alpha: number): st
   const d = r.difference;
   const pName = r.role === 'primary' ? 'randomization p' : 'Holm-adjusted randomization p';
   const liftText = r.relative_lift.estimate !== null ? `${pct(r.relative_lift.estimate)} ` : '';
-  const ci = `${Math.round(100 * d.conf_level)}% CI of the difference ${num(d.ci_low!)} to ${num(d.ci_high!)} ${r.unit}`;
+  const ci = `${Math.round(100 * d.conf_level)}% CI of the difference ${diffText(d.ci_low!, r.unit)} to ${diffText(d.ci_high!, r.unit)}`;
   if (!significant) {
     const floor =
       r.randomization.min_attainable_p !== null && r.randomization.min_attainable_p >= alpha

@@ -141,7 +141,12 @@ function printReport(report: PilotReport): void {
   });
   for (const k of report.kpis) {
     const lift = k.relative_lift.estimate;
-    const ci = k.difference.ci_low === null ? '—' : `[${fmt(k.difference.ci_low, k.unit)}, ${fmt(k.difference.ci_high, k.unit)}]`;
+    const ci =
+      k.difference.ci_low === null
+        ? '—'
+        : k.unit === 'fraction 0..1'
+          ? `[${(100 * k.difference.ci_low).toFixed(1)}, ${(100 * k.difference.ci_high!).toFixed(1)}] pp`
+          : `[${fmt(k.difference.ci_low, k.unit)}, ${fmt(k.difference.ci_high, k.unit)}]`;
     const riP = k.adjusted ? `${fmtP(k.adjusted.randomization_p)} (Holm)` : fmtP(k.randomization.p_value);
     table.push([
       k.label,
