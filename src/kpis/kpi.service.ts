@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { kpisFromAggregates } from '../analysis/stats/sales-velocity';
+import { CohortKpis, kpisFromAggregates } from '../analysis/stats/sales-velocity';
 import { parseDecimal, parseRequiredDecimal } from '../database/transformers';
 import { KpiKey } from './kpi-catalogue';
 
@@ -12,18 +12,7 @@ export interface DateWindow {
 }
 
 /** One territory's KPI values over a window (cohort conventions, docs/kpis.md). */
-export interface TerritoryKpis {
-  n_opportunities: number;
-  n_closed: number;
-  n_won: number;
-  n_lost: number;
-  n_open: number;
-  win_rate: number | null;
-  avg_won_deal_size: number | null;
-  avg_cycle_days: number | null;
-  velocity: number | null;
-  won_amount_total: number;
-}
+export type TerritoryKpis = CohortKpis;
 
 /** The value of catalogue KPI `key` for one territory (null when undefined for that territory). */
 export function kpiValue(k: TerritoryKpis, key: KpiKey): number | null {
