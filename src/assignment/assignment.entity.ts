@@ -1,4 +1,5 @@
-import { Column, CreateDateColumn, Entity, OneToMany, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, ForeignKey, OneToMany, PrimaryGeneratedColumn, Unique } from 'typeorm';
+import { PilotEntity } from '../pilots/pilot.entity';
 import { bigintTransformer } from '../database/transformers';
 import { AssignmentUnitEntity } from './assignment-unit.entity';
 
@@ -10,12 +11,15 @@ export interface StoredDesign {
   strata: { stratum: string; n: number; counts: Record<string, number> }[];
 }
 
+// Key and foreign key declared here so entities and migrations agree (migration drift check).
 @Entity('assignments')
+@Unique('uq_assignments_pilot', ['pilotId'])
 export class AssignmentEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;
 
   @Column({ type: 'uuid', name: 'pilot_id' })
+  @ForeignKey(() => PilotEntity, { name: 'assignments_pilot_id_fkey', onDelete: 'CASCADE' })
   pilotId: string;
 
   @Column({ type: 'bigint', transformer: bigintTransformer })

@@ -1,16 +1,24 @@
-import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { Check, Column, Entity, Generated, Index, PrimaryGeneratedColumn, Unique } from 'typeorm';
 import { bigintTransformer } from '../database/transformers';
 
 export type BatchStatus = 'receiving' | 'queued' | 'processing' | 'completed' | 'failed';
 
 /** A batch of opportunity rows as received; its rows live in opportunity_batch_rows. */
+// Keys, indexes and checks declared here so entities and migrations agree (migration drift check):
+// without them `migration:generate` would drop the idempotency-key index and the seq sequence.
 @Entity('opportunity_batches')
+@Unique('uq_opportunity_batches_seq', ['seq'])
+@Index('uq_opportunity_batches_idempotency_key', ['idempotencyKey'], { unique: true, where: 'idempotency_key IS NOT NULL' })
+@Index('ix_opportunity_batches_status', ['status'])
+@Check('ck_opportunity_batches_source', `source IN ('json', 'csv')`)
+@Check('ck_opportunity_batches_status', `status IN ('receiving', 'queued', 'processing', 'completed', 'failed')`)
 export class OpportunityBatchEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;
 
   /** Arrival order; the tie-breaker of opportunity versions. */
   @Column({ type: 'bigint', transformer: bigintTransformer, insert: false, update: false })
+  @Generated('increment')
   seq: number;
 
   @Column({ type: 'varchar', length: 8 })

@@ -1,4 +1,6 @@
-import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { Check, Column, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
+import { TerritoryEntity } from '../territories/territory.entity';
+import { OpportunityBatchEntity } from './opportunity-batch.entity';
 import { bigintTransformer, decimalTransformer } from '../database/transformers';
 
 export type OpportunityStatus = 'open' | 'won' | 'lost';
@@ -7,12 +9,20 @@ export type OpportunityStatus = 'open' | 'won' | 'lost';
  * The current version of a CRM opportunity. Written only by the ingestion job's set-based upsert
  * (opportunity.repository.ts); the newest version wins by (version_at, batch seq, row number).
  */
+// Checks, index and foreign keys declared here so entities and migrations agree (migration drift check).
 @Entity('opportunities')
+@Index('ix_opportunities_territory_engage', ['territoryId', 'engageDate'])
+@Check('ck_opportunities_status', `status IN ('open', 'won', 'lost')`)
+@Check('ck_opportunities_close_date', `(status = 'open') = (close_date IS NULL)`)
+@Check('ck_opportunities_closed_engaged', `status = 'open' OR engage_date IS NOT NULL`)
+@Check('ck_opportunities_won_amount', `status <> 'won' OR amount IS NOT NULL`)
+@Check('ck_opportunities_dates_ordered', `close_date IS NULL OR close_date >= engage_date`)
 export class OpportunityEntity {
   @PrimaryColumn({ type: 'varchar', length: 128, name: 'opportunity_id' })
   opportunityId: string;
 
   @Column({ type: 'uuid', name: 'territory_id' })
+  @ForeignKey(() => TerritoryEntity, { name: 'opportunities_territory_id_fkey' })
   territoryId: string;
 
   /** The CRM's stage name, lower case (prospecting, engaging, won, lost, ...). */
@@ -54,6 +64,7 @@ export class OpportunityEntity {
   versionRow: number;
 
   @Column({ type: 'uuid', name: 'batch_id' })
+  @ForeignKey(() => OpportunityBatchEntity, { name: 'opportunities_batch_id_fkey' })
   batchId: string;
 
   @Column({ type: 'timestamptz', name: 'ingested_at', default: () => 'now()' })

@@ -1,4 +1,4 @@
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 import { bigintTransformer, decimalTransformer } from '../database/transformers';
 import type { KpiKey } from '../kpis/kpi-catalogue';
 
@@ -19,7 +19,15 @@ export interface ArmSpec {
   ratio?: number;
 }
 
+// Checks declared here so entities and migrations agree (migration drift check).
 @Entity('pilots')
+@Check('ck_pilots_status', `status IN ('draft', 'running', 'stopped')`)
+@Check('ck_pilots_design', `design_type IN ('complete', 'stratified')`)
+@Check('ck_pilots_pre_period', `pre_period_start <= pre_period_end`)
+@Check('ck_pilots_test_period', `test_period_start <= test_period_end`)
+@Check('ck_pilots_windows_disjoint', `pre_period_end < test_period_start`)
+@Check('ck_pilots_alpha', `alpha > 0 AND alpha < 0.5`)
+@Check('ck_pilots_seed', `seed >= 0`)
 export class PilotEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;
@@ -64,7 +72,7 @@ export class PilotEntity {
   @Column({ type: 'date', name: 'test_period_end' })
   testPeriodEnd: string;
 
-  @Column({ type: 'numeric', precision: 6, scale: 5, transformer: decimalTransformer })
+  @Column({ type: 'numeric', precision: 6, scale: 5, default: () => '0.05', transformer: decimalTransformer })
   alpha: number;
 
   @Column({ type: 'varchar', length: 16, name: 'design_type' })

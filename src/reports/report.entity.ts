@@ -1,15 +1,20 @@
-import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { Check, Column, Entity, ForeignKey, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { PilotEntity } from '../pilots/pilot.entity';
 import type { PilotReport } from '../analysis/report.types';
 
 export type ReportStatus = 'queued' | 'running' | 'completed' | 'failed';
 
 /** A requested pilot report; `result` is written once by the analysis job. */
+// Check, index and foreign key declared here so entities and migrations agree (migration drift check).
 @Entity('reports')
+@Index('ix_reports_pilot', ['pilotId', 'requestedAt'])
+@Check('ck_reports_status', `status IN ('queued', 'running', 'completed', 'failed')`)
 export class ReportEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;
 
   @Column({ type: 'uuid', name: 'pilot_id' })
+  @ForeignKey(() => PilotEntity, { name: 'reports_pilot_id_fkey', onDelete: 'CASCADE' })
   pilotId: string;
 
   @Column({ type: 'varchar', length: 16 })

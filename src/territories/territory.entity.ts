@@ -1,7 +1,11 @@
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, Unique, UpdateDateColumn } from 'typeorm';
 
 /** A unit of randomization and analysis: a rep's book, a team, an office. */
+// Declared here so entities and migrations agree (the ON CONFLICT (code) upsert needs the unique key).
 @Entity('territories')
+@Unique('uq_territories_code', ['code'])
+@Index('ix_territories_region', ['region'])
+@Check('ck_territories_attributes_object', `jsonb_typeof(attributes) = 'object'`)
 export class TerritoryEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;
@@ -22,7 +26,7 @@ export class TerritoryEntity {
   manager: string | null;
 
   /** Numeric covariates by name (e.g. headcount, quota, pre-period revenue). */
-  @Column({ type: 'jsonb', default: () => `'{}'::jsonb` })
+  @Column({ type: 'jsonb', default: {} })
   attributes: Record<string, number>;
 
   @CreateDateColumn({ type: 'timestamptz', name: 'created_at' })
