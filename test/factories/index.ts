@@ -1,0 +1,3 @@
+export * from './territory.factory';
+export * from './opportunity.factory';
+export * from './pilot.factory';
