@@ -72,6 +72,34 @@ export interface RandomizationTestResult {
   status: 'ok' | 'insufficient_data';
 }
 
+/** The result shell with every inferential field null and status 'insufficient_data'. */
+function insufficientResult(
+  method: RandomizationTestResult['method'],
+  statistic: RandomizationTestResult['statistic'],
+  nAssignments: number | null,
+  strata: RandomizationTestResult['strata'],
+): RandomizationTestResult {
+  return {
+    method,
+    statistic,
+    n_assignments: nAssignments,
+    draws: null,
+    seed: null,
+    observed: null,
+    count_abs_ge: null,
+    count_ge: null,
+    count_le: null,
+    p_two_sided: null,
+    p_greater: null,
+    p_less: null,
+    p_two_sided_doubled: null,
+    min_attainable_p: null,
+    n_undefined: 0,
+    strata,
+    status: 'insufficient_data',
+  };
+}
+
 function validateBudget(maxExact: number, draws: number): void {
   if (!Number.isInteger(maxExact) || maxExact < 1) throw new RangeError(`maxExact must be a positive integer, got ${maxExact}`);
   if (!Number.isInteger(draws) || draws < 1) throw new RangeError(`draws must be a positive integer, got ${draws}`);
@@ -152,25 +180,12 @@ export function randomizationTest(input: RandomizationTestInput): RandomizationT
   for (let i = 0; i < n; i++) observedLabels[i] = template.arms.indexOf(arms[i]);
   const observed = tIdx < 0 || cIdx < 0 ? NaN : stat(observedLabels);
 
-  const empty: RandomizationTestResult = {
-    method: !total.capped && total.count <= maxExact ? 'exact' : 'monte_carlo',
+  const empty = insufficientResult(
+    !total.capped && total.count <= maxExact ? 'exact' : 'monte_carlo',
     statistic,
-    n_assignments: nAssignments,
-    draws: null,
-    seed: null,
-    observed: null,
-    count_abs_ge: null,
-    count_ge: null,
-    count_le: null,
-    p_two_sided: null,
-    p_greater: null,
-    p_less: null,
-    p_two_sided_doubled: null,
-    min_attainable_p: null,
-    n_undefined: 0,
-    strata: strataSummary,
-    status: 'insufficient_data',
-  };
+    nAssignments,
+    strataSummary,
+  );
   if (Number.isNaN(observed)) return empty;
 
   const { tally, add } = makeTally(observed);
@@ -347,26 +362,13 @@ export function pairedRandomizationTest(input: PairedRandomizationTestInput): Ra
   const d = Float64Array.from(diffs);
   const exactCount = 2 ** k;
   const capped = exactCount > Number.MAX_SAFE_INTEGER;
-  const base: RandomizationTestResult = {
-    // exact enumeration uses 32-bit masks: at most 2^30 sign vectors
-    method: !capped && exactCount <= maxExact && k <= 30 ? 'exact' : 'monte_carlo',
-    statistic: 'mean_paired_difference',
-    n_assignments: capped ? null : exactCount,
-    draws: null,
-    seed: null,
-    observed: null,
-    count_abs_ge: null,
-    count_ge: null,
-    count_le: null,
-    p_two_sided: null,
-    p_greater: null,
-    p_less: null,
-    p_two_sided_doubled: null,
-    min_attainable_p: null,
-    n_undefined: 0,
-    strata: [],
-    status: 'insufficient_data',
-  };
+  // exact enumeration uses 32-bit masks: at most 2^30 sign vectors
+  const base = insufficientResult(
+    !capped && exactCount <= maxExact && k <= 30 ? 'exact' : 'monte_carlo',
+    'mean_paired_difference',
+    capped ? null : exactCount,
+    [],
+  );
   if (k === 0) return base;
   let sum = 0;
   for (let i = 0; i < k; i++) sum += d[i];
