@@ -60,6 +60,7 @@ export class IngestionService {
       let accepted = 0;
       let rejected = 0;
       let after = 0;
+      let staleInBatch = 0;
       for (;;) {
         const page = await this.batches.readRows(em, batchId, after, CHUNK);
         if (page.length === 0) break;
@@ -73,14 +74,19 @@ export class IngestionService {
             continue;
           }
           accepted++;
-          // Within a chunk a later row of the same id supersedes an earlier one (same batch, higher row).
-          good.set(outcome.row.opportunity_id, {
+          const candidate: VersionedOpportunity = {
             ...outcome.row,
             version_at: outcome.row.source_updated_at ?? batch.receivedAt,
             version_batch_seq: batch.seq,
             version_row: row_number,
             batch_id: batchId,
-          });
+          };
+          // Within a chunk, keep the row with the newest version (version_at, then row number), as
+          // the upsert does across chunks and batches. Keeping simply the last row let an older
+          // source version that came later in the file overwrite a newer one; such a row is stale.
+          const held = good.get(candidate.opportunity_id);
+          if (held && held.version_at.getTime() > candidate.version_at.getTime()) staleInBatch++;
+          else good.set(candidate.opportunity_id, candidate);
         }
         rejected += bad.length;
         const counts = await this.opportunities.upsert(em, [...good.values()]);
@@ -89,6 +95,8 @@ export class IngestionService {
         await this.batches.setProgress(batchId, accepted + rejected);
         await onProgress?.(accepted + rejected);
       }
+      // Rows older than another row of the same id in their chunk never reached the upsert: stale.
+      totals.stale += staleInBatch;
       // Rows superseded inside a chunk never reached the upsert: they count as unchanged.
       const superseded = accepted - (totals.inserted + totals.updated + totals.unchanged + totals.stale);
       totals.unchanged += superseded;
