@@ -82,30 +82,34 @@ export class BatchService {
     const explicit = parseMapping(mappingJson);
     if (idempotencyKey) {
       const existing = await this.batches.findByIdempotencyKey(idempotencyKey);
-      if (existing) {
-        req.resume();
-        return toAccepted(existing, existing.enqueuedAt !== null, true);
-      }
+      if (existing) return this.replayCsv(existing, await this.csvStreamOf(req));
     }
     const file = await this.csvStreamOf(req);
+    const hash = createHash('sha256');
     const qr = this.dataSource.createQueryRunner();
     await qr.connect();
     await qr.startTransaction();
     try {
       const repo = qr.manager.getRepository(OpportunityBatchEntity);
       const batch = await repo.save(repo.create({ source: 'csv', status: 'queued', idempotencyKey, rowCount: 0 }));
-      const { rowCount, mapping } = await this.streamRows(qr, batch.id, file, explicit);
-      await repo.update(batch.id, { rowCount, columnMapping: mapping.mapping as Record<string, string>, ignoredColumns: mapping.ignored_columns });
+      const { rowCount, mapping } = await this.streamRows(qr, batch.id, file, explicit, hash);
+      await repo.update(batch.id, {
+        rowCount,
+        columnMapping: mapping.mapping as Record<string, string>,
+        ignoredColumns: mapping.ignored_columns,
+        contentHash: hash.digest('hex'),
+      });
       await qr.commitTransaction();
       batch.rowCount = rowCount;
       return this.enqueue(batch, false);
     } catch (err) {
       await qr.rollbackTransaction();
-      file.resume();
       if (idempotencyKey && isUniqueViolation(err)) {
+        // The key's batch was created concurrently, before this upload was read: compare contents.
         const existing = await this.batches.findByIdempotencyKey(idempotencyKey);
-        if (existing) return toAccepted(existing, existing.enqueuedAt !== null, true);
+        if (existing) return this.replayCsv(existing, file);
       }
+      file.resume();
       throw err;
     } finally {
       await qr.release();
@@ -170,8 +174,33 @@ export class BatchService {
     return toAccepted(existing, existing.enqueuedAt !== null, true);
   }
 
-  private async streamRows(qr: QueryRunner, batchId: string, file: Readable, explicit: Record<string, string> | null) {
+  /**
+   * A CSV upload under an Idempotency-Key that already has a batch: the same bytes are a replay
+   * (the first batch is returned); other bytes are a 409, as for JSON batches. Before this check a
+   * different file under a used key was silently answered with the first batch, its rows dropped.
+   * Reads (and discards) the upload to hash it. @throws IDEMPOTENCY_CONFLICT
+   */
+  private async replayCsv(existing: OpportunityBatchEntity, file: Readable): Promise<BatchAcceptedDto> {
+    const hash = createHash('sha256');
+    for await (const chunk of file) hash.update(chunk as Buffer);
+    if (existing.contentHash !== hash.digest('hex')) {
+      throw new AppException('IDEMPOTENCY_CONFLICT', `Idempotency-Key '${existing.idempotencyKey}' was used for a different upload (batch ${existing.id})`, {
+        batch_id: existing.id,
+      });
+    }
+    return toAccepted(existing, existing.enqueuedAt !== null, true);
+  }
+
+  private async streamRows(
+    qr: QueryRunner,
+    batchId: string,
+    file: Readable,
+    explicit: Record<string, string> | null,
+    hash: ReturnType<typeof createHash>,
+  ) {
     const parser = createCsvStreamParser();
+    // Same tick as pipe(): every chunk the parser sees is also hashed (for Idempotency-Key replays).
+    file.on('data', (chunk: Buffer) => hash.update(chunk));
     file.pipe(parser);
     file.on('error', (err) => parser.destroy(err));
     let mapping: ResolvedMapping | null = null;
