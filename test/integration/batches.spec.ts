@@ -228,6 +228,28 @@ describe('opportunity batches', () => {
       expect((await getOpportunity('C-1')).body.amount).toBe('1200.00');
     });
 
+    it('with an Idempotency-Key: the same file is a replay, a different file under the key is a 409', async () => {
+      const post = (csv: string) =>
+        request(stack.http)
+          .post('/opportunities/batches/csv')
+          .set('Idempotency-Key', 'csv-key')
+          .attach('file', Buffer.from(csv), { filename: 'crm.csv', contentType: 'text/csv' });
+      const first = await post(CRM_CSV);
+      expect(first.status).toBe(202);
+      expect(first.body.idempotent_replay).toBe(false);
+      await waitForBatch(stack.http, first.body.batch_id);
+
+      const replay = await post(CRM_CSV);
+      expect(replay.status).toBe(202);
+      expect(replay.body).toMatchObject({ batch_id: first.body.batch_id, idempotent_replay: true, rows_received: 3 });
+
+      const other = await post(CRM_CSV.replace('1054', '9999'));
+      expect(other.status).toBe(409);
+      expect(other.body).toMatchObject({ code: 'IDEMPOTENCY_CONFLICT', details: { batch_id: first.body.batch_id } });
+      expect(await count(stack, 'opportunity_batches')).toBe(1);
+      expect((await getOpportunity('1C1I7A6R')).body.amount).toBe('1054.00');
+    });
+
     it('a malformed CSV (unclosed quote) → 400 MALFORMED_CSV and no batch stored', async () => {
       const csv = 'opportunity_id,territory,stage\nQ-1,West,Won\n"Q-2,West,Won\n';
       const asBody = await request(stack.http).post('/opportunities/batches/csv').set('Content-Type', 'text/csv').send(csv);
