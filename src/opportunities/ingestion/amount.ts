@@ -15,6 +15,11 @@ export function parseAmount(raw: unknown): ParseResult<{ text: string; value: nu
   if (raw === null || raw === undefined) return { ok: true, value: null };
   if (typeof raw === 'number') {
     if (!Number.isFinite(raw)) return { ok: false, reason: `amount ${raw} is not a finite number` };
+    // Exponent notation (1e-7, 1e21) goes through toFixed(2), which ROUNDS: 1e-7 would become
+    // "0.00". Only a value that toFixed(2) keeps exactly may pass; the rest is rejected like "1.005".
+    if (String(raw).includes('e') && Number(raw.toFixed(2)) !== raw) {
+      return { ok: false, reason: `amount ${raw} has more than 2 decimal places` };
+    }
     return parseAmount(String(raw).includes('e') ? raw.toFixed(2) : String(raw));
   }
   if (typeof raw !== 'string') return { ok: false, reason: 'amount must be a string or a number' };
