@@ -55,6 +55,12 @@ describe('parseAmount (pitfall P19: currency strings are never truncated)', () =
     expect(parseAmount(Number.POSITIVE_INFINITY)).toEqual({ ok: false, reason: 'amount Infinity is not a finite number' });
     expect(parseAmount(true)).toEqual({ ok: false, reason: 'amount must be a string or a number' });
   });
+
+  it('never rounds a JSON number: 1e-7 and 0.1 + 0.2 are rejected, not stored as 0.00 / 0.30', () => {
+    expect(parseAmount(1e-7)).toEqual({ ok: false, reason: 'amount 1e-7 has more than 2 decimal places' });
+    expect(parseAmount(0.1 + 0.2)).toEqual({ ok: false, reason: "amount '0.30000000000000004' has more than 2 decimal places" });
+    expect(parseAmount(1e21)).toEqual({ ok: false, reason: "amount '1e+21' is not a number" });
+  });
 });
 
 describe('parseDay / parseInstant (pitfalls P11, P12: no local-time Date anywhere)', () => {
