@@ -2,8 +2,10 @@ import { INestApplication, INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { json } from 'express';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
+import { bodyParserErrorHandler } from './common/errors/body-parser-errors';
 import { GlobalExceptionFilter } from './common/errors/global-exception.filter';
 import { buildValidationPipe } from './common/validation/validation';
 import { EnvironmentVariables } from './config/env.validation';
@@ -18,7 +20,9 @@ import { WorkerModule } from './worker.module';
 export function configureApp(app: NestExpressApplication): void {
   const env = app.get(EnvironmentVariables);
   app.useLogger(app.get(Logger));
-  app.useBodyParser('json', { limit: env.BODY_LIMIT });
+  // Our own JSON parser (Nest's is off: see createApi) so its failures get our error shape.
+  app.use(json({ limit: env.BODY_LIMIT }));
+  app.use(bodyParserErrorHandler);
   app.useGlobalPipes(buildValidationPipe());
   app.useGlobalFilters(new GlobalExceptionFilter());
   app.enableShutdownHooks();
@@ -32,7 +36,7 @@ export function configureApp(app: NestExpressApplication): void {
 
 /** Creates (not listening) the configured HTTP app. */
 export async function createApi(overrides: ConfigOverrides = {}): Promise<NestExpressApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(overrides), { bufferLogs: true });
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(overrides), { bufferLogs: true, bodyParser: false });
   configureApp(app);
   return app;
 }

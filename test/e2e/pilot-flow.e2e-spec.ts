@@ -245,6 +245,12 @@ describe('PilotLab end to end (HTTP API, BullMQ worker, PostgreSQL)', () => {
       })
       .expect(422);
     expect(tooFew.body.code).toBe('DESIGN_INFEASIBLE');
+    const malformed = await request(stack.http).post('/pilots').set('content-type', 'application/json').send('{"name": ').expect(400);
+    expect(malformed.body).toMatchObject({ statusCode: 400, code: 'MALFORMED_JSON' });
+    const notFound = await request(stack.http).get('/pilots/00000000-0000-4000-8000-000000000000').expect(404);
+    expect(notFound.body).toMatchObject({ statusCode: 404, code: 'PILOT_NOT_FOUND' });
+    const badId = await request(stack.http).get('/pilots/not-a-uuid').expect(400);
+    expect(badId.body.code).toBe('VALIDATION_FAILED');
     expect(await stack.dataSource.query('SELECT count(*) AS n FROM pilots')).toEqual(before);
   });
 

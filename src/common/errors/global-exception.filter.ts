@@ -21,8 +21,8 @@ const HTTP_CODE_BY_STATUS: Record<number, ErrorCode> = {
 };
 
 /**
- * Renders every error as {@link ErrorBody}: domain errors by their code, Nest HTTP errors by status,
- * body-parser failures (malformed JSON, body too large) by their type, and anything unexpected as a
+ * Renders every error as {@link ErrorBody}: domain errors by their code, Nest HTTP errors by status
+ * (body-parser failures are rendered earlier, by body-parser-errors.ts), and anything unexpected as a
  * 500 with the request id, logged with its stack (immich `global-exception.filter.ts`).
  */
 @Catch()
@@ -55,17 +55,6 @@ export class GlobalExceptionFilter implements ExceptionFilter {
       const message =
         typeof response === 'string' ? response : String((response as { message?: unknown }).message ?? exception.message);
       return { statusCode: status, code: HTTP_CODE_BY_STATUS[status] ?? `HTTP_${status}`, message };
-    }
-    const parserError = exception as { type?: string; status?: number; message?: string };
-    if (parserError?.type === 'entity.parse.failed') {
-      return { statusCode: HttpStatus.BAD_REQUEST, code: 'MALFORMED_JSON', message: `Malformed JSON body: ${parserError.message}` };
-    }
-    if (parserError?.type === 'entity.too.large') {
-      return {
-        statusCode: HttpStatus.PAYLOAD_TOO_LARGE,
-        code: 'PAYLOAD_TOO_LARGE',
-        message: 'Request body exceeds the configured limit (BODY_LIMIT); split it into smaller batches',
-      };
     }
     return {
       statusCode: HttpStatus.INTERNAL_SERVER_ERROR,
