@@ -109,7 +109,7 @@ export class InitialSchema1764500000000 implements MigrationInterface {
         completed_at timestamptz,
         CONSTRAINT uq_opportunity_batches_seq UNIQUE (seq),
         CONSTRAINT ck_opportunity_batches_source CHECK (source IN ('json', 'csv')),
-        CONSTRAINT ck_opportunity_batches_status CHECK (status IN ('receiving', 'queued', 'processing', 'completed', 'failed'))
+        CONSTRAINT ck_opportunity_batches_status CHECK (status IN ('queued', 'processing', 'completed', 'failed'))
       )`);
     await q.query(
       `CREATE UNIQUE INDEX uq_opportunity_batches_idempotency_key ON opportunity_batches (idempotency_key) WHERE idempotency_key IS NOT NULL`,

@@ -1,7 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { UnrecoverableError } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { AssignmentRepository } from '../assignment/assignment.repository';
+import { utcDateOf } from '../common/utils/dates';
 import { EnvironmentVariables } from '../config/env.validation';
 import { KpiKey, KPI_KEYS } from '../kpis/kpi-catalogue';
 import { KpiService, kpiValue } from '../kpis/kpi.service';
@@ -56,7 +58,7 @@ export class AnalysisService {
   private async buildReport(reportId: string, pilotId: string, em: DataSource['manager']): Promise<PilotReport> {
     const pilot = await this.pilots.getById(pilotId, em);
     const a = await this.assignments.findByPilot(pilotId, em);
-    if (!a) throw new Error(`pilot ${pilotId} has no assignment`);
+    if (!a) throw new UnrecoverableError(`pilot ${pilotId} has no assignment`);
     const treatmentArm = a.design.arms.find((x) => x.role === 'treatment')!.key;
     const controlArm = a.design.arms.find((x) => x.role === 'control')!.key;
     const ids = a.units.map((u) => u.territoryId);
@@ -120,6 +122,7 @@ export class AnalysisService {
         strata: a.design.strata,
       },
       generated_at: new Date().toISOString(),
+      readout: readoutOf(window.end),
       data_cutoff: {
         ingested_at: cutoff.ingested_at ? new Date(cutoff.ingested_at).toISOString() : null,
         latest_activity_date: cutoff.latest_activity_date,
@@ -142,4 +145,15 @@ export class AnalysisService {
       territories,
     };
   }
+}
+
+/** Whether the test period is over (UTC calendar day), with a warning when it is not. */
+function readoutOf(testPeriodEnd: string): PilotReport['readout'] {
+  const complete = utcDateOf(new Date()) > testPeriodEnd;
+  return {
+    test_period_complete: complete,
+    note: complete
+      ? null
+      : `Interim look: the test period runs until ${testPeriodEnd}. Deals engaged later are missing and p-values are not corrected for repeated looks.`,
+  };
 }

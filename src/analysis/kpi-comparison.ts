@@ -135,13 +135,15 @@ export function compareKpi(
 /**
  * Holm-adjusts the randomization and Welch p-values over the secondary and guardrail KPIs (the
  * primary KPI is pre-registered and stays unadjusted), in input order, then sets each KPI's
- * decision p, significance and verdict. KPIs without a p-value are left out of the family.
+ * decision p, significance and verdict. KPIs without a p-value or with a degenerate status are left
+ * out of the family.
  * Source: Holm (1979); statsmodels `multipletests(method='holm')`.
  */
 export function adjustSecondary(results: KpiResult[], alpha: number): KpiResult[] {
   const family = results.filter((r) => r.role !== 'primary');
+  // A KPI without a verdict (insufficient_data, zero_variance) does not enlarge the family.
   const adjust = (pick: (r: KpiResult) => number | null) => {
-    const idx = family.map((r, i) => (pick(r) === null ? -1 : i)).filter((i) => i >= 0);
+    const idx = family.map((r, i) => (r.status !== 'ok' || pick(r) === null ? -1 : i)).filter((i) => i >= 0);
     const adjusted = adjustPValues(idx.map((i) => pick(family[i])!), 'holm');
     const out = new Map<KpiResult, number>();
     idx.forEach((i, k) => out.set(family[i], adjusted[k]));
@@ -195,7 +197,7 @@ function verdictOf(r: KpiResult, significant: boolean | null, alpha: number): st
   const d = r.difference;
   const pName = r.role === 'primary' ? 'randomization p' : 'Holm-adjusted randomization p';
   const liftText = r.relative_lift.estimate !== null ? `${pct(r.relative_lift.estimate)} ` : '';
-  const ci = `${Math.round(100 * d.conf_level)}% CI of the difference ${diffText(d.ci_low!, r.unit)} to ${diffText(d.ci_high!, r.unit)}`;
+  const ci = `Welch ${Math.round(100 * d.conf_level)}% CI of the difference ${diffText(d.ci_low!, r.unit)} to ${diffText(d.ci_high!, r.unit)}`;
   if (!significant) {
     const floor =
       r.randomization.min_attainable_p !== null && r.randomization.min_attainable_p >= alpha

@@ -63,7 +63,7 @@ export interface KpiResult {
   verdict: string;
 }
 
-/** A territory's KPI values in the test period (and the primary KPI's pre-period value). */
+/** A territory's KPI values in the test period and its open deals now. */
 export interface TerritoryRow {
   territory_code: string;
   arm: string;
@@ -95,6 +95,8 @@ export interface PilotReport {
     strata: { stratum: string; n: number; counts: Record<string, number> }[];
   };
   generated_at: string;
+  /** false while the test period is still running: the report is then an uncorrected interim look */
+  readout: { test_period_complete: boolean; note: string | null };
   data_cutoff: { ingested_at: string | null; latest_activity_date: string | null; opportunities: number };
   decision_method: string;
   multiplicity: string;

@@ -1,4 +1,5 @@
-import { canonicalJson, hashAssignmentInputs } from './assignment-inputs';
+import { canonicalJson } from '../common/utils/canonical-json';
+import { hashAssignmentInputs } from './assignment-inputs';
 
 const design = { type: 'stratified', stratify_by: 'region', arms: [{ key: 'control', role: 'control', count: 2 }, { key: 'treatment', role: 'treatment', count: 2 }] };
 const units = [

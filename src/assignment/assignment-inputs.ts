@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { canonicalJson } from '../common/utils/canonical-json';
 import { TerritoryEntity } from '../territories/territory.entity';
 import { PilotEntity } from '../pilots/pilot.entity';
 
@@ -23,16 +24,6 @@ export function toDesignUnits(pilot: PilotEntity, eligible: TerritoryEntity[]): 
   return eligible
     .map((t) => ({ territory_id: t.id, code: t.code, stratum: stratumOf(pilot, t), covariates: { ...t.attributes } }))
     .sort((a, b) => (a.code < b.code ? -1 : a.code > b.code ? 1 : 0));
-}
-
-/** JSON with object keys sorted at every depth, so equal inputs always hash equally. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const keys = Object.keys(value as object).sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
 }
 
 /**

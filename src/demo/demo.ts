@@ -165,6 +165,7 @@ function printReport(report: PilotReport): void {
   for (const k of report.kpis) say(`  • ${k.label}: ${k.verdict}`);
   const o = report.open_opportunities;
   say();
+  if (report.readout.note) say(`  ${report.readout.note}`);
   say(
     `  Open opportunities at readout: control ${o.control.open_at_test_end} (cohort open at ${report.pilot.test_period.end}), ` +
       `treatment ${o.treatment.open_at_test_end}; open now: control ${o.control.open_now}, treatment ${o.treatment.open_now}.`,

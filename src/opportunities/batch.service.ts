@@ -6,6 +6,7 @@ import type { Readable } from 'node:stream';
 import type { Request } from 'express';
 import { DataSource, QueryRunner } from 'typeorm';
 import { AppException } from '../common/errors/app.exception';
+import { canonicalJson } from '../common/utils/canonical-json';
 import { createCsvStreamParser } from '../common/utils/csv';
 import { EnvironmentVariables } from '../config/env.validation';
 import { JobProducer } from '../queues/job-producer.service';
@@ -39,7 +40,7 @@ export class BatchService {
       throw new AppException('BATCH_TOO_LARGE', `A JSON batch holds at most ${this.env.BATCH_MAX_ROWS} rows; got ${dto.rows.length}`);
     }
     const rows = dto.rows.map((r) => ({ ...r }));
-    const contentHash = createHash('sha256').update(JSON.stringify(rows)).digest('hex');
+    const contentHash = createHash('sha256').update(canonicalJson(rows)).digest('hex');
     if (idempotencyKey) {
       const replay = await this.replay(idempotencyKey, contentHash);
       if (replay) return replay;

@@ -52,7 +52,7 @@ export class IngestionService {
       await em.query(`SELECT pg_advisory_xact_lock(hashtext('opportunity_batch'), hashtext($1))`, [batchId]);
       const batch = await this.batches.findById(batchId, em);
       const empty = { inserted: 0, updated: 0, unchanged: 0, stale: 0 };
-      if (!batch || batch.status === 'completed' || batch.status === 'failed' || batch.status === 'receiving') {
+      if (!batch || batch.status === 'completed' || batch.status === 'failed') {
         return { batch_id: batchId, skipped: true, accepted: 0, rejected: 0, counts: empty };
       }
       const territoryIds = await this.territories.idsByCode(em);

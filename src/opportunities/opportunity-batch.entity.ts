@@ -1,7 +1,7 @@
 import { Check, Column, Entity, Generated, Index, PrimaryGeneratedColumn, Unique } from 'typeorm';
 import { bigintTransformer } from '../database/transformers';
 
-export type BatchStatus = 'receiving' | 'queued' | 'processing' | 'completed' | 'failed';
+export type BatchStatus = 'queued' | 'processing' | 'completed' | 'failed';
 
 /** A batch of opportunity rows as received; its rows live in opportunity_batch_rows. */
 // Keys, indexes and checks declared here so entities and migrations agree (migration drift check):
@@ -11,7 +11,7 @@ export type BatchStatus = 'receiving' | 'queued' | 'processing' | 'completed' | 
 @Index('uq_opportunity_batches_idempotency_key', ['idempotencyKey'], { unique: true, where: 'idempotency_key IS NOT NULL' })
 @Index('ix_opportunity_batches_status', ['status'])
 @Check('ck_opportunity_batches_source', `source IN ('json', 'csv')`)
-@Check('ck_opportunity_batches_status', `status IN ('receiving', 'queued', 'processing', 'completed', 'failed')`)
+@Check('ck_opportunity_batches_status', `status IN ('queued', 'processing', 'completed', 'failed')`)
 export class OpportunityBatchEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;

@@ -29,7 +29,8 @@ export class PilotsService {
   }
 
   /**
-   * Edits a draft pilot; any stored assignment is discarded because it no longer matches the design.
+   * Edits a draft pilot. A change of eligibility, arms or design discards the stored assignment
+   * (it no longer matches); other edits keep it.
    * @throws PILOT_FROZEN after launch; the same validation errors as create.
    */
   async update(id: string, dto: UpdatePilotDto) {
@@ -38,7 +39,9 @@ export class PilotsService {
       assertDraft(pilot, 'edit the pilot');
       applyDto(pilot, dto);
       await this.check(pilot);
-      const removed = await em.query(`DELETE FROM assignments WHERE pilot_id = $1 RETURNING id`, [id]);
+      // Only what the draw depends on invalidates a stored assignment (launch re-checks the inputs hash too).
+      const redraw = dto.eligibility !== undefined || dto.arms !== undefined || dto.design !== undefined;
+      const removed = redraw ? await em.query(`DELETE FROM assignments WHERE pilot_id = $1 RETURNING id`, [id]) : [];
       const saved = await this.pilots.save(pilot, em);
       return { ...toPilotView(saved), assignment_discarded: removed.length > 0 };
     });

@@ -120,6 +120,10 @@ describe('opportunity batches', () => {
 
       const replay = await postBatch(stack.http, rows(), 'key-123');
       expect(replay).toMatchObject({ batch_id: first.batch_id, idempotent_replay: true, rows_received: 3 });
+      // The same rows with their keys in another order are the same content: still a replay.
+      const reordered = rows().map((r) => Object.fromEntries(Object.entries(r).reverse()));
+      const replay2 = await postBatch(stack.http, reordered, 'key-123');
+      expect(replay2).toMatchObject({ batch_id: first.batch_id, idempotent_replay: true });
       expect(await count(stack, 'opportunity_batches')).toBe(1);
       expect(await count(stack, 'opportunities')).toBe(3);
 

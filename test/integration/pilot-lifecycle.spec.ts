@@ -49,7 +49,7 @@ describe('territories CSV and the pilot lifecycle', () => {
     expect(list.body.total).toBe(6);
   });
 
-  it('draft edits discard the assignment; a covariate change makes it stale; launch freezes; stop ends', async () => {
+  it('design edits discard the assignment (others keep it); a covariate change makes it stale; launch freezes; stop ends', async () => {
     await request(stack.http)
       .post('/territories')
       .send(codes.map((c, i) => ({ code: c, name: c, region: i < 3 ? 'North' : 'South', attributes: { quota: i } })))
@@ -61,7 +61,10 @@ describe('territories CSV and the pilot lifecycle', () => {
     await request(stack.http).post(`/pilots/${id}/launch`).expect(404);
     await request(stack.http).post(`/pilots/${id}/assignment`).expect(201);
     const edited = await request(stack.http).patch(`/pilots/${id}`).send({ alpha: 0.1 }).expect(200);
-    expect(edited.body).toMatchObject({ alpha: 0.1, assignment_discarded: true });
+    expect(edited.body).toMatchObject({ alpha: 0.1, assignment_discarded: false }); // alpha does not change the draw
+    await request(stack.http).get(`/pilots/${id}/assignment`).expect(200);
+    const reseeded = await request(stack.http).patch(`/pilots/${id}`).send({ design: { type: 'complete', seed: 4 } }).expect(200);
+    expect(reseeded.body).toMatchObject({ design: { type: 'complete', seed: 4 }, assignment_discarded: true });
     await request(stack.http).get(`/pilots/${id}/assignment`).expect(404);
 
     const a = await request(stack.http).post(`/pilots/${id}/assignment`).expect(201);
@@ -97,5 +100,6 @@ describe('territories CSV and the pilot lifecycle', () => {
     expect(winRate).toMatchObject({ kpi: 'win_rate', status: 'insufficient_data', significant: null });
     expect(opportunities).toMatchObject({ kpi: 'opportunities', status: 'zero_variance', significant: null });
     expect(JSON.stringify(done.result)).not.toMatch(/NaN|Infinity/);
+    expect(done.result.readout).toEqual({ test_period_complete: true, note: null }); // the test period ended 2024-06-30
   });
 });

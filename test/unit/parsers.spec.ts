@@ -1,3 +1,5 @@
+import { resolveColumnMapping as resolveColumnMappingForTest } from '../../src/opportunities/ingestion/column-mapping';
+import { parseCsvBuffer as parseCsvBufferForTest } from '../../src/common/utils/csv';
 import { AppException } from '../../src/common/errors/app.exception';
 import { parseAmount } from '../../src/opportunities/ingestion/amount';
 import { DEFAULT_HEADER_ALIASES, mapRecord, resolveColumnMapping } from '../../src/opportunities/ingestion/column-mapping';
@@ -323,5 +325,21 @@ describe('resolveColumnMapping', () => {
       product: 'v-product',
       account: 'v-account',
     });
+  });
+});
+
+describe('column mapping: one column feeds one field', () => {
+  it('an explicitly mapped column is not picked up again by another field\'s alias', () => {
+    // 'id' is an alias of opportunity_id; mapped explicitly to territory it must not feed both.
+    const { mapping } = resolveColumnMappingForTest(['id', 'deal_id', 'deal_stage'], { territory: 'id', opportunity_id: 'deal_id' });
+    expect(mapping).toMatchObject({ territory: 'id', opportunity_id: 'deal_id', stage: 'deal_stage' });
+    const fields = Object.entries(mapping).filter(([, h]) => h === 'id').map(([f]) => f);
+    expect(fields).toEqual(['territory']);
+  });
+});
+
+describe('CSV header with a repeated column name', () => {
+  it('is refused instead of silently keeping the last column', () => {
+    expect(() => parseCsvBufferForTest('opportunity_id,amount,amount\r\nA,1,2\r\n')).toThrow(/repeated column name\(s\) in the header: amount/);
   });
 });

@@ -39,12 +39,15 @@ export function resolveColumnMapping(headers: string[], explicit: Record<string,
       details.push({ path: `mapping.${field}`, errors: [`column '${String(header)}' is not in the CSV header`] });
     } else mapping[field as CanonicalField] = header;
   }
+  const lower = headers.map((h) => h.toLowerCase());
   for (const field of CANONICAL_FIELDS) {
     if (mapping[field]) continue;
-    const lower = headers.map((h) => h.toLowerCase());
-    const idx = DEFAULT_HEADER_ALIASES[field].map((a) => lower.indexOf(a)).find((i) => i >= 0);
+    // A column already feeding a field (explicitly or by an earlier alias) never feeds a second one.
+    const taken = new Set(Object.values(mapping));
+    const idx = DEFAULT_HEADER_ALIASES[field].map((a) => lower.indexOf(a)).find((i) => i >= 0 && !taken.has(headers[i]));
     if (idx !== undefined) mapping[field] = headers[idx];
   }
+
   if (!mapping.opportunity_id) details.push({ path: 'mapping.opportunity_id', errors: ['no column for opportunity_id'] });
   if (details.length) throw new AppException('VALIDATION_FAILED', 'The CSV columns cannot be mapped', details);
   const used = new Set(Object.values(mapping));
