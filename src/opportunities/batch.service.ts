@@ -33,12 +33,9 @@ export class BatchService {
   /**
    * Stores a JSON batch and enqueues it. With an Idempotency-Key, re-sending the same rows returns
    * the first batch; different rows under a used key are a 409.
-   * @throws BATCH_TOO_LARGE, IDEMPOTENCY_CONFLICT
+   * (The row limit is enforced before validation by BatchSizeGuard.) @throws IDEMPOTENCY_CONFLICT
    */
   async createFromJson(dto: CreateBatchDto, idempotencyKey: string | null): Promise<BatchAcceptedDto> {
-    if (dto.rows.length > this.env.BATCH_MAX_ROWS) {
-      throw new AppException('BATCH_TOO_LARGE', `A JSON batch holds at most ${this.env.BATCH_MAX_ROWS} rows; got ${dto.rows.length}`);
-    }
     const rows = dto.rows.map((r) => ({ ...r }));
     const contentHash = createHash('sha256').update(canonicalJson(rows)).digest('hex');
     if (idempotencyKey) {

@@ -1,7 +1,8 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, ParseUUIDPipe, Post, Query, Req } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Param, ParseUUIDPipe, Post, Query, Req, UseGuards } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiHeader, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { AppException } from '../common/errors/app.exception';
+import { BatchSizeGuard } from './batch-size.guard';
 import { BatchService } from './batch.service';
 import { BatchStatusQuery } from './dto/batch-status.query';
 import { BatchAcceptedDto, CreateBatchDto } from './dto/create-batch.dto';
@@ -19,6 +20,7 @@ export class OpportunitiesController {
 
   @Post('batches')
   @HttpCode(202)
+  @UseGuards(BatchSizeGuard)
   @ApiOperation({ summary: 'Submit a JSON batch of opportunity rows (up to 50,000); processed by the ingestion queue' })
   @ApiHeader({ name: 'Idempotency-Key', required: false })
   createBatch(@Body() dto: CreateBatchDto, @Headers(IDEMPOTENCY_HEADER) key?: string): Promise<BatchAcceptedDto> {

@@ -1,10 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsOptional, IsString, MaxLength, ValidateNested } from 'class-validator';
+import { ArrayMinSize, IsArray, IsOptional, IsString, MaxLength, ValidateNested } from 'class-validator';
 import { IsStringOrNumber } from '../../common/validation/is-numeric-record';
-
-/** Largest JSON batch (rows); larger loads go through the streamed CSV upload. */
-export const MAX_JSON_BATCH_ROWS = 50_000;
 
 /**
  * One opportunity row. The SHAPE is checked here (unknown fields and wrong JSON types are a 400
@@ -29,10 +26,9 @@ export class OpportunityRowDto {
 }
 
 export class CreateBatchDto {
-  @ApiProperty({ type: [OpportunityRowDto], description: `1 to ${MAX_JSON_BATCH_ROWS} rows` })
+  @ApiProperty({ type: [OpportunityRowDto], description: 'At least 1 row; at most BATCH_MAX_ROWS (default 50,000, checked by BatchSizeGuard)' })
   @IsArray()
   @ArrayMinSize(1)
-  @ArrayMaxSize(MAX_JSON_BATCH_ROWS)
   @ValidateNested({ each: true })
   @Type(() => OpportunityRowDto)
   rows: OpportunityRowDto[];
