@@ -15,6 +15,7 @@ export interface AnalysisUnits {
   controlArm: string;
 }
 
+/** Significance level and randomization-inference budget of a comparison. */
 export interface ComparisonOptions {
   alpha: number;
   /** enumerate all assignments up to this count, else Monte Carlo */

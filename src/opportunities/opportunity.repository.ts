@@ -12,6 +12,7 @@ export interface VersionedOpportunity extends ParsedOpportunity {
   batch_id: string;
 }
 
+/** What an upsert did to its rows (they add up to the rows given). */
 export interface UpsertCounts {
   inserted: number;
   updated: number;

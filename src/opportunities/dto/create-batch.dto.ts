@@ -25,6 +25,7 @@ export class OpportunityRowDto {
   @ApiPropertyOptional({ example: 'Cancity' }) @IsOptional() @IsString() @MaxLength(1000) account?: string | null;
 }
 
+/** Body of POST /opportunities/batches. */
 export class CreateBatchDto {
   @ApiProperty({ type: [OpportunityRowDto], description: 'At least 1 row; at most BATCH_MAX_ROWS (default 50,000, checked by BatchSizeGuard)' })
   @IsArray()
@@ -34,6 +35,7 @@ export class CreateBatchDto {
   rows: OpportunityRowDto[];
 }
 
+/** The 202 answer to a batch upload: where to follow its processing. */
 export class BatchAcceptedDto {
   @ApiProperty() batch_id: string;
   @ApiProperty() status: string;

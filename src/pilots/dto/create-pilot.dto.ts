@@ -21,6 +21,7 @@ import {
 import { IsIsoDate } from '../../common/validation/is-iso-date';
 import { KPI_KEYS, KpiKey } from '../../kpis/kpi-catalogue';
 
+/** Which territories may take part: exactly one of regions or territory_codes. */
 export class EligibilityDto {
   @ApiPropertyOptional({ example: ['Central', 'East'], description: 'Every territory of these regions' })
   @IsOptional()
@@ -43,6 +44,7 @@ export class EligibilityDto {
   territory_codes?: string[];
 }
 
+/** One arm of the pilot and its allocation (exact count or ratio). */
 export class ArmDto {
   @ApiProperty({ example: 'treatment' })
   @IsString()
@@ -66,6 +68,7 @@ export class ArmDto {
   ratio?: number;
 }
 
+/** A window of UTC calendar days, both ends inclusive. */
 export class WindowDto {
   @ApiProperty({ example: '2017-03-01', description: 'First day, inclusive (UTC calendar day)' })
   @IsIsoDate()
@@ -76,6 +79,7 @@ export class WindowDto {
   end: string;
 }
 
+/** The randomization design and its seed. */
 export class DesignDto {
   @ApiProperty({ enum: ['complete', 'stratified'] })
   @IsIn(['complete', 'stratified'])

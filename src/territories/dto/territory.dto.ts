@@ -48,6 +48,7 @@ export class UpsertTerritoryDto {
   attributes?: Record<string, number>;
 }
 
+/** What a territory load did: rows received, created and updated. */
 export class UpsertTerritoriesResultDto {
   @ApiProperty() received: number;
   @ApiProperty() created: number;
