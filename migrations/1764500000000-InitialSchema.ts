@@ -167,7 +167,7 @@ export class InitialSchema1764500000000 implements MigrationInterface {
         started_at timestamptz,
         completed_at timestamptz,
         data_cutoff_at timestamptz,
-        result jsonb,
+        result json,
         error text,
         CONSTRAINT ck_reports_status CHECK (status IN ('queued', 'running', 'completed', 'failed'))
       )`);

@@ -1,6 +1,6 @@
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Logger } from '@nestjs/common';
-import { Job } from 'bullmq';
+import { Job, UnrecoverableError } from 'bullmq';
 import { ComputeReportPayload, QUEUES, WORKER_OPTIONS } from '../queues/queue.constants';
 import { AnalysisService } from './analysis.service';
 
@@ -22,6 +22,7 @@ export class AnalysisProcessor extends WorkerHost {
     if (!job) return;
     const attempts = job.opts.attempts ?? 1;
     this.logger.warn(`analysis job ${job.id} (report ${job.data.reportId}) failed attempt ${job.attemptsMade}/${attempts}: ${err.message}`);
-    if (job.attemptsMade >= attempts) await this.analysis.markFailed(job.data.reportId, err.message);
+    // Out of attempts, or a permanent failure that BullMQ will not retry.
+    if (job.attemptsMade >= attempts || err instanceof UnrecoverableError) await this.analysis.markFailed(job.data.reportId, err.message);
   }
 }

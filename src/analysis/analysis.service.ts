@@ -40,7 +40,7 @@ export class AnalysisService {
       if (!report || report.status === 'completed' || report.status === 'failed') return false;
       const result = await this.buildReport(report.id, report.pilotId, em);
       await em.query(
-        `UPDATE reports SET status = 'completed', completed_at = now(), result = $2::jsonb, data_cutoff_at = $3, error = NULL WHERE id = $1`,
+        `UPDATE reports SET status = 'completed', completed_at = now(), result = $2::json, data_cutoff_at = $3, error = NULL WHERE id = $1`,
         [reportId, JSON.stringify(result), result.data_cutoff.ingested_at],
       );
       this.logger.log(`report ${reportId} for pilot ${report.pilotId} completed`);

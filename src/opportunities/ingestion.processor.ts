@@ -1,6 +1,6 @@
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Logger } from '@nestjs/common';
-import { Job } from 'bullmq';
+import { Job, UnrecoverableError } from 'bullmq';
 import { IngestBatchPayload, QUEUES, WORKER_OPTIONS } from '../queues/queue.constants';
 import { IngestionOutcome, IngestionService } from './ingestion.service';
 
@@ -22,6 +22,7 @@ export class IngestionProcessor extends WorkerHost {
     if (!job) return;
     const attempts = job.opts.attempts ?? 1;
     this.logger.warn(`ingestion job ${job.id} (batch ${job.data.batchId}) failed attempt ${job.attemptsMade}/${attempts}: ${err.message}`);
-    if (job.attemptsMade >= attempts) await this.ingestion.markFailed(job.data.batchId, err.message);
+    // Out of attempts, or a permanent failure that BullMQ will not retry.
+    if (job.attemptsMade >= attempts || err instanceof UnrecoverableError) await this.ingestion.markFailed(job.data.batchId, err.message);
   }
 }

@@ -21,7 +21,7 @@ export class OpportunitiesController {
   @Post('batches')
   @HttpCode(202)
   @UseGuards(BatchSizeGuard)
-  @ApiOperation({ summary: 'Submit a JSON batch of opportunity rows (up to 50,000); processed by the ingestion queue' })
+  @ApiOperation({ summary: 'Submit a JSON batch of opportunity rows (at most BATCH_MAX_ROWS, default 50,000); processed by the ingestion queue' })
   @ApiHeader({ name: 'Idempotency-Key', required: false })
   createBatch(@Body() dto: CreateBatchDto, @Headers(IDEMPOTENCY_HEADER) key?: string): Promise<BatchAcceptedDto> {
     return this.batches.createFromJson(dto, normaliseKey(key));

@@ -35,7 +35,8 @@ export class ReportEntity {
   @Column({ type: 'timestamptz', name: 'data_cutoff_at', nullable: true })
   dataCutoffAt: Date | null;
 
-  @Column({ type: 'jsonb', nullable: true })
+  /** `json`, not `jsonb`: the report keeps its key order (it is read whole, never queried inside). */
+  @Column({ type: 'json', nullable: true })
   result: PilotReport | null;
 
   @Column({ type: 'text', nullable: true })

@@ -343,3 +343,12 @@ describe('CSV header with a repeated column name', () => {
     expect(() => parseCsvBufferForTest('opportunity_id,amount,amount\r\nA,1,2\r\n')).toThrow(/repeated column name\(s\) in the header: amount/);
   });
 });
+
+describe('column mapping and headers: more refusals', () => {
+  it('an explicit mapping may not send one column to two fields', () => {
+    expect(() => resolveColumnMappingForTest(['id', 'x'], { opportunity_id: 'id', territory: 'id' })).toThrow(/cannot be mapped/);
+  });
+  it('a header repeated in another case is refused', () => {
+    expect(() => parseCsvBufferForTest('opportunity_id,Amount,amount\r\nA,1,2\r\n')).toThrow(/repeated column name\(s\) in the header: amount/);
+  });
+});

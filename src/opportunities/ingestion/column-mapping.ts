@@ -32,6 +32,9 @@ export interface ResolvedMapping {
 export function resolveColumnMapping(headers: string[], explicit: Record<string, string> | null): ResolvedMapping {
   const details: { path: string; errors: string[] }[] = [];
   const mapping: Partial<Record<CanonicalField, string>> = {};
+  const explicitColumns = Object.values(explicit ?? {});
+  const reused = explicitColumns.filter((h, i) => explicitColumns.indexOf(h) !== i);
+  if (reused.length) details.push({ path: 'mapping', errors: [`a column may feed one field only: ${[...new Set(reused)].join(', ')}`] });
   for (const [field, header] of Object.entries(explicit ?? {})) {
     if (!(CANONICAL_FIELDS as readonly string[]).includes(field)) {
       details.push({ path: `mapping.${field}`, errors: [`unknown field; expected one of ${CANONICAL_FIELDS.join(', ')}`] });
