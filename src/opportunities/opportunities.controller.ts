@@ -1,7 +1,8 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, ParseUUIDPipe, Post, Query, Req, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Req, UseGuards } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiHeader, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { AppException } from '../common/errors/app.exception';
+import { uuidParam } from '../common/validation/uuid-param.pipe';
 import { BatchSizeGuard } from './batch-size.guard';
 import { BatchService } from './batch.service';
 import { BatchStatusQuery } from './dto/batch-status.query';
@@ -40,7 +41,7 @@ export class OpportunitiesController {
 
   @Get('batches/:id')
   @ApiOperation({ summary: 'Batch status: rows accepted, rejected (with row number and reason), progress' })
-  status(@Param('id', ParseUUIDPipe) id: string, @Query() query: BatchStatusQuery) {
+  status(@Param('id', uuidParam('id')) id: string, @Query() query: BatchStatusQuery) {
     return this.batches.status(id, query);
   }
 

@@ -1,4 +1,5 @@
-import { Body, Controller, Get, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, Param, Patch, Post, Query } from '@nestjs/common';
+import { uuidParam } from '../common/validation/uuid-param.pipe';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { PagingQuery } from '../common/validation/paging.query';
 import { CreatePilotDto } from './dto/create-pilot.dto';
@@ -24,13 +25,13 @@ export class PilotsController {
 
   @Get(':id')
   @ApiOperation({ summary: 'Read a pilot' })
-  get(@Param('id', ParseUUIDPipe) id: string) {
+  get(@Param('id', uuidParam('id')) id: string) {
     return this.service.get(id);
   }
 
   @Patch(':id')
   @ApiOperation({ summary: 'Edit a draft pilot (409 after launch)' })
-  update(@Param('id', ParseUUIDPipe) id: string, @Body() dto: UpdatePilotDto) {
+  update(@Param('id', uuidParam('id')) id: string, @Body() dto: UpdatePilotDto) {
     return this.service.update(id, dto);
   }
 }

@@ -1,4 +1,5 @@
-import { Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { uuidParam } from '../common/validation/uuid-param.pipe';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ReportQueryDto } from './dto/report-query.dto';
 import { ReportsService } from './reports.service';
@@ -11,19 +12,19 @@ export class ReportsController {
   @Post()
   @HttpCode(202)
   @ApiOperation({ summary: 'Request a report; an analysis job computes it' })
-  request(@Param('id', ParseUUIDPipe) id: string) {
+  request(@Param('id', uuidParam('id')) id: string) {
     return this.service.request(id);
   }
 
   @Get()
   @ApiOperation({ summary: "List the pilot's reports" })
-  list(@Param('id', ParseUUIDPipe) id: string) {
+  list(@Param('id', uuidParam('id')) id: string) {
     return this.service.list(id);
   }
 
   @Get(':reportId')
   @ApiOperation({ summary: 'A report: status, and when completed every KPI with CI, p-values and verdict' })
-  get(@Param('id', ParseUUIDPipe) id: string, @Param('reportId', ParseUUIDPipe) reportId: string, @Query() query: ReportQueryDto) {
+  get(@Param('id', uuidParam('id')) id: string, @Param('reportId', uuidParam('reportId')) reportId: string, @Query() query: ReportQueryDto) {
     return this.service.get(id, reportId, query.include_territories);
   }
 }

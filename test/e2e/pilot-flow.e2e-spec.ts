@@ -246,12 +246,24 @@ describe('PilotLab end to end (HTTP API, BullMQ worker, PostgreSQL)', () => {
       .expect(422);
     expect(tooFew.body.code).toBe('DESIGN_INFEASIBLE');
     const malformed = await request(stack.http).post('/pilots').set('content-type', 'application/json').send('{"name": ').expect(400);
-    expect(malformed.body).toMatchObject({ statusCode: 400, code: 'MALFORMED_JSON' });
+    expect(malformed.body).toMatchObject({ statusCode: 400, code: 'MALFORMED_JSON', details: null });
     const notFound = await request(stack.http).get('/pilots/00000000-0000-4000-8000-000000000000').expect(404);
     expect(notFound.body).toMatchObject({ statusCode: 404, code: 'PILOT_NOT_FOUND' });
+    expect(notFound.body.details).toBeNull();
     const badId = await request(stack.http).get('/pilots/not-a-uuid').expect(400);
-    expect(badId.body.code).toBe('VALIDATION_FAILED');
+    expect(badId.body).toEqual({ statusCode: 400, code: 'VALIDATION_FAILED', message: 'id must be a UUID', details: [{ path: 'id', errors: ['id must be a UUID'] }] });
+    const empty = await request(stack.http).post('/pilots').send({}).expect(400);
+    expect(empty.body.details.map((d: { path: string }) => d.path)).toEqual(
+      expect.arrayContaining(['name', 'hypothesis', 'treatment_description', 'eligibility', 'arms', 'primary_kpi', 'pre_period', 'test_period', 'design']),
+    );
+    // A row that is itself an array is a wrong JSON type: the whole batch is refused (pitfall P16's kind).
+    const nested = await request(stack.http)
+      .post('/opportunities/batches')
+      .send({ rows: [[{ opportunity_id: 'N1', territory: 'Ada Park', stage: 'Engaging', engage_date: '2024-04-03' }]] })
+      .expect(400);
+    expect(nested.body.details).toEqual(expect.arrayContaining([expect.objectContaining({ path: 'rows', errors: expect.arrayContaining(['each row must be a JSON object']) })]));
     expect(await stack.dataSource.query('SELECT count(*) AS n FROM pilots')).toEqual(before);
+    expect(await stack.dataSource.query(`SELECT count(*)::int AS n FROM opportunity_batches WHERE source = 'json'`)).toEqual([{ n: 0 }]);
   });
 
   it('serves the OpenAPI document at /docs and a health check', async () => {

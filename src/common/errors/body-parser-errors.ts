@@ -10,15 +10,16 @@ export function bodyParserErrorHandler(err: unknown, req: Request, res: Response
   const e = err as { type?: string; message?: string; limit?: number };
   let body: ErrorBody | null = null;
   if (e?.type === 'entity.parse.failed') {
-    body = { statusCode: 400, code: 'MALFORMED_JSON', message: `Malformed JSON body: ${e.message}` };
+    body = { statusCode: 400, code: 'MALFORMED_JSON', message: `Malformed JSON body: ${e.message}`, details: null };
   } else if (e?.type === 'entity.too.large') {
     body = {
       statusCode: 413,
       code: 'PAYLOAD_TOO_LARGE',
       message: `Request body exceeds the limit of ${e.limit} bytes (BODY_LIMIT); split it into smaller batches or upload CSV`,
+      details: { limit_bytes: e.limit ?? null },
     };
   } else if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported') {
-    body = { statusCode: 415, code: 'UNSUPPORTED_MEDIA_TYPE', message: e.message ?? 'Unsupported body encoding' };
+    body = { statusCode: 415, code: 'UNSUPPORTED_MEDIA_TYPE', message: e.message ?? 'Unsupported body encoding', details: null };
   }
   if (!body) return next(err);
   res.status(body.statusCode).json(body);

@@ -3,12 +3,12 @@ import type { Request, Response } from 'express';
 import { AppException } from './app.exception';
 import { ErrorCode } from './error-codes';
 
-/** The one error body of the API. */
+/** The one error body of the API; `details` is null when there is nothing more to say. */
 export interface ErrorBody {
   statusCode: number;
   code: ErrorCode | string;
   message: string;
-  details?: unknown;
+  details: unknown;
   request_id?: string;
 }
 
@@ -44,22 +44,23 @@ export class GlobalExceptionFilter implements ExceptionFilter {
   private toBody(exception: unknown, req: Request & { id?: string }): ErrorBody {
     const requestId = req?.id !== undefined ? String(req.id) : undefined;
     if (exception instanceof AppException) {
-      return { statusCode: exception.statusCode, code: exception.code, message: exception.message, details: exception.details };
+      return { statusCode: exception.statusCode, code: exception.code, message: exception.message, details: exception.details ?? null };
     }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const response = exception.getResponse();
       if (typeof response === 'object' && response && 'code' in response) {
-        return { statusCode: status, ...(response as Omit<ErrorBody, 'statusCode'>) };
+        return { statusCode: status, ...(response as Omit<ErrorBody, 'statusCode' | 'details'>), details: (response as { details?: unknown }).details ?? null };
       }
       const message =
         typeof response === 'string' ? response : String((response as { message?: unknown }).message ?? exception.message);
-      return { statusCode: status, code: HTTP_CODE_BY_STATUS[status] ?? `HTTP_${status}`, message };
+      return { statusCode: status, code: HTTP_CODE_BY_STATUS[status] ?? `HTTP_${status}`, message, details: null };
     }
     return {
       statusCode: HttpStatus.INTERNAL_SERVER_ERROR,
       code: 'INTERNAL_ERROR',
       message: 'Unexpected error; quote the request id when reporting it',
+      details: null,
       request_id: requestId,
     };
   }

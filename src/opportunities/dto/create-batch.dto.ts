@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMinSize, IsArray, IsOptional, IsString, MaxLength, ValidateNested } from 'class-validator';
+import { ArrayMinSize, IsArray, IsObject, IsOptional, IsString, MaxLength, ValidateNested } from 'class-validator';
 import { IsStringOrNumber } from '../../common/validation/is-numeric-record';
 
 /**
@@ -30,6 +30,7 @@ export class CreateBatchDto {
   @ApiProperty({ type: [OpportunityRowDto], description: 'At least 1 row; at most BATCH_MAX_ROWS (default 50,000, checked by BatchSizeGuard)' })
   @IsArray()
   @ArrayMinSize(1)
+  @IsObject({ each: true, message: 'each row must be a JSON object' })
   @ValidateNested({ each: true })
   @Type(() => OpportunityRowDto)
   rows: OpportunityRowDto[];

@@ -9,6 +9,7 @@ import {
   IsInt,
   IsNotEmpty,
   IsNumber,
+  IsObject,
   IsOptional,
   IsPositive,
   IsString,
@@ -118,6 +119,7 @@ export class CreatePilotDto {
   treatment_description: string;
 
   @ApiProperty({ type: EligibilityDto })
+  @IsObject()
   @ValidateNested()
   @Type(() => EligibilityDto)
   eligibility: EligibilityDto;
@@ -149,11 +151,13 @@ export class CreatePilotDto {
   guardrail_kpis?: KpiKey[];
 
   @ApiProperty({ type: WindowDto })
+  @IsObject()
   @ValidateNested()
   @Type(() => WindowDto)
   pre_period: WindowDto;
 
   @ApiProperty({ type: WindowDto })
+  @IsObject()
   @ValidateNested()
   @Type(() => WindowDto)
   test_period: WindowDto;
@@ -166,6 +170,7 @@ export class CreatePilotDto {
   alpha?: number;
 
   @ApiProperty({ type: DesignDto })
+  @IsObject()
   @ValidateNested()
   @Type(() => DesignDto)
   design: DesignDto;
