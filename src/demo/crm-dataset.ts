@@ -26,7 +26,8 @@ export const DEFAULT_DATA_DIR = resolve(process.cwd(), '..', 'shared', 'data', '
 export const DATASET_HELP = [
   'The demo runs on the public "CRM Sales Opportunities" sample data set (Maven Analytics Data Playground,',
   'a fictitious computer-hardware seller; files sales_pipeline.csv and sales_teams.csv).',
-  'Download it from Maven Analytics\' Data Playground (or its Kaggle mirror "crm-sales-opportunities"),',
+  'Download it from https://mavenanalytics.io/data-playground (search "CRM Sales Opportunities"; a Kaggle',
+  'mirror is named "crm-sales-opportunities"),',
   'unzip it, and run:  npm run demo -- --data /path/to/CRM+Sales+Opportunities',
 ];
 

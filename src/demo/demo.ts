@@ -122,12 +122,22 @@ async function runReport(api: ApiClient, pilotId: string): Promise<{ id: string;
   }
 }
 
+/** One number format for the whole table: thousands separators, 0 decimals from 100 up, else 2 (3 below 1). */
 function fmt(x: number | null | undefined, unit = ''): string {
   if (x === null || x === undefined) return '—';
+  if (unit === 'fraction 0..1') return `${(100 * x).toFixed(1)}%`;
   const a = Math.abs(x);
-  const s = a >= 1000 ? x.toLocaleString('en-US', { maximumFractionDigits: 0 }) : a >= 1 ? x.toFixed(2) : x.toFixed(3);
-  return unit === 'fraction 0..1' ? `${(100 * x).toFixed(1)}%` : s;
+  const digits = a >= 100 ? 0 : a >= 1 ? 2 : 3;
+  return x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
+
+const UNIT_LABEL: Record<string, string> = {
+  'currency per day': ' (per day)',
+  'fraction 0..1': ' (%)',
+  days: ' (days)',
+  count: '',
+  currency: '',
+};
 
 function fmtP(p: number | null): string {
   if (p === null) return '—';
@@ -136,7 +146,7 @@ function fmtP(p: number | null): string {
 
 function printReport(report: PilotReport): void {
   const table = new Table({
-    head: ['KPI', 'role', 'control', 'treatment', 'lift', '95% CI of difference', 'p (Welch)', 'p (RI)', 'verdict'],
+    head: ['KPI', 'role', 'control mean', 'treatment mean', 'lift', 'Welch 95% CI of difference', 'p Welch', 'decision p (RI)', 'verdict'],
     style: { head: [], border: [] },
   });
   for (const k of report.kpis) {
@@ -147,28 +157,34 @@ function printReport(report: PilotReport): void {
         : k.unit === 'fraction 0..1'
           ? `[${(100 * k.difference.ci_low).toFixed(1)}, ${(100 * k.difference.ci_high!).toFixed(1)}] pp`
           : `[${fmt(k.difference.ci_low, k.unit)}, ${fmt(k.difference.ci_high, k.unit)}]`;
-    const riP = k.adjusted ? `${fmtP(k.adjusted.randomization_p)} (Holm)` : fmtP(k.randomization.p_value);
     table.push([
-      k.label,
+      `${k.label}${UNIT_LABEL[k.unit] ?? ''}`,
       k.role,
       fmt(k.control.mean, k.unit),
       fmt(k.treatment.mean, k.unit),
       lift === null ? '—' : `${lift >= 0 ? '+' : ''}${(100 * lift).toFixed(1)}%`,
       ci,
       fmtP(k.difference.p_value),
-      riP,
+      `${fmtP(k.decision_p)}${k.adjusted ? ' (Holm)' : ''}`,
       shortVerdict(k),
     ]);
   }
   say(table.toString());
+  say('  p Welch: the Welch t-test, unadjusted. Decision p: randomization inference over the pilot\'s own design,');
+  say('  Holm-adjusted across the secondary and guardrail KPIs (so it also moves when another KPI changes);');
+  say('  the verdict uses it, so a Welch CI that excludes 0 can still come with "no significant difference".');
   say();
   for (const k of report.kpis) say(`  • ${k.label}: ${k.verdict}`);
   const o = report.open_opportunities;
   say();
   if (report.readout.note) say(`  ${report.readout.note}`);
   say(
-    `  Open opportunities at readout: control ${o.control.open_at_test_end} (cohort open at ${report.pilot.test_period.end}), ` +
-      `treatment ${o.treatment.open_at_test_end}; open now: control ${o.control.open_now}, treatment ${o.treatment.open_now}.`,
+    `  Open opportunities at readout: control ${o.control.open_at_test_end}, treatment ${o.treatment.open_at_test_end} ` +
+      `(deals engaged in the test period and not closed by ${report.pilot.test_period.end}).`,
+  );
+  say(
+    `  Open now: control ${o.control.open_now}, treatment ${o.treatment.open_now} (every open deal of these territories, ` +
+      'including those engaged earlier and prospects without an engage date).',
   );
   say(
     `  Data cut-off: last load ${report.data_cutoff.ingested_at}, latest engage/close date ${report.data_cutoff.latest_activity_date}, ` +
@@ -269,7 +285,9 @@ async function main(): Promise<void> {
       balance.push([row.covariate, fmt(row.mean_control), fmt(row.mean_treatment), row.smd === null ? '—' : row.smd.toFixed(3), row.rating ?? '—']);
     }
     say(balance.toString());
-    say(`   (${assignment.balance.smd_rule}; a plain stratified draw can be imbalanced by chance: the report's tests account for it)`);
+    say(`   (${assignment.balance.smd_rule}.) With 30 territories a stratified draw can be this imbalanced by chance;`);
+    say('   the tests stay valid (randomization inference re-draws from this same design), but imbalance widens the');
+    say('   spread of the estimate. Rerandomization and covariate adjustment, which reduce it, are planned.');
     const launched = await api.post(`/pilots/${pilot.id}/launch`);
     say(`   launched at ${launched.launched_at}: design and assignment are frozen`);
     const treatment = new Set<string>(assignment.units.filter((u: any) => u.arm === 'treatment').map((u: any) => u.territory_code));
@@ -295,7 +313,9 @@ async function main(): Promise<void> {
       say();
       say(`6. Planted effect: won amounts of treatment territories in the test period × ${1 + args.injectLift}`);
       const planted = plantLift(rest, treatment, TEST_PERIOD, args.injectLift);
-      say(`   ${planted.changed} won deals changed; sent as newer versions of the same opportunities`);
+      say(`   ${planted.changed} won deals changed; sent as newer versions of the same opportunities.`);
+      say('   Expect revenue won to move by the planted factor relative to the A/A result above (whose chance');
+      say('   difference stays in the data), not to show +15% against control.');
       const plantedBatch = await uploadCsv(api, planted.rows, 'planted');
       const [p] = await waitForBatches(api, [{ id: plantedBatch, label: 'planted', rows: planted.rows.length }]);
       say(`   batch ${plantedBatch}: ${p.status.rows_updated} updated, ${p.status.rows_unchanged} unchanged, ${p.status.rows_rejected} rejected`);
@@ -318,7 +338,8 @@ async function main(): Promise<void> {
       say(`   written to ${liftedPath}`);
       say('   Restoring the original amounts (newer versions again) so the database holds the real history.');
       const restoreBatch = await uploadCsv(api, rest, 'restore');
-      await waitForBatches(api, [{ id: restoreBatch, label: 'restore', rows: rest.length }]);
+      const [restored] = await waitForBatches(api, [{ id: restoreBatch, label: 'restore', rows: rest.length }]);
+      say(`   batch ${restoreBatch}: ${restored.status.rows_updated} restored, ${restored.status.rows_unchanged} unchanged, ${restored.status.rows_rejected} rejected`);
     }
   } finally {
     await worker.close();
