@@ -8,6 +8,7 @@ import { parseCsvBuffer } from '../../src/common/utils/csv';
 import { PipelineRow, SalesTeamRow } from '../../src/demo/crm-dataset';
 import { plantLift } from '../../src/demo/planted-effect';
 import { assertNoNonFinite } from '../fixtures/assert-finite';
+import { pilot as pilotBody } from '../factories/pilot.factory';
 import { resetDatabase, startStack, TestStack, waitForBatch, waitForReport } from '../utils/test-stack';
 
 /**
@@ -190,59 +191,33 @@ describe('PilotLab end to end (HTTP API, BullMQ worker, PostgreSQL)', () => {
     const before = await stack.dataSource.query('SELECT count(*) AS n FROM pilots');
     const res = await request(stack.http)
       .post('/pilots')
-      .send({
-        name: 'x',
-        hypothesis: 'h',
-        treatment_description: 't',
-        eligibility: { regions: ['North'] },
-        arms: [
-          { key: 'control', role: 'control', ratio: 1 },
-          { key: 'treatment', role: 'treatment', ratio: 1 },
-        ],
-        primary_kpi: 'not_a_kpi',
-        pre_period: { start: '2024-03-01', end: '2024-04-30' },
-        test_period: { start: '2024-04-01', end: '2024-02-30' },
-        design: { type: 'complete', seed: 1 },
-        surprise: true,
-      })
+      .send(
+        pilotBody(['Ada Park'], {
+          eligibility: { regions: ['North'] },
+          primary_kpi: 'not_a_kpi',
+          pre_period: { start: '2024-03-01', end: '2024-04-30' },
+          test_period: { start: '2024-04-01', end: '2024-02-30' },
+          surprise: true,
+        }),
+      )
       .expect(400);
     expect(res.body).toMatchObject({ statusCode: 400, code: 'VALIDATION_FAILED' });
     const paths = res.body.details.map((d: { path: string }) => d.path);
     expect(paths).toEqual(expect.arrayContaining(['surprise', 'primary_kpi', 'test_period.end']));
     const overlapping = await request(stack.http)
       .post('/pilots')
-      .send({
-        name: 'x',
-        hypothesis: 'h',
-        treatment_description: 't',
-        eligibility: { regions: ['North'] },
-        arms: [
-          { key: 'control', role: 'control', ratio: 1 },
-          { key: 'treatment', role: 'treatment', ratio: 1 },
-        ],
-        primary_kpi: 'win_rate',
-        pre_period: { start: '2024-03-01', end: '2024-04-30' },
-        test_period: { start: '2024-04-01', end: '2024-06-30' },
-        design: { type: 'complete', seed: 1 },
-      })
+      .send(
+        pilotBody(['Ada Park'], {
+          eligibility: { regions: ['North'] },
+          pre_period: { start: '2024-03-01', end: '2024-04-30' },
+          test_period: { start: '2024-04-01', end: '2024-06-30' },
+        }),
+      )
       .expect(400);
     expect(overlapping.body.details).toEqual([{ path: 'pre_period', errors: [expect.stringMatching(/before the test period/)] }]);
     const tooFew = await request(stack.http)
       .post('/pilots')
-      .send({
-        name: 'x',
-        hypothesis: 'h',
-        treatment_description: 't',
-        eligibility: { territory_codes: ['Ada Park', 'Ben Ortiz', 'Cy Young'] },
-        arms: [
-          { key: 'control', role: 'control', ratio: 1 },
-          { key: 'treatment', role: 'treatment', ratio: 1 },
-        ],
-        primary_kpi: 'win_rate',
-        pre_period: PRE,
-        test_period: TEST,
-        design: { type: 'complete', seed: 1 },
-      })
+      .send(pilotBody(['Ada Park', 'Ben Ortiz', 'Cy Young']))
       .expect(422);
     expect(tooFew.body.code).toBe('DESIGN_INFEASIBLE');
     const malformed = await request(stack.http).post('/pilots').set('content-type', 'application/json').send('{"name": ').expect(400);

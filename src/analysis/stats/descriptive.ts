@@ -68,3 +68,8 @@ export function sampleSd(values: readonly number[]): number | null {
   const v = sampleVariance(values);
   return v === null ? null : Math.sqrt(v);
 }
+
+/** Size, mean and sample variance (n − 1) of one arm's values; mean null when empty, variance when n < 2. */
+export function armMoments(values: readonly number[]): { n: number; mean: number | null; variance: number | null } {
+  return { n: values.length, mean: mean(values), variance: sampleVariance(values) };
+}

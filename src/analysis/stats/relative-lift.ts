@@ -14,7 +14,7 @@
  * ratio, lift and intervals — never a sign-flipped "−50%" for an improvement over a negative
  * baseline. Report the absolute difference (welchTTest) instead.
  */
-import { mean, sampleVariance } from './descriptive';
+import { armMoments } from './descriptive';
 import { normalInv } from './distributions';
 
 /** 'ok', an arm with < 2 values, or a control mean ≤ 0 (relative lift undefined). */
@@ -62,12 +62,8 @@ export function relativeLift(
   const alpha = opts.alpha ?? 0.05;
   if (!(alpha > 0 && alpha < 1)) throw new RangeError(`alpha must lie strictly between 0 and 1, got ${alpha}`);
   const z = normalInv(1 - alpha / 2);
-  const n_t = treatment.length;
-  const n_c = control.length;
-  const mean_t = mean(treatment);
-  const mean_c = mean(control);
-  const var_t = sampleVariance(treatment);
-  const var_c = sampleVariance(control);
+  const { n: n_t, mean: mean_t, variance: var_t } = armMoments(treatment);
+  const { n: n_c, mean: mean_c, variance: var_c } = armMoments(control);
   const var_mean_t = var_t === null ? null : var_t / n_t;
   const var_mean_c = var_c === null ? null : var_c / n_c;
   const empty: RelativeLiftResult = {

@@ -8,7 +8,7 @@
  * excludes 0 (pitfall P7). Degenerate inputs return null inferential fields and a status, never
  * NaN/Infinity (pitfall P5).
  */
-import { mean, sampleVariance } from './descriptive';
+import { armMoments } from './descriptive';
 import { normalCdf, normalSf, studentTCdf, studentTInv, studentTSf } from './distributions';
 
 /** Outcome of a t-test: 'ok', an arm with fewer than 2 values, or a zero standard error. */
@@ -64,12 +64,8 @@ function tTest(
 ): TTestResult {
   const alpha = opts.alpha ?? 0.05;
   validateAlpha(alpha);
-  const n_t = treatment.length;
-  const n_c = control.length;
-  const mean_t = mean(treatment);
-  const mean_c = mean(control);
-  const var_t = sampleVariance(treatment);
-  const var_c = sampleVariance(control);
+  const { n: n_t, mean: mean_t, variance: var_t } = armMoments(treatment);
+  const { n: n_c, mean: mean_c, variance: var_c } = armMoments(control);
   const diff = mean_t !== null && mean_c !== null ? mean_t - mean_c : null;
   const base: TTestResult = {
     method,
