@@ -39,7 +39,7 @@ export function opportunityRow(overrides: OpportunityRowInput = {}): Opportunity
     created_at: '2024-03-01T09:00:00Z',
     source_updated_at: '2024-03-15T17:00:00Z',
     product: 'GTX Plus Basic',
-    account: 'Cancity',
+    account: 'Acme',
     ...overrides,
   };
   for (const k of Object.keys(row) as (keyof OpportunityRowInput)[]) if (row[k] === undefined) delete row[k];

@@ -194,9 +194,9 @@ describe('opportunity batches', () => {
   describe('CSV streaming upload', () => {
     const CRM_CSV =
       'opportunity_id,sales_agent,product,account,deal_stage,engage_date,close_date,close_value\n' +
-      '1C1I7A6R,West,GTX Plus Basic,Cancity,Won,2016-10-20,2017-03-01,1054\n' +
+      'Q7K2M9X4,West,GTX Plus Basic,Acme,Won,2016-10-20,2017-03-01,1054\n' +
       'Z063OYW0,West,GTXPro,Isdom,Lost,2016-10-25,2017-03-11,0\n' +
-      'EC4QE1BX,West,MG Special,Cancity,Engaging,2016-10-25,,\n';
+      'EC4QE1BX,West,MG Special,Acme,Engaging,2016-10-25,,\n';
 
     it('as multipart (field "file") with the CRM export headers', async () => {
       const res = await request(stack.http)
@@ -207,7 +207,7 @@ describe('opportunity batches', () => {
       const status = await waitForBatch(stack.http, res.body.batch_id);
       expect(status).toMatchObject({ source: 'csv', status: 'completed', rows_accepted: 3, rows_rejected: 0, rows_inserted: 3 });
       expect(status.column_mapping).toMatchObject({ territory: 'sales_agent', stage: 'deal_stage', amount: 'close_value' });
-      expect((await getOpportunity('1C1I7A6R')).body).toMatchObject({ territory: 'West', status: 'won', amount: '1054.00', close_date: '2017-03-01' });
+      expect((await getOpportunity('Q7K2M9X4')).body).toMatchObject({ territory: 'West', status: 'won', amount: '1054.00', close_date: '2017-03-01' });
       expect((await getOpportunity('EC4QE1BX')).body).toMatchObject({ status: 'open', amount: null, close_date: null });
     });
 
@@ -251,7 +251,7 @@ describe('opportunity batches', () => {
       expect(other.status).toBe(409);
       expect(other.body).toMatchObject({ code: 'IDEMPOTENCY_CONFLICT', details: { batch_id: first.body.batch_id } });
       expect(await count(stack, 'opportunity_batches')).toBe(1);
-      expect((await getOpportunity('1C1I7A6R')).body.amount).toBe('1054.00');
+      expect((await getOpportunity('Q7K2M9X4')).body.amount).toBe('1054.00');
     });
 
     it('a malformed CSV (unclosed quote) → 400 MALFORMED_CSV and no batch stored', async () => {
@@ -298,17 +298,17 @@ describe('opportunity batches', () => {
   describe('territories', () => {
     it('POST twice with the same code → one row, updated', async () => {
       await resetDatabase(stack.dataSource);
-      const first = await request(stack.http).post('/territories').send([territory({ code: 'Moses Frase', name: 'Old name', region: 'Central' })]);
+      const first = await request(stack.http).post('/territories').send([territory({ code: 'Ada Park', name: 'Old name', region: 'Central' })]);
       expect(first.status).toBe(200);
       expect(first.body).toEqual({ received: 1, created: 1, updated: 0 });
 
       const second = await request(stack.http)
         .post('/territories')
-        .send([territory({ code: 'Moses Frase', name: 'New name', region: 'East', attributes: { quota: 1.5 } })]);
+        .send([territory({ code: 'Ada Park', name: 'New name', region: 'East', attributes: { quota: 1.5 } })]);
       expect(second.body).toEqual({ received: 1, created: 0, updated: 1 });
       expect(await count(stack, 'territories')).toBe(1);
-      const got = await request(stack.http).get(`/territories/${encodeURIComponent('Moses Frase')}`);
-      expect(got.body).toMatchObject({ code: 'Moses Frase', name: 'New name', region: 'East', attributes: { quota: 1.5 } });
+      const got = await request(stack.http).get(`/territories/${encodeURIComponent('Ada Park')}`);
+      expect(got.body).toMatchObject({ code: 'Ada Park', name: 'New name', region: 'East', attributes: { quota: 1.5 } });
     });
 
     it('unknown fields → 400 naming the path; nothing written', async () => {

@@ -173,7 +173,7 @@ describe('parseOpportunityRow', () => {
     created_at: '2024-02-19T10:00:00Z',
     source_updated_at: '2024-03-04T17:00:00+01:00',
     product: 'GTX Basic',
-    account: 'Cancity',
+    account: 'Acme',
   };
   const reasonsOf = (raw: RawOpportunityRow) => {
     const out = parseOpportunityRow(raw, territories);
@@ -197,7 +197,7 @@ describe('parseOpportunityRow', () => {
       created_at: new Date('2024-02-19T10:00:00Z'),
       source_updated_at: new Date('2024-03-04T16:00:00Z'),
       product: 'GTX Basic',
-      account: 'Cancity',
+      account: 'Acme',
     });
   });
 

@@ -9,8 +9,8 @@ import { IsStringOrNumber } from '../../common/validation/is-numeric-record';
  * amount or date) is checked per row by the ingestion job, which keeps the good rows.
  */
 export class OpportunityRowDto {
-  @ApiPropertyOptional({ example: '1C1I7A6R' }) @IsOptional() @IsString() @MaxLength(1000) opportunity_id?: string | null;
-  @ApiPropertyOptional({ example: 'Moses Frase', description: 'Territory code (the owner)' })
+  @ApiPropertyOptional({ example: 'Q7K2M9X4' }) @IsOptional() @IsString() @MaxLength(1000) opportunity_id?: string | null;
+  @ApiPropertyOptional({ example: 'Ada Park', description: 'Territory code (the owner)' })
   @IsOptional() @IsString() @MaxLength(1000) territory?: string | null;
   @ApiPropertyOptional({ example: 'Won', description: 'CRM stage: Prospecting, Engaging, ..., Won, Lost' })
   @IsOptional() @IsString() @MaxLength(1000) stage?: string | null;
@@ -22,7 +22,7 @@ export class OpportunityRowDto {
   @ApiPropertyOptional({ example: '2017-03-01T17:00:00Z', description: 'Version of this record in the CRM; newest wins' })
   @IsOptional() @IsString() @MaxLength(100) source_updated_at?: string | null;
   @ApiPropertyOptional({ example: 'GTX Plus Basic' }) @IsOptional() @IsString() @MaxLength(1000) product?: string | null;
-  @ApiPropertyOptional({ example: 'Cancity' }) @IsOptional() @IsString() @MaxLength(1000) account?: string | null;
+  @ApiPropertyOptional({ example: 'Acme' }) @IsOptional() @IsString() @MaxLength(1000) account?: string | null;
 }
 
 /** Body of POST /opportunities/batches. */

@@ -34,7 +34,7 @@ export class EligibilityDto {
   @IsNotEmpty({ each: true })
   regions?: string[];
 
-  @ApiPropertyOptional({ example: ['Moses Frase', 'Darcel Schlecht'], description: 'Exactly these territories' })
+  @ApiPropertyOptional({ example: ['Ada Park', 'Ben Ortiz'], description: 'Exactly these territories' })
   @IsOptional()
   @IsArray()
   @ArrayMinSize(1)

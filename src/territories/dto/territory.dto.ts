@@ -4,14 +4,14 @@ import { IsNumericRecord } from '../../common/validation/is-numeric-record';
 
 /** One territory to create or update (matched on `code`). */
 export class UpsertTerritoryDto {
-  @ApiProperty({ example: 'Moses Frase', description: 'Unique code; re-posting a code updates that territory' })
+  @ApiProperty({ example: 'Ada Park', description: 'Unique code; re-posting a code updates that territory' })
   @IsString()
   @IsNotEmpty()
   @MaxLength(128)
   @Matches(/^\S(.*\S)?$/, { message: 'code must not start or end with white space' })
   code: string;
 
-  @ApiProperty({ example: 'Moses Frase' })
+  @ApiProperty({ example: 'Ada Park' })
   @IsString()
   @IsNotEmpty()
   @MaxLength(256)
@@ -23,14 +23,14 @@ export class UpsertTerritoryDto {
   @MaxLength(128)
   region: string;
 
-  @ApiPropertyOptional({ example: 'Dustin Brinkmann', nullable: true })
+  @ApiPropertyOptional({ example: 'Mona Reyes', nullable: true })
   @IsOptional()
   @ValidateIf((_, v) => v !== null)
   @IsString()
   @MaxLength(128)
   team?: string | null;
 
-  @ApiPropertyOptional({ example: 'Dustin Brinkmann', nullable: true })
+  @ApiPropertyOptional({ example: 'Mona Reyes', nullable: true })
   @IsOptional()
   @ValidateIf((_, v) => v !== null)
   @IsString()
