@@ -1,6 +1,7 @@
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Logger } from '@nestjs/common';
-import { Job, UnrecoverableError } from 'bullmq';
+import { Job } from 'bullmq';
+import { handleJobFailure } from '../queues/job-failure';
 import { ComputeReportPayload, QUEUES, WORKER_OPTIONS } from '../queues/queue.constants';
 import { AnalysisService } from './analysis.service';
 
@@ -18,11 +19,7 @@ export class AnalysisProcessor extends WorkerHost {
   }
 
   @OnWorkerEvent('failed')
-  async onFailed(job: Job<ComputeReportPayload> | undefined, err: Error): Promise<void> {
-    if (!job) return;
-    const attempts = job.opts.attempts ?? 1;
-    this.logger.warn(`analysis job ${job.id} (report ${job.data.reportId}) failed attempt ${job.attemptsMade}/${attempts}: ${err.message}`);
-    // Out of attempts, or a permanent failure that BullMQ will not retry.
-    if (job.attemptsMade >= attempts || err instanceof UnrecoverableError) await this.analysis.markFailed(job.data.reportId, err.message);
+  onFailed(job: Job<ComputeReportPayload> | undefined, err: Error): Promise<void> {
+    return handleJobFailure(this.logger, job, err, `report ${job?.data.reportId}`, (reason) => this.analysis.markFailed(job!.data.reportId, reason));
   }
 }

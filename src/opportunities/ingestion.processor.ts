@@ -1,6 +1,7 @@
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Logger } from '@nestjs/common';
-import { Job, UnrecoverableError } from 'bullmq';
+import { Job } from 'bullmq';
+import { handleJobFailure } from '../queues/job-failure';
 import { IngestBatchPayload, QUEUES, WORKER_OPTIONS } from '../queues/queue.constants';
 import { IngestionOutcome, IngestionService } from './ingestion.service';
 
@@ -18,11 +19,7 @@ export class IngestionProcessor extends WorkerHost {
   }
 
   @OnWorkerEvent('failed')
-  async onFailed(job: Job<IngestBatchPayload> | undefined, err: Error): Promise<void> {
-    if (!job) return;
-    const attempts = job.opts.attempts ?? 1;
-    this.logger.warn(`ingestion job ${job.id} (batch ${job.data.batchId}) failed attempt ${job.attemptsMade}/${attempts}: ${err.message}`);
-    // Out of attempts, or a permanent failure that BullMQ will not retry.
-    if (job.attemptsMade >= attempts || err instanceof UnrecoverableError) await this.ingestion.markFailed(job.data.batchId, err.message);
+  onFailed(job: Job<IngestBatchPayload> | undefined, err: Error): Promise<void> {
+    return handleJobFailure(this.logger, job, err, `batch ${job?.data.batchId}`, (reason) => this.ingestion.markFailed(job!.data.batchId, reason));
   }
 }

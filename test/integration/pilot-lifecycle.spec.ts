@@ -102,4 +102,19 @@ describe('territories CSV and the pilot lifecycle', () => {
     expect(JSON.stringify(done.result)).not.toMatch(/NaN|Infinity/);
     expect(done.result.readout).toEqual({ test_period_complete: true, note: null }); // the test period ended 2024-06-30
   });
+
+  it('a report that cannot be computed fails at once with its reason (permanent failure, no retries)', async () => {
+    await request(stack.http)
+      .post('/territories')
+      .send(codes.map((c, i) => ({ code: c, name: c, region: i < 3 ? 'North' : 'South' })))
+      .expect(200);
+    const pilot = await request(stack.http).post('/pilots').send(pilotBody).expect(201);
+    await request(stack.http).post(`/pilots/${pilot.body.id}/assignment`).expect(201);
+    await request(stack.http).post(`/pilots/${pilot.body.id}/launch`).expect(200);
+    // Only a damaged database gets here (launch requires an assignment): remove it behind the API's back.
+    await stack.dataSource.query('DELETE FROM assignments WHERE pilot_id = $1', [pilot.body.id]);
+    const r = await request(stack.http).post(`/pilots/${pilot.body.id}/reports`).expect(202);
+    const done = await waitForReport(stack.http, pilot.body.id, r.body.report_id, 10_000);
+    expect(done).toMatchObject({ status: 'failed', result: null, error: expect.stringMatching(/has no assignment/) });
+  });
 });
