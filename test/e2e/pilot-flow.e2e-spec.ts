@@ -92,22 +92,20 @@ describe('PilotLab end to end (HTTP API, BullMQ worker, PostgreSQL)', () => {
     // 3. Pilot, assignment, balance
     const pilot = await request(http)
       .post('/pilots')
-      .send({
-        name: 'Specialist pilot',
-        hypothesis: 'A technical specialist raises sales velocity',
-        treatment_description: 'technical sales specialist joins the team',
-        eligibility: { territory_codes: active },
-        arms: [
-          { key: 'control', role: 'control', count: 6 },
-          { key: 'treatment', role: 'treatment', count: 6 },
-        ],
-        primary_kpi: 'sales_velocity',
-        secondary_kpis: ['opportunities', 'win_rate', 'average_deal_size', 'sales_cycle_length', 'revenue_won'],
-        guardrail_kpis: ['open_deals'],
-        pre_period: PRE,
-        test_period: TEST,
-        design: { type: 'stratified', stratify_by: 'region', seed: 7 },
-      })
+      .send(
+        pilotBody(active, {
+          arms: [
+            { key: 'control', role: 'control', count: 6 },
+            { key: 'treatment', role: 'treatment', count: 6 },
+          ],
+          primary_kpi: 'sales_velocity',
+          secondary_kpis: ['opportunities', 'win_rate', 'average_deal_size', 'sales_cycle_length', 'revenue_won'],
+          guardrail_kpis: ['open_deals'],
+          pre_period: PRE,
+          test_period: TEST,
+          design: { type: 'stratified', stratify_by: 'region', seed: 7 },
+        }),
+      )
       .expect(201);
     const id = pilot.body.id;
     expect(pilot.body).toMatchObject({ status: 'draft', alpha: 0.05, design: { type: 'stratified', stratify_by: 'region', seed: 7 } });
