@@ -1,3 +1,6 @@
+import request from 'supertest';
+import type { TestStack } from '../utils/test-stack';
+
 /** The JSON body of POST /pilots (CreatePilotDto) with full defaults; `overrides` replace fields. */
 export function pilot(territoryCodes: string[], overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
@@ -16,4 +19,16 @@ export function pilot(territoryCodes: string[], overrides: Record<string, unknow
     design: { type: 'complete', seed: 42 },
     ...overrides,
   };
+}
+
+
+/**
+ * Takes a draft pilot to `running` through the API the way the product requires (draw the
+ * assignment, then launch) and returns the assignment body. Tests that only need a running pilot
+ * use this, so a change to the lifecycle (review, approval, keys) is made here once.
+ */
+export async function designAndLaunch(http: TestStack['http'], pilotId: string): Promise<Record<string, any>> {
+  const assignment = await request(http).post(`/pilots/${pilotId}/assignment`).expect(201);
+  await request(http).post(`/pilots/${pilotId}/launch`).expect(200);
+  return assignment.body;
 }
