@@ -1,0 +1,275 @@
+/**
+ * Ordinary least squares with heteroskedasticity-robust (HC0–HC3) and cluster-robust (CR1, CR2)
+ * covariance matrices, for the small designs PilotLab analyses (k ≤ a few columns, N ≤ tens of
+ * thousands of rows). Plain dense linear algebra; no I/O.
+ *
+ * Formulas (M = (X'X)⁻¹, e = y − Xb, h_ii = x_i' M x_i):
+ *  - HC0: M X' diag(e²) X M; HC1 = HC0·n/(n − k); HC2: e_i²/(1 − h_ii); HC3: e_i²/(1 − h_ii)²
+ *    (MacKinnon & White 1985; statsmodels `cov_type='HC0'..'HC3'`, R sandwich::vcovHC).
+ *  - CR1: c·M (Σ_g X_g' e_g e_g' X_g) M with c = G/(G − 1)·(N − 1)/(N − k) (statsmodels
+ *    `cov_type='cluster'` default, Stata, R sandwich::vcovCL(type = 'HC1')).
+ *  - CR2 (Bell & McCaffrey 2002): M (Σ_g X_g' A_g e_g e_g' A_g X_g) M with
+ *    A_g = (I − H_gg)^(−1/2), the symmetric inverse square root, H_gg = X_g M X_g'.
+ *    Its small-sample df for a single coefficient is the Bell–McCaffrey (Satterthwaite) df under a
+ *    homoskedastic working model: df = (tr B)²/tr(B²), B_gh = a_g'(I − H)_gh a_h with
+ *    a_g = A_g X_g M c (Imbens & Kolesár 2016, "Robust standard errors in small samples", REStat
+ *    98; Pustejovsky & Tipton 2018, JBES 36; = clubSandwich 'CR2' + Satterthwaite for OLS).
+ */
+
+/** A dense matrix as an array of rows. */
+export type Matrix = number[][];
+
+/** Inverse of a symmetric positive-definite matrix by Gauss–Jordan with partial pivoting. Throws on singular input. */
+export function invertMatrix(a: Matrix): Matrix {
+  const n = a.length;
+  const m = a.map((row, i) => [...row, ...Array.from({ length: n }, (_, j) => (i === j ? 1 : 0))]);
+  const scale = Math.max(1e-300, ...a.map((r) => Math.max(...r.map(Math.abs))));
+  for (let col = 0; col < n; col++) {
+    let piv = col;
+    for (let r = col + 1; r < n; r++) if (Math.abs(m[r][col]) > Math.abs(m[piv][col])) piv = r;
+    if (Math.abs(m[piv][col]) <= 1e-12 * scale) throw new RangeError('the design matrix is singular (collinear columns)');
+    [m[col], m[piv]] = [m[piv], m[col]];
+    const p = m[col][col];
+    for (let j = 0; j < 2 * n; j++) m[col][j] /= p;
+    for (let r = 0; r < n; r++) {
+      if (r === col) continue;
+      const f = m[r][col];
+      if (f === 0) continue;
+      for (let j = 0; j < 2 * n; j++) m[r][j] -= f * m[col][j];
+    }
+  }
+  return m.map((row) => row.slice(n));
+}
+
+function matVec(a: Matrix, v: readonly number[]): number[] {
+  return a.map((row) => row.reduce((s, x, j) => s + x * v[j], 0));
+}
+
+function dot(a: readonly number[], b: readonly number[]): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+}
+
+/**
+ * Eigen-decomposition of a symmetric matrix by cyclic Jacobi rotations (Golub & Van Loan §8.5).
+ * @returns eigenvalues and the eigenvectors as the columns of `vectors`
+ */
+export function symmetricEigen(a: Matrix): { values: number[]; vectors: Matrix } {
+  const n = a.length;
+  const m = a.map((r) => [...r]);
+  const v: Matrix = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? 1 : 0)));
+  for (let sweep = 0; sweep < 100; sweep++) {
+    let off = 0;
+    for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) off += m[i][j] * m[i][j];
+    if (off < 1e-30) break;
+    for (let p = 0; p < n; p++) {
+      for (let q = p + 1; q < n; q++) {
+        if (Math.abs(m[p][q]) < 1e-300) continue;
+        const theta = (m[q][q] - m[p][p]) / (2 * m[p][q]);
+        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+        const c = 1 / Math.sqrt(t * t + 1);
+        const s = t * c;
+        for (let k = 0; k < n; k++) {
+          const mkp = m[k][p];
+          const mkq = m[k][q];
+          m[k][p] = c * mkp - s * mkq;
+          m[k][q] = s * mkp + c * mkq;
+        }
+        for (let k = 0; k < n; k++) {
+          const mpk = m[p][k];
+          const mqk = m[q][k];
+          m[p][k] = c * mpk - s * mqk;
+          m[q][k] = s * mpk + c * mqk;
+        }
+        for (let k = 0; k < n; k++) {
+          const vkp = v[k][p];
+          const vkq = v[k][q];
+          v[k][p] = c * vkp - s * vkq;
+          v[k][q] = s * vkp + c * vkq;
+        }
+      }
+    }
+  }
+  return { values: m.map((r, i) => r[i]), vectors: v };
+}
+
+/** An OLS fit: coefficients, residuals, (X'X)⁻¹ and leverages. */
+export interface OlsFit {
+  n: number;
+  k: number;
+  coef: number[];
+  residuals: number[];
+  /** (X'X)⁻¹ */
+  xtxInv: Matrix;
+  /** leverages h_ii */
+  leverage: number[];
+  /** residual sum of squares / (n − k); null when n ≤ k */
+  sigma2: number | null;
+  x: Matrix;
+}
+
+/**
+ * Fits y = Xb + e by least squares (normal equations; the columns are few and centred by callers).
+ * @param x n × k design matrix (rows = observations)
+ * @param y n outcomes
+ * @throws RangeError when n < k or the columns are collinear
+ */
+export function olsFit(x: Matrix, y: readonly number[]): OlsFit {
+  const n = x.length;
+  const k = n > 0 ? x[0].length : 0;
+  if (n !== y.length) throw new RangeError(`X has ${n} rows but y has ${y.length}`);
+  if (n < k || k === 0) throw new RangeError(`OLS needs at least as many rows (${n}) as columns (${k})`);
+  const xtx: Matrix = Array.from({ length: k }, () => new Array<number>(k).fill(0));
+  const xty = new Array<number>(k).fill(0);
+  for (let i = 0; i < n; i++) {
+    const r = x[i];
+    for (let a = 0; a < k; a++) {
+      xty[a] += r[a] * y[i];
+      for (let b = a; b < k; b++) xtx[a][b] += r[a] * r[b];
+    }
+  }
+  for (let a = 0; a < k; a++) for (let b = 0; b < a; b++) xtx[a][b] = xtx[b][a];
+  const xtxInv = invertMatrix(xtx);
+  const coef = matVec(xtxInv, xty);
+  // One refinement step of the normal equations (iterative refinement) for accuracy near 1e-12.
+  const r0 = y.map((yi, i) => yi - dot(x[i], coef));
+  const corr = matVec(xtxInv, Array.from({ length: k }, (_, a) => x.reduce((s, row, i) => s + row[a] * r0[i], 0)));
+  for (let a = 0; a < k; a++) coef[a] += corr[a];
+  const residuals = y.map((yi, i) => yi - dot(x[i], coef));
+  const leverage = x.map((r) => dot(r, matVec(xtxInv, r)));
+  const rss = residuals.reduce((s, e) => s + e * e, 0);
+  return { n, k, coef, residuals, xtxInv, leverage, sigma2: n > k ? rss / (n - k) : null, x };
+}
+
+/** Sandwich M (Σ_i w_i x_i x_i') M. */
+function sandwich(fit: OlsFit, weights: readonly number[]): Matrix {
+  const { k, x, xtxInv } = fit;
+  const meat: Matrix = Array.from({ length: k }, () => new Array<number>(k).fill(0));
+  x.forEach((r, i) => {
+    for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) meat[a][b] += weights[i] * r[a] * r[b];
+  });
+  return multiply(multiply(xtxInv, meat), xtxInv);
+}
+
+function multiply(a: Matrix, b: Matrix): Matrix {
+  return a.map((row) => b[0].map((_, j) => row.reduce((s, x, l) => s + x * b[l][j], 0)));
+}
+
+/** Heteroskedasticity-consistent covariance types. */
+export type HcType = 'HC0' | 'HC1' | 'HC2' | 'HC3';
+
+/**
+ * Heteroskedasticity-consistent covariance of the OLS coefficients (MacKinnon & White 1985).
+ * A leverage of 1 (an observation fitted exactly by its own column) makes HC2/HC3 undefined:
+ * @returns null in that case.
+ */
+export function hcCovariance(fit: OlsFit, type: HcType): Matrix | null {
+  const { n, k, residuals, leverage } = fit;
+  const e2 = residuals.map((e) => e * e);
+  if ((type === 'HC2' || type === 'HC3') && leverage.some((h) => h >= 1 - 1e-12)) return null;
+  switch (type) {
+    case 'HC0':
+      return sandwich(fit, e2);
+    case 'HC1':
+      return n > k ? sandwich(fit, e2).map((r) => r.map((v) => (v * n) / (n - k))) : null;
+    case 'HC2':
+      return sandwich(fit, e2.map((e, i) => e / (1 - leverage[i])));
+    case 'HC3':
+      return sandwich(fit, e2.map((e, i) => e / (1 - leverage[i]) ** 2));
+  }
+}
+
+/** Classical OLS covariance σ²(X'X)⁻¹ (null when n ≤ k). */
+export function classicCovariance(fit: OlsFit): Matrix | null {
+  return fit.sigma2 === null ? null : fit.xtxInv.map((r) => r.map((v) => v * fit.sigma2!));
+}
+
+/** Rows grouped by cluster label, in first-seen order. */
+function groupRows(clusters: readonly string[]): number[][] {
+  const map = new Map<string, number[]>();
+  clusters.forEach((g, i) => {
+    const rows = map.get(g);
+    if (rows) rows.push(i);
+    else map.set(g, [i]);
+  });
+  return [...map.values()];
+}
+
+/**
+ * CR1 cluster-robust covariance with statsmodels' default small-sample factor
+ * c = G/(G − 1)·(N − 1)/(N − k). Null when G < 2.
+ */
+export function cr1Covariance(fit: OlsFit, clusters: readonly string[]): Matrix | null {
+  const groups = groupRows(clusters);
+  const G = groups.length;
+  if (G < 2 || fit.n <= fit.k) return null;
+  const { k, x, residuals, xtxInv } = fit;
+  const meat: Matrix = Array.from({ length: k }, () => new Array<number>(k).fill(0));
+  for (const rows of groups) {
+    const s = new Array<number>(k).fill(0);
+    for (const i of rows) for (let a = 0; a < k; a++) s[a] += x[i][a] * residuals[i];
+    for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) meat[a][b] += s[a] * s[b];
+  }
+  const c = (G / (G - 1)) * ((fit.n - 1) / (fit.n - k));
+  return multiply(multiply(xtxInv, meat), xtxInv).map((r) => r.map((v) => v * c));
+}
+
+/** CR2 variance of one coefficient with its Bell–McCaffrey df. */
+export interface Cr2Result {
+  variance: number;
+  /** Bell–McCaffrey (Satterthwaite) df under a homoskedastic working model; null when undefined */
+  df: number | null;
+  clusters: number;
+}
+
+/**
+ * CR2 (Bell & McCaffrey 2002) variance of coefficient `j`, and its Bell–McCaffrey df (see the file
+ * header). A cluster whose I − H_gg is singular (a cluster fitted exactly, e.g. a territory dummy)
+ * gets the Moore–Penrose inverse square root, as clubSandwich does.
+ * @returns null when there are fewer than 2 clusters
+ */
+export function cr2Coefficient(fit: OlsFit, clusters: readonly string[], j: number): Cr2Result | null {
+  const groups = groupRows(clusters);
+  const G = groups.length;
+  if (G < 2) return null;
+  const { k, x, residuals, xtxInv } = fit;
+  const mc = xtxInv.map((row) => row[j]); // M c for the unit contrast c = e_j
+  const as: number[][] = [];
+  const us: number[][] = [];
+  let variance = 0;
+  for (const rows of groups) {
+    const xg = rows.map((i) => x[i]);
+    const ng = rows.length;
+    const igh: Matrix = xg.map((ri, a) => xg.map((rj, b) => (a === b ? 1 : 0) - dot(ri, matVec(xtxInv, rj))));
+    const { values, vectors } = symmetricEigen(igh);
+    // A_g = V diag(λ^(−1/2)) V' over the positive eigenvalues.
+    const inv = values.map((l) => (l > 1e-10 ? 1 / Math.sqrt(l) : 0));
+    const ag: Matrix = Array.from({ length: ng }, (_, a) =>
+      Array.from({ length: ng }, (_, b) => {
+        let s = 0;
+        for (let l = 0; l < ng; l++) s += vectors[a][l] * inv[l] * vectors[b][l];
+        return s;
+      }),
+    );
+    const xgmc = xg.map((r) => dot(r, mc));
+    const a = matVec(ag, xgmc); // a_g = A_g X_g M c
+    const eg = rows.map((i) => residuals[i]);
+    variance += dot(a, eg) ** 2;
+    as.push(a);
+    us.push(Array.from({ length: k }, (_, col) => xg.reduce((s, r, i) => s + r[col] * a[i], 0)));
+  }
+  // B_gh = δ_gh a_g'a_g − u_g' M u_h, u_g = X_g' a_g.
+  const mu = us.map((u) => matVec(xtxInv, u));
+  let trace = 0;
+  let traceSq = 0;
+  for (let g = 0; g < G; g++) {
+    for (let h = 0; h < G; h++) {
+      const b = (g === h ? dot(as[g], as[g]) : 0) - dot(us[g], mu[h]);
+      if (g === h) trace += b;
+      traceSq += b * b;
+    }
+  }
+  const df = traceSq > 0 ? (trace * trace) / traceSq : null;
+  return { variance, df, clusters: G };
+}
