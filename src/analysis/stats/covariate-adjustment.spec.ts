@@ -79,3 +79,13 @@ describe('linRegressionAdjustment (Lin 2013, HC2, n − k df)', () => {
     assertNoNonFinite(r);
   });
 });
+
+describe('linRegressionAdjustment against a second route (numpy hand-coded HC2, second_routes.json)', () => {
+  const second = loadReference<CupedInput>('second_routes');
+  const cases = second.cases.filter((c) => (c as unknown as { method: string }).method === 'lin_hc2');
+  it('has cases', () => expect(cases.length).toBe(6));
+  it.each(cases.map((c) => [c.name, c] as const))('%s', (_name, c) => {
+    const r = linRegressionAdjustment(c.input.y, c.input.x, c.input.treated);
+    expect(compareToReference(r, c.expected, c.tolerance, { integerFields: ['df'] })).toEqual([]);
+  });
+});
