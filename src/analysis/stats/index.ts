@@ -36,3 +36,23 @@ export type {
 } from './randomization-inference';
 export { balanceRow, standardizedMeanDifference } from './balance';
 export type { BalanceRow } from './balance';
+// Estimators and analyses of issue 3 (covariate adjustment, DiD, paired/rank tests, guardrails,
+// velocity decomposition, censored cycle time, data completeness).
+export { invertMatrix, olsFit, hcCovariance, classicCovariance, cr1Covariance, cr2Coefficient } from './linear-model';
+export type { Matrix, OlsFit, HcType, Cr2Result } from './linear-model';
+export { cuped, ancova, linRegressionAdjustment } from './covariate-adjustment';
+export type { CupedResult, AncovaResult, LinAdjustmentResult } from './covariate-adjustment';
+export { differenceInDifferences } from './difference-in-differences';
+export type { DidPanelInput, DidResult } from './difference-in-differences';
+export { pairedTTest, wilcoxonSignedRank } from './paired';
+export type { PairedTTestResult, WilcoxonSignedRankResult } from './paired';
+export { mannWhitneyU } from './mann-whitney';
+export type { MannWhitneyResult } from './mann-whitney';
+export { nonInferiorityTest } from './non-inferiority';
+export type { NonInferiorityMargin, NonInferiorityResult } from './non-inferiority';
+export { velocityDecomposition } from './velocity-decomposition';
+export type { VelocityTotals, VelocityDecompositionResult, LogLiftComponent } from './velocity-decomposition';
+export { kaplanMeier, logRankTest } from './survival';
+export type { SurvivalSample, KaplanMeierResult, LogRankResult } from './survival';
+export { completenessCheck, COMPLETENESS_ALPHA } from './completeness';
+export type { CompletenessCheck } from './completeness';
