@@ -130,22 +130,17 @@ describe('randomizationTest behaviour', () => {
     expect(r.count_abs_ge).toBe(2);
   });
 
-  it('performance: exact 100,000-ish enumeration of 30 units and 10,000 draws stay well under a second', () => {
-    // stratified design: 3 strata of 10 units with 5/5 each: C(10,5)^3 = 15,876,072 -> too many;
-    // use 2 strata of 10 (63,504 assignments) + 10 fixed units in a third arm for 30 units
+  it('switches between exact (63,504 stratified assignments) and Monte Carlo (C(30,15) > maxExact)', () => {
+    // Speed is measured by benches, never by timed tests (rules): this checks the method choice only.
+    // 2 strata of 10 (C(10,5)^2 = 63,504 assignments) + 10 fixed units in a third arm for 30 units
     const values = Array.from({ length: 30 }, (_, i) => Math.sin(i) * 100);
     const arms = values.map((_, i) => (i < 20 ? (i % 2 === 0 ? 't' : 'c') : 'x'));
     const strata = values.map((_, i) => (i < 10 ? 'A' : i < 20 ? 'B' : 'C'));
-    let start = performance.now();
     const exact = randomizationTest({ values, arms, strata, treatmentArm: 't', controlArm: 'c' });
-    const exactMs = performance.now() - start;
     expect(exact.method).toBe('exact');
     expect(exact.n_assignments).toBe(63504);
-    start = performance.now();
     const mc = randomizationTest({ values, arms: values.map((_, i) => (i < 15 ? 't' : 'c')), treatmentArm: 't', controlArm: 'c', seed: 1 });
-    const mcMs = performance.now() - start;
     expect(mc.method).toBe('monte_carlo');
-    expect(exactMs).toBeLessThan(500);
-    expect(mcMs).toBeLessThan(500);
+    expect(mc.draws).toBe(10000);
   });
 });

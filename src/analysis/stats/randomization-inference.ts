@@ -14,7 +14,42 @@
  *  - `p_two_sided_doubled` = min(1, 2·min(p_greater, p_less)) is informational (scipy's definition);
  *  - `min_attainable_p`: the smallest two-sided p the design can produce (3 vs 3: 2/20 = 0.1 because
  *    an assignment and its mirror image give the same |T|); Monte Carlo: 1/(B + 1).
+ *
+ * THE API FOR REPORTS (design-aware; use this for every pilot):
+ *
+ *   const design = randomizationDesignFromStored(assignment.design, units);   // ../design/designs
+ *   const r = await randomizationTestAsync({
+ *     values, arms, treatmentArm, controlArm,        // values[i], arms[i] belong to units[i]
+ *     design,                                          // re-draw from the ACTUAL design
+ *     ci: { alpha },                                   // CI by test inversion (optional)
+ *     maxExact, draws, seed,
+ *   });
+ *
+ * With `design`: strata are the stored strata (region/team, the pair of a matched-pairs design, or
+ * 'all'), each with its exact per-arm counts; forced territories never move; the rerandomization
+ * acceptance rule (M ≤ a) and the treated-share cap are applied to every re-drawn assignment
+ * (rejected ones are not in the reference set); territories in arms other than the two compared stay
+ * in their arm (the test conditions on them, so it is valid under the sharp null of no difference
+ * between these two arms only, as multi-arm comparisons against control need). For a matched-pairs
+ * design the pairs are strata with one territory per arm, so the reference set is exactly the 2^k
+ * sign flips of the pair differences. `min_attainable_p` is then computed from the data: the share
+ * of reference assignments whose |T| equals the largest |T| (exact), or 1/(B + 1) (Monte Carlo).
+ *
+ * CI (`ci: { alpha }`): the set of constant additive effects τ (treatment value = control value + τ
+ * for every territory of the two arms) that the same test does not reject at α:
+ * {τ : p(τ) ≥ α}, where p(τ) is the randomization p of the outcomes y − τ·1[observed treatment]
+ * (Imbens & Rubin 2015, §5.7). Because the difference in means is linear in the outcomes, the
+ * statistic of assignment a is u_a − τ·v_a (u_a its statistic on y, v_a on the treatment indicator),
+ * so each p(τ) costs one pass over stored (u_a, v_a) pairs; the bounds are found by doubling then
+ * bisection to 1e-10 of the interval's scale. The interval contains 0 exactly when p ≥ α (if the
+ * p-value function is not monotone, the interval is widened to keep that rule and `note` says so).
+ * Status 'unbounded' (null bounds) when no τ is rejected: the design's smallest attainable p is ≥ α.
+ *
+ * Event loop: `randomizationTestAsync` yields to the event loop (setImmediate) at least every ~20 ms,
+ * so a BullMQ worker keeps renewing its lock during long enumerations; `randomizationTest` is the
+ * same computation synchronously (fine for small designs and tests).
  */
+import type { RandomizationDesign } from '../design/designs';
 import { createPrng } from '../design/prng';
 import {
   countAssignments,
@@ -45,6 +80,27 @@ export interface RandomizationTestInput {
   draws?: number;
   /** PRNG seed for Monte Carlo (integer 0..2^53 − 1, default 0); recorded in the result */
   seed?: number;
+  /**
+   * The actual design (`randomizationDesignFromStored`), over the same units in the same order as
+   * `values`. When given, `strata` is ignored and the re-draws follow the design (see module doc).
+   */
+  design?: RandomizationDesign;
+  /** compute the CI by test inversion at level 1 − alpha */
+  ci?: { alpha: number };
+  /** Monte Carlo with an acceptance rule: most draws tried before giving up (default 1000·B) */
+  maxTries?: number;
+}
+
+/** Confidence interval by inverting the randomization test over constant additive effects. */
+export interface RandomizationCi {
+  /** 1 − alpha */
+  level: number;
+  low: number | null;
+  high: number | null;
+  /** 'unbounded': no effect is rejected (smallest attainable p ≥ alpha); bounds null */
+  status: 'ok' | 'unbounded';
+  method: 'test inversion, constant additive effect';
+  note: string | null;
 }
 
 /** Result of a randomization test. */
@@ -70,6 +126,12 @@ export interface RandomizationTestResult {
   n_undefined: number;
   strata: { stratum: string; n: number; n_treated: number; n_control: number }[];
   status: 'ok' | 'insufficient_data';
+  /** design-aware runs only: the design re-drawn from and its acceptance rule */
+  design?: { type: string; strata: number; forced: number; acceptance: string | null; conditioned_on_other_arms: boolean };
+  /** acceptance-rule designs: assignments enumerated/drawn that the rule rejected (not in the reference set) */
+  n_rejected?: number;
+  /** CI by test inversion (only when requested; null when the test had insufficient data) */
+  ci?: RandomizationCi | null;
 }
 
 /** The result shell with every inferential field null and status 'insufficient_data'. */
@@ -150,6 +212,65 @@ function makeTally(observed: number): { tally: Tally; add: (t: number) => void }
  *   DesignError on an inconsistent design
  */
 export function randomizationTest(input: RandomizationTestInput): RandomizationTestResult {
+  const run = randomizationCore(input);
+  for (;;) {
+    const step = run.next();
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * The same test as `randomizationTest`, yielding to the event loop (setImmediate) at least every
+ * ~20 ms of work, so a queue worker keeps renewing its lock (BullMQ lockDuration) during long
+ * enumerations or Monte Carlo runs. Same inputs ⇒ the identical result as the synchronous call.
+ *
+ * @throws the same errors as `randomizationTest`
+ */
+export async function randomizationTestAsync(input: RandomizationTestInput): Promise<RandomizationTestResult> {
+  const run = randomizationCore(input);
+  let last = Date.now();
+  for (;;) {
+    const step = run.next();
+    if (step.done) return step.value;
+    if (Date.now() - last >= 20) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      last = Date.now();
+    }
+  }
+}
+
+/** Assignments (or draws) between two yields of the core generator. */
+const CHUNK = 2048;
+
+/**
+ * Restricts a design to the two compared arms: within each stratum, territories of other arms are
+ * held in their observed arm (each becomes a singleton stratum), so only treatment and control
+ * labels are permuted among their own places.
+ */
+function conditionOnComparedArms(template: DesignTemplate, observed: Uint8Array, tIdx: number, cIdx: number): { template: DesignTemplate; conditioned: boolean } {
+  let conditioned = false;
+  const strata: DesignTemplate['strata'] = [];
+  for (const s of template.strata) {
+    const free: number[] = [];
+    const counts = new Array<number>(template.arms.length).fill(0);
+    for (const u of s.units) {
+      const a = observed[u];
+      if (a === tIdx || a === cIdx) {
+        free.push(u);
+        counts[a]++;
+      } else {
+        conditioned = true;
+        const single = new Array<number>(template.arms.length).fill(0);
+        single[a] = 1;
+        strata.push({ stratum: `${s.stratum}:fixed:${u}`, units: [u], counts: single });
+      }
+    }
+    if (free.length) strata.push({ stratum: s.stratum, units: free, counts });
+  }
+  return { template: { arms: template.arms, n_units: template.n_units, strata }, conditioned };
+}
+
+function* randomizationCore(input: RandomizationTestInput): Generator<void, RandomizationTestResult, undefined> {
   const { values, arms, strata, treatmentArm, controlArm } = input;
   const statistic = input.statistic ?? 'diff_in_means';
   const maxExact = input.maxExact ?? 100_000;
@@ -163,10 +284,34 @@ export function randomizationTest(input: RandomizationTestInput): RandomizationT
   for (const v of values) {
     if (v !== null && !Number.isFinite(v)) throw new RangeError(`values must be finite numbers or null, got ${v}`);
   }
-  const template = designTemplateFromAssignment(arms, strata);
+  if (input.ci && !(input.ci.alpha > 0 && input.ci.alpha < 1)) throw new RangeError(`ci.alpha must be in (0, 1), got ${input.ci.alpha}`);
+  const designAware = input.design !== undefined;
+  let template: DesignTemplate;
+  let accept: ((labels: Uint8Array) => boolean) | null = null;
+  let conditioned = false;
+  const observedLabels = new Uint8Array(n);
+  if (input.design) {
+    const d = input.design;
+    if (d.template.n_units !== n) throw new RangeError(`the design has ${d.template.n_units} units but ${n} values were given`);
+    for (let i = 0; i < n; i++) {
+      const a = d.template.arms.indexOf(arms[i]);
+      if (a < 0) throw new RangeError(`unit ${i} has arm '${arms[i]}', which is not in the design`);
+      observedLabels[i] = a;
+    }
+    const tI = d.template.arms.indexOf(treatmentArm);
+    const cI = d.template.arms.indexOf(controlArm);
+    if (tI < 0 || cI < 0) throw new RangeError(`the design has no arm '${tI < 0 ? treatmentArm : controlArm}'`);
+    const restricted = conditionOnComparedArms(d.template, observedLabels, tI, cI);
+    template = restricted.template;
+    conditioned = restricted.conditioned;
+    accept = d.accept;
+  } else {
+    template = designTemplateFromAssignment(arms, strata);
+    for (let i = 0; i < n; i++) observedLabels[i] = template.arms.indexOf(arms[i]);
+  }
   const tIdx = template.arms.indexOf(treatmentArm);
   const cIdx = template.arms.indexOf(controlArm);
-  const strataSummary = template.strata.map((s) => ({
+  const strataSummary = (designAware ? (input.design as RandomizationDesign).template : template).strata.map((s) => ({
     stratum: s.stratum,
     n: s.units.length,
     n_treated: tIdx >= 0 ? s.counts[tIdx] : 0,
@@ -174,39 +319,157 @@ export function randomizationTest(input: RandomizationTestInput): RandomizationT
   }));
   const total = countAssignments(template);
   const nAssignments = total.capped ? null : total.count;
+  const exact = !total.capped && total.count <= maxExact;
 
   const stat = makeStatistic(values, template, tIdx, cIdx, statistic);
-  const observedLabels = new Uint8Array(n);
-  for (let i = 0; i < n; i++) observedLabels[i] = template.arms.indexOf(arms[i]);
   const observed = tIdx < 0 || cIdx < 0 ? NaN : stat(observedLabels);
 
-  const empty = insufficientResult(
-    !total.capped && total.count <= maxExact ? 'exact' : 'monte_carlo',
-    statistic,
-    nAssignments,
-    strataSummary,
-  );
+  const empty = insufficientResult(exact ? 'exact' : 'monte_carlo', statistic, nAssignments, strataSummary);
+  if (designAware) {
+    const d = (input.design as RandomizationDesign).description;
+    empty.design = { type: d.type, strata: d.strata, forced: d.forced, acceptance: d.acceptance, conditioned_on_other_arms: conditioned };
+    if (accept) empty.n_rejected = 0;
+  }
+  if (input.ci) empty.ci = null;
   if (Number.isNaN(observed)) return empty;
 
+  // v_a: the same statistic on the observed-treatment indicator (for the CI by test inversion)
+  const wantCi = input.ci !== undefined;
+  const indicator = wantCi ? values.map((v, i) => (v === null ? null : observedLabels[i] === tIdx ? 1 : 0)) : null;
+  const statW = indicator ? makeStatistic(indicator, template, tIdx, cIdx, statistic) : null;
+  let us: Float64Array = new Float64Array(wantCi ? Math.min(1 << 16, exact ? total.count : draws) : 0);
+  let vs: Float64Array = new Float64Array(us.length);
+  let stored = 0;
+  const keep = (u: number, labels: Uint8Array): void => {
+    if (!statW || Number.isNaN(u)) return;
+    if (stored === us.length) {
+      const bigger = new Float64Array(us.length * 2);
+      bigger.set(us);
+      us = bigger;
+      const biggerV = new Float64Array(vs.length * 2);
+      biggerV.set(vs);
+      vs = biggerV;
+    }
+    us[stored] = u;
+    vs[stored] = statW(labels);
+    stored++;
+  };
+
   const { tally, add } = makeTally(observed);
-  if (empty.method === 'exact') {
-    for (const labels of enumerateAssignments(template)) add(stat(labels));
+  // largest |T| in the reference set and how many assignments reach it (data-based floor of p)
+  let maxAbs = -1;
+  let atMax = 0;
+  const track = (t: number): void => {
+    if (Number.isNaN(t)) return;
+    const a = Math.abs(t);
+    const tol = 1e-9 * Math.max(1, a);
+    if (a > maxAbs + tol) {
+      maxAbs = a;
+      atMax = 1;
+    } else if (a >= maxAbs - tol) atMax++;
+  };
+  let rejected = 0;
+  let result: RandomizationTestResult;
+  if (exact) {
+    let k = 0;
+    for (const labels of enumerateAssignments(template)) {
+      if (++k % CHUNK === 0) yield;
+      if (accept && !accept(labels)) {
+        rejected++;
+        continue;
+      }
+      const t = stat(labels);
+      add(t);
+      track(t);
+      keep(t, labels);
+    }
     const N = tally.evaluated;
-    const symmetric = template.strata.every((s) => s.counts[tIdx] === s.counts[cIdx]);
-    return finish(empty, observed, tally, N, 0, {
-      draws: null,
-      seed: null,
-      min_attainable_p: Math.min(1, (symmetric ? 2 : 1) / N),
-    });
+    let floor: number;
+    if (designAware) floor = atMax / Math.max(1, N);
+    else {
+      const symmetric = template.strata.every((s) => s.counts[tIdx] === s.counts[cIdx]);
+      floor = (symmetric ? 2 : 1) / N;
+    }
+    result = finish(empty, observed, tally, N, 0, { draws: null, seed: null, min_attainable_p: Math.min(1, floor) });
+    if (accept) result.n_assignments = N + tally.undefinedCount;
+  } else {
+    const rng = createPrng(seed);
+    const buffer = new Uint8Array(n);
+    const maxTries = input.maxTries ?? draws * 1000;
+    let tries = 0;
+    let b = 0;
+    while (b < draws && tries < maxTries) {
+      tries++;
+      if (tries % CHUNK === 0) yield;
+      drawFromDesign(template, rng, buffer);
+      if (accept && !accept(buffer)) {
+        rejected++;
+        continue;
+      }
+      b++;
+      const t = stat(buffer);
+      add(t);
+      keep(t, buffer);
+    }
+    result = finish(empty, observed, tally, tally.evaluated + 1, 1, { draws: b, seed, min_attainable_p: 1 / (b + 1) });
+    if (accept) result.n_assignments = null;
   }
-  const rng = createPrng(seed);
-  const buffer = new Uint8Array(n);
-  for (let b = 0; b < draws; b++) add(stat(drawFromDesign(template, rng, buffer)));
-  return finish(empty, observed, tally, tally.evaluated + 1, 1, {
-    draws,
-    seed,
-    min_attainable_p: 1 / (draws + 1),
-  });
+  if (accept) result.n_rejected = rejected;
+  if (wantCi) {
+    yield;
+    result.ci = invertTest(us.subarray(0, stored), vs.subarray(0, stored), observed, exact ? 0 : 1, result.p_two_sided as number, (input.ci as { alpha: number }).alpha);
+  }
+  return result;
+}
+
+/**
+ * CI by test inversion over constant additive effects (see module doc): p(τ) over the stored
+ * reference statistics u_a and v_a, bounds by doubling then bisection.
+ */
+function invertTest(u: Float64Array, v: Float64Array, observed: number, plusOne: number, p0: number, alpha: number): RandomizationCi {
+  const m = u.length;
+  const denominator = m + plusOne;
+  const pAt = (tau: number): number => {
+    const obs = Math.abs(observed - tau);
+    const tol = 1e-9 * Math.max(1, obs);
+    let c = plusOne;
+    for (let i = 0; i < m; i++) if (Math.abs(u[i] - tau * v[i]) >= obs - tol) c++;
+    return Math.min(1, c / denominator);
+  };
+  let scale = Math.abs(observed);
+  for (let i = 0; i < m; i++) scale = Math.max(scale, Math.abs(u[i]));
+  if (!(scale > 0)) scale = 1;
+  const bound = (direction: -1 | 1): number | null => {
+    let inner = observed;
+    let h = scale;
+    let outer = observed + direction * h;
+    let steps = 0;
+    while (pAt(outer) >= alpha) {
+      inner = outer;
+      h *= 2;
+      outer = observed + direction * h;
+      if (++steps > 60) return null;
+    }
+    for (let i = 0; i < 200 && Math.abs(outer - inner) > 1e-10 * scale; i++) {
+      const mid = (inner + outer) / 2;
+      if (pAt(mid) >= alpha) inner = mid;
+      else outer = mid;
+    }
+    return inner;
+  };
+  const base = { level: 1 - alpha, method: 'test inversion, constant additive effect' as const };
+  let low = bound(-1);
+  let high = bound(1);
+  if (low === null || high === null) return { ...base, low: null, high: null, status: 'unbounded', note: 'no constant effect is rejected: the smallest attainable p is at least alpha' };
+  let note: string | null = null;
+  if (p0 >= alpha && (low > 0 || high < 0)) {
+    low = Math.min(low, 0);
+    high = Math.max(high, 0);
+    note = 'the p-value function is not monotone in the effect; the interval was widened to contain 0 because p ≥ alpha';
+  } else if (p0 < alpha && low <= 0 && high >= 0) {
+    note = 'the p-value function is not monotone in the effect: p < alpha but the interval reaches 0';
+  }
+  return { ...base, low, high, status: 'ok', note };
 }
 
 function finish(
