@@ -1,4 +1,5 @@
 import { InitialSchema1764500000000 } from './1764500000000-InitialSchema';
+import { AnalysisOptions1765100000000 } from './1765100000000-AnalysisOptions';
 
 /** Every migration, in order. Listed as classes (not a glob) so ts-node, jest and dist/ all load them. */
-export const MIGRATIONS = [InitialSchema1764500000000];
+export const MIGRATIONS = [InitialSchema1764500000000, AnalysisOptions1765100000000];

@@ -36,6 +36,13 @@ export function assertPilotDefinition(p: PilotEntity): void {
   }
   const overlap = p.guardrailKpis.filter((k) => k === p.primaryKpi || p.secondaryKpis.includes(k));
   if (overlap.length) details.push({ path: 'guardrail_kpis', errors: [`already listed as primary or secondary: ${overlap.join(', ')}`] });
+  for (const m of p.guardrailMargins ?? []) {
+    if (!p.guardrailKpis.includes(m.kpi)) details.push({ path: 'guardrail_margins', errors: [`'${m.kpi}' is not a guardrail KPI`] });
+    if (m.type === 'relative' && m.margin >= 1) details.push({ path: 'guardrail_margins', errors: [`a relative margin must be below 1 (got ${m.margin} for '${m.kpi}')`] });
+  }
+  if (new Set((p.guardrailMargins ?? []).map((m) => m.kpi)).size !== (p.guardrailMargins ?? []).length) {
+    details.push({ path: 'guardrail_margins', errors: ['one margin per guardrail KPI'] });
+  }
   if (p.designType === 'complete' && p.stratifyBy) {
     details.push({ path: 'design.stratify_by', errors: ['only a stratified design has a stratum variable'] });
   }

@@ -19,12 +19,20 @@ export interface ArmSpec {
   ratio?: number;
 }
 
+/** A guardrail's non-inferiority margin: relative (fraction of the control mean) or absolute (KPI units). */
+export interface GuardrailMargin {
+  kpi: KpiKey;
+  margin: number;
+  type: 'relative' | 'absolute';
+}
+
 // Checks declared here so entities and migrations agree (migration drift check).
 @Entity('pilots')
 @Check('ck_pilots_status', `status IN ('draft', 'running', 'stopped')`)
 @Check('ck_pilots_design', `design_type IN ('complete', 'stratified')`)
 @Check('ck_pilots_pre_period', `pre_period_start <= pre_period_end`)
 @Check('ck_pilots_test_period', `test_period_start <= test_period_end`)
+@Check('ck_pilots_multiple_testing', `multiple_testing IN ('holm', 'bh')`)
 @Check('ck_pilots_windows_disjoint', `pre_period_end < test_period_start`)
 @Check('ck_pilots_alpha', `alpha > 0 AND alpha < 0.5`)
 @Check('ck_pilots_seed', `seed >= 0`)
@@ -89,6 +97,14 @@ export class PilotEntity {
 
   @Column({ type: 'timestamptz', name: 'stopped_at', nullable: true })
   stoppedAt: Date | null;
+
+  /** Non-inferiority margins of guardrail KPIs (issue 3); null when none is stated. */
+  @Column({ type: 'jsonb', name: 'guardrail_margins', nullable: true })
+  guardrailMargins: GuardrailMargin[] | null;
+
+  /** Adjustment of the secondary/guardrail family: 'holm' (default) or 'bh' (Benjamini–Hochberg). */
+  @Column({ type: 'varchar', length: 8, name: 'multiple_testing', default: 'holm' })
+  multipleTesting: 'holm' | 'bh';
 
   @CreateDateColumn({ type: 'timestamptz', name: 'created_at' })
   createdAt: Date;

@@ -83,6 +83,10 @@ function applyDto(pilot: PilotEntity, dto: Partial<CreatePilotDto>): PilotEntity
   if (dto.primary_kpi !== undefined) pilot.primaryKpi = dto.primary_kpi;
   if (dto.secondary_kpis !== undefined || pilot.secondaryKpis === undefined) pilot.secondaryKpis = dto.secondary_kpis ?? [];
   if (dto.guardrail_kpis !== undefined || pilot.guardrailKpis === undefined) pilot.guardrailKpis = dto.guardrail_kpis ?? [];
+  if (dto.guardrail_margins !== undefined || pilot.guardrailMargins === undefined) {
+    pilot.guardrailMargins = dto.guardrail_margins?.length ? dto.guardrail_margins.map((m) => ({ kpi: m.kpi, margin: m.margin, type: m.type })) : null;
+  }
+  if (dto.multiple_testing !== undefined || pilot.multipleTesting === undefined) pilot.multipleTesting = dto.multiple_testing ?? pilot.multipleTesting ?? 'holm';
   if (dto.pre_period !== undefined) {
     pilot.prePeriodStart = dto.pre_period.start;
     pilot.prePeriodEnd = dto.pre_period.end;
@@ -113,6 +117,8 @@ export function toPilotView(p: PilotEntity) {
     primary_kpi: p.primaryKpi,
     secondary_kpis: p.secondaryKpis,
     guardrail_kpis: p.guardrailKpis,
+    guardrail_margins: p.guardrailMargins ?? null,
+    multiple_testing: p.multipleTesting,
     pre_period: { start: p.prePeriodStart, end: p.prePeriodEnd },
     test_period: { start: p.testPeriodStart, end: p.testPeriodEnd },
     alpha: p.alpha,

@@ -98,6 +98,22 @@ export class DesignDto {
   seed: number;
 }
 
+/** A guardrail KPI's non-inferiority margin (issue 3). */
+export class GuardrailMarginDto {
+  @ApiProperty({ enum: KPI_KEYS, example: 'win_rate', description: 'A KPI listed in guardrail_kpis' })
+  @IsIn(KPI_KEYS)
+  kpi: KpiKey;
+
+  @ApiProperty({ example: 0.05, description: 'Largest tolerated worsening: a fraction of the control mean (relative, < 1) or KPI units (absolute)' })
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  margin: number;
+
+  @ApiProperty({ enum: ['relative', 'absolute'] })
+  @IsIn(['relative', 'absolute'])
+  type: 'relative' | 'absolute';
+}
+
 /** A pilot as a sales-ops leader defines it. */
 export class CreatePilotDto {
   @ApiProperty({ example: 'Technical specialist in chosen regions' })
@@ -149,6 +165,19 @@ export class CreatePilotDto {
   @ArrayUnique()
   @IsIn(KPI_KEYS, { each: true })
   guardrail_kpis?: KpiKey[];
+
+  @ApiPropertyOptional({ type: [GuardrailMarginDto], description: 'Non-inferiority margins of guardrail KPIs; a guardrail without one is tested two-sided' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(7)
+  @ValidateNested({ each: true })
+  @Type(() => GuardrailMarginDto)
+  guardrail_margins?: GuardrailMarginDto[];
+
+  @ApiPropertyOptional({ enum: ['holm', 'bh'], default: 'holm', description: 'Adjustment of the secondary and guardrail KPIs (and of several treatment arms): Holm or Benjamini–Hochberg' })
+  @IsOptional()
+  @IsIn(['holm', 'bh'])
+  multiple_testing?: 'holm' | 'bh';
 
   @ApiProperty({ type: WindowDto })
   @IsObject()
