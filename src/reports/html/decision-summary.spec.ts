@@ -1,0 +1,116 @@
+import { decisionSummary } from './decision-summary';
+import { returnOnPilot } from './return-on-pilot';
+import { welchTTest } from '../../analysis/stats/welch';
+import { sampleReport } from './sample-report.fixture';
+import type { ReportData } from './chart-data';
+
+function withPrimary(over: Record<string, unknown>, report: ReportData = sampleReport()): ReportData {
+  Object.assign(report.kpis[0], over);
+  return report;
+}
+const better = { significant: true, decision_p: 0.004, difference: { ...sampleReport().kpis[0].difference, estimate: 10 } };
+
+describe('decisionSummary', () => {
+  it('ships a significantly better primary KPI at the full readout, with high confidence when p < α/5', () => {
+    const d = decisionSummary(withPrimary(better));
+    expect(d.decision).toBe('ship');
+    expect(d.confidence).toBe('high');
+    expect(d.reasons.map((r) => r.topic)).toEqual(['primary KPI', 'guardrails', 'data completeness', 'plan amendments']);
+    expect(d.reasons[0].stance).toBe('for');
+  });
+
+  it('moderate confidence when α/5 ≤ p < α', () => {
+    expect(decisionSummary(withPrimary({ ...better, decision_p: 0.03 })).confidence).toBe('moderate');
+  });
+
+  it('stops when a guardrail is significantly worse, even with a better primary KPI', () => {
+    const r = withPrimary(better);
+    Object.assign(r.kpis.find((k) => k.kpi === 'open_deals')!, { significant: true });
+    const d = decisionSummary(r);
+    expect(d.decision).toBe('stop');
+    expect(d.headline).toMatch(/guardrail/);
+    expect(d.reasons.find((x) => x.topic === 'guardrails')!.stance).toBe('against');
+  });
+
+  it('stops on a guardrail that fails its non-inferiority test', () => {
+    const r = withPrimary(better);
+    Object.assign(r.kpis.find((k) => k.kpi === 'open_deals')!, { non_inferiority: { margin: 0.1, non_inferior: false } });
+    expect(decisionSummary(r).decision).toBe('stop');
+  });
+
+  it('stops when the primary KPI is significantly worse', () => {
+    const d = decisionSummary(withPrimary({ ...better, difference: { ...better.difference, estimate: -10 } }));
+    expect(d.decision).toBe('stop');
+  });
+
+  it('extends an inconclusive result whose estimate points the good way; stops one pointing the bad way', () => {
+    expect(decisionSummary(sampleReport()).decision).toBe('extend');
+    expect(decisionSummary(sampleReport()).confidence).toBe('low');
+    const bad = withPrimary({ difference: { ...sampleReport().kpis[0].difference, estimate: -3 } });
+    expect(decisionSummary(bad).decision).toBe('stop');
+  });
+
+  it('extends a better primary KPI during an interim look, and the caveat lowers the confidence', () => {
+    const r = withPrimary(better);
+    r.readout = { test_period_complete: false, note: 'Interim look.' };
+    const d = decisionSummary(r);
+    expect(d.decision).toBe('extend');
+    expect(d.confidence).toBe('moderate');
+    expect(d.caveats).toContain('interim look: the test period is still running');
+  });
+
+  it('names territories without deals, many open deals and plan amendments as caveats', () => {
+    const r = withPrimary(better);
+    r.completeness.treatment.territories_with_opportunities = 3;
+    r.open_opportunities.control.open_at_test_end = 60; // of 20 + 22 + 24 + 26 = 92 engaged
+    (r as any).plan = { hash: 'x', amendments: [{ amended_at: '2024-02-20', summary: 'guardrail margin widened' }] };
+    const d = decisionSummary(r);
+    expect(d.decision).toBe('ship');
+    expect(d.confidence).toBe('low');
+    const text = d.reasons.map((x) => x.finding).join(' ');
+    expect(text).toContain('1 of 4 treatment territories have no deal');
+    expect(text).toMatch(/60 of 92 control deals .* still open/);
+    expect(text).toContain('guardrail margin widened');
+  });
+
+  it('a report without KPI results still gets a decision (stop) instead of an exception', () => {
+    const d = decisionSummary({ readout: { test_period_complete: true, note: null } } as any);
+    expect(d.decision).toBe('stop');
+    expect(d.headline).toMatch(/no primary KPI/);
+  });
+});
+
+describe('returnOnPilot', () => {
+  it('is null without a declared cost', () => {
+    expect(returnOnPilot(sampleReport())).toBeNull();
+  });
+
+  it("scales the revenue-won difference and its CI by the treatment territories and sets it against the period's cost", () => {
+    const r = sampleReport();
+    (r.pilot as any).monthly_cost = 2000;
+    const roi = returnOnPilot(r)!;
+    const months = 28 / (365.25 / 12); // 2024-02-05..2024-03-03
+    expect(roi.months).toBeCloseTo(months, 12);
+    expect(roi.cost).toBeCloseTo(2000 * months, 9);
+    expect(roi.incremental_revenue).toEqual({ estimate: 4 * 3000, ci_low: 4 * -1500, ci_high: 4 * 7500 });
+    expect(roi.net.estimate).toBeCloseTo(12000 - roi.cost, 9);
+    expect(roi.return_on_cost.ci_low).toBeCloseTo((-6000 - roi.cost) / roi.cost, 12);
+    expect(roi.return_on_cost.ci_high).toBeCloseTo((30000 - roi.cost) / roi.cost, 12);
+  });
+
+  it("without a revenue-won KPI, runs Welch on the report's territory values", () => {
+    const r = sampleReport();
+    r.kpis = r.kpis.filter((k) => k.kpi !== 'revenue_won');
+    const roi = returnOnPilot(r, 1000)!;
+    const values = (arm: string) => r.territories.filter((t) => t.arm === arm).map((t) => t.kpis.revenue_won!);
+    const w = welchTTest(values('treatment'), values('control'));
+    expect(roi.incremental_revenue.estimate).toBeCloseTo(4 * w.diff!, 9);
+    expect(roi.incremental_revenue.ci_low).toBeCloseTo(4 * w.ci_low!, 9);
+    expect(roi.source).toMatch(/Welch t on the territories/);
+  });
+
+  it('a cost of 0 or a negative cost gives null', () => {
+    expect(returnOnPilot(sampleReport(), 0)).toBeNull();
+    expect(returnOnPilot(sampleReport(), -5)).toBeNull();
+  });
+});
