@@ -45,12 +45,15 @@ describe('weekly chart data', () => {
     const report = sampleReport();
     const stored = report.weekly_primary_kpi as any;
     const data = weeklyChartData(report)!;
-    const expected = stored.weeks.flatMap((w: any) =>
+    const full = stored.weeks.filter((w: any) => w.days === 7);
+    expect(full.length).toBe(stored.weeks.length - 1); // 2024-01-29..31 is 3 days
+    const expected = full.flatMap((w: any) =>
       w.arms.filter((a: any) => a.mean !== null).map((a: any) => ({ week_start: w.week_start, period: w.period, arm: a.arm, value: a.mean, n_territories: a.n_territories })),
     );
     expect(data.points).toEqual(expected);
     expect(data.points.length).toBeGreaterThan(0);
-    expect(data.gaps).toBe(stored.weeks.length * 2 - expected.length);
+    expect(data.gaps).toBe(full.length * 2 - expected.length);
+    expect(data.partial_weeks).toBe(1);
     expect(data.bands).toEqual([
       { period: 'pre', label: 'pre-period', start: '2024-01-01', end: '2024-02-01' },
       { period: 'test', label: 'test period', start: '2024-02-05', end: '2024-03-04' },
@@ -98,20 +101,40 @@ describe('velocity decomposition data', () => {
     expect(bars.map((b: any) => b.contribution)).toEqual(d.components.map((c) => 100 * c.contribution!));
   });
 
-  it("prefers the analysis' own velocity_decomposition when the report has one", () => {
+  it("prefers the analysis' own velocity_decomposition (per treatment arm, log-lifts with CIs)", () => {
     const report = sampleReport();
-    (report as any).velocity_decomposition = {
-      components: [
-        { component: 'opportunities', control: 10, treatment: 11 },
-        { component: 'win_rate', control: 0.5, treatment: 0.5 },
-        { component: 'average_deal_size', control: 1000, treatment: 900 },
-        { component: 'sales_cycle_length', control: 40, treatment: 50 },
-      ],
-    };
+    const comp = (component: string, control: number, treatment: number, ci: [number, number]) => ({
+      component,
+      control,
+      treatment,
+      log_lift: Math.log(treatment / control),
+      ci_low: ci[0],
+      ci_high: ci[1],
+    });
+    (report as any).velocity_decomposition = [
+      {
+        treatment_arm: 'treatment',
+        control_arm: 'control',
+        conf_level: 0.95,
+        components: [
+          comp('velocity', 100, 90, [-0.3, 0.1]),
+          comp('opportunities', 10, 11, [-0.1, 0.3]),
+          comp('win_rate', 0.5, 0.5, [-0.2, 0.2]),
+          comp('average_deal_size', 1000, 900, [-0.4, 0.2]),
+          comp('sales_cycle_length', 40, 50, [0.05, 0.4]),
+        ],
+      },
+    ];
     const d = velocityDecompositionData(report)!;
     expect(d.source).toBe('report');
     expect(d.components.map((c) => c.contribution)).toEqual([Math.log(1.1), 0, Math.log(0.9), -Math.log(50 / 40)]);
+    // the divisor's CI flips sign and order
+    expect(d.components[3]).toMatchObject({ ci_low: -0.4, ci_high: -0.05 });
+    expect(d.components[0]).toMatchObject({ ci_low: -0.1, ci_high: 0.3, control: 10, treatment: 11 });
+    expect(d.velocity).toEqual({ log_lift: Math.log(0.9), ci_low: -0.3, ci_high: 0.1 });
     expect(d.largest).toBe('sales_cycle_length');
+    const bars = layerValues(velocityDecompositionSpec(d))[0];
+    expect(bars.map((b: any) => [b.contribution, b.ci_low, b.ci_high])).toEqual(d.components.map((c) => [100 * c.contribution!, 100 * c.ci_low!, 100 * c.ci_high!]));
   });
 
   it('gives null when the report has neither source', () => {

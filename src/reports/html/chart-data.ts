@@ -87,6 +87,8 @@ export interface WeeklyChartData {
   arms: string[];
   /** weeks where an arm had no territory with a value (not plotted) */
   gaps: number;
+  /** weeks shorter than 7 days at a period's edge, left out (their counts would look like drops) */
+  partial_weeks: number;
 }
 
 /** The stored weekly series of the report, or null when the report has none (older reports). */
@@ -101,8 +103,9 @@ function dayAfter(date: string): string {
 }
 
 /**
- * The weekly chart's data from the report's `weekly_primary_kpi`: one point per arm and week with
- * the stored mean (weeks with no defined value are gaps, counted), and one band per period.
+ * The weekly chart's data from the report's `weekly_primary_kpi`: one point per arm and full week
+ * with the stored mean (weeks with no defined value are gaps; weeks shorter than 7 days at a
+ * period's edge are left out; both counted), and one band per period.
  * @returns null when the report has no weekly series
  */
 export function weeklyChartData(report: ReportData): WeeklyChartData | null {
@@ -110,10 +113,15 @@ export function weeklyChartData(report: ReportData): WeeklyChartData | null {
   if (!w) return null;
   const points: WeeklyChartPoint[] = [];
   let gaps = 0;
+  let partial = 0;
   const arms: string[] = [];
   for (const week of w.weeks) {
+    for (const a of week.arms ?? []) if (!arms.includes(a.arm)) arms.push(a.arm);
+    if (num(week.days) !== null && week.days < 7) {
+      partial++;
+      continue;
+    }
     for (const a of week.arms ?? []) {
-      if (!arms.includes(a.arm)) arms.push(a.arm);
       const value = num(a.mean);
       if (value === null) {
         gaps++;
@@ -128,7 +136,7 @@ export function weeklyChartData(report: ReportData): WeeklyChartData | null {
     start: p.start,
     end: dayAfter(p.end),
   }));
-  return { kpi: w.kpi, label: w.label, unit: w.unit, convention: w.convention, points, bands, arms, gaps };
+  return { kpi: w.kpi, label: w.label, unit: w.unit, convention: w.convention, points, bands, arms, gaps, partial_weeks: partial };
 }
 
 /** One component of the sales velocity decomposition. */
@@ -144,15 +152,23 @@ export interface VelocityComponent {
    * of the numerator, −ln(ratio) for the sales cycle (the divisor); positive speeds velocity up
    */
   contribution: number | null;
+  /** CI of the contribution when the analysis computed one (same orientation as `contribution`) */
+  ci_low: number | null;
+  ci_high: number | null;
 }
 
 /** The decomposition and where it came from. */
 export interface VelocityDecomposition {
   source: 'report' | 'territory_means';
   note: string;
+  /** the treatment arm it compares with control */
+  treatment_arm: string | null;
   components: VelocityComponent[];
   /** the sum of the contributions: ln of the product of the component ratios */
   total: number | null;
+  /** velocity's own log-lift with its CI, when the analysis computed it */
+  velocity: { log_lift: number; ci_low: number | null; ci_high: number | null } | null;
+  conf_level: number | null;
   /** the component whose contribution has the largest magnitude */
   largest: string | null;
 }
@@ -169,7 +185,7 @@ function meanOf(xs: readonly (number | null | undefined)[]): number | null {
   return d.length ? d.reduce((s, x) => s + x, 0) / d.length : null;
 }
 
-function component(c: (typeof COMPONENTS)[number], control: number | null, treatment: number | null): VelocityComponent {
+function fromMeans(c: (typeof COMPONENTS)[number], control: number | null, treatment: number | null): VelocityComponent {
   const ratio = control !== null && treatment !== null && control > 0 && treatment > 0 ? treatment / control : null;
   return {
     component: c.component,
@@ -178,39 +194,66 @@ function component(c: (typeof COMPONENTS)[number], control: number | null, treat
     treatment,
     ratio,
     contribution: ratio === null ? null : (c.divisor ? -1 : 1) * Math.log(ratio),
+    ci_low: null,
+    ci_high: null,
+  };
+}
+
+/** A component as the analysis stored it: values per arm and log-lift with CI (sign flipped for the divisor). */
+function fromStored(c: (typeof COMPONENTS)[number], x: Record<string, unknown>): VelocityComponent {
+  const control = num(x.control);
+  const treatment = num(x.treatment);
+  const logLift = num(x.log_lift);
+  const lo = num(x.ci_low);
+  const hi = num(x.ci_high);
+  const sign = c.divisor ? -1 : 1;
+  return {
+    component: c.component,
+    label: c.label,
+    control,
+    treatment,
+    ratio: logLift === null ? null : Math.exp(logLift),
+    contribution: logLift === null ? null : sign * logLift,
+    ci_low: lo === null || hi === null ? null : c.divisor ? -hi : lo,
+    ci_high: lo === null || hi === null ? null : c.divisor ? -lo : hi,
   };
 }
 
 /**
  * The sales velocity decomposition (velocity = opportunities × win rate × average deal size ÷
- * sales cycle length): which component moved. Uses the report's own `velocity_decomposition`
- * when present (its `components` with control/treatment values); otherwise the arm means of the
- * territories' component KPIs stored in the report (`territories`), labelled as such.
- * ln(V_t/V_c) of arm-level velocities = Σ contributions exactly; the report's velocity KPI is a
- * mean of territory velocities, so the sum is close to, not equal to, its log ratio.
+ * sales cycle length): which component moved. Uses the analysis' own `velocity_decomposition`
+ * when the report has it (pooled arm ratios with delta-method CIs; the entry of `arms.treatment`,
+ * or the first); otherwise the arm means of the territories' component KPIs stored in the report
+ * (`territories`), labelled as such. For arm-level ratios, ln(V_t/V_c) = Σ contributions.
  * @returns null when neither source is in the report
  */
 export function velocityDecompositionData(report: ReportData): VelocityDecomposition | null {
-  const stored = report.velocity_decomposition as { components?: unknown } | undefined;
+  const raw = report.velocity_decomposition as unknown;
+  const list = (Array.isArray(raw) ? raw : raw && typeof raw === 'object' ? [raw] : []) as Record<string, unknown>[];
+  const entry = list.find((e) => e && e.treatment_arm === report.arms?.treatment) ?? list[0];
   let components: VelocityComponent[] | null = null;
+  let velocity: VelocityDecomposition['velocity'] = null;
   let source: VelocityDecomposition['source'] = 'report';
-  if (stored && Array.isArray(stored.components)) {
-    const byKey = new Map<string, Record<string, unknown>>(
-      (stored.components as Record<string, unknown>[]).map((x) => [String(x.component ?? x.kpi ?? x.name), x]),
-    );
+  let treatmentArm: string | null = null;
+  let confLevel: number | null = null;
+  if (entry && Array.isArray(entry.components)) {
+    const byKey = new Map<string, Record<string, unknown>>((entry.components as Record<string, unknown>[]).filter(Boolean).map((x) => [String(x.component), x]));
     if (COMPONENTS.every((c) => byKey.has(c.component))) {
-      components = COMPONENTS.map((c) => {
-        const x = byKey.get(c.component)!;
-        return component(c, num(x.control ?? x.control_mean), num(x.treatment ?? x.treatment_mean));
-      });
+      components = COMPONENTS.map((c) => fromStored(c, byKey.get(c.component)!));
+      const v = byKey.get('velocity');
+      const vl = num(v?.log_lift);
+      velocity = vl === null ? null : { log_lift: vl, ci_low: num(v?.ci_low), ci_high: num(v?.ci_high) };
+      treatmentArm = typeof entry.treatment_arm === 'string' ? entry.treatment_arm : (report.arms?.treatment ?? null);
+      confLevel = num(entry.conf_level);
     }
   }
   const territories = Array.isArray(report.territories) ? report.territories : [];
   const arms = report.arms;
   if (!components && territories.length && arms?.control && arms?.treatment) {
     source = 'territory_means';
+    treatmentArm = arms.treatment;
     const armMean = (arm: string, key: string) => meanOf(territories.filter((t) => t.arm === arm).map((t) => (t.kpis as Record<string, number | null>)?.[key]));
-    components = COMPONENTS.map((c) => component(c, armMean(arms.control, c.component), armMean(arms.treatment, c.component)));
+    components = COMPONENTS.map((c) => fromMeans(c, armMean(arms.control, c.component), armMean(arms.treatment, c.component)));
   }
   if (!components) return null;
   const defined = components.filter((c) => c.contribution !== null);
@@ -220,10 +263,13 @@ export function velocityDecompositionData(report: ReportData): VelocityDecomposi
     source,
     note:
       source === 'report'
-        ? 'as computed by the analysis (velocity_decomposition)'
-        : "from the arms' mean territory values of each component KPI in this report",
+        ? "the analysis' pooled arm ratios with delta-method CIs"
+        : "the arms' mean territory values of each component KPI in this report (no CIs)",
+    treatment_arm: treatmentArm,
     components,
     total,
+    velocity,
+    conf_level: confLevel,
     largest,
   };
 }

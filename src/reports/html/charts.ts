@@ -165,9 +165,14 @@ export function velocityDecompositionSpec(d: VelocityDecomposition): TopLevelSpe
       order: i,
       label: c.label,
       contribution: 100 * c.contribution!,
+      ci_low: c.ci_low === null ? null : 100 * c.ci_low,
+      ci_high: c.ci_high === null ? null : 100 * c.ci_high,
       direction: c.contribution! >= 0 ? 'speeds up' : 'slows down',
-      text: `${c.contribution! >= 0 ? '+' : '−'}${Math.abs(100 * c.contribution!).toFixed(1)} (${c.contribution! >= 0 ? 'speeds up' : 'slows down'})`,
+      text:
+        `${c.contribution! >= 0 ? '+' : '−'}${Math.abs(100 * c.contribution!).toFixed(1)} (${c.contribution! >= 0 ? 'speeds up' : 'slows down'})` +
+        (c.ci_low !== null && c.ci_high !== null ? ` [${(100 * c.ci_low).toFixed(1)}, ${(100 * c.ci_high).toFixed(1)}]` : ''),
     }));
+  const withCi = values.filter((v) => v.ci_low !== null && v.ci_high !== null);
   const y = { field: 'label', type: 'nominal', sort: values.map((v) => v.label), title: null };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
@@ -180,7 +185,7 @@ export function velocityDecompositionSpec(d: VelocityDecomposition): TopLevelSpe
     data: { values },
     layer: [
       {
-        mark: { type: 'bar', stroke: '#000', strokeWidth: 0.5 },
+        mark: { type: 'bar', stroke: '#000', strokeWidth: 0.5, height: { band: 0.6 } },
         encoding: {
           y,
           x: { field: 'contribution', type: 'quantitative', title: 'contribution to velocity change (log points ≈ %)' },
@@ -197,11 +202,20 @@ export function velocityDecompositionSpec(d: VelocityDecomposition): TopLevelSpe
         mark: { type: 'rule', color: '#000' },
         encoding: { x: { field: 'zero', type: 'quantitative' } },
       },
+      ...(withCi.length
+        ? [
+            {
+              data: { values: withCi },
+              mark: { type: 'rule', strokeWidth: 1.5, color: '#000' },
+              encoding: { y, x: { field: 'ci_low', type: 'quantitative' }, x2: { field: 'ci_high' } },
+            },
+          ]
+        : []),
       {
         mark: { type: 'text', align: 'left', dx: 8, fontSize: 11 },
         encoding: { y, x: { value: 385 }, text: { field: 'text' } },
       },
     ],
-    padding: { left: 5, right: 150, top: 5, bottom: 5 },
+    padding: { left: 5, right: 210, top: 5, bottom: 5 },
   } as TopLevelSpec;
 }

@@ -200,7 +200,9 @@ async function weeklySection(report: ReportData): Promise<string> {
     weeklySeriesSpec(data),
     `Weekly ${esc(data.label)} per arm: ${esc(data.convention)}. Arms differ by line pattern and marker shape (${data.arms
       .map((a, i) => `${esc(a)}: ${['dashed, squares', 'solid, circles', 'dotted, triangles', 'dash-dot, diamonds'][i % 4]}`)
-      .join('; ')}). Shaded: ${data.bands.map((b) => esc(b.label)).join(' and ')}.${data.gaps ? ` ${data.gaps} arm-week(s) without any value are gaps.` : ''}`,
+      .join('; ')}). Shaded: ${data.bands.map((b) => esc(b.label)).join(' and ')}.${data.gaps ? ` ${data.gaps} arm-week(s) without any value are gaps.` : ''}${
+      data.partial_weeks ? ` ${data.partial_weeks} week(s) shorter than 7 days at the edges of the periods are left out.` : ''
+    }`,
   );
   return `${figure}\n<p class="note">Late weeks of each period have had less time to close their deals, so win rate, revenue and velocity dip there in both arms; compare the arms, not the weeks.</p>`;
 }
@@ -208,28 +210,44 @@ async function weeklySection(report: ReportData): Promise<string> {
 async function velocitySection(report: ReportData): Promise<string> {
   const d = velocityDecompositionData(report);
   if (!d) return notAvailable('the velocity components (no territory values in this report)');
+  const ciOf = (lo: number | null, hi: number | null) =>
+    lo === null || hi === null ? '—' : `${lo >= 0 ? '+' : '−'}${Math.abs(100 * lo).toFixed(1)} to ${hi >= 0 ? '+' : '−'}${Math.abs(100 * hi).toFixed(1)}`;
   const rows = d.components
-    .map(
-      (c) => `<tr><th scope="row">${esc(c.label)}</th><td class="num">${esc(fmtValue(c.control, c.component === 'win_rate' ? 'fraction 0..1' : ''))}</td><td class="num">${esc(
-        fmtValue(c.treatment, c.component === 'win_rate' ? 'fraction 0..1' : ''),
-      )}</td><td class="num">${c.ratio === null ? '—' : `×${c.ratio.toFixed(3)}`}</td><td class="num">${
-        c.contribution === null ? '—' : `${c.contribution >= 0 ? '+' : '−'}${Math.abs(100 * c.contribution).toFixed(1)}`
-      }</td></tr>`,
-    )
+    .map((c) => {
+      const unit = c.component === 'win_rate' ? 'fraction 0..1' : '';
+      const contribution = c.contribution === null ? '—' : `${c.contribution >= 0 ? '+' : '−'}${Math.abs(100 * c.contribution).toFixed(1)}`;
+      return `<tr><th scope="row">${esc(c.label)}</th><td class="num">${esc(fmtValue(c.control, unit))}</td><td class="num">${esc(fmtValue(c.treatment, unit))}</td><td class="num">${
+        c.ratio === null ? '—' : `×${c.ratio.toFixed(3)}`
+      }</td><td class="num">${contribution}</td><td class="num">${esc(ciOf(c.ci_low, c.ci_high))}</td></tr>`;
+    })
     .join('\n');
   const largest = d.components.find((c) => c.component === d.largest);
+  const velocityText = d.velocity
+    ? ` Pooled sales velocity changed by ${fmtPct(Math.exp(d.velocity.log_lift) - 1)}${
+        d.velocity.ci_low !== null && d.velocity.ci_high !== null ? ` (CI ${fmtPct(Math.exp(d.velocity.ci_low) - 1)} to ${fmtPct(Math.exp(d.velocity.ci_high) - 1)})` : ''
+      }.`
+    : d.total !== null
+      ? ` Together the components account for ${fmtPct(Math.exp(d.total) - 1)} in velocity.`
+      : '';
   const summary = largest
     ? `<p>The component that moved most: <strong>${esc(largest.label)}</strong> (${largest.contribution! >= 0 ? 'speeds velocity up' : 'slows velocity down'} by about ${Math.abs(
         100 * largest.contribution!,
-      ).toFixed(1)}%).${d.total !== null ? ` Together the components account for ${fmtPct(Math.exp(d.total) - 1)} in velocity.` : ''}</p>`
+      ).toFixed(1)}%).${esc(velocityText)}</p>`
     : '';
+  const pct = d.conf_level !== null ? `${Math.round(100 * d.conf_level)}% ` : '';
   const figure = d.components.some((c) => c.contribution !== null)
-    ? await chartFigure('velocity', velocityDecompositionSpec(d), 'Contribution of each component to the change in sales velocity (log points, about %): right of 0 speeds velocity up in treatment.')
+    ? await chartFigure(
+        'velocity',
+        velocityDecompositionSpec(d),
+        `Contribution of each component to the change in sales velocity${d.treatment_arm ? ` (${esc(d.treatment_arm)} vs control)` : ''}, in log points (about %): bars right of 0 speed velocity up in treatment${
+          d.components.some((c) => c.ci_low !== null) ? `; whiskers are ${pct}CIs` : ''
+        }.`,
+      )
     : notAvailable('the velocity decomposition chart (a component is undefined in an arm)');
   return `${summary}
 <table class="numbers">
-<caption>Sales velocity = opportunities × win rate × average deal size ÷ sales cycle length; each component's arm mean (${esc(d.note)})</caption>
-<thead><tr><th scope="col">Component</th><th scope="col">Control</th><th scope="col">Treatment</th><th scope="col">Ratio</th><th scope="col">Contribution (log points)</th></tr></thead>
+<caption>Sales velocity = opportunities × win rate × average deal size ÷ sales cycle length; each component per arm (${esc(d.note)})</caption>
+<thead><tr><th scope="col">Component</th><th scope="col">Control</th><th scope="col">Treatment</th><th scope="col">Ratio</th><th scope="col">Contribution (log points)</th><th scope="col">${pct}CI</th></tr></thead>
 <tbody>
 ${rows}
 </tbody>

@@ -6,8 +6,12 @@ import type { KpiResult } from '../../analysis/report.types';
 import type { ReportData } from './chart-data';
 import { weeklyArmSeries } from './weekly-series';
 
-function kpi(over: Partial<KpiResult> & Pick<KpiResult, 'kpi' | 'label' | 'unit' | 'role'>): KpiResult {
+// Loosely typed on purpose: the report type grows (methods per number, non-inferiority, several arms),
+// and the renderer must cope with older and newer shapes alike.
+function kpi(over: Record<string, unknown> & Pick<KpiResult, 'kpi' | 'label' | 'unit' | 'role'>): KpiResult {
   return {
+    treatment_arm: 'treatment',
+    control_arm: 'control',
     higher_is_better: true,
     status: 'ok',
     status_reason: null,
@@ -21,7 +25,7 @@ function kpi(over: Partial<KpiResult> & Pick<KpiResult, 'kpi' | 'label' | 'unit'
     significant: false,
     verdict: 'No significant difference.',
     ...over,
-  };
+  } as unknown as KpiResult;
 }
 
 const TERRITORIES = [
@@ -134,5 +138,5 @@ export function sampleReport(): ReportData {
     ],
     territories: territories as ReportData['territories'],
     weekly_primary_kpi: weekly,
-  } as ReportData;
+  } as unknown as ReportData;
 }

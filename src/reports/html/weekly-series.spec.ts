@@ -1,7 +1,15 @@
 import { periodWeeks, weeklyArmSeries } from './weekly-series';
 
 describe('periodWeeks', () => {
-  it('cuts a period into 7-day blocks from its first day, the last one shorter', () => {
+  it('cuts a period into ISO weeks (Monday to Sunday), the first and last cut at the period ends', () => {
+    // 2017-07-01 was a Saturday, 2017-07-19 a Wednesday
+    expect(periodWeeks({ period: 'test', start: '2017-07-01', end: '2017-07-19' })).toEqual([
+      { week_start: '2017-07-01', week_end: '2017-07-02', days: 2 },
+      { week_start: '2017-07-03', week_end: '2017-07-09', days: 7 },
+      { week_start: '2017-07-10', week_end: '2017-07-16', days: 7 },
+      { week_start: '2017-07-17', week_end: '2017-07-19', days: 3 },
+    ]);
+    // 2024-01-01 was a Monday
     expect(periodWeeks({ period: 'pre', start: '2024-01-01', end: '2024-01-31' })).toEqual([
       { week_start: '2024-01-01', week_end: '2024-01-07', days: 7 },
       { week_start: '2024-01-08', week_end: '2024-01-14', days: 7 },

@@ -19,7 +19,7 @@ export interface PeriodWindow {
 export interface WeeklyPanelRow {
   territory_id: string;
   period: 'pre' | 'test';
-  /** first day of the week, `YYYY-MM-DD`; weeks are counted from the period's first day */
+  /** first day of the week, `YYYY-MM-DD`: its Monday, or the period's first day */
   week_start: string;
   aggregates: CohortAggregates;
 }
@@ -41,7 +41,7 @@ export interface WeeklyPoint {
   week_start: string;
   /** last day of the week, inclusive (the period's end for a short last week) */
   week_end: string;
-  /** days in the week: 7, or fewer for a period's last week */
+  /** days in the week: 7, or fewer for a period's first or last week */
   days: number;
   arms: WeeklyArmPoint[];
 }
@@ -70,7 +70,9 @@ function isoOf(day: number): string {
 }
 
 /**
- * The weeks of a period: consecutive 7-day blocks from its first day; the last may be shorter.
+ * The weeks of a period as `KpiService.weeklyPanel` cuts them: ISO weeks (Monday to Sunday), the
+ * first starting on the period's first day and the last ending on its last day, so either may be
+ * shorter than 7 days.
  * @throws RangeError on a date that is not `YYYY-MM-DD` or an end before the start
  */
 export function periodWeeks(w: PeriodWindow): { week_start: string; week_end: string; days: number }[] {
@@ -78,9 +80,12 @@ export function periodWeeks(w: PeriodWindow): { week_start: string; week_end: st
   const end = dayNumber(w.end);
   if (end < start) throw new RangeError(`period ${w.period} ends (${w.end}) before it starts (${w.start})`);
   const out: { week_start: string; week_end: string; days: number }[] = [];
-  for (let d = start; d <= end; d += 7) {
-    const last = Math.min(d + 6, end);
+  // Day 0 (1970-01-01) was a Thursday: (day + 3) mod 7 is 0 on Mondays.
+  for (let d = start; d <= end; ) {
+    const sunday = d - ((d + 3) % 7) + 6;
+    const last = Math.min(sunday, end);
     out.push({ week_start: isoOf(d), week_end: isoOf(last), days: last - d + 1 });
+    d = last + 1;
   }
   return out;
 }
@@ -139,7 +144,7 @@ export function weeklyArmSeries(
     label: KPI_CATALOGUE[kpi].label,
     unit: KPI_CATALOGUE[kpi].unit,
     convention:
-      "each territory's KPI over the deals engaged that week (deals closed by the end of the period count as closed), averaged over the arm's territories; weeks are counted from each period's first day",
+      "each territory's KPI over the deals engaged that week (deals closed by the end of the period count as closed), averaged over the arm's territories; ISO weeks (Monday to Sunday), cut at the period's first and last day",
     periods: [...periods],
     weeks,
   };
