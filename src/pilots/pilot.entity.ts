@@ -36,6 +36,7 @@ export interface GuardrailMargin {
 @Check('ck_pilots_windows_disjoint', `pre_period_end < test_period_start`)
 @Check('ck_pilots_alpha', `alpha > 0 AND alpha < 0.5`)
 @Check('ck_pilots_seed', `seed >= 0`)
+@Check('ck_pilots_monthly_cost', `monthly_cost >= 0`)
 export class PilotEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;
@@ -105,6 +106,10 @@ export class PilotEntity {
   /** Adjustment of the secondary/guardrail family: 'holm' (default) or 'bh' (Benjamini–Hochberg). */
   @Column({ type: 'varchar', length: 8, name: 'multiple_testing', default: 'holm' })
   multipleTesting: 'holm' | 'bh';
+
+  /** Cost per month of running the treatment in all treatment territories (currency of the amounts); null = not declared. */
+  @Column({ type: 'numeric', precision: 16, scale: 2, name: 'monthly_cost', nullable: true, transformer: decimalTransformer })
+  monthlyCost: number | null;
 
   @CreateDateColumn({ type: 'timestamptz', name: 'created_at' })
   createdAt: Date;

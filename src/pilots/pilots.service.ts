@@ -96,6 +96,7 @@ function applyDto(pilot: PilotEntity, dto: Partial<CreatePilotDto>): PilotEntity
     pilot.testPeriodEnd = dto.test_period.end;
   }
   if (dto.alpha !== undefined || pilot.alpha === undefined) pilot.alpha = dto.alpha ?? pilot.alpha ?? 0.05;
+  if (dto.monthly_cost !== undefined || pilot.monthlyCost === undefined) pilot.monthlyCost = dto.monthly_cost ?? pilot.monthlyCost ?? null;
   if (dto.design !== undefined) {
     pilot.designType = dto.design.type;
     pilot.stratifyBy = dto.design.type === 'stratified' ? (dto.design.stratify_by ?? 'region') : (dto.design.stratify_by ?? null);
@@ -122,6 +123,7 @@ export function toPilotView(p: PilotEntity) {
     pre_period: { start: p.prePeriodStart, end: p.prePeriodEnd },
     test_period: { start: p.testPeriodStart, end: p.testPeriodEnd },
     alpha: p.alpha,
+    monthly_cost: p.monthlyCost ?? null,
     design: { type: p.designType, stratify_by: p.stratifyBy, seed: p.seed },
     launched_at: p.launchedAt,
     stopped_at: p.stoppedAt,

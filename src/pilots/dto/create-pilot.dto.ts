@@ -203,4 +203,15 @@ export class CreatePilotDto {
   @ValidateNested()
   @Type(() => DesignDto)
   design: DesignDto;
+
+  @ApiPropertyOptional({
+    example: 12000,
+    description:
+      'Cost per month of running the treatment in all treatment territories (e.g. the specialist headcount), in the currency of the opportunity amounts; the HTML report sets it against the incremental revenue won',
+  })
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false, maxDecimalPlaces: 2 })
+  @Min(0)
+  @Max(99_999_999_999_999)
+  monthly_cost?: number;
 }
