@@ -9,7 +9,13 @@ import { KpiKey, KPI_KEYS } from '../kpis/kpi-catalogue';
 import { KpiService, kpiValue } from '../kpis/kpi.service';
 import { PilotRepository } from '../pilots/pilot.repository';
 import { ReportEntity } from '../reports/report.entity';
+import { randomizationDesignForAssignment } from '../assignment/design-plan';
+import type { RandomizationDesign } from './design/designs';
 import { adjustSecondary, compareKpi } from './kpi-comparison';
+import { recommendedPrimaryMethod } from './primary-method';
+import { completenessCheck } from './stats/completeness';
+import { kaplanMeier, logRankTest, SurvivalSample } from './stats/survival';
+import { velocityDecomposition, VelocityTotals } from './stats/velocity-decomposition';
 import { KpiResult, PilotReport, TerritoryRow } from './report.types';
 
 /**
@@ -59,25 +65,57 @@ export class AnalysisService {
     const pilot = await this.pilots.getById(pilotId, em);
     const a = await this.assignments.findByPilot(pilotId, em);
     if (!a) throw new UnrecoverableError(`pilot ${pilotId} has no assignment`);
-    const treatmentArm = a.design.arms.find((x) => x.role === 'treatment')!.key;
     const controlArm = a.design.arms.find((x) => x.role === 'control')!.key;
+    const treatmentArms = a.design.arms.filter((x) => x.role === 'treatment').map((x) => x.key);
+    const treatmentArm = treatmentArms[0];
     const ids = a.units.map((u) => u.territoryId);
     const window = { start: pilot.testPeriodStart, end: pilot.testPeriodEnd };
+    const preWindow = { start: pilot.prePeriodStart, end: pilot.prePeriodEnd };
     // One transaction client: queries run one after another (pg does not pipeline on a client).
     const test = await this.kpis.forTerritories(ids, window, em);
+    const pre = await this.kpis.forTerritories(ids, preWindow, em);
     const openNow = await this.kpis.openNowByTerritory(ids, em);
     const cutoff = await this.kpis.dataCutoff(ids, em);
-    const units = { arms: a.units.map((u) => u.arm), strata: a.units.map((u) => u.stratum), treatmentArm, controlArm };
-    const opts = { alpha: pilot.alpha, maxExact: this.env.RI_MAX_EXACT, draws: this.env.RI_DRAWS, seed: pilot.seed };
+    const panel = await this.kpis.weeklyPanel(ids, [{ period: 'pre' as const, ...preWindow }, { period: 'test' as const, ...window }], em);
+    const survivalCutoff = minDate(window.end, utcDateOf(new Date()));
+    const cycles = await this.kpis.cycleTimesForSurvival(ids, window, survivalCutoff, em);
+
+    const arms = a.units.map((u) => u.arm);
+    const strata = a.units.map((u) => u.stratum);
+    let design: RandomizationDesign | undefined;
+    try {
+      design = randomizationDesignForAssignment(a);
+    } catch (e) {
+      this.logger.warn(`report ${reportId}: the stored design cannot be replayed for randomization inference (${(e as Error).message}); using its strata`);
+    }
+    const primaryMethod = recommendedPrimaryMethod(a.design.type, a.units.length);
+    const multipleTesting: 'holm' | 'bh' = pilot.multipleTesting ?? 'holm';
+    const opts = { alpha: pilot.alpha, maxExact: this.env.RI_MAX_EXACT, draws: this.env.RI_DRAWS, seed: pilot.seed, primaryMethod: primaryMethod.key };
     const roles: [KpiKey, KpiResult['role']][] = [
       [pilot.primaryKpi, 'primary'],
       ...pilot.secondaryKpis.map((k): [KpiKey, KpiResult['role']] => [k, 'secondary']),
       ...pilot.guardrailKpis.map((k): [KpiKey, KpiResult['role']] => [k, 'guardrail']),
     ];
-    const compared = roles.map(([kpi, role]) =>
-      compareKpi(kpi, role, a.units.map((u) => kpiValue(test.get(u.territoryId)!, kpi)), units, opts),
-    );
-    const results = adjustSecondary(compared, pilot.alpha);
+    const weekly = weeklyCalendars(panel, ids, preWindow, window);
+    const compared: KpiResult[] = [];
+    for (const [kpi, role] of roles) {
+      const values = a.units.map((u) => kpiValue(test.get(u.territoryId)!, kpi));
+      const preValues = a.units.map((u) => kpiValue(pre.get(u.territoryId)!, kpi));
+      const panelKpi = DID_PANEL_KPIS[kpi];
+      const margin = (pilot.guardrailMargins ?? []).find((m) => m.kpi === kpi) ?? null;
+      for (const arm of treatmentArms) {
+        const units = { arms, strata, treatmentArm: arm, controlArm, design, designType: a.design.type };
+        compared.push(
+          compareKpi(kpi, role, values, units, opts, {
+            pre: preValues,
+            weekly: panelKpi ? ids.map((id) => weekly.get(id)?.[panelKpi.field] ?? null) : null,
+            weeklyUnit: panelKpi?.unit,
+            margin: role === 'guardrail' && margin ? { margin: margin.margin, type: margin.type } : null,
+          }),
+        );
+      }
+    }
+    const results = adjustSecondary(compared, pilot.alpha, multipleTesting);
 
     const territories: TerritoryRow[] = a.units.map((u) => {
       const k = test.get(u.territoryId)!;
@@ -100,6 +138,81 @@ export class AnalysisService {
     };
     const c = armStats(controlArm);
     const t = armStats(treatmentArm);
+    const allArms = [controlArm, ...treatmentArms];
+
+    // Why pooled velocity moved, per treatment arm.
+    const totalsOf = (arm: string): VelocityTotals[] =>
+      a.units
+        .filter((u) => u.arm === arm)
+        .map((u) => {
+          const k = test.get(u.territoryId)!;
+          return {
+            n_opportunities: k.n_opportunities,
+            n_closed: k.n_closed,
+            n_won: k.n_won,
+            won_amount_total: k.won_amount_total,
+            cycle_days_total: (k.avg_cycle_days ?? 0) * k.n_closed,
+          };
+        });
+    const velocity = treatmentArms.map((arm) => ({
+      treatment_arm: arm,
+      control_arm: controlArm,
+      ...velocityDecomposition(totalsOf(arm), totalsOf(controlArm), { alpha: pilot.alpha }),
+    }));
+
+    // Time to close with censoring.
+    const armOfTerritory = new Map(a.units.map((u) => [u.territoryId, u.arm]));
+    const sampleOf = (arm: string): SurvivalSample => {
+      const rows = cycles.filter((r) => armOfTerritory.get(r.territory_id) === arm);
+      return { time: rows.map((r) => r.days), event: rows.map((r) => r.closed) };
+    };
+    const survival: PilotReport['sales_cycle_survival'] = {
+      method: 'Kaplan–Meier (Greenwood variance, log-log CI; median CI by Brookmeyer–Crowley) and log-rank test',
+      cutoff: survivalCutoff,
+      arms: allArms.map((arm) => {
+        const km = kaplanMeier(sampleOf(arm), { alpha: pilot.alpha });
+        return {
+          arm,
+          n: km.n,
+          events: km.events,
+          censored: km.censored,
+          median_days: km.median,
+          median_ci_low: km.median_ci_low,
+          median_ci_high: km.median_ci_high,
+        };
+      }),
+      log_rank: treatmentArms.map((arm) => {
+        const lr = logRankTest(sampleOf(arm), sampleOf(controlArm));
+        return { treatment_arm: arm, control_arm: controlArm, chi2: lr.chi2, p_value: lr.p_value, status: lr.status };
+      }),
+    };
+
+    // Data completeness against the design and the pre-period.
+    const completenessArms = allArms.map((arm) => {
+      const us = a.units.filter((u) => u.arm === arm);
+      return {
+        arm,
+        designed_territories: us.length,
+        territories_reporting: us.filter((u) => test.get(u.territoryId)!.n_opportunities > 0).length,
+        opportunities_test: us.reduce((s, u) => s + test.get(u.territoryId)!.n_opportunities, 0),
+        opportunities_pre: us.reduce((s, u) => s + pre.get(u.territoryId)!.n_opportunities, 0),
+      };
+    });
+    const checks = [
+      completenessCheck(
+        'territories reporting (at least one opportunity in the test period) vs the designed territories per arm',
+        completenessArms.map((x) => x.territories_reporting),
+        completenessArms.map((x) => x.designed_territories),
+      ),
+      completenessCheck(
+        'test-period opportunities vs each arm’s share of the pre-period opportunities',
+        completenessArms.map((x) => x.opportunities_test),
+        completenessArms.map((x) => x.opportunities_pre),
+      ),
+    ];
+    const completenessState = checks.some((x) => x.state === 'mismatch') ? 'mismatch' : checks.every((x) => x.state === 'ok') ? 'ok' : 'too_little_data';
+
+    const adjName = multipleTesting === 'bh' ? 'Benjamini–Hochberg' : 'Holm';
     return {
       report_id: reportId,
       pilot: {
@@ -110,7 +223,7 @@ export class AnalysisService {
         status: pilot.status,
         primary_kpi: pilot.primaryKpi,
         alpha: pilot.alpha,
-        pre_period: { start: pilot.prePeriodStart, end: pilot.prePeriodEnd },
+        pre_period: preWindow,
         test_period: window,
       },
       design: {
@@ -129,22 +242,84 @@ export class AnalysisService {
         opportunities: cutoff.opportunities,
       },
       decision_method:
-        'randomization inference (Fisher), re-drawing assignments from the pilot design; exact when there are at most ' +
+        `${primaryMethod.name} (${primaryMethod.reason}); randomization inference is exact when there are at most ` +
         `${this.env.RI_MAX_EXACT} assignments, else ${this.env.RI_DRAWS} Monte Carlo draws`,
-      multiplicity: 'primary KPI unadjusted; secondary and guardrail KPIs Holm-adjusted as one family',
-      arms: { control: controlArm, treatment: treatmentArm },
+      multiplicity:
+        `primary KPI unadjusted${treatmentArms.length > 1 ? ` per comparison, ${adjName}-adjusted across the ${treatmentArms.length} treatment arms` : ''}; ` +
+        `secondary and guardrail KPIs ${adjName}-adjusted as one family${treatmentArms.length > 1 ? ' over every treatment arm' : ''}; ` +
+        `guardrail non-inferiority p-values ${adjName}-adjusted among themselves`,
+      arms: { control: controlArm, treatment: treatmentArm, treatments: treatmentArms },
+      primary_method: primaryMethod,
+      multiple_testing: multipleTesting,
       completeness: {
         control: { territories: c.territories, territories_with_opportunities: c.territories_with_opportunities },
         treatment: { territories: t.territories, territories_with_opportunities: t.territories_with_opportunities },
       },
+      data_completeness: { state: completenessState, arms: completenessArms, checks },
       open_opportunities: {
         control: { open_at_test_end: c.open_at_test_end, open_now: c.open_now },
         treatment: { open_at_test_end: t.open_at_test_end, open_now: t.open_now },
       },
+      velocity_decomposition: velocity,
+      sales_cycle_survival: survival,
       kpis: results,
       territories,
     };
   }
+}
+
+/** Additive KPIs analysed on the weekly panel (difference-in-differences), with the panel field and unit. */
+const DID_PANEL_KPIS: Partial<Record<KpiKey, { field: 'opportunities' | 'revenue_won'; unit: string }>> = {
+  opportunities: { field: 'opportunities', unit: 'opportunities engaged per territory-week' },
+  revenue_won: { field: 'revenue_won', unit: 'won amount per territory-week (deals engaged that week, won by the window end)' },
+};
+
+function minDate(x: string, y: string): string {
+  return x < y ? x : y;
+}
+
+/** The ISO-week starts of a window as the weekly panel labels them: the window start, then every Monday after it. */
+export function weekStarts(window: { start: string; end: string }): string[] {
+  const out = [window.start];
+  const d = new Date(`${window.start}T00:00:00Z`);
+  const dow = (d.getUTCDay() + 6) % 7; // Monday = 0
+  d.setUTCDate(d.getUTCDate() + (7 - dow));
+  for (;;) {
+    const s = d.toISOString().slice(0, 10);
+    if (s > window.end) break;
+    out.push(s);
+    d.setUTCDate(d.getUTCDate() + 7);
+  }
+  return out;
+}
+
+/**
+ * Complete territory × week calendars of the additive KPIs: every week of both windows for every
+ * territory, a week without deals being 0 (never a missing row).
+ */
+export function weeklyCalendars(
+  panel: { territory_id: string; period: 'pre' | 'test'; week_start: string; aggregates: { n_opportunities: number; won_amount_total: number } }[],
+  territoryIds: string[],
+  pre: { start: string; end: string },
+  test: { start: string; end: string },
+): Map<string, Record<'opportunities' | 'revenue_won', { pre: number[]; test: number[] }>> {
+  const weeks = { pre: weekStarts(pre), test: weekStarts(test) };
+  const index = { pre: new Map(weeks.pre.map((w, i) => [w, i])), test: new Map(weeks.test.map((w, i) => [w, i])) };
+  const out = new Map<string, Record<'opportunities' | 'revenue_won', { pre: number[]; test: number[] }>>();
+  for (const id of territoryIds) {
+    out.set(id, {
+      opportunities: { pre: new Array<number>(weeks.pre.length).fill(0), test: new Array<number>(weeks.test.length).fill(0) },
+      revenue_won: { pre: new Array<number>(weeks.pre.length).fill(0), test: new Array<number>(weeks.test.length).fill(0) },
+    });
+  }
+  for (const r of panel) {
+    const cal = out.get(r.territory_id);
+    const k = index[r.period].get(r.week_start);
+    if (!cal || k === undefined) continue;
+    cal.opportunities[r.period][k] += r.aggregates.n_opportunities;
+    cal.revenue_won[r.period][k] += r.aggregates.won_amount_total;
+  }
+  return out;
 }
 
 /** Whether the test period is over (UTC calendar day), with a warning when it is not. */

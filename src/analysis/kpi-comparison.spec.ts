@@ -115,8 +115,8 @@ describe('compareKpi: numbers are right and consistent', () => {
   });
 });
 
-describe('adjustSecondary (Holm over secondary and guardrail KPIs, input order)', () => {
-  it('adjusts non-primary randomization p-values by Holm and leaves the primary alone', () => {
+describe('adjustSecondary (Holm or BH over secondary and guardrail KPIs, input order)', () => {
+  it('adjusts non-primary p-values by Holm and leaves the primary alone', () => {
     const base = compare('sales_velocity', [1, 2, 3, 4], [2, 3, 4, 5]);
     const withP = (kpi: KpiResult['kpi'], role: KpiResult['role'], p: number | null): KpiResult => ({
       ...base,
@@ -124,6 +124,7 @@ describe('adjustSecondary (Holm over secondary and guardrail KPIs, input order)'
       role,
       randomization: { ...base.randomization, p_value: p },
       difference: { ...base.difference, p_value: p },
+      primary: { ...base.primary, p_value: p },
     });
     const out = adjustSecondary(
       [
@@ -142,6 +143,16 @@ describe('adjustSecondary (Holm over secondary and guardrail KPIs, input order)'
     expect(out[2].adjusted!.randomization_p).toBeCloseTo(0.06, 12);
     expect(out[3].adjusted!.randomization_p).toBeNull();
     expect(out[4].adjusted!.randomization_p).toBeCloseTo(0.06, 12);
-    expect(out.map((r) => r.decision_p)).toEqual([base.randomization.p_value, out[1].adjusted!.randomization_p, out[2].adjusted!.randomization_p, null, out[4].adjusted!.randomization_p]);
+    expect(out.map((r) => r.decision_p)).toEqual([base.primary.p_value, out[1].adjusted!.primary_p, out[2].adjusted!.primary_p, null, out[4].adjusted!.primary_p]);
+    expect(out[1].adjusted!.primary_p).toBeCloseTo(0.03, 12);
+    // Benjamini–Hochberg on request, same order: [0.01, 0.04, 0.03] → [0.03, 0.04, 0.04].
+    const bh = adjustSecondary(
+      [withP('sales_velocity', 'primary', 0.01), withP('win_rate', 'secondary', 0.01), withP('revenue_won', 'secondary', 0.04), withP('open_deals', 'guardrail', 0.03)],
+      0.05,
+      'bh',
+    );
+    expect(bh.slice(1).map((r) => r.adjusted!.primary_p)).toEqual([0.03, 0.04, 0.04].map((v) => expect.closeTo(v, 12)));
+    expect(bh[1].adjusted!.method).toBe('bh');
+    expect(bh[1].verdict).toMatch(/Benjamini–Hochberg-adjusted/);
   });
 });

@@ -1,18 +1,29 @@
 import { createHash } from 'node:crypto';
+import type { RandomizationDesign } from './design/designs';
+import { PrimaryMethodKey } from './primary-method';
+import { cuped, linRegressionAdjustment } from './stats/covariate-adjustment';
 import { sampleSd, mean } from './stats/descriptive';
+import { differenceInDifferences } from './stats/difference-in-differences';
 import { adjustPValues } from './stats/multiple-testing';
-import { randomizationTest } from './stats/randomization-inference';
+import { NonInferiorityMargin, nonInferiorityTest } from './stats/non-inferiority';
+import { pairedTTest, wilcoxonSignedRank } from './stats/paired';
+import { randomizationTest, RandomizationTestResult } from './stats/randomization-inference';
 import { relativeLift } from './stats/relative-lift';
 import { welchTTest } from './stats/welch';
 import { KPI_CATALOGUE, KpiKey } from '../kpis/kpi-catalogue';
-import { ArmSummary, KpiResult, KpiStatus } from './report.types';
+import { ArmSummary, KpiResult, KpiStatus, MethodEstimate } from './report.types';
 
 /** The territories of one pilot as the analysis sees them: one entry per assigned territory. */
 export interface AnalysisUnits {
   arms: string[];
+  /** stratum per territory as stored: region/team, the pair id of a matched-pairs design, or 'all' */
   strata: string[];
   treatmentArm: string;
   controlArm: string;
+  /** the actual design to re-draw from (design-aware randomization inference); optional */
+  design?: RandomizationDesign;
+  /** complete | stratified | matched_pairs | rerandomization (matched pairs add paired analyses) */
+  designType?: string;
 }
 
 /** Significance level and randomization-inference budget of a comparison. */
@@ -24,6 +35,20 @@ export interface ComparisonOptions {
   draws: number;
   /** the pilot's seed; the Monte Carlo stream of each KPI is derived from it */
   seed: number;
+  /** the method whose numbers decide (default: randomization inference on the unadjusted KPI) */
+  primaryMethod?: PrimaryMethodKey;
+}
+
+/** Optional inputs beyond the test-period values, aligned with the units. */
+export interface KpiExtras {
+  /** the KPI over the pre-period per territory (null = undefined there): covariate and change score */
+  pre?: readonly (number | null)[] | null;
+  /** complete weekly calendars per territory (zeros for empty weeks) of an additive KPI, for DiD */
+  weekly?: readonly ({ pre: readonly number[]; test: readonly number[] } | null)[] | null;
+  /** what one panel value is, e.g. 'opportunities per territory-week' */
+  weeklyUnit?: string;
+  /** a guardrail's non-inferiority margin */
+  margin?: NonInferiorityMargin | null;
 }
 
 /** A reproducible Monte Carlo seed per pilot seed and KPI (first 48 bits of SHA-256). */
@@ -42,15 +67,51 @@ function summarise(arm: string, values: (number | null)[]): ArmSummary {
   };
 }
 
+function emptyEstimate(method: string, note: string, status: MethodEstimate['status'] = 'insufficient_data'): MethodEstimate {
+  return { method, status, estimate: null, ci_low: null, ci_high: null, se: null, df: null, p_value: null, note };
+}
+
+function riEstimate(method: string, ri: RandomizationTestResult): MethodEstimate & { min_attainable_p: number | null } {
+  if (ri.status !== 'ok') return { ...emptyEstimate(method, 'an arm has no territory with a defined value'), min_attainable_p: null };
+  const ci = ri.ci ?? null;
+  let note = ci?.note ?? null;
+  if (ci && ci.status === 'unbounded') note = 'CI unbounded: no constant effect is rejected because the smallest attainable p is at least α';
+  return {
+    method,
+    status: 'ok',
+    estimate: ri.observed,
+    ci_low: ci?.low ?? null,
+    ci_high: ci?.high ?? null,
+    se: null,
+    df: null,
+    p_value: ri.p_two_sided,
+    note,
+    min_attainable_p: ri.min_attainable_p,
+  };
+}
+
+const RI_NAME = (ri: RandomizationTestResult) =>
+  `randomization inference (${ri.method === 'exact' ? 'exact enumeration' : `${ri.draws} Monte Carlo draws`}${ri.design ? `, ${ri.design.type} design re-drawn` : ''})`;
+
 /**
- * Compares one KPI between arms over territory values (units of the KPI): Welch t-test with its CI,
- * relative lift with delta-method and Fieller CIs, and a randomization test that re-draws
- * assignments from the pilot's design (same strata and per-stratum arm counts). Territories whose
- * value is undefined (null) are left out of the means but keep their place in the design.
- * Degenerate data (an arm with fewer than 2 values, zero variance) gives an explicit status and
- * no significance verdict; no NaN or Infinity is ever returned.
+ * Compares one KPI between a treatment arm and control over territory values (units of the KPI):
+ *  - Welch t-test with its CI; relative lift with delta-method and Fieller CIs;
+ *  - randomization inference re-drawing from the pilot's design (the actual design when
+ *    `units.design` is given: strata, pairs, forced units, acceptance rule);
+ *  - with a pre-period KPI (`extras.pre`): CUPED (pooled θ, Welch on adjusted values; territories without a
+ *    pre-period value dropped), Lin's regression adjustment (HC2, n − k df; missing pre-period mean-imputed
+ *    with an indicator), randomization inference on the CUPED-adjusted values (missing pre-period: the
+ *    territory enters unadjusted, i.e. X mean-imputed), and the per-territory change score (Welch);
+ *  - with a weekly panel (`extras.weekly`): difference-in-differences OLS with CR2 errors and
+ *    Bell–McCaffrey df, per territory-week;
+ *  - matched-pairs designs: paired t and Wilcoxon signed-rank over the pairs;
+ *  - guardrails with a margin: the one-sided non-inferiority test.
+ * `primary` holds the numbers of `opts.primaryMethod`, which decide. Territories whose value is
+ * undefined (null) are left out of the means but keep their place in the design. Degenerate data
+ * give an explicit status and no significance verdict; no NaN or Infinity is ever returned.
  * @param values one value per unit, aligned with `units.arms`
- * Sources: Welch (1947); Fieller (1954); Imbens & Rubin (2015) ch. 5.
+ * Sources: Welch (1947); Fieller (1954); Imbens & Rubin (2015) ch. 5; Deng et al. (2013); Lin (2013);
+ *   Bell & McCaffrey (2002); Wilcoxon (1945).
  */
 export function compareKpi(
   kpi: KpiKey,
@@ -58,24 +119,231 @@ export function compareKpi(
   values: (number | null)[],
   units: AnalysisUnits,
   opts: ComparisonOptions,
+  extras: KpiExtras = {},
 ): KpiResult {
   const meta = KPI_CATALOGUE[kpi];
-  const tValues = values.filter((_, i) => units.arms[i] === units.treatmentArm);
-  const cValues = values.filter((_, i) => units.arms[i] === units.controlArm);
+  const inT = (i: number) => units.arms[i] === units.treatmentArm;
+  const inC = (i: number) => units.arms[i] === units.controlArm;
+  const tValues = values.filter((_, i) => inT(i));
+  const cValues = values.filter((_, i) => inC(i));
   const t = tValues.filter((v): v is number => v !== null);
   const c = cValues.filter((v): v is number => v !== null);
-  const welch = welchTTest(t, c, { alpha: opts.alpha });
-  const lift = relativeLift(t, c, { alpha: opts.alpha });
-  const ri = randomizationTest({
-    values,
+  const alpha = opts.alpha;
+  const welch = welchTTest(t, c, { alpha });
+  const lift = relativeLift(t, c, { alpha });
+  const primaryKey: PrimaryMethodKey = opts.primaryMethod ?? 'randomization_inference';
+  const armsInDesign = new Set(units.arms);
+  // The first treatment arm keeps the historical stream; other arms get their own.
+  const seedKey = armsInDesign.size > 2 ? `${kpi}:${units.treatmentArm}` : kpi;
+  const riBase = {
     arms: units.arms,
     strata: units.strata,
     treatmentArm: units.treatmentArm,
     controlArm: units.controlArm,
     maxExact: opts.maxExact,
     draws: opts.draws,
-    seed: randomizationSeed(opts.seed, kpi),
+    ...(units.design ? { design: units.design } : {}),
+  };
+  const ri = randomizationTest({
+    ...riBase,
+    values,
+    seed: randomizationSeed(opts.seed, seedKey),
+    ...(primaryKey === 'randomization_inference' ? { ci: { alpha } } : {}),
   });
+
+  // ---- covariate adjustment with the pre-period KPI
+  const pre = extras.pre ?? null;
+  const compared = values.map((_, i) => (inT(i) || inC(i)) && values[i] !== null);
+  const idx = compared.map((ok, i) => (ok ? i : -1)).filter((i) => i >= 0);
+  let cupedBlock: KpiResult['methods']['cuped'] = null;
+  let linBlock: MethodEstimate | null = null;
+  let riCupedBlock: KpiResult['methods']['randomization_cuped'] = null;
+  let changeBlock: MethodEstimate | null = null;
+  let prePeriod: KpiResult['pre_period'] = null;
+  if (pre) {
+    const y = idx.map((i) => values[i] as number);
+    const x = idx.map((i) => pre[i]);
+    const tr = idx.map((i) => (inT(i) ? 1 : 0) as 0 | 1);
+    const nMissing = x.filter((v) => v === null).length;
+    prePeriod = {
+      n_missing: nMissing,
+      handling:
+        nMissing === 0
+          ? 'every compared territory has a pre-period value'
+          : `${nMissing} territories without a pre-period value: dropped by CUPED and the change score; mean-imputed with a missingness indicator in the regression adjustment; entered unadjusted in the CUPED randomization test (never filled with 0)`,
+    };
+    const cp = cuped(y, x, tr, { alpha });
+    cupedBlock = {
+      method: 'cuped_pooled_theta_welch',
+      status: cp.status === 'ok' ? 'ok' : cp.status === 'zero_variance' ? 'zero_variance' : 'insufficient_data',
+      estimate: cp.effect_adjusted,
+      ci_low: cp.adjusted_welch.ci_low,
+      ci_high: cp.adjusted_welch.ci_high,
+      se: cp.se_adjusted,
+      df: cp.adjusted_welch.df,
+      p_value: cp.adjusted_welch.p_two_sided,
+      note: cp.status === 'constant_covariate' ? 'the pre-period KPI is constant or missing, so CUPED cannot adjust' : null,
+      theta: cp.theta,
+      variance_reduction: cp.variance_ratio_pooled !== null ? 1 - cp.variance_ratio_pooled : null,
+    };
+    const lin = linRegressionAdjustment(y, x, tr, { alpha, missingX: 'mean_impute' });
+    linBlock = {
+      method: 'lin_interacted_ols_hc2',
+      status: lin.status,
+      estimate: lin.estimate,
+      ci_low: lin.ci_low,
+      ci_high: lin.ci_high,
+      se: lin.se,
+      df: lin.df,
+      p_value: lin.p_value,
+      note: lin.status === 'ok' ? `${lin.k} regression columns, df = n − k = ${lin.df}` : 'too few territories per arm for the regression',
+    };
+    // Randomization inference on the CUPED-adjusted values (θ pooled over the compared arms; under the
+    // sharp null the adjusted values do not depend on the assignment).
+    if (cp.theta !== null && cp.mean_x !== null) {
+      const adjusted = values.map((v, i) => {
+        if (!compared[i] || v === null) return null;
+        const xi = pre[i];
+        return xi === null ? v : v - cp.theta! * (xi - cp.mean_x!);
+      });
+      const riAdj = randomizationTest({
+        ...riBase,
+        values: adjusted,
+        seed: randomizationSeed(opts.seed, `${seedKey}:cuped`),
+        ci: { alpha },
+      });
+      riCupedBlock = riEstimate(`${RI_NAME(riAdj)} on the CUPED-adjusted KPI; CI by test inversion`, riAdj);
+    } else {
+      riCupedBlock = { ...emptyEstimate('randomization inference on the CUPED-adjusted KPI', 'no usable pre-period KPI (missing or constant)'), min_attainable_p: null };
+    }
+    const dT: number[] = [];
+    const dC: number[] = [];
+    for (const i of idx) if (pre[i] !== null) (inT(i) ? dT : dC).push((values[i] as number) - (pre[i] as number));
+    const ch = welchTTest(dT, dC, { alpha });
+    changeBlock = {
+      method: 'change_score_welch (test − pre-period per territory)',
+      status: ch.status,
+      estimate: ch.diff,
+      ci_low: ch.ci_low,
+      ci_high: ch.ci_high,
+      se: ch.se,
+      df: ch.df,
+      p_value: ch.p_two_sided,
+      note: null,
+    };
+  }
+
+  // ---- difference-in-differences on the weekly panel
+  let didBlock: KpiResult['methods']['did_panel'] = null;
+  const weekly = extras.weekly ?? null;
+  if (weekly) {
+    const territory: string[] = [];
+    const period: string[] = [];
+    const treated: (0 | 1)[] = [];
+    const post: (0 | 1)[] = [];
+    const y: number[] = [];
+    let weeksPre = 0;
+    let weeksTest = 0;
+    weekly.forEach((w, i) => {
+      if (!w || !(inT(i) || inC(i))) return;
+      weeksPre = Math.max(weeksPre, w.pre.length);
+      weeksTest = Math.max(weeksTest, w.test.length);
+      const push = (vals: readonly number[], p: 0 | 1) =>
+        vals.forEach((v, k) => {
+          territory.push(`u${i}`);
+          period.push(`${p}:${k}`);
+          treated.push(inT(i) ? 1 : 0);
+          post.push(p);
+          y.push(v);
+        });
+      push(w.pre, 0);
+      push(w.test, 1);
+    });
+    const unit = extras.weeklyUnit ?? 'per territory-week';
+    const d = weeksPre > 0 && weeksTest > 0 ? differenceInDifferences({ territory, period, treated, post, y }, { alpha }) : null;
+    didBlock = {
+      method: 'did_ols_cr2_bell_mccaffrey (territory × ISO-week panel, empty weeks = 0)',
+      status: d ? d.status : 'insufficient_data',
+      estimate: d ? d.ols.coef_did ?? d.did_2x2 : null,
+      ci_low: d?.cr2.ci_low ?? null,
+      ci_high: d?.cr2.ci_high ?? null,
+      se: d?.cr2.se ?? null,
+      df: d?.cr2.df ?? null,
+      p_value: d?.cr2.p_value ?? null,
+      note: d ? `${d.n_clusters} territories, ${d.n_obs} territory-weeks` : 'the panel needs at least one pre-period and one test week',
+      unit,
+      weeks_pre: weeksPre,
+      weeks_test: weeksTest,
+    };
+  }
+
+  // ---- matched pairs
+  let pairedBlock: MethodEstimate | null = null;
+  let wilcoxonBlock: KpiResult['methods']['wilcoxon_signed_rank'] = null;
+  if (units.designType === 'matched_pairs') {
+    const byPair = new Map<string, { t: number | null; c: number | null; nT: number; nC: number }>();
+    values.forEach((v, i) => {
+      if (!(inT(i) || inC(i))) return;
+      const e = byPair.get(units.strata[i]) ?? { t: null, c: null, nT: 0, nC: 0 };
+      if (inT(i)) {
+        e.t = v;
+        e.nT++;
+      } else {
+        e.c = v;
+        e.nC++;
+      }
+      byPair.set(units.strata[i], e);
+    });
+    const pairs = [...byPair.values()].filter((e) => e.nT === 1 && e.nC === 1 && e.t !== null && e.c !== null);
+    const pt = pairedTTest(
+      pairs.map((p) => p.t!),
+      pairs.map((p) => p.c!),
+      { alpha },
+    );
+    pairedBlock = {
+      method: 'paired_t (pair differences, n − 1 df)',
+      status: pt.status,
+      estimate: pt.mean_diff,
+      ci_low: pt.ci_low,
+      ci_high: pt.ci_high,
+      se: pt.se,
+      df: pt.df,
+      p_value: pt.p_two_sided,
+      note: `${pairs.length} complete pairs`,
+    };
+    const wx = wilcoxonSignedRank(
+      pairs.map((p) => p.t!),
+      pairs.map((p) => p.c!),
+    );
+    wilcoxonBlock = {
+      method: 'wilcoxon_signed_rank (zero differences dropped, midranks)',
+      status: wx.status,
+      estimate: null,
+      ci_low: null,
+      ci_high: null,
+      se: null,
+      df: null,
+      p_value: wx.p_value,
+      note: `W+ = ${wx.w_plus} over ${wx.n_nonzero} non-zero pair differences; a test of location without an interval`,
+      p_method: wx.p_method,
+    };
+  }
+
+  // ---- guardrail non-inferiority
+  let niBlock: KpiResult['non_inferiority'] = null;
+  if (role === 'guardrail' && extras.margin) {
+    const ni = nonInferiorityTest(t, c, { ...extras.margin, higherIsBetter: meta.higherIsBetter, alpha });
+    niBlock = {
+      method: 'non_inferiority_welch',
+      margin: ni.margin,
+      margin_type: ni.margin_type,
+      p_value: ni.p_value,
+      adjusted_p: null,
+      lower_bound: ni.lower_bound,
+      non_inferior: ni.non_inferior,
+      status: ni.status,
+    };
+  }
 
   let status: KpiStatus = 'ok';
   let reason: string | null = null;
@@ -88,12 +356,47 @@ export function compareKpi(
   }
   const riP = ri.status === 'ok' ? ri.p_two_sided : null;
 
+  // ---- the primary method's numbers
+  let primary: MethodEstimate;
+  const riPlain = riEstimate(`${RI_NAME(ri)}; CI by test inversion`, ri);
+  if (primaryKey === 'randomization_inference_cuped' && riCupedBlock && riCupedBlock.status === 'ok') {
+    const { min_attainable_p: _m, ...rest } = riCupedBlock;
+    primary = rest;
+  } else if (primaryKey === 'lin_regression_hc2' && linBlock && linBlock.status === 'ok') {
+    primary = linBlock;
+  } else if (primaryKey === 'randomization_inference' || primaryKey === 'randomization_inference_cuped') {
+    // No usable pre-period KPI: the same test without adjustment (its CI needs a second run).
+    const withCi =
+      primaryKey === 'randomization_inference'
+        ? riPlain
+        : riEstimate(
+            `${RI_NAME(ri)}; CI by test inversion (no usable pre-period KPI, unadjusted)`,
+            randomizationTest({ ...riBase, values, seed: randomizationSeed(opts.seed, seedKey), ci: { alpha } }),
+          );
+    const { min_attainable_p: _m, ...rest } = withCi;
+    primary = rest;
+  } else {
+    primary = {
+      method: 'welch_t (regression adjustment unavailable)',
+      status: welch.status,
+      estimate: welch.diff,
+      ci_low: welch.ci_low,
+      ci_high: welch.ci_high,
+      se: welch.se,
+      df: welch.df,
+      p_value: welch.p_two_sided,
+      note: 'no usable pre-period KPI for the regression adjustment',
+    };
+  }
+
   const result: KpiResult = {
     kpi,
     label: meta.label,
     unit: meta.unit,
     role,
     higher_is_better: meta.higherIsBetter,
+    treatment_arm: units.treatmentArm,
+    control_arm: units.controlArm,
     status,
     status_reason: reason,
     control: summarise(units.controlArm, cValues),
@@ -103,7 +406,7 @@ export function compareKpi(
       estimate: welch.diff,
       ci_low: welch.ci_low,
       ci_high: welch.ci_high,
-      conf_level: 1 - opts.alpha,
+      conf_level: 1 - alpha,
       se: welch.se,
       t: welch.t,
       df: welch.df,
@@ -124,42 +427,97 @@ export function compareKpi(
       n_assignments: ri.n_assignments,
       draws: ri.method === 'monte_carlo' ? ri.draws : null,
       min_attainable_p: ri.status === 'ok' ? ri.min_attainable_p : null,
+      ci_low: ri.ci?.low ?? null,
+      ci_high: ri.ci?.high ?? null,
+      design: ri.design ? `${ri.design.type}${ri.design.acceptance ? `; ${ri.design.acceptance}` : ''}` : null,
     },
+    pre_period: prePeriod,
+    methods: {
+      cuped: cupedBlock,
+      regression_adjustment: linBlock,
+      randomization_cuped: riCupedBlock,
+      change_score: changeBlock,
+      did_panel: didBlock,
+      paired_t: pairedBlock,
+      wilcoxon_signed_rank: wilcoxonBlock,
+    },
+    non_inferiority: niBlock,
+    primary,
     adjusted: null,
-    decision_p: role === 'primary' ? riP : null,
+    decision_p: role === 'primary' ? primary.p_value : null,
     significant: null,
     verdict: '',
   };
-  return finalise(result, opts.alpha);
+  return finalise(result, alpha);
 }
 
 /**
- * Holm-adjusts the randomization and Welch p-values over the secondary and guardrail KPIs (the
- * primary KPI is pre-registered and stays unadjusted), in input order, then sets each KPI's
- * decision p, significance and verdict. KPIs without a p-value or with a degenerate status are left
- * out of the family.
- * Source: Holm (1979); statsmodels `multipletests(method='holm')`.
+ * Multiplicity, in input order (Holm by default, or Benjamini–Hochberg):
+ *  - the secondary and guardrail KPIs (over every treatment arm) form one family: the primary method's
+ *    p, the randomization p and the Welch p are each adjusted within it;
+ *  - the primary KPI is pre-registered and unadjusted with one treatment arm; with several treatment
+ *    arms, its comparisons against control are adjusted among themselves;
+ *  - guardrails with a non-inferiority margin: their one-sided p-values are adjusted among themselves.
+ * Only results with status 'ok' and a non-null p enter a family. Then sets each result's decision p,
+ * significance and verdict.
+ * Sources: Holm (1979); Benjamini & Hochberg (1995); statsmodels `multipletests`.
  */
-export function adjustSecondary(results: KpiResult[], alpha: number): KpiResult[] {
-  const family = results.filter((r) => r.role !== 'primary');
-  // A KPI without a verdict (insufficient_data, zero_variance) does not enlarge the family.
-  const adjust = (pick: (r: KpiResult) => number | null) => {
+export function adjustSecondary(results: KpiResult[], alpha: number, method: 'holm' | 'bh' = 'holm'): KpiResult[] {
+  const adjustWithin = (family: KpiResult[], pick: (r: KpiResult) => number | null) => {
     const idx = family.map((r, i) => (r.status !== 'ok' || pick(r) === null ? -1 : i)).filter((i) => i >= 0);
-    const adjusted = adjustPValues(idx.map((i) => pick(family[i])!), 'holm');
+    const adjusted = adjustPValues(
+      idx.map((i) => pick(family[i])!),
+      method,
+    );
     const out = new Map<KpiResult, number>();
     idx.forEach((i, k) => out.set(family[i], adjusted[k]));
     return out;
   };
-  const ri = adjust((r) => r.randomization.p_value);
-  const welch = adjust((r) => r.difference.p_value);
+  const primaries = results.filter((r) => r.role === 'primary');
+  const family = results.filter((r) => r.role !== 'primary');
+  const multiArm = primaries.length > 1;
+  const pPrimary = multiArm ? adjustWithin(primaries, (r) => r.primary.p_value) : new Map<KpiResult, number>();
+  const pRiPrimary = multiArm ? adjustWithin(primaries, (r) => r.randomization.p_value) : new Map<KpiResult, number>();
+  const pWelchPrimary = multiArm ? adjustWithin(primaries, (r) => r.difference.p_value) : new Map<KpiResult, number>();
+  const p = adjustWithin(family, (r) => r.primary.p_value);
+  const ri = adjustWithin(family, (r) => r.randomization.p_value);
+  const welch = adjustWithin(family, (r) => r.difference.p_value);
+  const niFamily = results.filter((r) => r.non_inferiority && r.non_inferiority.p_value !== null);
+  const niAdj = adjustPValues(
+    niFamily.map((r) => r.non_inferiority!.p_value!),
+    method,
+  );
+  const ni = new Map(niFamily.map((r, k) => [r, niAdj[k]]));
   return results.map((r) => {
-    if (r.role === 'primary') return r;
-    const next: KpiResult = {
-      ...r,
-      adjusted: { method: 'holm', welch_p: welch.get(r) ?? null, randomization_p: ri.get(r) ?? null },
-      decision_p: ri.get(r) ?? null,
-    };
-    return finalise(next, alpha);
+    const withNi: KpiResult = r.non_inferiority
+      ? {
+          ...r,
+          non_inferiority: {
+            ...r.non_inferiority,
+            adjusted_p: ni.get(r) ?? null,
+            non_inferior: ni.has(r) ? ni.get(r)! < alpha : r.non_inferiority.non_inferior,
+          },
+        }
+      : r;
+    if (r.role === 'primary') {
+      if (!multiArm) return finalise(withNi, alpha);
+      return finalise(
+        {
+          ...withNi,
+          adjusted: { method, welch_p: pWelchPrimary.get(r) ?? null, randomization_p: pRiPrimary.get(r) ?? null, primary_p: pPrimary.get(r) ?? null },
+          decision_p: pPrimary.get(r) ?? null,
+        },
+        alpha,
+      );
+    }
+    return finalise(
+      {
+        ...withNi,
+        adjusted: { method, welch_p: welch.get(r) ?? null, randomization_p: ri.get(r) ?? null, primary_p: p.get(r) ?? null },
+        decision_p: p.get(r) ?? null,
+      },
+      alpha,
+    );
   });
 }
 
@@ -190,23 +548,45 @@ function fmtP(p: number): string {
   return p < 1e-4 ? '< 0.0001' : p.toFixed(4);
 }
 
-/** A plain-language sentence for one KPI result. */
+/** Short method name for sentences. */
+function methodShort(m: string): string {
+  if (m.includes('CUPED-adjusted')) return 'randomization inference (CUPED-adjusted)';
+  if (m.startsWith('randomization inference')) return 'randomization inference';
+  if (m.startsWith('lin_')) return "Lin's regression adjustment (HC2)";
+  if (m.startsWith('welch')) return 'Welch';
+  return m;
+}
+
+/** A plain-language sentence for one KPI result; it quotes the CI and p of the same method. */
 function verdictOf(r: KpiResult, significant: boolean | null, alpha: number): string {
   const label = r.label.toLowerCase();
-  if (r.status !== 'ok') return `Cannot judge ${label}: ${r.status_reason}.`;
-  if (r.decision_p === null) return `Cannot judge ${label}: the randomization test had too little data.`;
-  const d = r.difference;
-  const pName = r.role === 'primary' ? 'randomization p' : 'Holm-adjusted randomization p';
+  const vs = r.treatment_arm === 'treatment' && r.control_arm === 'control' ? 'treatment vs control' : `${r.treatment_arm} vs ${r.control_arm}`;
+  if (r.status !== 'ok') return `Cannot judge ${label}${vs === 'treatment vs control' ? '' : ` (${vs})`}: ${r.status_reason}.`;
+  if (r.decision_p === null) return `Cannot judge ${label}: the primary method (${methodShort(r.primary.method)}) had too little data.`;
+  const m = r.primary;
+  const level = Math.round(100 * (1 - alpha));
+  const name = methodShort(m.method);
+  const ci =
+    m.ci_low !== null && m.ci_high !== null
+      ? `${name} ${level}% CI of the difference ${diffText(m.ci_low, r.unit)} to ${diffText(m.ci_high, r.unit)}${r.adjusted ? ' (unadjusted)' : ''}`
+      : `${name}: no finite ${level}% CI (${m.note ?? 'not available'})`;
+  const pName = r.adjusted ? `${r.adjusted.method === 'bh' ? 'Benjamini–Hochberg' : 'Holm'}-adjusted ${name} p` : `${name} p`;
   const liftText = r.relative_lift.estimate !== null ? `${pct(r.relative_lift.estimate)} ` : '';
-  const ci = `Welch ${Math.round(100 * d.conf_level)}% CI of the difference ${diffText(d.ci_low!, r.unit)} to ${diffText(d.ci_high!, r.unit)}`;
+  const ni = r.non_inferiority
+    ? r.non_inferiority.non_inferior === null
+      ? ' Non-inferiority could not be tested.'
+      : r.non_inferiority.non_inferior
+        ? ` Non-inferior within the ${r.non_inferiority.margin_type} margin ${r.non_inferiority.margin} (one-sided p = ${fmtP(r.non_inferiority.adjusted_p ?? r.non_inferiority.p_value!)}).`
+        : ` NOT shown non-inferior within the ${r.non_inferiority.margin_type} margin ${r.non_inferiority.margin} (one-sided p = ${fmtP(r.non_inferiority.adjusted_p ?? r.non_inferiority.p_value!)} ≥ α).`
+    : '';
   if (!significant) {
     const floor =
-      r.randomization.min_attainable_p !== null && r.randomization.min_attainable_p >= alpha
+      r.randomization.min_attainable_p !== null && r.randomization.min_attainable_p >= alpha && m.method.startsWith('randomization')
         ? ` With these territories the smallest attainable p is ${fmtP(r.randomization.min_attainable_p)}, so this design cannot reach significance at α = ${alpha}.`
         : '';
-    return `No significant difference in ${label} (${liftText}treatment vs control; ${ci}; ${pName} = ${fmtP(r.decision_p)} ≥ α = ${alpha}).${floor}`;
+    return `No significant difference in ${label} (${liftText}${vs}; ${ci}; ${pName} = ${fmtP(r.decision_p)} ≥ α = ${alpha}).${floor}${ni}`;
   }
-  const up = d.estimate! > 0;
+  const up = (m.estimate ?? r.difference.estimate!) > 0;
   const better = up === r.higher_is_better;
-  return `Treatment ${up ? 'raised' : 'lowered'} ${label} (${better ? 'better' : 'worse'}): ${liftText}(${ci}); significant at α = ${alpha} (${pName} = ${fmtP(r.decision_p)}).`;
+  return `${vs === 'treatment vs control' ? 'Treatment' : r.treatment_arm} ${up ? 'raised' : 'lowered'} ${label} (${better ? 'better' : 'worse'}): ${liftText}(${ci}); significant at α = ${alpha} (${pName} = ${fmtP(r.decision_p)}).${ni}`;
 }

@@ -1,4 +1,8 @@
+import type { ReportGovernance } from '../governance/report-governance.service';
 import type { KpiKey } from '../kpis/kpi-catalogue';
+import type { CompletenessCheck } from './stats/completeness';
+import type { VelocityDecompositionResult } from './stats/velocity-decomposition';
+import type { PrimaryMethod } from './primary-method';
 
 /** Summary of one arm's territory values for one KPI. */
 export interface ArmSummary {
@@ -14,13 +18,31 @@ export interface ArmSummary {
 
 export type KpiStatus = 'ok' | 'insufficient_data' | 'zero_variance';
 
-/** One KPI's comparison of treatment against control, every number labelled with its method. */
+/** An effect estimate of one method: treatment − control in the KPI's unit, (1 − α) CI, two-sided p. */
+export interface MethodEstimate {
+  /** the method that produced every number of this block */
+  method: string;
+  status: 'ok' | 'insufficient_data' | 'zero_variance' | 'not_applicable';
+  estimate: number | null;
+  ci_low: number | null;
+  ci_high: number | null;
+  se: number | null;
+  df: number | null;
+  p_value: number | null;
+  /** why the block is empty or what to know about it */
+  note: string | null;
+}
+
+/** One KPI's comparison of one treatment arm against control, every number labelled with its method. */
 export interface KpiResult {
   kpi: KpiKey;
   label: string;
   unit: string;
   role: 'primary' | 'secondary' | 'guardrail';
   higher_is_better: boolean;
+  /** the compared arms (several treatment arms give one result per arm and KPI) */
+  treatment_arm: string;
+  control_arm: string;
   status: KpiStatus;
   status_reason: string | null;
   control: ArmSummary;
@@ -54,10 +76,51 @@ export interface KpiResult {
     n_assignments: number | null;
     draws: number | null;
     min_attainable_p: number | null;
+    /** CI by inverting the test over constant additive effects (null when not computed or undefined) */
+    ci_low?: number | null;
+    ci_high?: number | null;
+    /** the design re-drawn from (type, strata, acceptance rule) when the design-aware test ran */
+    design?: string | null;
   };
-  /** Holm-adjusted p over the secondary and guardrail KPIs; null for the primary KPI */
-  adjusted: { method: 'holm'; welch_p: number | null; randomization_p: number | null } | null;
-  /** the decision p: randomization p (Holm-adjusted for secondary and guardrail KPIs) */
+  /** the pre-period KPI as covariate: how many territories lack it and how that was handled */
+  pre_period: {
+    n_missing: number;
+    /** CUPED drops them; Lin's regression mean-imputes X and adds a missingness indicator (never 0) */
+    handling: string;
+  } | null;
+  /** every analysis of this KPI, each a labelled estimate (null = not computed for this KPI/design) */
+  methods: {
+    /** Welch t on the CUPED-adjusted KPI (pooled θ, θ treated as known) */
+    cuped: (MethodEstimate & { theta: number | null; variance_reduction: number | null }) | null;
+    /** Lin's interacted OLS, HC2, n − k df */
+    regression_adjustment: MethodEstimate | null;
+    /** randomization inference on the CUPED-adjusted KPI, re-drawing from the design, CI by test inversion */
+    randomization_cuped: (MethodEstimate & { min_attainable_p: number | null }) | null;
+    /** per-territory change (test − pre-period) compared across arms by Welch */
+    change_score: MethodEstimate | null;
+    /** OLS on the territory × ISO-week panel with CR2 errors and Bell–McCaffrey df (additive KPIs, per territory-week) */
+    did_panel: (MethodEstimate & { unit: string; weeks_pre: number; weeks_test: number }) | null;
+    /** matched-pairs designs: paired t and Wilcoxon signed-rank on the pair differences */
+    paired_t: MethodEstimate | null;
+    wilcoxon_signed_rank: (MethodEstimate & { p_method: string | null }) | null;
+  };
+  /** guardrail with a stated margin: one-sided non-inferiority test (Welch-type) */
+  non_inferiority: {
+    method: 'non_inferiority_welch';
+    margin: number;
+    margin_type: 'relative' | 'absolute';
+    p_value: number | null;
+    /** adjusted over the guardrails with margins (pilot's multiple-testing method) */
+    adjusted_p: number | null;
+    lower_bound: number | null;
+    non_inferior: boolean | null;
+    status: string;
+  } | null;
+  /** the numbers of the recommended primary method (the decision uses them) */
+  primary: MethodEstimate;
+  /** adjusted p over the family (secondary and guardrail KPIs; the primary KPI across treatment arms) */
+  adjusted: { method: 'holm' | 'bh'; welch_p: number | null; randomization_p: number | null; primary_p: number | null } | null;
+  /** the decision p: the primary method's p (adjusted when in a family) */
   decision_p: number | null;
   significant: boolean | null;
   verdict: string;
@@ -100,7 +163,27 @@ export interface PilotReport {
   data_cutoff: { ingested_at: string | null; latest_activity_date: string | null; opportunities: number };
   decision_method: string;
   multiplicity: string;
-  arms: { control: string; treatment: string };
+  /** control and the first treatment arm (compatibility); `treatments` lists every treatment arm */
+  arms: { control: string; treatment: string; treatments: string[] };
+  /** the recommended primary method, chosen from the design, that decides every KPI */
+  primary_method: PrimaryMethod;
+  /** adjustment of the secondary/guardrail family (and of several treatment arms) */
+  multiple_testing: 'holm' | 'bh';
+  /** per treatment arm: why pooled sales velocity moved (log-lifts of its components with CIs) */
+  velocity_decomposition: (VelocityDecompositionResult & { treatment_arm: string; control_arm: string })[];
+  /** time to close with censoring: Kaplan–Meier per arm (deals engaged in the test period, open deals censored at the cut-off), log-rank per treatment arm */
+  sales_cycle_survival: {
+    method: string;
+    cutoff: string;
+    arms: { arm: string; n: number; events: number; censored: number; median_days: number | null; median_ci_low: number | null; median_ci_high: number | null }[];
+    log_rank: { treatment_arm: string; control_arm: string; chi2: number | null; p_value: number | null; status: string }[];
+  };
+  /** data completeness: territories reporting and opportunities per arm vs design and pre-period, chi-square flagged at p < 0.001 */
+  data_completeness: {
+    state: 'ok' | 'mismatch' | 'too_little_data';
+    arms: { arm: string; designed_territories: number; territories_reporting: number; opportunities_test: number; opportunities_pre: number }[];
+    checks: CompletenessCheck[];
+  };
   completeness: {
     control: { territories: number; territories_with_opportunities: number };
     treatment: { territories: number; territories_with_opportunities: number };
@@ -111,4 +194,8 @@ export interface PilotReport {
   };
   kpis: KpiResult[];
   territories: TerritoryRow[];
+  /** governance: the locked analysis plan in force (version, SHA-256 hash) and its approved amendments with reasons */
+  plan?: ReportGovernance['plan'];
+  /** governance: scheduled interim looks with O'Brien–Fleming boundaries; null when the pilot plans none */
+  sequential?: ReportGovernance['sequential'];
 }
