@@ -8,7 +8,7 @@ import { parseCsvBuffer } from '../../src/common/utils/csv';
 import { PipelineRow, SalesTeamRow } from '../../src/demo/crm-dataset';
 import { plantLift } from '../../src/demo/planted-effect';
 import { assertNoNonFinite } from '../fixtures/assert-finite';
-import { pilot as pilotBody } from '../factories/pilot.factory';
+import { designAndLaunch, pilot as pilotBody } from '../factories/pilot.factory';
 import { resetDatabase, startStack, TestStack, waitForBatch, waitForReport } from '../utils/test-stack';
 
 /**
@@ -101,6 +101,7 @@ describe('PilotLab end to end (HTTP API, BullMQ worker, PostgreSQL)', () => {
           primary_kpi: 'sales_velocity',
           secondary_kpis: ['opportunities', 'win_rate', 'average_deal_size', 'sales_cycle_length', 'revenue_won'],
           guardrail_kpis: ['open_deals'],
+          guardrail_margins: [{ kpi: 'open_deals', margin: 0.25, type: 'relative' }],
           pre_period: PRE,
           test_period: TEST,
           design: { type: 'stratified', stratify_by: 'region', seed: 7 },
@@ -124,7 +125,7 @@ describe('PilotLab end to end (HTTP API, BullMQ worker, PostgreSQL)', () => {
     expect(typeof preRow.smd).toBe('number');
 
     // 4. Launch freezes design and assignment
-    await request(http).post(`/pilots/${id}/launch`).expect(200);
+    await designAndLaunch(http, id);
     const frozen = await request(http).patch(`/pilots/${id}`).send({ alpha: 0.1 }).expect(409);
     expect(frozen.body).toMatchObject({ statusCode: 409, code: 'PILOT_FROZEN' });
     await request(http).post(`/pilots/${id}/assignment`).expect(409);
@@ -164,6 +165,52 @@ describe('PilotLab end to end (HTTP API, BullMQ worker, PostgreSQL)', () => {
       expect(k.verdict.length).toBeGreaterThan(20);
       expect(k.adjusted === null).toBe(k.role === 'primary');
     }
+    // Every number states its method; the primary method (RI on the CUPED-adjusted KPI for ≤ 200 territories) decides.
+    expect(aa.primary_method.key).toBe('randomization_inference_cuped');
+    expect(aa.multiple_testing).toBe('holm');
+    expect(aa.arms).toEqual({ control: 'control', treatment: 'treatment', treatments: ['treatment'] });
+    const inside = (lo: number | null, est: number | null, hi: number | null) => {
+      if (lo === null || hi === null || est === null) return;
+      expect(lo).toBeLessThanOrEqual(est + 1e-9 * Math.abs(est));
+      expect(est).toBeLessThanOrEqual(hi + 1e-9 * Math.abs(est));
+    };
+    for (const k of aa.kpis) {
+      expect(k.primary.method).toMatch(/CUPED-adjusted/);
+      expect(k.verdict).toMatch(/randomization inference \(CUPED-adjusted\)/);
+      inside(k.primary.ci_low, k.primary.estimate, k.primary.ci_high);
+      if (k.primary.ci_low !== null && k.primary.ci_high !== null && k.primary.p_value !== null) {
+        expect(k.primary.p_value < 0.05).toBe(k.primary.ci_low > 0 || k.primary.ci_high < 0);
+      }
+      expect(k.pre_period).not.toBeNull();
+      for (const m of [k.methods.cuped, k.methods.regression_adjustment, k.methods.change_score]) {
+        expect(m).not.toBeNull();
+        expect(typeof m!.method).toBe('string');
+        inside(m!.ci_low, m!.estimate, m!.ci_high);
+      }
+      expect(k.methods.regression_adjustment!.method).toBe('lin_interacted_ols_hc2');
+      expect(k.methods.did_panel === null).toBe(!['opportunities', 'revenue_won'].includes(k.kpi));
+    }
+    const opps = aa.kpis.find((k) => k.kpi === 'opportunities')!;
+    expect(opps.methods.did_panel).toMatchObject({ status: 'ok', weeks_pre: 13, weeks_test: 13 });
+    expect(opps.methods.did_panel!.df!).toBeGreaterThan(0);
+    const guard = aa.kpis.find((k) => k.kpi === 'open_deals')!;
+    expect(guard.non_inferiority).toMatchObject({ method: 'non_inferiority_welch', margin: 0.25, margin_type: 'relative' });
+    expect(typeof guard.non_inferiority!.p_value).toBe('number');
+    // Velocity decomposition: the components' log-lifts add up to velocity's.
+    const vd = aa.velocity_decomposition[0];
+    const part = (c: string) => vd.components.find((x) => x.component === c)!.log_lift!;
+    expect(vd.sum_of_components!).toBeCloseTo(part('velocity'), 9);
+    for (const comp of vd.components) inside(comp.ci_low, comp.log_lift, comp.ci_high);
+    // Kaplan–Meier: every test-period cohort deal is in one arm, open ones censored at the cut-off.
+    const cohort = pipeline.filter((r) => r.engage_date >= TEST.start && r.engage_date <= TEST.end);
+    expect(aa.sales_cycle_survival.arms.reduce((s, x) => s + x.n, 0)).toBe(cohort.length);
+    expect(aa.sales_cycle_survival.log_rank[0].p_value!).toBeGreaterThan(0);
+    // Data completeness: per arm counts, two chi-square checks against the design and the pre-period.
+    expect(aa.data_completeness.arms.map((x) => x.designed_territories)).toEqual([6, 6]);
+    expect(aa.data_completeness.arms.reduce((s, x) => s + x.opportunities_test, 0)).toBe(cohort.length);
+    expect(aa.data_completeness.checks).toHaveLength(2);
+    expect(aa.data_completeness.checks[0].state).toBe('too_little_data'); // 12 territories cannot show a mismatch
+
     // The SQL aggregation agrees with the reference-tested KPI function on the fixture file.
     const velocity = aa.kpis[0];
     expect(velocity.treatment.mean).toBeCloseTo(expectedArmMean(pipeline, treatment, (k) => k.velocity), 9);
