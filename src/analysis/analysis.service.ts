@@ -17,6 +17,7 @@ import { completenessCheck } from './stats/completeness';
 import { kaplanMeier, logRankTest, SurvivalSample } from './stats/survival';
 import { velocityDecomposition, VelocityTotals } from './stats/velocity-decomposition';
 import { KpiResult, PilotReport, TerritoryRow } from './report.types';
+import { weeklyArmSeries } from '../reports/html/weekly-series';
 
 /**
  * Computes a pilot report: territory KPIs over the test period by SQL aggregation, then every
@@ -125,6 +126,7 @@ export class AnalysisService {
         stratum: u.stratum,
         kpis: Object.fromEntries(KPI_KEYS.map((key) => [key, kpiValue(k, key)])) as Record<KpiKey, number | null>,
         open_now: openNow.get(u.territoryId) ?? 0,
+        pre_period_kpis: Object.fromEntries(KPI_KEYS.map((key) => [key, kpiValue(pre.get(u.territoryId)!, key)])) as Record<KpiKey, number | null>,
       };
     });
     const armStats = (arm: string) => {
@@ -223,6 +225,7 @@ export class AnalysisService {
         status: pilot.status,
         primary_kpi: pilot.primaryKpi,
         alpha: pilot.alpha,
+        monthly_cost: pilot.monthlyCost ?? null,
         pre_period: preWindow,
         test_period: window,
       },
@@ -264,6 +267,14 @@ export class AnalysisService {
       sales_cycle_survival: survival,
       kpis: results,
       territories,
+      // The primary KPI week by week, per arm, for the HTML report's time-series chart.
+      weekly_primary_kpi: weeklyArmSeries(
+        panel,
+        a.units.map((u) => ({ territory_id: u.territoryId, arm: u.arm })),
+        [controlArm, ...treatmentArms],
+        pilot.primaryKpi,
+        [{ period: 'pre', ...preWindow }, { period: 'test', ...window }],
+      ),
     };
   }
 }

@@ -1,5 +1,6 @@
 import type { ReportGovernance } from '../governance/report-governance.service';
 import type { KpiKey } from '../kpis/kpi-catalogue';
+import type { WeeklyKpiSeries } from '../reports/html/weekly-series';
 import type { CompletenessCheck } from './stats/completeness';
 import type { VelocityDecompositionResult } from './stats/velocity-decomposition';
 import type { PrimaryMethod } from './primary-method';
@@ -133,6 +134,8 @@ export interface TerritoryRow {
   stratum: string;
   kpis: Record<KpiKey, number | null>;
   open_now: number;
+  /** the same KPIs over the pre-period (absent in reports computed before they were stored) */
+  pre_period_kpis?: Record<KpiKey, number | null>;
 }
 
 /** The stored result of an analysis job. */
@@ -146,6 +149,8 @@ export interface PilotReport {
     status: string;
     primary_kpi: KpiKey;
     alpha: number;
+    /** declared cost per month of the treatment in all treatment territories (currency); null = none */
+    monthly_cost?: number | null;
     pre_period: { start: string; end: string };
     test_period: { start: string; end: string };
   };
@@ -194,6 +199,8 @@ export interface PilotReport {
   };
   kpis: KpiResult[];
   territories: TerritoryRow[];
+  /** the primary KPI week by week per arm, pre-period and test period (for the HTML report's chart) */
+  weekly_primary_kpi?: WeeklyKpiSeries;
   /** governance: the locked analysis plan in force (version, SHA-256 hash) and its approved amendments with reasons */
   plan?: ReportGovernance['plan'];
   /** governance: scheduled interim looks with O'Brien–Fleming boundaries; null when the pilot plans none */
