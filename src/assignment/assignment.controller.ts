@@ -1,6 +1,7 @@
 import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { uuidParam } from '../common/validation/uuid-param.pipe';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ALL_ROLES, Roles } from '../auth/roles.decorator';
 import { AssignmentService } from './assignment.service';
 
 @ApiTags('assignment')
@@ -10,28 +11,23 @@ export class AssignmentController {
 
   @Post('assignment')
   @HttpCode(201)
+  @Roles('experimenter')
   @ApiOperation({ summary: 'Draw (or redraw, while draft) the seeded assignment of territories to arms' })
   assign(@Param('id', uuidParam('id')) id: string) {
     return this.service.assign(id);
   }
 
   @Get('assignment')
+  @Roles(...ALL_ROLES)
   @ApiOperation({ summary: "Each territory's arm and the balance table" })
   get(@Param('id', uuidParam('id')) id: string) {
     return this.service.get(id);
   }
 
-  @Post('launch')
-  @HttpCode(200)
-  @ApiOperation({ summary: 'Launch: freezes design and assignment' })
-  launch(@Param('id', uuidParam('id')) id: string) {
-    return this.service.launch(id);
-  }
-
-  @Post('stop')
-  @HttpCode(200)
-  @ApiOperation({ summary: 'Stop a running pilot' })
-  stop(@Param('id', uuidParam('id')) id: string) {
-    return this.service.stop(id);
+  @Get('assignment/verify')
+  @Roles(...ALL_ROLES)
+  @ApiOperation({ summary: 'Replay the stored assignment from its stored seed, design and inputs and confirm it is identical' })
+  verify(@Param('id', uuidParam('id')) id: string) {
+    return this.service.verify(id);
   }
 }

@@ -1,14 +1,37 @@
 import { Column, CreateDateColumn, Entity, ForeignKey, OneToMany, PrimaryGeneratedColumn, Unique } from 'typeorm';
-import { PilotEntity } from '../pilots/pilot.entity';
+import type { DesignDraw, MatchedBlock, RerandomizationRecord } from '../analysis/design/designs';
+import { DesignOptions, DesignType, PilotEntity } from '../pilots/pilot.entity';
 import { bigintTransformer } from '../database/transformers';
 import { AssignmentUnitEntity } from './assignment-unit.entity';
 
-/** What is needed to replay an assignment: seed, PRNG, algorithm version, inputs hash, design. */
+/**
+ * What is needed to replay an assignment (with seed, PRNG and algorithm version on the row and the
+ * units' strata and covariates in assignment_units), and what analyses need to know about it.
+ * Fields after `strata` are present only when the design uses them.
+ */
 export interface StoredDesign {
-  type: 'complete' | 'stratified';
+  type: DesignType;
   stratify_by: string | null;
+  /** arms with their exact counts (matched pairs: the number of blocks) */
   arms: { key: string; role: 'control' | 'treatment'; count: number }[];
+  /** per stratum (matched pairs: per pair; complete: 'all') the number of territories per arm */
   strata: { stratum: string; n: number; counts: Record<string, number> }[];
+  /** requested design parameters (as on the pilot) */
+  pair_on?: string;
+  rerandomization?: { covariates: string[]; acceptance_probability: number };
+  constraints?: DesignOptions['constraints'];
+  max_draws?: number;
+  /** matched pairs: the blocks, sorted by the pairing value; each unit's stratum is its pair id */
+  pairs?: MatchedBlock[];
+  /** rerandomization: covariates used, df, threshold a and the accepted M */
+  rerandomization_record?: RerandomizationRecord;
+  /** constraints as realised (forced codes, excluded codes, realised treated share) */
+  constraints_realised?: DesignDraw['constraints'];
+  /** eligible territories not assigned: excluded, or the odd one(s) out of matched pairs (with covariates, for replay) */
+  left_out?: { code: string; reason: 'excluded' | 'odd_one_out'; covariates?: Record<string, number | null> }[];
+  /** acceptance loop: draws tried until the accepted one, and accepted (1) */
+  draws_tried?: number;
+  draws_accepted?: number;
 }
 
 // Key and foreign key declared here so entities and migrations agree (migration drift check).

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { drawAssignment, DESIGN_ALGORITHM_VERSION } from '../analysis/design/randomization';
 import { PRNG_ALGORITHM } from '../analysis/design/prng';
+import { mahalanobisBalance } from '../analysis/design/mahalanobis';
 import { balanceRow } from '../analysis/stats/balance';
 import { AppException } from '../common/errors/app.exception';
 import { KPI_CATALOGUE } from '../kpis/kpi-catalogue';
@@ -12,11 +12,12 @@ import { assertDraft } from '../pilots/pilot-rules';
 import { PilotEntity } from '../pilots/pilot.entity';
 import { PilotRepository } from '../pilots/pilot.repository';
 import { TerritoryRepository } from '../territories/territory.repository';
-import { DesignUnit, hashAssignmentInputs, toDesignUnits } from './assignment-inputs';
-import { AssignmentEntity, StoredDesign } from './assignment.entity';
+import { toDesignUnits } from './assignment-inputs';
+import { designCovariateNames, drawPlanned, PlannedDesign, planDesign, PRE_PERIOD_PREFIX, preperiodKpisNeeded, replayAssignment, storedDesignOf } from './design-plan';
+import { AssignmentEntity } from './assignment.entity';
 import { AssignmentRepository } from './assignment.repository';
 
-/** Draws, stores and explains assignments; launches and stops pilots (which freezes them). */
+/** Draws, stores and explains assignments (launch and stop are lifecycle transitions: governance/). */
 @Injectable()
 export class AssignmentService {
   constructor(
@@ -38,16 +39,9 @@ export class AssignmentService {
       const pilot = await this.pilots.getForUpdate(em, pilotId);
       assertDraft(pilot, 'redraw the assignment');
       const plan = await this.plan(pilot);
-      let drawn: ReturnType<typeof drawAssignment>;
-      try {
-        drawn = drawAssignment(
-          plan.units.map((u) => ({ code: u.code, stratum: u.stratum })),
-          { type: pilot.designType, arms: plan.design.arms, seed: pilot.seed },
-        );
-      } catch (err) {
-        throw new AppException('DESIGN_INFEASIBLE', (err as Error).message);
-      }
-      const design: StoredDesign = { ...plan.design, strata: drawn.strata };
+      const drawn = drawPlanned(plan, pilot.designOptions?.constraints?.exclude ?? []);
+      const design = storedDesignOf(plan, drawn);
+      const byCode = new Map(plan.units.map((u) => [u.code, u]));
       await this.assignments.replace(
         em,
         {
@@ -58,13 +52,12 @@ export class AssignmentService {
           inputsHash: plan.inputsHash,
           design,
         },
-        plan.units.map((u) => ({
-          territoryId: u.territory_id,
-          territoryCode: u.code,
-          arm: drawn.arms[u.code],
-          stratum: u.stratum,
-          covariates: u.covariates,
-        })),
+        Object.keys(drawn.arms)
+          .sort()
+          .map((code) => {
+            const u = byCode.get(code)!;
+            return { territoryId: u.territory_id, territoryCode: code, arm: drawn.arms[code], stratum: drawn.unit_strata[code], covariates: u.covariates };
+          }),
       );
     });
     return this.get(pilotId);
@@ -83,7 +76,8 @@ export class AssignmentService {
     const territories = await this.territories.findByCodes(a.units.map((u) => u.territoryCode));
     const byCode = new Map(territories.map((t) => [t.code, t]));
 
-    const covariateNames = [...new Set(a.units.flatMap((u) => Object.keys(u.covariates)))].sort();
+    const preName = `pre_period_${pilot.primaryKpi}`;
+    const covariateNames = [...new Set(a.units.flatMap((u) => Object.keys(u.covariates)))].filter((n) => n !== preName).sort();
     const valuesOf = (arm: string, pick: (u: (typeof a.units)[number]) => number | null | undefined) =>
       a.units.filter((u) => u.arm === arm).map((u) => pick(u) ?? null);
     const rows = covariateNames.map((name) =>
@@ -93,7 +87,6 @@ export class AssignmentService {
       a.units.map((u) => u.territoryId),
       { start: pilot.prePeriodStart, end: pilot.prePeriodEnd },
     );
-    const preName = `pre_period_${pilot.primaryKpi}`;
     rows.push(
       balanceRow(
         preName,
@@ -101,6 +94,16 @@ export class AssignmentService {
         valuesOf(controlKey, (u) => kpiValue(pre.get(u.territoryId)!, pilot.primaryKpi)),
       ),
     );
+
+    // Mahalanobis distance of the arm means over the balance covariates (all arms), with its χ² p-value
+    const armOrder = a.design.arms.map((x) => x.key);
+    const mCovariates = a.design.rerandomization?.covariates ?? [...covariateNames, ...(covariateNames.includes(preName) ? [] : [preName])];
+    const mRows = a.units.map((u) => ({
+      ...u.covariates,
+      ...(u.covariates[preName] === undefined ? { [preName]: kpiValue(pre.get(u.territoryId)!, pilot.primaryKpi) } : {}),
+    }));
+    const mahalanobis = mahalanobisBalance(mCovariates, mRows, a.units.map((u) => armOrder.indexOf(u.arm)), armOrder.length);
+    const otherTreatments = a.design.arms.filter((x) => x.role === 'treatment' && x.key !== treatmentKey).map((x) => x.key);
 
     return {
       pilot_id: pilotId,
@@ -129,49 +132,40 @@ export class AssignmentService {
           computed_at: new Date().toISOString(),
         },
         rows,
+        /** the other treatment arms (multi-arm pilots), each against control */
+        other_treatments: otherTreatments.map((arm) => ({
+          treatment_arm: arm,
+          rows: [
+            ...covariateNames.map((name) => balanceRow(name, valuesOf(arm, (u) => u.covariates[name]), valuesOf(controlKey, (u) => u.covariates[name]))),
+            balanceRow(
+              preName,
+              valuesOf(arm, (u) => kpiValue(pre.get(u.territoryId)!, pilot.primaryKpi)),
+              valuesOf(controlKey, (u) => kpiValue(pre.get(u.territoryId)!, pilot.primaryKpi)),
+            ),
+          ],
+        })),
+        mahalanobis: mahalanobis
+          ? { ...mahalanobis, arms: armOrder, rule: 'M = Σ_a n_a (x̄_a − x̄)ᵀ S⁻¹ (x̄_a − x̄); p = P(χ²_df ≥ M), df = k(A − 1) (Morgan & Rubin 2012)' }
+          : null,
       },
     };
   }
 
   /**
-   * Launches a draft pilot: freezes design and assignment. Refuses when the stored assignment no
-   * longer matches the current inputs (territories or covariates changed since the draw).
-   * @throws ASSIGNMENT_NOT_FOUND, ASSIGNMENT_STALE, PILOT_FROZEN
+   * The stored assignment, checked against the pilot's current inputs (used at launch).
+   * @throws ASSIGNMENT_NOT_FOUND; ASSIGNMENT_STALE when territories or covariates changed since the draw
    */
-  async launch(pilotId: string) {
-    return this.dataSource.transaction(async (em) => {
-      const pilot = await this.pilots.getForUpdate(em, pilotId);
-      if (pilot.status !== 'draft') {
-        throw new AppException('INVALID_STATE', `Only a draft pilot can be launched; this one is ${pilot.status}`, { status: pilot.status });
-      }
-      const a = await this.requireAssignment(pilotId, em);
-      const plan = await this.plan(pilot);
-      if (plan.inputsHash !== a.inputsHash) {
-        throw new AppException(
-          'ASSIGNMENT_STALE',
-          'The eligible territories or their covariates changed since the assignment was drawn; draw it again before launch',
-          { stored_inputs_hash: a.inputsHash, current_inputs_hash: plan.inputsHash },
-        );
-      }
-      pilot.status = 'running';
-      pilot.launchedAt = new Date();
-      await this.pilots.save(pilot, em);
-      return { pilot_id: pilot.id, status: pilot.status, launched_at: pilot.launchedAt, inputs_hash: a.inputsHash };
-    });
-  }
-
-  /** Stops a running pilot. @throws INVALID_STATE unless it is running. */
-  async stop(pilotId: string) {
-    return this.dataSource.transaction(async (em) => {
-      const pilot = await this.pilots.getForUpdate(em, pilotId);
-      if (pilot.status !== 'running') {
-        throw new AppException('INVALID_STATE', `Only a running pilot can be stopped; this one is ${pilot.status}`, { status: pilot.status });
-      }
-      pilot.status = 'stopped';
-      pilot.stoppedAt = new Date();
-      await this.pilots.save(pilot, em);
-      return { pilot_id: pilot.id, status: pilot.status, stopped_at: pilot.stoppedAt };
-    });
+  async assertFresh(pilot: PilotEntity, em?: Parameters<AssignmentRepository['findByPilot']>[1]): Promise<AssignmentEntity> {
+    const a = await this.requireAssignment(pilot.id, em);
+    const plan = await this.plan(pilot);
+    if (plan.inputsHash !== a.inputsHash) {
+      throw new AppException(
+        'ASSIGNMENT_STALE',
+        'The eligible territories or their covariates changed since the assignment was drawn; draw it again before launch',
+        { stored_inputs_hash: a.inputsHash, current_inputs_hash: plan.inputsHash },
+      );
+    }
+    return a;
   }
 
   /** The stored assignment. @throws ASSIGNMENT_NOT_FOUND */
@@ -181,23 +175,58 @@ export class AssignmentService {
     return a;
   }
 
-  /** Eligible units, exact arm counts and the inputs hash for the pilot as it is now. */
-  private async plan(pilot: PilotEntity): Promise<{ units: DesignUnit[]; design: Omit<StoredDesign, 'strata'>; inputsHash: string }> {
-    const eligible = await this.eligibility.resolve(pilot);
-    const counts = this.eligibility.armCounts(pilot, eligible.length);
-    const units = toDesignUnits(pilot, eligible);
-    const design = {
-      type: pilot.designType,
-      stratify_by: pilot.designType === 'stratified' ? (pilot.stratifyBy ?? 'region') : null,
-      arms: pilot.arms.map((arm) => ({ key: arm.key, role: arm.role, count: counts[arm.key] })),
+  /**
+   * Replays the stored assignment from what was stored (seed, PRNG, algorithm version, design
+   * parameters, the units' strata and covariates, left-out territories) and confirms it territory by
+   * territory; also says whether the pilot's current inputs still hash to the stored inputs hash.
+   * @throws ASSIGNMENT_NOT_FOUND
+   */
+  async verify(pilotId: string) {
+    const pilot = await this.pilots.getById(pilotId);
+    const a = await this.requireAssignment(pilotId);
+    const replay = replayAssignment(a);
+    let current: { inputs_hash: string | null; matches: boolean | null; error: string | null };
+    try {
+      const plan = await this.plan(pilot);
+      current = { inputs_hash: plan.inputsHash, matches: plan.inputsHash === a.inputsHash, error: null };
+    } catch (err) {
+      current = { inputs_hash: null, matches: null, error: (err as Error).message };
+    }
+    return {
+      pilot_id: pilotId,
+      identical: replay.identical,
+      design_type: a.design.type,
+      seed: a.seed,
+      prng_algorithm: a.prngAlgorithm,
+      algorithm_version: a.algorithmVersion,
+      inputs_hash: a.inputsHash,
+      replayed_inputs_hash: replay.replayed_inputs_hash,
+      stored_inputs_intact: replay.replayed_inputs_hash === a.inputsHash,
+      units_compared: replay.units_compared,
+      mismatches: replay.mismatches,
+      left_out_identical: replay.left_out_identical,
+      draws_tried: replay.draws_tried,
+      current_inputs: current,
     };
-    const inputsHash = hashAssignmentInputs({
-      algorithm_version: DESIGN_ALGORITHM_VERSION,
-      prng: PRNG_ALGORITHM,
-      seed: pilot.seed,
-      design,
-      units,
-    });
-    return { units, design, inputsHash };
+  }
+
+  /** Eligible units (with the pre-period covariates the design needs), exact arm counts, the draw spec and the inputs hash. */
+  private async plan(pilot: PilotEntity): Promise<PlannedDesign> {
+    const eligible = await this.eligibility.resolve(pilot);
+    const excluded = pilot.designOptions?.constraints?.exclude ?? [];
+    // plain designs keep the original count check and message
+    if (pilot.designType !== 'matched_pairs' && excluded.length === 0) this.eligibility.armCounts(pilot, eligible.length);
+    const units = toDesignUnits(pilot, eligible);
+    const needed = preperiodKpisNeeded(designCovariateNames(pilot));
+    if (needed.length) {
+      const pre = await this.kpis.forTerritories(
+        units.map((u) => u.territory_id),
+        { start: pilot.prePeriodStart, end: pilot.prePeriodEnd },
+      );
+      for (const u of units) {
+        for (const k of needed) u.covariates[`${PRE_PERIOD_PREFIX}${k}`] = kpiValue(pre.get(u.territory_id)!, k);
+      }
+    }
+    return planDesign(pilot, units);
   }
 }

@@ -6,6 +6,7 @@ import { AssignmentEntity } from '../assignment/assignment.entity';
 import { OpportunityBatchEntity } from '../opportunities/opportunity-batch.entity';
 import { OpportunityEntity } from '../opportunities/opportunity.entity';
 import { PilotEntity } from '../pilots/pilot.entity';
+import { PowerAnalysisEntity } from '../power/power-analysis.entity';
 import { ReportEntity } from '../reports/report.entity';
 import { TerritoryEntity } from '../territories/territory.entity';
 import { installPgTypeParsers } from './pg-types';
@@ -18,6 +19,7 @@ export const ENTITIES = [
   OpportunityBatchEntity,
   OpportunityEntity,
   ReportEntity,
+  PowerAnalysisEntity,
 ];
 
 /**

@@ -1,5 +1,6 @@
 import { AppException } from '../common/errors/app.exception';
 import { daysBetween } from '../common/utils/dates';
+import { KPI_KEYS } from '../kpis/kpi-catalogue';
 import { PilotEntity } from './pilot.entity';
 
 /**
@@ -15,8 +16,9 @@ export function assertPilotDefinition(p: PilotEntity): void {
     details.push({ path: 'eligibility', errors: ['give exactly one of regions or territory_codes'] });
   }
   const roles = p.arms.map((a) => a.role);
-  if (roles.filter((r) => r === 'control').length !== 1 || roles.filter((r) => r === 'treatment').length !== 1) {
-    details.push({ path: 'arms', errors: ['need exactly one control arm and one treatment arm'] });
+  const nTreatments = roles.filter((r) => r === 'treatment').length;
+  if (roles.filter((r) => r === 'control').length !== 1 || nTreatments < 1 || nTreatments > 4) {
+    details.push({ path: 'arms', errors: ['need exactly one control arm and 1 to 4 treatment arms'] });
   }
   if (new Set(p.arms.map((a) => a.key)).size !== p.arms.length) {
     details.push({ path: 'arms', errors: ['arm keys must differ'] });
@@ -43,9 +45,10 @@ export function assertPilotDefinition(p: PilotEntity): void {
   if (new Set((p.guardrailMargins ?? []).map((m) => m.kpi)).size !== (p.guardrailMargins ?? []).length) {
     details.push({ path: 'guardrail_margins', errors: ['one margin per guardrail KPI'] });
   }
-  if (p.designType === 'complete' && p.stratifyBy) {
+  if (p.designType !== 'stratified' && p.stratifyBy) {
     details.push({ path: 'design.stratify_by', errors: ['only a stratified design has a stratum variable'] });
   }
+  details.push(...designOptionViolations(p));
   if (daysBetween(p.testPeriodStart, p.testPeriodEnd) > 3660) {
     details.push({ path: 'test_period', errors: ['may span at most ten years'] });
   }
@@ -60,4 +63,50 @@ export function assertDraft(p: PilotEntity, action: string): void {
       launched_at: p.launchedAt,
     });
   }
+}
+
+/** KPI keys a `pre_period_<kpi>` covariate may name. */
+const PRE_PERIOD_PREFIX = 'pre_period_';
+
+/**
+ * Cross-field rules of the design parameters (src/analysis/design/designs.ts): pair_on only and
+ * always for matched pairs (equal allocation: ratio on every arm, all equal), rerandomization
+ * covariates only and always for rerandomization, `pre_period_<kpi>` names a catalogue KPI, forced
+ * arms exist, a territory is not both forced and excluded.
+ */
+export function designOptionViolations(p: PilotEntity): { path: string; errors: string[] }[] {
+  const out: { path: string; errors: string[] }[] = [];
+  const o = p.designOptions ?? {};
+  const checkName = (path: string, name: string) => {
+    if (name.startsWith(PRE_PERIOD_PREFIX) && !(KPI_KEYS as readonly string[]).includes(name.slice(PRE_PERIOD_PREFIX.length))) {
+      out.push({ path, errors: [`'${name}' names no KPI; use pre_period_<kpi> with one of ${KPI_KEYS.join(', ')}, or a territory attribute`] });
+    }
+  };
+  if (p.designType === 'matched_pairs') {
+    if (!o.pair_on) out.push({ path: 'design.pair_on', errors: ['a matched-pairs design needs pair_on (e.g. pre_period_revenue_won)'] });
+    else checkName('design.pair_on', o.pair_on);
+    const ratios = p.arms.map((a) => a.ratio);
+    if (ratios.some((r) => r === undefined) || new Set(ratios).size !== 1) {
+      out.push({ path: 'arms', errors: ['a matched-pairs design puts one territory of each block in every arm: give the same ratio on every arm'] });
+    }
+  } else if (o.pair_on !== undefined) {
+    out.push({ path: 'design.pair_on', errors: ['only a matched_pairs design pairs territories'] });
+  }
+  if (p.designType === 'rerandomization') {
+    if (!o.rerandomization) out.push({ path: 'design.rerandomization', errors: ['a rerandomization design needs covariates'] });
+    else o.rerandomization.covariates.forEach((c, i) => checkName(`design.rerandomization.covariates.${i}`, c));
+  } else if (o.rerandomization !== undefined) {
+    out.push({ path: 'design.rerandomization', errors: ['only a rerandomization design takes rerandomization covariates'] });
+  }
+  const c = o.constraints ?? {};
+  const armKeys = new Set(p.arms.map((a) => a.key));
+  (c.force ?? []).forEach((f, i) => {
+    if (!armKeys.has(f.arm)) out.push({ path: `design.constraints.force.${i}.arm`, errors: [`'${f.arm}' is not one of the pilot's arms`] });
+  });
+  const forced = (c.force ?? []).map((f) => f.territory_code);
+  if (new Set(forced).size !== forced.length) out.push({ path: 'design.constraints.force', errors: ['a territory is forced more than once'] });
+  const both = forced.filter((code) => (c.exclude ?? []).includes(code));
+  if (both.length) out.push({ path: 'design.constraints', errors: [`both forced and excluded: ${both.join(', ')}`] });
+  if (c.max_treated_share) checkName('design.constraints.max_treated_share.covariate', c.max_treated_share.covariate);
+  return out;
 }

@@ -3,7 +3,19 @@ import { bigintTransformer, decimalTransformer } from '../database/transformers'
 import type { KpiKey } from '../kpis/kpi-catalogue';
 
 export type PilotStatus = 'draft' | 'running' | 'stopped';
-export type DesignType = 'complete' | 'stratified';
+export type DesignType = 'complete' | 'stratified' | 'matched_pairs' | 'rerandomization';
+
+/** Design parameters beyond type, stratum variable and seed (src/analysis/design/designs.ts). */
+export interface DesignOptions {
+  pair_on?: string;
+  rerandomization?: { covariates: string[]; acceptance_probability: number };
+  constraints?: {
+    force?: { territory_code: string; arm: string }[];
+    exclude?: string[];
+    max_treated_share?: { covariate: string; max_share: number };
+  };
+  max_draws?: number;
+}
 
 /** Which territories may take part: by region, or an explicit list of codes. */
 export interface Eligibility {
@@ -29,7 +41,7 @@ export interface GuardrailMargin {
 // Checks declared here so entities and migrations agree (migration drift check).
 @Entity('pilots')
 @Check('ck_pilots_status', `status IN ('draft', 'running', 'stopped')`)
-@Check('ck_pilots_design', `design_type IN ('complete', 'stratified')`)
+@Check('ck_pilots_design', `design_type IN ('complete', 'stratified', 'matched_pairs', 'rerandomization')`)
 @Check('ck_pilots_pre_period', `pre_period_start <= pre_period_end`)
 @Check('ck_pilots_test_period', `test_period_start <= test_period_end`)
 @Check('ck_pilots_multiple_testing', `multiple_testing IN ('holm', 'bh')`)
@@ -89,6 +101,10 @@ export class PilotEntity {
 
   @Column({ type: 'varchar', length: 32, name: 'stratify_by', nullable: true })
   stratifyBy: 'region' | 'team' | null;
+
+  /** Matched-pairs variable, rerandomization covariates, constraints, draw cap ({} for none). */
+  @Column({ type: 'jsonb', name: 'design_options', default: () => `'{}'` })
+  designOptions: DesignOptions;
 
   @Column({ type: 'bigint', transformer: bigintTransformer })
   seed: number;

@@ -5,7 +5,7 @@ import { CreatePilotDto } from './dto/create-pilot.dto';
 import { UpdatePilotDto } from './dto/update-pilot.dto';
 import { EligibilityService } from './eligibility.service';
 import { assertDraft, assertPilotDefinition } from './pilot-rules';
-import { PilotEntity } from './pilot.entity';
+import { DesignOptions, PilotEntity } from './pilot.entity';
 import { PilotRepository } from './pilot.repository';
 
 /** Defines, edits and reads pilots. Lifecycle verbs (assign, launch, stop) live in assignment/. */
@@ -101,8 +101,30 @@ function applyDto(pilot: PilotEntity, dto: Partial<CreatePilotDto>): PilotEntity
     pilot.designType = dto.design.type;
     pilot.stratifyBy = dto.design.type === 'stratified' ? (dto.design.stratify_by ?? 'region') : (dto.design.stratify_by ?? null);
     pilot.seed = dto.design.seed;
+    pilot.designOptions = designOptionsOf(dto.design);
   }
   return pilot;
+}
+
+/** The design parameters beyond type, stratum variable and seed, with defaults filled in (only those given). */
+function designOptionsOf(d: NonNullable<CreatePilotDto['design']>): DesignOptions {
+  const o: DesignOptions = {};
+  if (d.pair_on !== undefined) o.pair_on = d.pair_on;
+  if (d.rerandomization !== undefined) {
+    o.rerandomization = { covariates: d.rerandomization.covariates, acceptance_probability: d.rerandomization.acceptance_probability ?? 0.05 };
+  }
+  if (d.constraints !== undefined) {
+    const c = d.constraints;
+    o.constraints = {
+      ...(c.force ? { force: c.force.map((f) => ({ territory_code: f.territory_code, arm: f.arm })) } : {}),
+      ...(c.exclude ? { exclude: c.exclude } : {}),
+      ...(c.max_treated_share
+        ? { max_treated_share: { covariate: c.max_treated_share.covariate ?? 'pre_period_revenue_won', max_share: c.max_treated_share.max_share } }
+        : {}),
+    };
+  }
+  if (d.max_draws !== undefined) o.max_draws = d.max_draws;
+  return o;
 }
 
 /** The API view of a pilot (snake_case, windows as objects). */
@@ -124,7 +146,7 @@ export function toPilotView(p: PilotEntity) {
     test_period: { start: p.testPeriodStart, end: p.testPeriodEnd },
     alpha: p.alpha,
     monthly_cost: p.monthlyCost ?? null,
-    design: { type: p.designType, stratify_by: p.stratifyBy, seed: p.seed },
+    design: { type: p.designType, stratify_by: p.stratifyBy, seed: p.seed, ...(p.designOptions ?? {}) },
     launched_at: p.launchedAt,
     stopped_at: p.stoppedAt,
     created_at: p.createdAt,

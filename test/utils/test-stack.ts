@@ -56,7 +56,7 @@ export async function startStack(opts: { withWorker?: boolean; overrides?: Recor
 /** Empties every table (keeps the schema and the migrations table). */
 export async function resetDatabase(ds: DataSource): Promise<void> {
   await ds.query(
-    `TRUNCATE reports, opportunities, opportunity_batch_rejections, opportunity_batch_rows, opportunity_batches,
+    `TRUNCATE power_analyses, reports, opportunities, opportunity_batch_rejections, opportunity_batch_rows, opportunity_batches,
               assignment_units, assignments, pilots, territories RESTART IDENTITY CASCADE`,
   );
 }

@@ -80,11 +80,86 @@ export class WindowDto {
   end: string;
 }
 
+/** A covariate a design may use: a territory attribute, or `pre_period_<kpi>` (the KPI over the pre-period). */
+const COVARIATE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+
+/** A territory forced into an arm. */
+export class ForcedTerritoryDto {
+  @ApiProperty({ example: 'Ada Park' })
+  @IsString()
+  @IsNotEmpty()
+  territory_code: string;
+
+  @ApiProperty({ example: 'treatment', description: 'Key of one of the pilot\'s arms' })
+  @IsString()
+  @IsNotEmpty()
+  arm: string;
+}
+
+/** Cap on the treatment arms' (together) share of a covariate's total, e.g. pre-period revenue. */
+export class TreatedShareCapDto {
+  @ApiProperty({ example: 0.4, description: 'Largest allowed share, 0 < share ≤ 1' })
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0.01)
+  @Max(1)
+  max_share: number;
+
+  @ApiPropertyOptional({ default: 'pre_period_revenue_won', description: 'Covariate whose total is capped' })
+  @IsOptional()
+  @Matches(COVARIATE_NAME)
+  covariate?: string;
+}
+
+/** Restrictions on the assignment. */
+export class DesignConstraintsDto {
+  @ApiPropertyOptional({ type: [ForcedTerritoryDto], description: 'Territories that must be in a given arm' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(1000)
+  @ValidateNested({ each: true })
+  @Type(() => ForcedTerritoryDto)
+  force?: ForcedTerritoryDto[];
+
+  @ApiPropertyOptional({ example: ['Ben Ortiz'], description: 'Eligible territories left out of the pilot' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(10000)
+  @ArrayUnique()
+  @IsString({ each: true })
+  @IsNotEmpty({ each: true })
+  exclude?: string[];
+
+  @ApiPropertyOptional({ type: TreatedShareCapDto })
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => TreatedShareCapDto)
+  max_treated_share?: TreatedShareCapDto;
+}
+
+/** Rerandomization (Morgan & Rubin 2012): accept a draw when its Mahalanobis distance is below the threshold. */
+export class RerandomizationDto {
+  @ApiProperty({ example: ['pre_period_revenue_won', 'pre_period_opportunities'], description: 'Covariates of the Mahalanobis distance' })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(20)
+  @ArrayUnique()
+  @Matches(COVARIATE_NAME, { each: true })
+  covariates: string[];
+
+  @ApiPropertyOptional({ default: 0.05, description: 'Acceptance probability p_a: threshold = chi-square(k) quantile at p_a' })
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0.001)
+  @Max(1)
+  acceptance_probability?: number;
+}
+
 /** The randomization design and its seed. */
 export class DesignDto {
-  @ApiProperty({ enum: ['complete', 'stratified'] })
-  @IsIn(['complete', 'stratified'])
-  type: 'complete' | 'stratified';
+  @ApiProperty({ enum: ['complete', 'stratified', 'matched_pairs', 'rerandomization'] })
+  @IsIn(['complete', 'stratified', 'matched_pairs', 'rerandomization'])
+  type: 'complete' | 'stratified' | 'matched_pairs' | 'rerandomization';
 
   @ApiPropertyOptional({ enum: ['region', 'team'], description: 'Stratum variable for stratified designs (default region)' })
   @IsOptional()
@@ -96,6 +171,32 @@ export class DesignDto {
   @Min(0)
   @Max(Number.MAX_SAFE_INTEGER)
   seed: number;
+
+  @ApiPropertyOptional({ example: 'pre_period_revenue_won', description: 'matched_pairs: the pre-period KPI (pre_period_<kpi>) or attribute to pair on' })
+  @IsOptional()
+  @Matches(COVARIATE_NAME)
+  pair_on?: string;
+
+  @ApiPropertyOptional({ type: RerandomizationDto, description: 'rerandomization: covariates and acceptance probability' })
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => RerandomizationDto)
+  rerandomization?: RerandomizationDto;
+
+  @ApiPropertyOptional({ type: DesignConstraintsDto })
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => DesignConstraintsDto)
+  constraints?: DesignConstraintsDto;
+
+  @ApiPropertyOptional({ default: 100000, description: 'Most draws the acceptance rule (rerandomization, revenue cap) may try' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  max_draws?: number;
 }
 
 /** A guardrail KPI's non-inferiority margin (issue 3). */
@@ -140,10 +241,10 @@ export class CreatePilotDto {
   @Type(() => EligibilityDto)
   eligibility: EligibilityDto;
 
-  @ApiProperty({ type: [ArmDto], description: 'Control and one treatment' })
+  @ApiProperty({ type: [ArmDto], description: 'One control and 1 to 4 treatments' })
   @IsArray()
   @ArrayMinSize(2)
-  @ArrayMaxSize(2)
+  @ArrayMaxSize(5)
   @ValidateNested({ each: true })
   @Type(() => ArmDto)
   arms: ArmDto[];
