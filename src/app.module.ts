@@ -1,5 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { AssignmentModule } from './assignment/assignment.module';
+import { AuthModule } from './auth/auth.module';
+import { GovernanceModule } from './governance/governance.module';
 import { ConfigOverrides, CoreModule } from './core.module';
 import { HealthController } from './health/health.controller';
 import { KpisModule } from './kpis/kpis.module';
@@ -17,6 +19,8 @@ export class AppModule {
       module: AppModule,
       imports: [
         CoreModule.forRoot(overrides),
+        AuthModule,
+        GovernanceModule,
         TerritoriesModule,
         PilotsModule,
         AssignmentModule,

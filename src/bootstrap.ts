@@ -2,7 +2,9 @@ import { INestApplication, INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { json } from 'express';
+import { json, NextFunction, Request, Response } from 'express';
+import helmet from 'helmet';
+import { randomUUID } from 'node:crypto';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { bodyParserErrorHandler } from './common/errors/body-parser-errors';
@@ -13,13 +15,31 @@ import { ConfigOverrides } from './core.module';
 import { WorkerModule } from './worker.module';
 
 /**
+ * Gives every request an id before anything else runs (so body-parser failures carry it too): the
+ * incoming `x-request-id` when it matches `[\w-]{1,100}`, else a new UUID. The id is set on
+ * `req.id`, echoed in the `x-request-id` response header, and written back to the request header so
+ * the request logger (pino-http genReqId in core.module.ts) logs the same id.
+ */
+export function requestIdMiddleware(req: Request & { id?: unknown }, res: Response, next: NextFunction): void {
+  const incoming = req.headers['x-request-id'];
+  const id = typeof incoming === 'string' && /^[\w-]{1,100}$/.test(incoming) ? incoming : randomUUID();
+  req.headers['x-request-id'] = id;
+  req.id = id;
+  res.setHeader('x-request-id', id);
+  next();
+}
+
+/**
  * Applies what every HTTP instance needs (used by main.ts, the e2e tests and the demo, so they
- * run the same API): pino logger, body limits, the global validation pipe and exception filter,
- * shutdown hooks and the OpenAPI document at /docs.
+ * run the same API): request ids, security headers (helmet), pino logger, body limits, the global
+ * validation pipe and exception filter, shutdown hooks and the OpenAPI document at /docs (with the
+ * `x-api-key` security scheme). Authentication, roles and rate limiting are global guards (auth/).
  */
 export function configureApp(app: NestExpressApplication): void {
   const env = app.get(EnvironmentVariables);
   app.useLogger(app.get(Logger));
+  app.use(requestIdMiddleware);
+  app.use(helmet());
   // Our own JSON parser (Nest's is off: see createApi) so its failures get our error shape.
   app.use(json({ limit: env.BODY_LIMIT }));
   app.use(bodyParserErrorHandler);
@@ -30,6 +50,8 @@ export function configureApp(app: NestExpressApplication): void {
     .setTitle('PilotLab API')
     .setDescription('Sales-model pilots: territories, pilots, assignment, opportunity ingestion, reports')
     .setVersion('0.1.0')
+    .addApiKey({ type: 'apiKey', in: 'header', name: 'x-api-key' }, 'api-key')
+    .addSecurityRequirements('api-key')
     .build();
   SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, config));
 }

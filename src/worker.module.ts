@@ -3,6 +3,8 @@ import { AnalysisProcessor } from './analysis/analysis.processor';
 import { AnalysisService } from './analysis/analysis.service';
 import { AssignmentModule } from './assignment/assignment.module';
 import { EnvironmentVariables, validateEnvironment } from './config/env.validation';
+import { GovernanceModule } from './governance/governance.module';
+import { GovernanceProcessor } from './governance/governance.processor';
 import { ConfigOverrides, CoreModule } from './core.module';
 import { KpisModule } from './kpis/kpis.module';
 import { IngestionProcessor } from './opportunities/ingestion.processor';
@@ -13,6 +15,7 @@ import { parseWorkerQueues, QueueName } from './queues/queue.constants';
 const PROCESSORS: Record<QueueName, Provider[]> = {
   ingestion: [IngestionProcessor],
   analysis: [AnalysisProcessor],
+  governance: [GovernanceProcessor],
 };
 
 /**
@@ -26,7 +29,7 @@ export class WorkerModule {
     const queues = parseWorkerQueues(env.WORKER_QUEUES);
     return {
       module: WorkerModule,
-      imports: [CoreModule.forRoot(overrides, 'worker'), OpportunitiesModule, PilotsModule, AssignmentModule, KpisModule],
+      imports: [CoreModule.forRoot(overrides, 'worker'), OpportunitiesModule, PilotsModule, AssignmentModule, KpisModule, GovernanceModule],
       providers: [AnalysisService, ...queues.flatMap((q) => PROCESSORS[q])],
     };
   }

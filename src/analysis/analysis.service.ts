@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import { AssignmentRepository } from '../assignment/assignment.repository';
 import { utcDateOf } from '../common/utils/dates';
 import { EnvironmentVariables } from '../config/env.validation';
+import { ReportGovernanceService } from '../governance/report-governance.service';
 import { KpiKey, KPI_KEYS } from '../kpis/kpi-catalogue';
 import { KpiService, kpiValue } from '../kpis/kpi.service';
 import { PilotRepository } from '../pilots/pilot.repository';
@@ -34,6 +35,7 @@ export class AnalysisService {
     private readonly assignments: AssignmentRepository,
     private readonly kpis: KpiService,
     private readonly env: EnvironmentVariables,
+    private readonly governance: ReportGovernanceService,
   ) {}
 
   /** Runs report `reportId` (status queued/running → completed). @returns false when already done. */
@@ -46,6 +48,7 @@ export class AnalysisService {
       const report = await em.getRepository(ReportEntity).findOne({ where: { id: reportId }, lock: { mode: 'pessimistic_write' } });
       if (!report || report.status === 'completed' || report.status === 'failed') return false;
       const result = await this.buildReport(report.id, report.pilotId, em);
+      Object.assign(result, await this.governance.addendum(report.id, report.pilotId, result, em));
       await em.query(
         `UPDATE reports SET status = 'completed', completed_at = now(), result = $2::json, data_cutoff_at = $3, error = NULL WHERE id = $1`,
         [reportId, JSON.stringify(result), result.data_cutoff.ingested_at],

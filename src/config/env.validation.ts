@@ -1,5 +1,5 @@
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Max, Min, validateSync } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Max, Min, MinLength, ValidationError, validateSync } from 'class-validator';
 
 const toInt = ({ value }: { value: unknown }) =>
   value === undefined || value === '' ? undefined : /^-?\d+$/.test(String(value)) ? Number(value) : value;
@@ -42,7 +42,7 @@ export class EnvironmentVariables {
 
   /** Comma-separated queues this worker process consumes (twenty's queue-worker pattern). */
   @IsString()
-  WORKER_QUEUES = 'ingestion,analysis';
+  WORKER_QUEUES = 'ingestion,analysis,governance';
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
@@ -79,6 +79,25 @@ export class EnvironmentVariables {
 
   @IsOptional() @IsString()
   DATA_DIR?: string;
+
+  /**
+   * The bootstrap admin API key (at least 24 characters), registered at API start. Required when
+   * NODE_ENV=production; without it in development no bootstrap key exists (the demo sets a
+   * documented local default).
+   */
+  @IsOptional() @IsString() @MinLength(24)
+  BOOTSTRAP_ADMIN_KEY?: string;
+
+  /** Requests per API key (or per client IP without a key) within RATE_LIMIT_TTL_MS; then 429. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(100_000_000)
+  RATE_LIMIT_LIMIT = 1_200;
+
+  @Transform(toInt) @IsInt() @Min(1_000) @Max(3_600_000)
+  RATE_LIMIT_TTL_MS = 60_000;
+
+  /** How often the repeatable job looks for due interim looks (governance queue). */
+  @Transform(toInt) @IsInt() @Min(100) @Max(86_400_000)
+  INTERIM_LOOK_SWEEP_MS = 60_000;
 }
 
 /**
@@ -88,6 +107,9 @@ export class EnvironmentVariables {
 export function validateEnvironment(config: Record<string, unknown>): EnvironmentVariables {
   const env = plainToInstance(EnvironmentVariables, config, { exposeDefaultValues: true });
   const errors = validateSync(env, { whitelist: false, skipMissingProperties: false });
+  if (env.NODE_ENV === 'production' && !env.BOOTSTRAP_ADMIN_KEY) {
+    errors.push(Object.assign(new ValidationError(), { property: 'BOOTSTRAP_ADMIN_KEY', constraints: { required: 'is required when NODE_ENV=production' } }));
+  }
   if (errors.length > 0) {
     const lines = errors.map((e) => `${e.property}: ${Object.values(e.constraints ?? {}).join(', ')}`);
     throw new Error(`Invalid configuration:\n  ${lines.join('\n  ')}`);

@@ -6,6 +6,7 @@ import { Queue } from 'bullmq';
 import type { Response } from 'express';
 import { DataSource } from 'typeorm';
 import { QUEUES } from '../queues/queue.constants';
+import { Public } from '../auth/roles.decorator';
 
 async function within<T>(ms: number, work: Promise<T>): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
@@ -27,6 +28,7 @@ export class HealthController {
   ) {}
 
   @Get()
+  @Public()
   @ApiOperation({ summary: 'Liveness of PostgreSQL and Redis (200 when both answer within 1 s, else 503)' })
   async check(@Res() res: Response): Promise<void> {
     const [postgres, redis] = await Promise.all([

@@ -52,13 +52,21 @@ export function assertPilotDefinition(p: PilotEntity): void {
   if (daysBetween(p.testPeriodStart, p.testPeriodEnd) > 3660) {
     details.push({ path: 'test_period', errors: ['may span at most ten years'] });
   }
+  const looks = p.interimLookDates ?? [];
+  const outside = looks.filter((d) => d < p.testPeriodStart || d >= p.testPeriodEnd);
+  if (outside.length) {
+    details.push({ path: 'interim_looks', errors: [`must fall on or after the test period start and before its end (the final look): ${outside.join(', ')}`] });
+  }
   if (details.length) throw new AppException('VALIDATION_FAILED', 'The pilot definition is inconsistent', details);
 }
 
-/** @throws PILOT_FROZEN unless the pilot is still a draft (design and assignment freeze at launch). */
+/**
+ * @throws PILOT_FROZEN unless the pilot is still a draft (definition, design and assignment freeze
+ * when it is submitted for review; after approval the plan changes only by amendment).
+ */
 export function assertDraft(p: PilotEntity, action: string): void {
   if (p.status !== 'draft') {
-    throw new AppException('PILOT_FROZEN', `Cannot ${action}: the pilot is ${p.status}; design and assignment froze at launch`, {
+    throw new AppException('PILOT_FROZEN', `Cannot ${action}: the pilot is ${p.status}; only a draft can change (after approval, amend the plan)`, {
       status: p.status,
       launched_at: p.launchedAt,
     });

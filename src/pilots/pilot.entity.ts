@@ -2,7 +2,9 @@ import { Check, Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, Update
 import { bigintTransformer, decimalTransformer } from '../database/transformers';
 import type { KpiKey } from '../kpis/kpi-catalogue';
 
-export type PilotStatus = 'draft' | 'running' | 'stopped';
+/** The lifecycle (see src/governance/lifecycle.ts for the allowed transitions). */
+export const PILOT_STATUSES = ['draft', 'in_review', 'approved', 'running', 'stopped', 'concluded', 'archived'] as const;
+export type PilotStatus = (typeof PILOT_STATUSES)[number];
 export type DesignType = 'complete' | 'stratified' | 'matched_pairs' | 'rerandomization';
 
 /** Design parameters beyond type, stratum variable and seed (src/analysis/design/designs.ts). */
@@ -40,7 +42,7 @@ export interface GuardrailMargin {
 
 // Checks declared here so entities and migrations agree (migration drift check).
 @Entity('pilots')
-@Check('ck_pilots_status', `status IN ('draft', 'running', 'stopped')`)
+@Check('ck_pilots_status', `status IN ('draft', 'in_review', 'approved', 'running', 'stopped', 'concluded', 'archived')`)
 @Check('ck_pilots_design', `design_type IN ('complete', 'stratified', 'matched_pairs', 'rerandomization')`)
 @Check('ck_pilots_pre_period', `pre_period_start <= pre_period_end`)
 @Check('ck_pilots_test_period', `test_period_start <= test_period_end`)
@@ -114,6 +116,30 @@ export class PilotEntity {
 
   @Column({ type: 'timestamptz', name: 'stopped_at', nullable: true })
   stoppedAt: Date | null;
+
+  /** The API key that created the pilot (its author, for separation of duties); null before keys existed. */
+  @Column({ type: 'uuid', name: 'author_key_id', nullable: true })
+  authorKeyId: string | null;
+
+  /** Planned interim look dates (UTC calendar days inside the test period, ascending); part of the locked plan. */
+  @Column({ type: 'text', array: true, name: 'interim_look_dates', default: () => `'{}'` })
+  interimLookDates: string[];
+
+  /** Version and SHA-256 of the locked analysis plan in force (null until approval). */
+  @Column({ type: 'integer', name: 'plan_version', nullable: true })
+  planVersion: number | null;
+
+  @Column({ type: 'char', length: 64, name: 'plan_hash', nullable: true })
+  planHash: string | null;
+
+  @Column({ type: 'timestamptz', name: 'approved_at', nullable: true })
+  approvedAt: Date | null;
+
+  @Column({ type: 'timestamptz', name: 'concluded_at', nullable: true })
+  concludedAt: Date | null;
+
+  @Column({ type: 'timestamptz', name: 'archived_at', nullable: true })
+  archivedAt: Date | null;
 
   /** Non-inferiority margins of guardrail KPIs (issue 3); null when none is stated. */
   @Column({ type: 'jsonb', name: 'guardrail_margins', nullable: true })

@@ -1,6 +1,10 @@
 import { Body, Controller, Get, Param, Patch, Post, Query } from '@nestjs/common';
 import { uuidParam } from '../common/validation/uuid-param.pipe';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { AuditedInService } from '../audit/audit.decorator';
+import type { Principal } from '../auth/api-key.service';
+import { CurrentKey, RequestId } from '../auth/current-key.decorator';
+import { ALL_ROLES, Roles } from '../auth/roles.decorator';
 import { PagingQuery } from '../common/validation/paging.query';
 import { CreatePilotDto } from './dto/create-pilot.dto';
 import { UpdatePilotDto } from './dto/update-pilot.dto';
@@ -12,26 +16,32 @@ export class PilotsController {
   constructor(private readonly service: PilotsService) {}
 
   @Post()
-  @ApiOperation({ summary: 'Define a pilot (draft)' })
-  create(@Body() dto: CreatePilotDto) {
-    return this.service.create(dto);
+  @Roles('sales_ops')
+  @AuditedInService()
+  @ApiOperation({ summary: 'Define a pilot (draft); the calling key is its author' })
+  create(@Body() dto: CreatePilotDto, @CurrentKey() key: Principal, @RequestId() requestId?: string) {
+    return this.service.create(dto, { key, requestId });
   }
 
   @Get()
+  @Roles(...ALL_ROLES)
   @ApiOperation({ summary: 'List pilots, newest first' })
   list(@Query() query: PagingQuery) {
     return this.service.list(query);
   }
 
   @Get(':id')
+  @Roles(...ALL_ROLES)
   @ApiOperation({ summary: 'Read a pilot' })
   get(@Param('id', uuidParam('id')) id: string) {
     return this.service.get(id);
   }
 
   @Patch(':id')
-  @ApiOperation({ summary: 'Edit a draft pilot (409 after launch)' })
-  update(@Param('id', uuidParam('id')) id: string, @Body() dto: UpdatePilotDto) {
-    return this.service.update(id, dto);
+  @Roles('sales_ops', 'experimenter')
+  @AuditedInService()
+  @ApiOperation({ summary: 'Edit a draft pilot (409 once submitted; a sales_ops key edits only its own pilots)' })
+  update(@Param('id', uuidParam('id')) id: string, @Body() dto: UpdatePilotDto, @CurrentKey() key: Principal, @RequestId() requestId?: string) {
+    return this.service.update(id, dto, { key, requestId });
   }
 }

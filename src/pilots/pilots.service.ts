@@ -1,6 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
+import { AppException } from '../common/errors/app.exception';
+import { canonicalJson } from '../common/utils/canonical-json';
+import type { Actor } from '../governance/lifecycle.service';
 import { CreatePilotDto } from './dto/create-pilot.dto';
 import { UpdatePilotDto } from './dto/update-pilot.dto';
 import { EligibilityService } from './eligibility.service';
@@ -8,24 +12,36 @@ import { assertDraft, assertPilotDefinition } from './pilot-rules';
 import { DesignOptions, PilotEntity } from './pilot.entity';
 import { PilotRepository } from './pilot.repository';
 
-/** Defines, edits and reads pilots. Lifecycle verbs (assign, launch, stop) live in assignment/. */
+/**
+ * Defines, edits and reads pilots (the author is the creating key; a sales_ops key edits only its
+ * own drafts). The assignment lives in assignment/, the lifecycle verbs in governance/.
+ */
 @Injectable()
 export class PilotsService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly pilots: PilotRepository,
     private readonly eligibility: EligibilityService,
+    private readonly audit: AuditService,
   ) {}
 
   /**
    * Creates a draft pilot after checking the definition and that its eligible territories can fill
    * every arm with at least 2. @throws VALIDATION_FAILED, UNKNOWN_TERRITORY, DESIGN_INFEASIBLE
    */
-  async create(dto: CreatePilotDto) {
+  async create(dto: CreatePilotDto, actor?: Actor) {
     const pilot = applyDto(new PilotEntity(), dto);
     pilot.status = 'draft';
+    pilot.authorKeyId = actor?.key.id ?? null;
     await this.check(pilot);
-    return toPilotView(await this.pilots.save(pilot));
+    return this.dataSource.transaction(async (em) => {
+      const view = toPilotView(await this.pilots.save(pilot, em));
+      await this.audit.record(
+        { actor: actor?.key ?? null, request_id: actor?.requestId, action: 'pilot.created', entity_type: 'pilot', entity_id: view.id, pilot_id: view.id, after: view },
+        em,
+      );
+      return view;
+    });
   }
 
   /**
@@ -33,17 +49,35 @@ export class PilotsService {
    * (it no longer matches); other edits keep it.
    * @throws PILOT_FROZEN after launch; the same validation errors as create.
    */
-  async update(id: string, dto: UpdatePilotDto) {
+  async update(id: string, dto: UpdatePilotDto, actor?: Actor) {
     return this.dataSource.transaction(async (em) => {
       const pilot = await this.pilots.getForUpdate(em, id);
+      if (actor?.key.role === 'sales_ops' && pilot.authorKeyId !== actor.key.id) {
+        throw new AppException('FORBIDDEN', 'A sales_ops key may only edit pilots it created', { author_key_id: pilot.authorKeyId });
+      }
       assertDraft(pilot, 'edit the pilot');
+      const before = toPilotView(pilot);
       applyDto(pilot, dto);
       await this.check(pilot);
       // Only what the draw depends on invalidates a stored assignment (launch re-checks the inputs hash too).
       const redraw = dto.eligibility !== undefined || dto.arms !== undefined || dto.design !== undefined;
       const removed = redraw ? await em.query(`DELETE FROM assignments WHERE pilot_id = $1 RETURNING id`, [id]) : [];
       const saved = await this.pilots.save(pilot, em);
-      return { ...toPilotView(saved), assignment_discarded: removed.length > 0 };
+      const after = toPilotView(saved);
+      await this.audit.record(
+        {
+          actor: actor?.key ?? null,
+          request_id: actor?.requestId,
+          action: 'pilot.updated',
+          entity_type: 'pilot',
+          entity_id: id,
+          pilot_id: id,
+          before: changedFields(before, after),
+          after: { ...changedFields(after, before), assignment_discarded: removed.length > 0 },
+        },
+        em,
+      );
+      return { ...after, assignment_discarded: removed.length > 0 };
     });
   }
 
@@ -63,7 +97,8 @@ export class PilotsService {
   }
 }
 
-function applyDto(pilot: PilotEntity, dto: Partial<CreatePilotDto>): PilotEntity {
+/** Copies the given DTO fields onto the entity (create, PATCH and plan amendments). */
+export function applyDto(pilot: PilotEntity, dto: Partial<CreatePilotDto>): PilotEntity {
   if (dto.name !== undefined) pilot.name = dto.name;
   if (dto.hypothesis !== undefined) pilot.hypothesis = dto.hypothesis;
   if (dto.treatment_description !== undefined) pilot.treatmentDescription = dto.treatment_description;
@@ -97,6 +132,7 @@ function applyDto(pilot: PilotEntity, dto: Partial<CreatePilotDto>): PilotEntity
   }
   if (dto.alpha !== undefined || pilot.alpha === undefined) pilot.alpha = dto.alpha ?? pilot.alpha ?? 0.05;
   if (dto.monthly_cost !== undefined || pilot.monthlyCost === undefined) pilot.monthlyCost = dto.monthly_cost ?? pilot.monthlyCost ?? null;
+  if (dto.interim_looks !== undefined || pilot.interimLookDates === undefined) pilot.interimLookDates = [...(dto.interim_looks ?? [])].sort();
   if (dto.design !== undefined) {
     pilot.designType = dto.design.type;
     pilot.stratifyBy = dto.design.type === 'stratified' ? (dto.design.stratify_by ?? 'region') : (dto.design.stratify_by ?? null);
@@ -127,6 +163,10 @@ function designOptionsOf(d: NonNullable<CreatePilotDto['design']>): DesignOption
   return o;
 }
 
+function changedFields(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(a).filter(([k, v]) => k !== 'updated_at' && canonicalJson(v) !== canonicalJson(b[k])));
+}
+
 /** The API view of a pilot (snake_case, windows as objects). */
 export function toPilotView(p: PilotEntity) {
   return {
@@ -147,8 +187,15 @@ export function toPilotView(p: PilotEntity) {
     alpha: p.alpha,
     monthly_cost: p.monthlyCost ?? null,
     design: { type: p.designType, stratify_by: p.stratifyBy, seed: p.seed, ...(p.designOptions ?? {}) },
+    interim_looks: p.interimLookDates,
+    author_key_id: p.authorKeyId,
+    plan_version: p.planVersion,
+    plan_hash: p.planHash,
+    approved_at: p.approvedAt,
     launched_at: p.launchedAt,
     stopped_at: p.stoppedAt,
+    concluded_at: p.concludedAt,
+    archived_at: p.archivedAt,
     created_at: p.createdAt,
     updated_at: p.updatedAt,
   };

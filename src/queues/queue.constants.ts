@@ -4,12 +4,15 @@ import type { DefaultJobOptions } from 'bullmq';
 export const QUEUES = {
   ingestion: 'ingestion',
   analysis: 'analysis',
+  governance: 'governance',
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
 export const JOBS = {
   ingestBatch: 'ingest-batch',
   computeReport: 'compute-report',
+  /** repeatable (job scheduler): takes the interim looks that are due */
+  interimLookSweep: 'interim-look-sweep',
 } as const;
 
 /** Payloads carry ids only; processors re-read PostgreSQL (novu `run-job.usecase.ts`). */
@@ -36,6 +39,7 @@ export const DEFAULT_JOB_OPTIONS: DefaultJobOptions = {
 export const WORKER_OPTIONS: Record<QueueName, { concurrency: number; lockDuration: number }> = {
   ingestion: { concurrency: 2, lockDuration: 60_000 },
   analysis: { concurrency: 1, lockDuration: 120_000 },
+  governance: { concurrency: 1, lockDuration: 300_000 },
 };
 
 /** Parses WORKER_QUEUES ("ingestion,analysis") into known queue names. @throws on unknown names. */

@@ -23,7 +23,7 @@ export class ReportsService {
    */
   async request(pilotId: string) {
     const pilot = await this.pilots.getById(pilotId);
-    if (pilot.status === 'draft') {
+    if (pilot.status === 'draft' || pilot.status === 'in_review' || pilot.status === 'approved') {
       throw new AppException('INVALID_STATE', 'A report needs a launched pilot (its assignment frozen); launch it first', { status: pilot.status });
     }
     const repo = this.dataSource.getRepository(ReportEntity);

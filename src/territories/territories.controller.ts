@@ -7,6 +7,7 @@ import { ParseDtoArrayPipe } from '../common/validation/parse-dto-array.pipe';
 import { ListTerritoriesQuery } from './dto/list-territories.query';
 import { UpsertTerritoriesResultDto, UpsertTerritoryDto } from './dto/territory.dto';
 import { MAX_TERRITORIES_PER_REQUEST, TerritoriesService } from './territories.service';
+import { ALL_ROLES, Roles } from '../auth/roles.decorator';
 
 @ApiTags('territories')
 @Controller('territories')
@@ -14,6 +15,7 @@ export class TerritoriesController {
   constructor(private readonly service: TerritoriesService) {}
 
   @Post()
+  @Roles('sales_ops')
   @HttpCode(200)
   @ApiOperation({ summary: 'Create or update territories by code (JSON array, up to 10,000)' })
   @ApiBody({ type: [UpsertTerritoryDto] })
@@ -24,6 +26,7 @@ export class TerritoriesController {
   }
 
   @Post('csv')
+  @Roles('sales_ops')
   @HttpCode(200)
   @ApiOperation({ summary: 'Create or update territories from a CSV file (code,name,region,team,manager,<covariates>...)' })
   @ApiConsumes('multipart/form-data')
@@ -35,12 +38,14 @@ export class TerritoriesController {
   }
 
   @Get()
+  @Roles(...ALL_ROLES)
   @ApiOperation({ summary: 'List territories' })
   list(@Query() query: ListTerritoriesQuery) {
     return this.service.list(query);
   }
 
   @Get(':code')
+  @Roles(...ALL_ROLES)
   @ApiOperation({ summary: 'Read one territory by code' })
   get(@Param('code') code: string) {
     return this.service.get(code);

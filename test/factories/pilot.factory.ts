@@ -22,13 +22,36 @@ export function pilot(territoryCodes: string[], overrides: Record<string, unknow
 }
 
 
+/** An experimenter key per API handler (created once with the default admin key). */
+const approvers = new WeakMap<object, Promise<string>>();
+
+/** A key of `role` created through the API with the default (bootstrap admin) key of `http`. */
+export async function createKey(http: TestStack['http'], role: 'admin' | 'sales_ops' | 'experimenter' | 'analyst'): Promise<string> {
+  const res = await request(http).post('/api-keys').send({ name: `factory ${role}`, role });
+  if (res.status !== 201) throw new Error(`POST /api-keys answered ${res.status}: ${JSON.stringify(res.body)}`);
+  return res.body.key;
+}
+
 /**
- * Takes a draft pilot to `running` through the API the way the product requires (draw the
- * assignment, then launch) and returns the assignment body. Tests that only need a running pilot
- * use this, so a change to the lifecycle (review, approval, keys) is made here once.
+ * Takes a draft pilot to `running` through the API the way the product requires and returns the
+ * assignment body: draw the assignment, submit (draft → in_review), approve with an experimenter
+ * key other than the author (the plan is locked), launch. Tests that only need a running pilot use
+ * this, so a change to the lifecycle is made here once. `approverKey` overrides the approving key.
  */
-export async function designAndLaunch(http: TestStack['http'], pilotId: string): Promise<Record<string, any>> {
+export async function designAndLaunch(
+  http: TestStack['http'],
+  pilotId: string,
+  opts: { approverKey?: string } = {},
+): Promise<Record<string, any>> {
   const assignment = await request(http).post(`/pilots/${pilotId}/assignment`).expect(201);
+  await request(http).post(`/pilots/${pilotId}/submit`).expect(200);
+  let approver = opts.approverKey;
+  if (!approver) {
+    if (!approvers.has(http)) approvers.set(http, createKey(http, 'experimenter'));
+    approver = await approvers.get(http)!;
+  }
+  const approved = await request(http).post(`/pilots/${pilotId}/approve`).set('x-api-key', approver);
+  if (approved.status !== 200) throw new Error(`approve answered ${approved.status}: ${JSON.stringify(approved.body)}`);
   await request(http).post(`/pilots/${pilotId}/launch`).expect(200);
   return assignment.body;
 }

@@ -1,7 +1,8 @@
 import request from 'supertest';
+import { designAndLaunch } from '../factories/pilot.factory';
 import { resetDatabase, startStack, TestStack, waitForReport } from '../utils/test-stack';
 
-/** Territory CSV loads, pilot edits, assignment staleness and the launch/stop lifecycle, through HTTP. */
+/** Territory CSV loads, pilot edits, assignment staleness and the launch/stop part of the lifecycle, through HTTP. */
 describe('territories CSV and the pilot lifecycle', () => {
   let stack: TestStack;
   const codes = ['T01', 'T02', 'T03', 'T04', 'T05', 'T06'];
@@ -56,9 +57,11 @@ describe('territories CSV and the pilot lifecycle', () => {
       .expect(200);
     const pilot = await request(stack.http).post('/pilots').send(pilotBody).expect(201);
     const id = pilot.body.id;
+    const experimenter = await stack.keyFor('experimenter');
+    const asExperimenter = (path: string) => request(stack.raw).post(path).set('x-api-key', experimenter);
 
     await request(stack.http).post(`/pilots/${id}/reports`).expect(409);
-    await request(stack.http).post(`/pilots/${id}/launch`).expect(404);
+    expect((await request(stack.http).post(`/pilots/${id}/launch`).expect(409)).body.code).toBe('INVALID_STATE'); // a draft is not approved
     await request(stack.http).post(`/pilots/${id}/assignment`).expect(201);
     const edited = await request(stack.http).patch(`/pilots/${id}`).send({ alpha: 0.1 }).expect(200);
     expect(edited.body).toMatchObject({ alpha: 0.1, assignment_discarded: false }); // alpha does not change the draw
@@ -67,16 +70,25 @@ describe('territories CSV and the pilot lifecycle', () => {
     expect(reseeded.body).toMatchObject({ design: { type: 'complete', seed: 4 }, assignment_discarded: true });
     await request(stack.http).get(`/pilots/${id}/assignment`).expect(404);
 
+    // Approved without an assignment: launch says so (404), then the approval is withdrawn to draw it.
+    await request(stack.http).post(`/pilots/${id}/submit`).expect(200);
+    await asExperimenter(`/pilots/${id}/approve`).expect(200);
+    expect((await request(stack.http).post(`/pilots/${id}/launch`).expect(404)).body.code).toBe('ASSIGNMENT_NOT_FOUND');
+    await asExperimenter(`/pilots/${id}/return`).send({ reason: 'draw the assignment first' }).expect(200);
+
     const a = await request(stack.http).post(`/pilots/${id}/assignment`).expect(201);
     expect(a.body.units).toHaveLength(6);
     expect(a.body.units.filter((u: { arm: string }) => u.arm === 'treatment')).toHaveLength(3);
+    await request(stack.http).post(`/pilots/${id}/submit`).expect(200);
+    await asExperimenter(`/pilots/${id}/approve`).expect(200);
     await request(stack.http).post('/territories').send([{ code: 'T01', name: 'T01', region: 'North', attributes: { quota: 99 } }]).expect(200);
     const stale = await request(stack.http).post(`/pilots/${id}/launch`).expect(409);
     expect(stale.body.code).toBe('ASSIGNMENT_STALE');
+    await asExperimenter(`/pilots/${id}/return`).expect(200);
 
-    await request(stack.http).post(`/pilots/${id}/assignment`).expect(201);
-    const launched = await request(stack.http).post(`/pilots/${id}/launch`).expect(200);
-    expect(launched.body.status).toBe('running');
+    await designAndLaunch(stack.http, id);
+    const pilotRunning = await request(stack.http).get(`/pilots/${id}`).expect(200);
+    expect(pilotRunning.body).toMatchObject({ status: 'running', plan_version: 3 }); // approved three times
     expect((await request(stack.http).post(`/pilots/${id}/launch`).expect(409)).body.code).toBe('INVALID_STATE');
     expect((await request(stack.http).patch(`/pilots/${id}`).send({ name: 'renamed' }).expect(409)).body.code).toBe('PILOT_FROZEN');
     const stopped = await request(stack.http).post(`/pilots/${id}/stop`).expect(200);
@@ -92,8 +104,7 @@ describe('territories CSV and the pilot lifecycle', () => {
       .send(codes.map((c, i) => ({ code: c, name: c, region: i < 3 ? 'North' : 'South' })))
       .expect(200);
     const pilot = await request(stack.http).post('/pilots').send({ ...pilotBody, secondary_kpis: ['opportunities'] }).expect(201);
-    await request(stack.http).post(`/pilots/${pilot.body.id}/assignment`).expect(201);
-    await request(stack.http).post(`/pilots/${pilot.body.id}/launch`).expect(200);
+    await designAndLaunch(stack.http, pilot.body.id);
     const r = await request(stack.http).post(`/pilots/${pilot.body.id}/reports`).expect(202);
     const done = await waitForReport(stack.http, pilot.body.id, r.body.report_id);
     const [winRate, opportunities] = done.result.kpis;
@@ -109,8 +120,7 @@ describe('territories CSV and the pilot lifecycle', () => {
       .send(codes.map((c, i) => ({ code: c, name: c, region: i < 3 ? 'North' : 'South' })))
       .expect(200);
     const pilot = await request(stack.http).post('/pilots').send(pilotBody).expect(201);
-    await request(stack.http).post(`/pilots/${pilot.body.id}/assignment`).expect(201);
-    await request(stack.http).post(`/pilots/${pilot.body.id}/launch`).expect(200);
+    await designAndLaunch(stack.http, pilot.body.id);
     // Only a damaged database gets here (launch requires an assignment): remove it behind the API's back.
     await stack.dataSource.query('DELETE FROM assignments WHERE pilot_id = $1', [pilot.body.id]);
     const r = await request(stack.http).post(`/pilots/${pilot.body.id}/reports`).expect(202);

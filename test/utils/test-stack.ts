@@ -7,14 +7,28 @@ import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { createApi, createWorker } from '../../src/bootstrap';
 import { QUEUES } from '../../src/queues/queue.constants';
-import { testOverrides } from './test-env';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { TEST_ADMIN_KEY, testOverrides } from './test-env';
+
+/** A Node request listener; supertest serves it on an ephemeral port per request. */
+export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+export type TestRole = 'admin' | 'sales_ops' | 'experimenter' | 'analyst';
 
 /** A real API (full AppModule) and a real worker on the test database and a private queue prefix. */
 export interface TestStack {
   app: NestExpressApplication;
   worker: INestApplicationContext | null;
-  http: ReturnType<NestExpressApplication['getHttpServer']>;
+  /**
+   * The API as a request handler for supertest: a request without `x-api-key` or `Authorization`
+   * gets the bootstrap admin key, so tests that are not about access control need no keys.
+   */
+  http: RequestHandler;
+  /** The API with no default key (access-control tests). */
+  raw: RequestHandler;
   dataSource: DataSource;
+  /** A key of `role` created through POST /api-keys (cached per stack and role; `fresh` makes a new one). */
+  keyFor(role: TestRole, fresh?: boolean): Promise<string>;
   overrides: Record<string, string | number>;
   startWorker(): Promise<INestApplicationContext>;
   stopWorker(): Promise<void>;
@@ -26,12 +40,26 @@ export async function startStack(opts: { withWorker?: boolean; overrides?: Recor
   const overrides = testOverrides(opts.overrides);
   const app = await createApi(overrides);
   await app.init();
+  const express = app.getHttpAdapter().getInstance() as (req: IncomingMessage, res: ServerResponse) => void;
+  const withDefaultKey = (req: IncomingMessage, res: ServerResponse) => {
+    if (req.headers['x-api-key'] === undefined && req.headers.authorization === undefined) req.headers['x-api-key'] = String(overrides.BOOTSTRAP_ADMIN_KEY ?? TEST_ADMIN_KEY);
+    express(req, res);
+  };
+  const keys = new Map<TestRole, string>();
   const stack: TestStack = {
     app,
     worker: null,
-    http: app.getHttpServer(),
+    http: withDefaultKey,
+    raw: express,
     dataSource: app.get(DataSource),
     overrides,
+    async keyFor(role, fresh = false) {
+      if (!fresh && keys.has(role)) return keys.get(role)!;
+      const res = await request(withDefaultKey).post('/api-keys').send({ name: `test ${role}`, role });
+      if (res.status !== 201) throw new Error(`POST /api-keys answered ${res.status}: ${JSON.stringify(res.body)}`);
+      if (!fresh) keys.set(role, res.body.key);
+      return res.body.key as string;
+    },
     async startWorker() {
       if (!stack.worker) stack.worker = await createWorker(overrides);
       return stack.worker;
@@ -53,10 +81,15 @@ export async function startStack(opts: { withWorker?: boolean; overrides?: Recor
   return stack;
 }
 
-/** Empties every table (keeps the schema and the migrations table). */
+/**
+ * Empties every table (keeps the schema and the migrations table) except `api_keys` (the stack's
+ * keys stay valid) and the append-only `audit_events` (a trigger refuses TRUNCATE; tests filter it
+ * by pilot or key).
+ */
 export async function resetDatabase(ds: DataSource): Promise<void> {
   await ds.query(
     `TRUNCATE power_analyses, reports, opportunities, opportunity_batch_rejections, opportunity_batch_rows, opportunity_batches,
+              interim_looks, pilot_compatibility, analysis_plans, pilot_transitions,
               assignment_units, assignments, pilots, territories RESTART IDENTITY CASCADE`,
   );
 }

@@ -22,5 +22,7 @@ export function bodyParserErrorHandler(err: unknown, req: Request, res: Response
     body = { statusCode: 415, code: 'UNSUPPORTED_MEDIA_TYPE', message: e.message ?? 'Unsupported body encoding', details: null };
   }
   if (!body) return next(err);
+  const requestId = (req as Request & { id?: unknown }).id;
+  if (requestId !== undefined) body.request_id = String(requestId);
   res.status(body.statusCode).json(body);
 }

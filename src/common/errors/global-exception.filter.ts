@@ -9,6 +9,7 @@ export interface ErrorBody {
   code: ErrorCode | string;
   message: string;
   details: unknown;
+  /** the request id (same as the x-request-id response header) */
   request_id?: string;
 }
 
@@ -17,6 +18,7 @@ const HTTP_CODE_BY_STATUS: Record<number, ErrorCode> = {
   404: 'NOT_FOUND',
   413: 'PAYLOAD_TOO_LARGE',
   415: 'UNSUPPORTED_MEDIA_TYPE',
+  429: 'RATE_LIMITED',
   503: 'SERVICE_UNAVAILABLE',
 };
 
@@ -43,18 +45,19 @@ export class GlobalExceptionFilter implements ExceptionFilter {
 
   private toBody(exception: unknown, req: Request & { id?: string }): ErrorBody {
     const requestId = req?.id !== undefined ? String(req.id) : undefined;
+    const withId = (b: ErrorBody): ErrorBody => (requestId === undefined ? b : { ...b, request_id: requestId });
     if (exception instanceof AppException) {
-      return { statusCode: exception.statusCode, code: exception.code, message: exception.message, details: exception.details ?? null };
+      return withId({ statusCode: exception.statusCode, code: exception.code, message: exception.message, details: exception.details ?? null });
     }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const response = exception.getResponse();
       if (typeof response === 'object' && response && 'code' in response) {
-        return { statusCode: status, ...(response as Omit<ErrorBody, 'statusCode' | 'details'>), details: (response as { details?: unknown }).details ?? null };
+        return withId({ statusCode: status, ...(response as Omit<ErrorBody, 'statusCode' | 'details'>), details: (response as { details?: unknown }).details ?? null });
       }
       const message =
         typeof response === 'string' ? response : String((response as { message?: unknown }).message ?? exception.message);
-      return { statusCode: status, code: HTTP_CODE_BY_STATUS[status] ?? `HTTP_${status}`, message, details: null };
+      return withId({ statusCode: status, code: HTTP_CODE_BY_STATUS[status] ?? `HTTP_${status}`, message, details: null });
     }
     return {
       statusCode: HttpStatus.INTERNAL_SERVER_ERROR,

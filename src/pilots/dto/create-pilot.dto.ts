@@ -306,6 +306,17 @@ export class CreatePilotDto {
   design: DesignDto;
 
   @ApiPropertyOptional({
+    example: ['2024-02-01', '2024-03-01'],
+    description: 'Planned interim look dates (UTC days strictly inside the test period, ascending); each gets a scheduled interim report with Lan–DeMets O\'Brien–Fleming boundaries. Part of the locked analysis plan.',
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(10)
+  @ArrayUnique()
+  @IsIsoDate({ each: true })
+  interim_looks?: string[];
+
+  @ApiPropertyOptional({
     example: 12000,
     description:
       'Cost per month of running the treatment in all treatment territories (e.g. the specialist headcount), in the currency of the opportunity amounts; the HTML report sets it against the incremental revenue won',

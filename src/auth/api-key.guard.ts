@@ -1,0 +1,57 @@
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { Request } from 'express';
+import { AppException } from '../common/errors/app.exception';
+import { ApiKeyService, Principal } from './api-key.service';
+import { PUBLIC_METADATA, Role, ROLES_METADATA } from './roles.decorator';
+
+/** The key a request presents: `x-api-key`, or `Authorization: Bearer <key>`. */
+export function presentedKey(req: Pick<Request, 'headers'>): string | null {
+  const header = req.headers['x-api-key'];
+  if (typeof header === 'string' && header.length > 0) return header;
+  const auth = req.headers.authorization;
+  if (typeof auth === 'string') {
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(auth);
+    if (m) return m[1];
+  }
+  return null;
+}
+
+/**
+ * Global guard: every route needs a valid, unrevoked key unless marked @Public(); then the key's
+ * role must be listed in the handler's @Roles(...) (admin always passes). A route without a rule
+ * is admin-only (fail closed). 401 UNAUTHENTICATED, 403 FORBIDDEN.
+ */
+@Injectable()
+export class ApiKeyGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly keys: ApiKeyService,
+  ) {}
+
+  async canActivate(ctx: ExecutionContext): Promise<boolean> {
+    if (ctx.getType() !== 'http') return true;
+    const targets = [ctx.getHandler(), ctx.getClass()];
+    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_METADATA, targets)) return true;
+    const req = ctx.switchToHttp().getRequest<Request & { apiKey?: Principal }>();
+    const presented = presentedKey(req);
+    if (!presented) {
+      throw new AppException('UNAUTHENTICATED', 'An API key is required: send it in the x-api-key header (or Authorization: Bearer)');
+    }
+    const principal = await this.keys.authenticate(presented);
+    if (!principal) throw new AppException('UNAUTHENTICATED', 'The API key is unknown or has been revoked');
+    req.apiKey = principal;
+    if (principal.role === 'admin') return true;
+    const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_METADATA, targets);
+    if (!roles) {
+      throw new AppException('FORBIDDEN', 'This route has no access rule; only admin keys may call it', { role: principal.role, allowed_roles: ['admin'] });
+    }
+    if (!roles.includes(principal.role)) {
+      throw new AppException('FORBIDDEN', `A ${principal.role} key may not call this route`, {
+        role: principal.role,
+        allowed_roles: ['admin', ...roles.filter((r) => r !== 'admin')],
+      });
+    }
+    return true;
+  }
+}

@@ -1,0 +1,67 @@
+import { createHash } from 'node:crypto';
+import { canonicalJson } from '../common/utils/canonical-json';
+import type { KpiKey } from '../kpis/kpi-catalogue';
+import type { PilotEntity } from '../pilots/pilot.entity';
+
+/** The method that decides the primary KPI (the report's decision p); fixed in this version. */
+export const PRIMARY_METHOD = 'randomization_inference_difference_in_means';
+
+/**
+ * The analysis plan frozen at approval: what will be tested, how, at which level, over which
+ * windows and at which interim looks. Its SHA-256 over canonical JSON is the plan hash.
+ */
+export interface LockedPlan {
+  primary_kpi: KpiKey;
+  secondary_kpis: KpiKey[];
+  guardrail_kpis: KpiKey[];
+  /** non-inferiority margins of the guardrails when the pilot defines them (else null) */
+  guardrail_margins: unknown;
+  /** covariates of the adjusted analysis when the pilot defines them (else null) */
+  covariates: unknown;
+  primary_method: string;
+  alpha: number;
+  pre_period: { start: string; end: string };
+  test_period: { start: string; end: string };
+  interim_looks: string[];
+  sequential_boundaries: 'lan_demets_obrien_fleming' | null;
+}
+
+/** Pilot fields outside the core columns that belong to the plan when present (added by other features). */
+const OPTIONAL_FIELDS: { plan: 'guardrail_margins' | 'covariates'; entity: string[] }[] = [
+  { plan: 'guardrail_margins', entity: ['guardrailMargins', 'guardrailMargin'] },
+  { plan: 'covariates', entity: ['covariates', 'adjustmentCovariates'] },
+];
+
+/** The plan of a pilot as it stands now. */
+export function lockedPlanOf(p: PilotEntity): LockedPlan {
+  const extra = p as unknown as Record<string, unknown>;
+  const optional = Object.fromEntries(
+    OPTIONAL_FIELDS.map(({ plan, entity }) => [plan, entity.map((k) => extra[k]).find((v) => v !== undefined && v !== null) ?? null]),
+  ) as Pick<LockedPlan, 'guardrail_margins' | 'covariates'>;
+  const looks = [...(p.interimLookDates ?? [])];
+  return {
+    primary_kpi: p.primaryKpi,
+    secondary_kpis: [...p.secondaryKpis],
+    guardrail_kpis: [...p.guardrailKpis],
+    ...optional,
+    primary_method: PRIMARY_METHOD,
+    alpha: Number(p.alpha),
+    pre_period: { start: p.prePeriodStart, end: p.prePeriodEnd },
+    test_period: { start: p.testPeriodStart, end: p.testPeriodEnd },
+    interim_looks: looks,
+    sequential_boundaries: looks.length ? 'lan_demets_obrien_fleming' : null,
+  };
+}
+
+/** SHA-256 (hex) of the canonical JSON of a plan (key order irrelevant). */
+export function planHash(plan: LockedPlan): string {
+  return createHash('sha256').update(canonicalJson(plan), 'utf8').digest('hex');
+}
+
+/** The top-level plan fields whose values differ between two plans, with both values. */
+export function planDiff(before: LockedPlan, after: LockedPlan): { field: string; before: unknown; after: unknown }[] {
+  const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
+  return keys
+    .filter((k) => canonicalJson((before as unknown as Record<string, unknown>)[k]) !== canonicalJson((after as unknown as Record<string, unknown>)[k]))
+    .map((k) => ({ field: k, before: (before as unknown as Record<string, unknown>)[k] ?? null, after: (after as unknown as Record<string, unknown>)[k] ?? null }));
+}
