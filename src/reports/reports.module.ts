@@ -1,12 +1,14 @@
 import { Module } from '@nestjs/common';
+import { AssignmentModule } from '../assignment/assignment.module';
 import { PilotsModule } from '../pilots/pilots.module';
+import { ReportExportService } from './html/report-export.service';
 import { ReportsController } from './reports.controller';
 import { ReportsService } from './reports.service';
 
 @Module({
-  imports: [PilotsModule],
+  imports: [PilotsModule, AssignmentModule],
   controllers: [ReportsController],
-  providers: [ReportsService],
+  providers: [ReportsService, ReportExportService],
   exports: [ReportsService],
 })
 export class ReportsModule {}

@@ -1,0 +1,144 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify } from 'csv-stringify/sync';
+import request from 'supertest';
+import type { PilotReport } from '../../src/analysis/report.types';
+import { parseCsvBuffer } from '../../src/common/utils/csv';
+import { PipelineRow, SalesTeamRow } from '../../src/demo/crm-dataset';
+import { KPI_KEYS } from '../../src/kpis/kpi-catalogue';
+import { CHARTS, SECTIONS } from '../../src/reports/html/report-html.renderer';
+import { designAndLaunch, pilot as pilotBody } from '../factories/pilot.factory';
+import { resetDatabase, startStack, TestStack, waitForBatch, waitForReport } from '../utils/test-stack';
+
+/**
+ * The HTML page and the CSV exports of a report through the HTTP API (real PostgreSQL, Redis,
+ * worker), on the small hand-made CRM fixture.
+ */
+const FIXTURE = join(__dirname, '..', 'fixtures', 'crm-small');
+const PRE = { start: '2024-01-01', end: '2024-03-31' };
+const TEST = { start: '2024-04-01', end: '2024-06-30' };
+const pipeline = parseCsvBuffer(readFileSync(join(FIXTURE, 'sales_pipeline.csv'))) as unknown as PipelineRow[];
+const teams = parseCsvBuffer(readFileSync(join(FIXTURE, 'sales_teams.csv'))) as unknown as SalesTeamRow[];
+const active = [...new Set(pipeline.map((r) => r.sales_agent))].sort();
+
+describe('report as HTML and CSV', () => {
+  let stack: TestStack;
+  let pilotId: string;
+  let reportId: string;
+  let result: PilotReport;
+
+  beforeAll(async () => {
+    stack = await startStack();
+    await resetDatabase(stack.dataSource);
+    const http = stack.http;
+    await request(http)
+      .post('/territories')
+      .send(teams.map((t) => ({ code: t.sales_agent, name: t.sales_agent, region: t.regional_office, team: t.manager })))
+      .expect(200);
+    const created = await request(http)
+      .post('/pilots')
+      .send(
+        pilotBody(active, {
+          primary_kpi: 'sales_velocity',
+          secondary_kpis: ['opportunities', 'win_rate', 'revenue_won'],
+          guardrail_kpis: ['open_deals'],
+          pre_period: PRE,
+          test_period: TEST,
+          design: { type: 'stratified', stratify_by: 'region', seed: 7 },
+          monthly_cost: 2500,
+        }),
+      )
+      .expect(201);
+    pilotId = created.body.id;
+    expect(created.body.monthly_cost).toBe(2500);
+    await designAndLaunch(http, pilotId);
+    const csv = stringify(pipeline, { header: true, columns: Object.keys(pipeline[0]) });
+    const batch = await request(http).post('/opportunities/batches/csv').attach('file', Buffer.from(csv), { filename: 'p.csv', contentType: 'text/csv' }).expect(202);
+    await waitForBatch(http, batch.body.batch_id);
+    const requested = await request(http).post(`/pilots/${pilotId}/reports`).expect(202);
+    reportId = requested.body.report_id;
+    const done = await waitForReport(http, pilotId, reportId);
+    expect(done.status).toBe('completed');
+    result = done.result;
+  });
+  afterAll(() => stack.close());
+
+  it('stores the weekly series, the pre-period values and the cost in the report', () => {
+    expect(result.pilot.monthly_cost).toBe(2500);
+    expect(result.weekly_primary_kpi!.kpi).toBe('sales_velocity');
+    expect(result.weekly_primary_kpi!.weeks.some((w) => w.period === 'pre')).toBe(true);
+    expect(result.weekly_primary_kpi!.weeks.some((w) => w.period === 'test')).toBe(true);
+    expect(result.territories.every((t) => t.pre_period_kpis && 'opportunities' in t.pre_period_kpis)).toBe(true);
+  });
+
+  it('the weekly series covers each period from its first to its last day without gaps', () => {
+    for (const [period, window] of [['pre', PRE], ['test', TEST]] as const) {
+      const weeks = result.weekly_primary_kpi!.weeks.filter((w) => w.period === period);
+      expect(weeks[0].week_start).toBe(window.start);
+      expect(weeks[weeks.length - 1].week_end).toBe(window.end);
+      const days = weeks.reduce((s, w) => s + w.days, 0);
+      expect(days).toBe((Date.parse(window.end) - Date.parse(window.start)) / 86_400_000 + 1);
+      for (const w of weeks) expect(w.arms.map((a) => a.arm)).toEqual(['control', 'treatment']);
+    }
+  });
+
+  it('GET with Accept: text/html and with the .html suffix returns the same self-contained page', async () => {
+    const byAccept = await request(stack.http).get(`/pilots/${pilotId}/reports/${reportId}`).set('accept', 'text/html,application/xhtml+xml,*/*;q=0.8').expect(200);
+    expect(byAccept.headers['content-type']).toMatch(/^text\/html/);
+    const bySuffix = await request(stack.http).get(`/pilots/${pilotId}/reports/${reportId}.html`).expect(200);
+    expect(bySuffix.headers['content-type']).toMatch(/^text\/html/);
+    const strip = (h: string) => h.replace(/generated [^<]*</, '');
+    expect(strip(bySuffix.text)).toBe(strip(byAccept.text));
+    const html = bySuffix.text;
+    for (const s of SECTIONS) expect(html).toContain(`<section id="${s.id}"`);
+    for (const c of CHARTS) expect(html).toContain(`data-chart="${c}"`);
+    expect(html).not.toMatch(/<script/i);
+    expect(html).not.toMatch(/(src|href)="(https?:)?\/\//i);
+    // the return on the pilot is shown because the pilot declares its cost
+    expect(html).toMatch(/<section id="return"[\s\S]*Cost: 2,500 per month/);
+    // the balance table and the regions come from the assignment
+    expect(html).toMatch(/<section id="balance"[\s\S]*pre_period_sales_velocity/);
+    for (const region of new Set(teams.map((t) => t.regional_office))) expect(html).toContain(`data-region="${region}"`);
+  });
+
+  it('JSON stays the default (no Accept, or */*)', async () => {
+    const res = await request(stack.http).get(`/pilots/${pilotId}/reports/${reportId}`).set('accept', '*/*').expect(200);
+    expect(res.headers['content-type']).toMatch(/^application\/json/);
+    expect(res.body.result.report_id).toBe(reportId);
+  });
+
+  it('exports the KPI result table as CSV with the stored numbers', async () => {
+    const res = await request(stack.http).get(`/pilots/${pilotId}/reports/${reportId}/kpis.csv`).expect(200);
+    expect(res.headers['content-type']).toMatch(/^text\/csv/);
+    const rows = parseCsvBuffer(res.text);
+    expect(rows.map((r) => r.kpi)).toEqual(result.kpis.map((k) => k.kpi));
+    rows.forEach((r, i) => {
+      const k = result.kpis[i];
+      expect(r.treatment_mean).toBe(k.treatment.mean === null ? '' : String(k.treatment.mean));
+      expect(r.decision_p).toBe(k.decision_p === null ? '' : String(k.decision_p));
+    });
+  });
+
+  it('exports territory KPI values per arm and period as CSV (pre-period and test period)', async () => {
+    const res = await request(stack.http).get(`/pilots/${pilotId}/reports/${reportId}/territories.csv`).expect(200);
+    const rows = parseCsvBuffer(res.text);
+    expect(rows).toHaveLength(2 * result.territories.length);
+    for (const t of result.territories) {
+      const test = rows.find((r) => r.territory_code === t.territory_code && r.period === 'test')!;
+      const pre = rows.find((r) => r.territory_code === t.territory_code && r.period === 'pre')!;
+      expect(test.arm).toBe(t.arm);
+      expect(test.region).toBe(teams.find((x) => x.sales_agent === t.territory_code)!.regional_office);
+      for (const k of KPI_KEYS) {
+        expect(test[k]).toBe(t.kpis[k] === null ? '' : String(t.kpis[k]));
+        expect(pre[k]).toBe(t.pre_period_kpis![k] === null ? '' : String(t.pre_period_kpis![k]));
+      }
+    }
+  });
+
+  it('unknown report: 404 in the error shape; a bad id: 400', async () => {
+    const missing = await request(stack.http).get(`/pilots/${pilotId}/reports/00000000-0000-4000-8000-000000000000.html`).expect(404);
+    expect(missing.body).toMatchObject({ statusCode: 404, code: 'REPORT_NOT_FOUND' });
+    const bad = await request(stack.http).get(`/pilots/${pilotId}/reports/nope/kpis.csv`).expect(400);
+    expect(bad.body).toMatchObject({ statusCode: 400, code: 'VALIDATION_FAILED' });
+  });
+});
