@@ -120,25 +120,33 @@ export function olsFit(x: Matrix, y: readonly number[]): OlsFit {
   const k = n > 0 ? x[0].length : 0;
   if (n !== y.length) throw new RangeError(`X has ${n} rows but y has ${y.length}`);
   if (n < k || k === 0) throw new RangeError(`OLS needs at least as many rows (${n}) as columns (${k})`);
-  const xtx: Matrix = Array.from({ length: k }, () => new Array<number>(k).fill(0));
-  const xty = new Array<number>(k).fill(0);
+  // Column equilibration: solve with Z = X·diag(1/s), s_j = ‖x_j‖, so columns of very different
+  // scales (an intercept and a covariate in the thousands) do not inflate the condition number.
+  const scale = Array.from({ length: k }, (_, a) => Math.sqrt(x.reduce((acc, r) => acc + r[a] * r[a], 0)) || 1);
+  const z = x.map((r) => r.map((v, a) => v / scale[a]));
+  const ztz: Matrix = Array.from({ length: k }, () => new Array<number>(k).fill(0));
+  const zty = new Array<number>(k).fill(0);
   for (let i = 0; i < n; i++) {
-    const r = x[i];
+    const r = z[i];
     for (let a = 0; a < k; a++) {
-      xty[a] += r[a] * y[i];
-      for (let b = a; b < k; b++) xtx[a][b] += r[a] * r[b];
+      zty[a] += r[a] * y[i];
+      for (let b = a; b < k; b++) ztz[a][b] += r[a] * r[b];
     }
   }
-  for (let a = 0; a < k; a++) for (let b = 0; b < a; b++) xtx[a][b] = xtx[b][a];
-  const xtxInv = invertMatrix(xtx);
-  const coef = matVec(xtxInv, xty);
-  // One refinement step of the normal equations (iterative refinement) for accuracy near 1e-12.
-  const r0 = y.map((yi, i) => yi - dot(x[i], coef));
-  const corr = matVec(xtxInv, Array.from({ length: k }, (_, a) => x.reduce((s, row, i) => s + row[a] * r0[i], 0)));
-  for (let a = 0; a < k; a++) coef[a] += corr[a];
-  const residuals = y.map((yi, i) => yi - dot(x[i], coef));
-  const leverage = x.map((r) => dot(r, matVec(xtxInv, r)));
-  const rss = residuals.reduce((s, e) => s + e * e, 0);
+  for (let a = 0; a < k; a++) for (let b = 0; b < a; b++) ztz[a][b] = ztz[b][a];
+  const ztzInv = invertMatrix(ztz);
+  const g = matVec(ztzInv, zty);
+  // Two steps of iterative refinement of the normal equations (accuracy near 1e-12).
+  for (let step = 0; step < 2; step++) {
+    const r0 = y.map((yi, i) => yi - dot(z[i], g));
+    const corr = matVec(ztzInv, Array.from({ length: k }, (_, a) => z.reduce((acc, row, i) => acc + row[a] * r0[i], 0)));
+    for (let a = 0; a < k; a++) g[a] += corr[a];
+  }
+  const coef = g.map((v, a) => v / scale[a]);
+  const xtxInv = ztzInv.map((row, a) => row.map((v, b) => v / (scale[a] * scale[b])));
+  const residuals = y.map((yi, i) => yi - dot(z[i], g));
+  const leverage = z.map((r) => dot(r, matVec(ztzInv, r)));
+  const rss = residuals.reduce((acc, e) => acc + e * e, 0);
   return { n, k, coef, residuals, xtxInv, leverage, sigma2: n > k ? rss / (n - k) : null, x };
 }
 
@@ -161,13 +169,15 @@ export type HcType = 'HC0' | 'HC1' | 'HC2' | 'HC3';
 
 /**
  * Heteroskedasticity-consistent covariance of the OLS coefficients (MacKinnon & White 1985).
- * A leverage of 1 (an observation fitted exactly by its own column) makes HC2/HC3 undefined:
- * @returns null in that case.
+ * A leverage of (numerically) 1 — an observation fitted exactly by its own column — makes HC2/HC3
+ * undefined: @returns null in that case.
  */
 export function hcCovariance(fit: OlsFit, type: HcType): Matrix | null {
   const { n, k, residuals, leverage } = fit;
   const e2 = residuals.map((e) => e * e);
-  if ((type === 'HC2' || type === 'HC3') && leverage.some((h) => h >= 1 - 1e-12)) return null;
+  // A leverage of 1 (an observation alone determining a coefficient) makes HC2/HC3 undefined; computed
+  // leverages carry rounding of the order of cond(X'X)·ε, so anything within 1e-6 of 1 counts as 1.
+  if ((type === 'HC2' || type === 'HC3') && leverage.some((h) => h >= 1 - 1e-6)) return null;
   switch (type) {
     case 'HC0':
       return sandwich(fit, e2);
