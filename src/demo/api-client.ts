@@ -21,6 +21,14 @@ export class ApiClient {
     return parsed as T;
   }
 
+  /** GET a text representation (e.g. `accept: text/html` for the report page); throws on a non-2xx answer. */
+  async getText(path: string, accept: string, headers: Record<string, string> = {}): Promise<string> {
+    const res = await fetch(`${this.baseUrl}${path}`, { headers: { ...headers, accept } });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`GET ${path} → ${res.status}: ${text.slice(0, 500)}`);
+    return text;
+  }
+
   get<T = any>(path: string) {
     return this.request<T>('GET', path);
   }

@@ -18,6 +18,8 @@ import { plantLift } from './planted-effect';
 const PRE_PERIOD = { start: '2017-03-01', end: '2017-06-30' };
 const TEST_PERIOD = { start: '2017-07-01', end: '2017-12-31' };
 const SEED = 42;
+/** Declared cost of the treatment per month (the specialists' headcount), set against revenue won in the HTML report. */
+const MONTHLY_COST = 15_000;
 
 interface DemoArgs {
   dataDir: string;
@@ -274,6 +276,7 @@ async function main(): Promise<void> {
       test_period: TEST_PERIOD,
       alpha: 0.05,
       design: { type: 'stratified', stratify_by: 'region', seed: SEED },
+      monthly_cost: MONTHLY_COST,
     });
     say(`   pilot ${pilot.id}: ${eligible.length} eligible territories, primary KPI sales velocity`);
 
@@ -308,6 +311,9 @@ async function main(): Promise<void> {
     const aaPath = join(args.outDir, 'demo-report-aa.json');
     writeFileSync(aaPath, JSON.stringify(aa.result, null, 2));
     say(`   written to ${aaPath}`);
+    const aaHtml = join(args.outDir, 'demo-report-aa.html');
+    writeFileSync(aaHtml, await api.getText(`/pilots/${pilot.id}/reports/${aa.id}`, 'text/html'));
+    say(`   HTML report (decision summary, charts; opens offline, prints to PDF): ${aaHtml}`);
 
     if (args.injectLift !== null) {
       say();
@@ -336,6 +342,9 @@ async function main(): Promise<void> {
           `randomization p (Holm) ${fmtP(liftRev.adjusted?.randomization_p ?? null)}`,
       );
       say(`   written to ${liftedPath}`);
+      const liftedHtml = join(args.outDir, `demo-report-lift-${args.injectLift}.html`);
+      writeFileSync(liftedHtml, await api.getText(`/pilots/${pilot.id}/reports/${lifted.id}`, 'text/html'));
+      say(`   HTML report: ${liftedHtml}`);
       say('   Restoring the original amounts (newer versions again) so the database holds the real history.');
       const restoreBatch = await uploadCsv(api, rest, 'restore');
       const [restored] = await waitForBatches(api, [{ id: restoreBatch, label: 'restore', rows: rest.length }]);
