@@ -156,3 +156,112 @@ describe('adjustSecondary (Holm or BH over secondary and guardrail KPIs, input o
     expect(bh[1].verdict).toMatch(/Benjamini–Hochberg-adjusted/);
   });
 });
+
+describe('compareKpi: covariate adjustment, DiD, matched pairs, guardrails, several arms', () => {
+  const t = [120, 135, 128, 150, 142, 131];
+  const c = [100, 118, 109, 131, 120, 112];
+  const preT = [110, 125, 119, 141, 133, 120];
+  const preC = [101, 117, 110, 130, 122, 111];
+
+  it('the recommended primary method (RI on the CUPED-adjusted KPI) decides, and its CI and p agree', () => {
+    const u = units(t, c);
+    const r = compareKpi('revenue_won', 'primary', u.values, u.design, { ...OPTS, primaryMethod: 'randomization_inference_cuped' }, { pre: [...preT, ...preC] });
+    expect(r.primary.method).toMatch(/CUPED-adjusted/);
+    expect(r.decision_p).toBe(r.primary.p_value);
+    expect(r.methods.cuped!.theta!).toBeGreaterThan(0.5);
+    expect(r.methods.cuped!.variance_reduction!).toBeGreaterThan(0.5);
+    // The adjusted difference is far less noisy: 2 of C(12,6) = 924 assignments are as extreme.
+    expect(r.primary.p_value!).toBeLessThan(r.randomization.p_value!);
+    expect(r.primary.p_value! < 0.05).toBe(r.primary.ci_low! > 0 || r.primary.ci_high! < 0);
+    expect(r.methods.regression_adjustment!.method).toBe('lin_interacted_ols_hc2');
+    expect(r.methods.regression_adjustment!.df).toBe(12 - 4);
+    expect(r.methods.change_score!.estimate!).toBeCloseTo(mean6(t) - mean6(preT) - (mean6(c) - mean6(preC)), 9);
+    expect(r.verdict).toMatch(/randomization inference \(CUPED-adjusted\) 95% CI of the difference/);
+  });
+
+  it('a territory without a pre-period value is never filled with 0: CUPED drops it, the regression imputes with an indicator, and the report says so', () => {
+    const u = units(t, c);
+    const pre = [null, ...preT.slice(1), ...preC];
+    const r = compareKpi('revenue_won', 'primary', u.values, u.design, { ...OPTS, primaryMethod: 'randomization_inference_cuped' }, { pre });
+    expect(r.pre_period).toMatchObject({ n_missing: 1 });
+    expect(r.pre_period!.handling).toMatch(/dropped by CUPED.*mean-imputed with a missingness indicator.*never filled with 0/);
+    const zero = compareKpi('revenue_won', 'primary', u.values, u.design, OPTS, { pre: pre.map((v) => v ?? 0) });
+    expect(r.methods.cuped!.estimate).not.toBeCloseTo(zero.methods.cuped!.estimate!, 3);
+  });
+
+  it('without any pre-period value the CUPED primary falls back to the unadjusted randomization test, and says so', () => {
+    const u = units(t, c);
+    const r = compareKpi('revenue_won', 'primary', u.values, u.design, { ...OPTS, primaryMethod: 'randomization_inference_cuped' }, { pre: u.values.map(() => null) });
+    expect(r.primary.method).toMatch(/no usable pre-period KPI, unadjusted/);
+    expect(r.primary.p_value).toBe(r.randomization.p_value);
+  });
+
+  it('DiD on a complete weekly panel: the effect per territory-week, CR2 with Bell–McCaffrey df', () => {
+    const u = units([1, 2, 3, 4], [1, 2, 3, 4]);
+    const weekly = [
+      { pre: [1, 0, 2], test: [3, 2, 4] },
+      { pre: [0, 1, 1], test: [2, 3, 2] },
+      { pre: [2, 2, 0], test: [3, 4, 3] },
+      { pre: [1, 1, 1], test: [2, 3, 3] },
+      { pre: [1, 0, 2], test: [1, 0, 2] },
+      { pre: [0, 1, 1], test: [1, 1, 0] },
+      { pre: [2, 2, 0], test: [2, 1, 1] },
+      { pre: [1, 1, 1], test: [1, 1, 2] },
+    ];
+    const r = compareKpi('opportunities', 'secondary', u.values, u.design, OPTS, { weekly, weeklyUnit: 'opportunities per territory-week' });
+    const d = r.methods.did_panel!;
+    expect(d.status).toBe('ok');
+    expect(d.unit).toBe('opportunities per territory-week');
+    expect([d.weeks_pre, d.weeks_test]).toEqual([3, 3]);
+    // by hand: treated weekly mean 34/12 after vs 12/12 before, control 13/12 vs 12/12 → (22 − 1)/12 = 1.75
+    expect(d.estimate!).toBeCloseTo(1.75, 12);
+    expect(d.df!).toBeCloseTo(6, 9); // balanced 4 vs 4: Bell–McCaffrey df = 2(n − 1)
+    expect(d.ci_low!).toBeLessThan(d.estimate!);
+  });
+
+  it('matched pairs: paired t and Wilcoxon over the pairs (strata are pair ids)', () => {
+    const values = [12, 10, 15, 15, 9, 8, 20, 17, 14, 12];
+    const arms = ['treatment', 'control', 'treatment', 'control', 'control', 'treatment', 'treatment', 'control', 'treatment', 'control'];
+    const strata = ['p1', 'p1', 'p2', 'p2', 'p3', 'p3', 'p4', 'p4', 'p5', 'p5'];
+    const r = compareKpi('opportunities', 'primary', values, { arms, strata, treatmentArm: 'treatment', controlArm: 'control', designType: 'matched_pairs' }, OPTS);
+    // pair differences: 2, 0, -1, 3, 2
+    expect(r.methods.paired_t!.estimate!).toBeCloseTo(1.2, 12);
+    expect(r.methods.paired_t!.df).toBe(4);
+    expect(r.methods.wilcoxon_signed_rank!.p_method).toBe('exact');
+    expect(r.methods.wilcoxon_signed_rank!.note).toMatch(/4 non-zero pair differences/);
+  });
+
+  it('a guardrail with a margin gets a one-sided non-inferiority test, adjusted over the guardrails with margins', () => {
+    const u = units([30, 31, 29, 32, 30, 31], [30, 30, 31, 29, 31, 30]);
+    const g = compareKpi('sales_cycle_length', 'guardrail', u.values, u.design, OPTS, { margin: { margin: 0.1, type: 'relative' } });
+    expect(g.non_inferiority).toMatchObject({ method: 'non_inferiority_welch', margin: 0.1, margin_type: 'relative' });
+    const [adj] = adjustSecondary([g], 0.05);
+    expect(adj.non_inferiority!.adjusted_p).toBeCloseTo(g.non_inferiority!.p_value!, 15);
+    expect(adj.non_inferiority!.non_inferior).toBe(true);
+    expect(adj.verdict).toMatch(/Non-inferior within the relative margin 0.1/);
+  });
+
+  it('several treatment arms: each compared with control, the primary KPI adjusted across arms', () => {
+    const values = [20, 21, 22, 23, 10, 11, 12, 13, 11, 12, 10, 13];
+    const arms = [...Array(4).fill('b'), ...Array(4).fill('control'), ...Array(4).fill('a')];
+    const strata = values.map(() => 'all');
+    const results = ['b', 'a'].map((arm) =>
+      compareKpi('revenue_won', 'primary', values, { arms, strata, treatmentArm: arm, controlArm: 'control' }, OPTS),
+    );
+    expect(results.map((r) => [r.treatment_arm, r.control_arm])).toEqual([
+      ['b', 'control'],
+      ['a', 'control'],
+    ]);
+    expect(results[0].difference.estimate).toBeCloseTo(10, 12);
+    expect(results[1].difference.estimate).toBeCloseTo(0, 12);
+    const adjusted = adjustSecondary(results, 0.05, 'holm');
+    const raw = results.map((r) => r.primary.p_value!);
+    const expectedHolm = raw[0] <= raw[1] ? [Math.min(1, 2 * raw[0]), Math.max(Math.min(1, 2 * raw[0]), raw[1])] : [Math.max(Math.min(1, 2 * raw[1]), raw[0]), Math.min(1, 2 * raw[1])];
+    expect(adjusted.map((r) => r.decision_p)).toEqual(expectedHolm.map((v) => expect.closeTo(v, 12)));
+    expect(adjusted[0].verdict).toMatch(/^b raised revenue won|No significant difference in revenue won \(\+[0-9.]+% b vs control/);
+  });
+});
+
+function mean6(xs: number[]): number {
+  return xs.reduce((s, v) => s + v, 0) / xs.length;
+}

@@ -29,7 +29,7 @@ const pilotArb = fc
     fc.record({
       y: fc.array(value, { minLength: nt + nc, maxLength: nt + nc }),
       x: fc.array(value, { minLength: nt + nc, maxLength: nt + nc }),
-      treated: fc.constant([...Array<0 | 1>(nt).fill(1), ...Array<0 | 1>(nc).fill(0)]),
+      treated: fc.constant(0).map((): (0 | 1)[] => [...Array<0 | 1>(nt).fill(1), ...Array<0 | 1>(nc).fill(0)]),
       shift: value,
       alpha: fc.constantFrom(...ALPHAS),
     }),
@@ -234,7 +234,7 @@ describe('estimator properties (fast-check)', () => {
           fc.record({
             y: fc.array(value, { minLength: nt + nc, maxLength: nt + nc }),
             x: fc.array(value, { minLength: nt + nc, maxLength: nt + nc }),
-            arms: fc.constant([...Array<string>(nt).fill('treatment'), ...Array<string>(nc).fill('control')]),
+            arms: fc.constant(0).map((): string[] => [...Array<string>(nt).fill('treatment'), ...Array<string>(nc).fill('control')]),
             shift: value,
           }),
         ),
