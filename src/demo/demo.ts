@@ -148,7 +148,7 @@ function fmtP(p: number | null): string {
 
 function printReport(report: PilotReport): void {
   const table = new Table({
-    head: ['KPI', 'role', 'control mean', 'treatment mean', 'lift', 'Welch 95% CI of difference', 'p Welch', 'decision p (RI)', 'verdict'],
+    head: ['KPI', 'role', 'control mean', 'treatment mean', 'lift', 'Welch 95% CI of difference', 'p Welch', 'primary-method 95% CI', 'decision p', 'verdict'],
     style: { head: [], border: [] },
   });
   for (const k of report.kpis) {
@@ -167,14 +167,19 @@ function printReport(report: PilotReport): void {
       lift === null ? '—' : `${lift >= 0 ? '+' : ''}${(100 * lift).toFixed(1)}%`,
       ci,
       fmtP(k.difference.p_value),
-      `${fmtP(k.decision_p)}${k.adjusted ? ' (Holm)' : ''}`,
+      k.primary.ci_low === null
+        ? '—'
+        : k.unit === 'fraction 0..1'
+          ? `[${(100 * k.primary.ci_low).toFixed(1)}, ${(100 * k.primary.ci_high!).toFixed(1)}] pp`
+          : `[${fmt(k.primary.ci_low, k.unit)}, ${fmt(k.primary.ci_high, k.unit)}]`,
+      `${fmtP(k.decision_p)}${k.adjusted ? ` (${k.adjusted.method === 'bh' ? 'BH' : 'Holm'})` : ''}`,
       shortVerdict(k),
     ]);
   }
   say(table.toString());
-  say('  p Welch: the Welch t-test, unadjusted. Decision p: randomization inference over the pilot\'s own design,');
-  say('  Holm-adjusted across the secondary and guardrail KPIs (so it also moves when another KPI changes);');
-  say('  the verdict uses it, so a Welch CI that excludes 0 can still come with "no significant difference".');
+  say(`  p Welch: the Welch t-test, unadjusted. Primary method (decides): ${report.primary_method.name}.`);
+  say('  Its CI and decision p come from the same method (the p is Holm-adjusted across the secondary and guardrail KPIs).');
+  printAnalyses(report);
   say();
   for (const k of report.kpis) say(`  • ${k.label}: ${k.verdict}`);
   const o = report.open_opportunities;
@@ -197,6 +202,42 @@ function printReport(report: PilotReport): void {
     `  Randomization inference: ${ri.method === 'exact' ? `exact over ${ri.n_assignments} assignments` : `${ri.draws} Monte Carlo draws`} ` +
       `of the stratified design (smallest attainable p ${fmtP(ri.min_attainable_p)}).`,
   );
+}
+
+/** The issue-3 analyses in a few lines: adjustment, DiD, why velocity moved, time to close, completeness. */
+function printAnalyses(report: PilotReport): void {
+  const primary = report.kpis[0];
+  const cup = primary.methods.cuped;
+  const lin = primary.methods.regression_adjustment;
+  if (cup && lin) {
+    say(
+      `  ${primary.label}: CUPED (θ ${fmt(cup.theta)}, variance −${cup.variance_reduction === null ? '—' : (100 * cup.variance_reduction).toFixed(0)}%) ` +
+        `effect ${fmt(cup.estimate, primary.unit)} [${fmt(cup.ci_low, primary.unit)}, ${fmt(cup.ci_high, primary.unit)}] p ${fmtP(cup.p_value)}; ` +
+        `Lin regression (HC2, df ${lin.df}) ${fmt(lin.estimate, primary.unit)} [${fmt(lin.ci_low, primary.unit)}, ${fmt(lin.ci_high, primary.unit)}] p ${fmtP(lin.p_value)}`,
+    );
+  }
+  for (const k of report.kpis) {
+    const d = k.methods.did_panel;
+    if (d && d.status === 'ok') {
+      say(`  DiD ${k.label} (${d.unit}, ${d.weeks_pre} + ${d.weeks_test} weeks, CR2, df ${d.df!.toFixed(1)}): ${fmt(d.estimate)} [${fmt(d.ci_low)}, ${fmt(d.ci_high)}] p ${fmtP(d.p_value)}`);
+    }
+  }
+  for (const v of report.velocity_decomposition) {
+    const parts = v.components.map((c) => `${c.component} ${c.lift === null ? '—' : `${c.lift >= 0 ? '+' : ''}${(100 * c.lift).toFixed(1)}%`} (p ${fmtP(c.p_value)})`);
+    say(`  Why pooled velocity moved (${v.treatment_arm} vs ${v.control_arm}; log-lifts add up, cycle subtracts): ${parts.join(', ')}`);
+  }
+  const km = report.sales_cycle_survival;
+  say(
+    `  Time to close (Kaplan–Meier, open deals censored at ${km.cutoff}): ` +
+      km.arms.map((a) => `${a.arm} median ${a.median_days ?? 'not reached'} days [${a.median_ci_low ?? '—'}, ${a.median_ci_high ?? '∞'}] (${a.censored} of ${a.n} open)`).join('; ') +
+      `; log-rank p ${km.log_rank.map((l) => fmtP(l.p_value)).join(', ')}`,
+  );
+  const dc = report.data_completeness;
+  say(
+    `  Data completeness: ${dc.state}; ` +
+      dc.arms.map((a) => `${a.arm} ${a.territories_reporting}/${a.designed_territories} territories reporting, ${a.opportunities_test} opportunities (pre-period ${a.opportunities_pre})`).join('; '),
+  );
+  for (const c of dc.checks) say(`    ${c.note}`);
 }
 
 function shortVerdict(k: KpiResult): string {
@@ -290,7 +331,7 @@ async function main(): Promise<void> {
     say(balance.toString());
     say(`   (${assignment.balance.smd_rule}.) With 30 territories a stratified draw can be this imbalanced by chance;`);
     say('   the tests stay valid (randomization inference re-draws from this same design), but imbalance widens the');
-    say('   spread of the estimate. Rerandomization and covariate adjustment, which reduce it, are planned.');
+    say('   spread of the estimate; the report adjusts for the pre-period KPI (CUPED, Lin regression), which reduces it.');
     const launched = await api.post(`/pilots/${pilot.id}/launch`);
     say(`   launched at ${launched.launched_at}: design and assignment are frozen`);
     const treatment = new Set<string>(assignment.units.filter((u: any) => u.arm === 'treatment').map((u: any) => u.territory_code));
