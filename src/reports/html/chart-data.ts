@@ -40,7 +40,11 @@ export interface OmittedKpi {
 export function forestPlotData(report: ReportData): { rows: ForestRow[]; omitted: OmittedKpi[] } {
   const rows: ForestRow[] = [];
   const omitted: OmittedKpi[] = [];
-  for (const k of kpisOf(report)) {
+  const kpis = kpisOf(report);
+  // Several treatment arms: one row per KPI and arm, labelled with the arm.
+  const multiArm = new Set(kpis.map((k) => k.treatment_arm).filter(Boolean)).size > 1;
+  for (const k0 of kpis) {
+    const k = multiArm ? { ...k0, label: `${k0.label} (${k0.treatment_arm})` } : k0;
     const rl = k.relative_lift ?? ({} as Partial<KpiResult['relative_lift']>);
     const estimate = num(rl.estimate);
     const lo = num(rl.ci_low);

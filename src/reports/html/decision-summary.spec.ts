@@ -8,7 +8,9 @@ function withPrimary(over: Record<string, unknown>, report: ReportData = sampleR
   Object.assign(report.kpis[0], over);
   return report;
 }
-const better = { significant: true, decision_p: 0.004, difference: { ...sampleReport().kpis[0].difference, estimate: 10 } };
+const base = sampleReport().kpis[0] as any;
+const better = { significant: true, decision_p: 0.004, difference: { ...base.difference, estimate: 10 }, primary: { ...base.primary, estimate: 10 } };
+const worse = { ...better, difference: { ...base.difference, estimate: -10 }, primary: { ...base.primary, estimate: -10 } };
 
 describe('decisionSummary', () => {
   it('ships a significantly better primary KPI at the full readout, with high confidence when p < α/5', () => {
@@ -39,14 +41,14 @@ describe('decisionSummary', () => {
   });
 
   it('stops when the primary KPI is significantly worse', () => {
-    const d = decisionSummary(withPrimary({ ...better, difference: { ...better.difference, estimate: -10 } }));
+    const d = decisionSummary(withPrimary(worse));
     expect(d.decision).toBe('stop');
   });
 
   it('extends an inconclusive result whose estimate points the good way; stops one pointing the bad way', () => {
     expect(decisionSummary(sampleReport()).decision).toBe('extend');
     expect(decisionSummary(sampleReport()).confidence).toBe('low');
-    const bad = withPrimary({ difference: { ...sampleReport().kpis[0].difference, estimate: -3 } });
+    const bad = withPrimary({ primary: { ...base.primary, estimate: -3 } });
     expect(decisionSummary(bad).decision).toBe('stop');
   });
 
@@ -71,6 +73,44 @@ describe('decisionSummary', () => {
     expect(text).toContain('1 of 4 treatment territories have no deal');
     expect(text).toMatch(/60 of 92 control deals .* still open/);
     expect(text).toContain('guardrail margin widened');
+  });
+
+  it("judges the direction by the deciding method's estimate, not by the Welch difference", () => {
+    const r = withPrimary({ ...better, difference: { ...base.difference, estimate: -1 } });
+    expect(decisionSummary(r).decision).toBe('ship');
+  });
+
+  it('a scheduled interim look that crosses the efficacy boundary ships early; one recommending futility stops', () => {
+    const r = withPrimary(better);
+    r.readout = { test_period_complete: false, note: 'Interim look.' };
+    (r as any).sequential = { kind: 'interim', look_number: 1, current: { information_fraction: 0.5, z_boundary: 2.96, z: 3.2, crosses: true, recommendation: 'stop_for_efficacy', reason: 'z beyond the boundary' } };
+    const d = decisionSummary(r);
+    expect(d.decision).toBe('ship');
+    expect(d.caveats).toEqual([]);
+    expect(d.reasons.map((x) => x.finding).join(' ')).toContain("O'Brien–Fleming boundary ±2.96");
+    (r as any).sequential.current = { ...(r as any).sequential.current, z: 0.1, crosses: false, recommendation: 'stop_for_futility' };
+    Object.assign(r.kpis[0], { significant: false });
+    expect(decisionSummary(r).decision).toBe('stop');
+  });
+
+  it('with several treatment arms, decides each arm on its own comparisons', () => {
+    const r = withPrimary(better);
+    const other = { ...JSON.parse(JSON.stringify(r.kpis[0])), treatment_arm: 'treatment_b', ...worse };
+    r.kpis.push(other);
+    (r.arms as any).treatments = ['treatment', 'treatment_b'];
+    expect(decisionSummary(r, null, 'treatment').decision).toBe('ship');
+    expect(decisionSummary(r, null, 'treatment_b').decision).toBe('stop');
+  });
+
+  it("reads the analysis' data-completeness checks, contamination and the governance amendments", () => {
+    const r = withPrimary(better);
+    (r as any).data_completeness = { state: 'mismatch', arms: [], checks: [{ what: 'territories reporting per arm', state: 'mismatch', note: 'chi-square p = 0.0002' }] };
+    (r as any).data = { contamination: { treatment: { opportunities: 12, owners: 2 }, control: { opportunities: 0, owners: 0 } } };
+    (r as any).plan = { version: 2, hash: 'h', amendments: [{ version: 2, reason: 'margin corrected', approved_at: '2024-02-20T00:00:00Z', changes: [{ field: 'guardrail_margins', before: 0.1, after: 0.2 }] }] };
+    const text = decisionSummary(r).reasons.map((x) => x.finding).join(' ');
+    expect(text).toContain('territories reporting per arm: chi-square p = 0.0002');
+    expect(text).toContain('12 test-period deals of arm treatment (2 owners)');
+    expect(text).toContain('version 2: margin corrected (changed: guardrail_margins)');
   });
 
   it('a report without KPI results still gets a decision (stop) instead of an exception', () => {

@@ -46,8 +46,14 @@ export const OPEN_SHARE_CAVEAT = 0.2;
 
 type Direction = 'better' | 'worse' | 'none';
 
+/** The deciding method's estimate (`primary`), else the Welch difference (older reports). */
+export function decidingEstimate(k: KpiResult): number | null {
+  const primary = (k as unknown as Record<string, unknown>).primary as { estimate?: unknown } | undefined;
+  return num(primary?.estimate) ?? num(k.difference?.estimate);
+}
+
 function direction(k: KpiResult): Direction {
-  const est = num(k.difference?.estimate);
+  const est = decidingEstimate(k);
   if (est === null || est === 0) return 'none';
   return est > 0 === Boolean(k.higher_is_better) ? 'better' : 'worse';
 }
@@ -83,9 +89,11 @@ export function amendmentsOf(report: ReportData): { at: string | null; summary: 
   if (!Array.isArray(list)) return [];
   return list.map((a) => {
     const r = (a ?? {}) as Record<string, unknown>;
-    const at = (r.amended_at ?? r.at ?? r.created_at ?? null) as string | null;
-    const text = r.summary ?? r.reason ?? r.description ?? r.change ?? r.changes;
-    return { at, summary: typeof text === 'string' ? text : JSON.stringify(text ?? r) };
+    const at = (r.approved_at ?? r.amended_at ?? r.at ?? r.created_at ?? null) as string | null;
+    const text = r.summary ?? r.reason ?? r.description;
+    const fields = Array.isArray(r.changes) ? (r.changes as Record<string, unknown>[]).map((c) => String(c?.field ?? '')).filter(Boolean) : [];
+    const base = typeof text === 'string' ? text : JSON.stringify(text ?? r.changes ?? r);
+    return { at, summary: `${r.version !== undefined ? `version ${String(r.version)}: ` : ''}${base}${fields.length ? ` (changed: ${fields.join(', ')})` : ''}` };
   });
 }
 
@@ -100,9 +108,18 @@ export function completenessFindings(report: ReportData): { issues: string[]; no
     const missing = x.territories - (num(x.territories_with_opportunities) ?? 0);
     if (missing > 0) issues.push(`${missing} of ${x.territories} ${arm} territories have no deal in the test period`);
   }
-  const extra = report.data_completeness as Record<string, unknown> | undefined;
-  const warnings = extra && (extra.warnings ?? extra.issues);
-  if (Array.isArray(warnings)) for (const w of warnings) issues.push(typeof w === 'string' ? w : String((w as Record<string, unknown>)?.message ?? JSON.stringify(w)));
+  const extra = report.data_completeness as unknown as Record<string, unknown> | undefined;
+  if (extra && Array.isArray(extra.checks)) {
+    for (const c of extra.checks as Record<string, unknown>[]) {
+      if (c?.state === 'mismatch') issues.push(`${String(c.what)}: ${String(c.note ?? 'does not match the design')}`);
+      else if (c?.state === 'too_little_data') notes.push(`${String(c.what)}: ${String(c.note ?? 'too little data to check')}`);
+    }
+  }
+  const contamination = ((report.data as unknown as Record<string, unknown> | undefined)?.contamination ?? {}) as Record<string, { opportunities?: unknown; owners?: unknown }>;
+  for (const [arm, c] of Object.entries(contamination)) {
+    const n = num(c?.opportunities);
+    if (n !== null && n > 0) issues.push(`${n} test-period deals of arm ${arm} (${num(c?.owners) ?? '?'} owners) were worked by owners who moved across arms (contamination)`);
+  }
   const open = report.open_opportunities;
   const territories = Array.isArray(report.territories) ? report.territories : [];
   for (const arm of ['control', 'treatment'] as const) {
@@ -120,12 +137,29 @@ export function completenessFindings(report: ReportData): { issues: string[]; no
 
 const LOWER: Record<Confidence, Confidence> = { high: 'moderate', moderate: 'low', low: 'low' };
 
+/** This report's scheduled interim look (O'Brien–Fleming boundary) when it is one. */
+function sequentialLook(report: ReportData): { recommendation: string | null; text: string } | null {
+  const seq = report.sequential as unknown as Record<string, unknown> | null | undefined;
+  const cur = seq?.current as Record<string, unknown> | null | undefined;
+  if (!seq || !cur) return null;
+  const z = num(cur.z);
+  const bound = num(cur.z_boundary);
+  const frac = num(cur.information_fraction);
+  const rec = typeof cur.recommendation === 'string' ? cur.recommendation : null;
+  const text =
+    `Scheduled ${String(seq.kind ?? 'interim')} look${seq.look_number ? ` ${String(seq.look_number)}` : ''}` +
+    `${frac !== null ? ` at ${(100 * frac).toFixed(0)}% of the test period` : ''}: z = ${z === null ? '—' : z.toFixed(2)} against the O'Brien–Fleming boundary ±${bound === null ? '—' : bound.toFixed(2)}; ` +
+    `recommendation: ${rec ? rec.replace(/_/g, ' ') : 'none'}${cur.reason ? ` (${String(cur.reason)})` : ''}.`;
+  return { recommendation: rec, text };
+}
+
 /**
  * Decides ship / extend / stop from a stored report (rule in the module comment).
  * @param roi the return on the pilot when the pilot declares its cost (shown as a reason, never decisive)
+ * @param treatmentArm with several treatment arms: decide for this arm's comparisons with control
  */
-export function decisionSummary(report: ReportData, roi: ReturnOnPilot | null = null): DecisionSummary {
-  const kpis = kpisOf(report);
+export function decisionSummary(report: ReportData, roi: ReturnOnPilot | null = null, treatmentArm?: string): DecisionSummary {
+  const kpis = kpisOf(report).filter((k) => !treatmentArm || !k.treatment_arm || k.treatment_arm === treatmentArm);
   const alpha = num(report.pilot?.alpha) ?? 0.05;
   const primary = kpis.find((k) => k.role === 'primary');
   const guardrails = kpis.filter((k) => k.role === 'guardrail');
@@ -145,10 +179,13 @@ export function decisionSummary(report: ReportData, roi: ReturnOnPilot | null = 
     });
 
   const complete = report.readout?.test_period_complete !== false;
+  const seq = sequentialLook(report);
   if (!complete) {
-    caveats.push('interim look: the test period is still running');
+    // A scheduled look has its own O'Brien–Fleming boundary (alpha spending), so it is no caveat.
+    if (!seq) caveats.push('interim look: the test period is still running');
     reasons.push({ topic: 'readout', finding: report.readout?.note ?? 'The test period is still running (interim look).', stance: 'neutral' });
   }
+  if (seq) reasons.push({ topic: 'readout', finding: seq.text, stance: seq.recommendation === 'stop_for_efficacy' ? 'for' : seq.recommendation === 'stop_for_futility' ? 'against' : 'neutral' });
 
   const comp = completenessFindings(report);
   if (comp.issues.length) {
@@ -195,8 +232,15 @@ export function decisionSummary(report: ReportData, roi: ReturnOnPilot | null = 
     } else if (primary.significant && dir === 'worse') {
       decision = 'stop';
       headline = `Stop: ${primary.label} is significantly worse in treatment.`;
+    } else if (!complete && seq?.recommendation === 'stop_for_futility') {
+      decision = 'stop';
+      headline = `Stop: the scheduled interim look recommends stopping for futility (${primary.label} is unlikely to reach significance by the end).`;
     } else if (primary.significant && dir === 'better') {
-      decision = complete ? 'ship' : 'extend';
+      const early = !complete && seq?.recommendation === 'stop_for_efficacy';
+      decision = complete || early ? 'ship' : 'extend';
+      if (early) {
+        headline = `Ship: ${primary.label} crossed the O'Brien–Fleming efficacy boundary at a scheduled interim look, and no guardrail is breached.`;
+      } else
       headline = complete
         ? `Ship: ${primary.label} is significantly better in treatment and no guardrail is breached.`
         : `Extend: ${primary.label} looks significantly better, but the test period is not over; finish it before deciding.`;

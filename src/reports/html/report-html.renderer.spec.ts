@@ -38,12 +38,15 @@ describe('renderReportHtml', () => {
     const report = sampleReport();
     const html = await renderReportHtml({ report, meta, assignment });
     const kpis = sectionHtml(html, 'kpis');
-    const row = kpis.match(/<tr data-kpi="revenue_won">[\s\S]*?<\/tr>/)![0];
+    const row = kpis.match(/<tr data-kpi="revenue_won"[^>]*>[\s\S]*?<\/tr>/)![0];
     expect(row).toContain('13,000');
     expect(row).toContain('16,000');
-    expect(row).toContain('+10.0%');
-    expect(row).toContain('0.1500'); // Welch p
-    expect(row).toContain('0.4000'); // Holm-adjusted randomization p
+    expect(row).toContain('+10.0%'); // relative lift
+    expect(row).toContain('+2,800'); // the deciding method's effect, its CI and p
+    expect(row).toContain('−1,000 to +6,600');
+    expect(row).toContain('0.1200');
+    expect(row).toContain('0.3600'); // Holm-adjusted p of the deciding method
+    expect(row).toContain('CUPED');
     expect(row).toContain('no significant difference');
     expect(sectionHtml(html, 'decision')).toContain('Decision: <strong>EXTEND</strong>');
     expect(sectionHtml(html, 'assignment')).toMatch(/data-region="North"[\s\S]*Ben Ortiz[\s\S]*■ treatment/);

@@ -69,9 +69,22 @@ async function chartFigure(name: (typeof CHARTS)[number], spec: TopLevelSpec, ca
   return `<figure class="chart" data-chart="${name}">\n${labelled}\n<figcaption>${caption}</figcaption>\n</figure>`;
 }
 
+/** The treatment arms of the report (several for a multi-arm pilot). */
+function treatmentArms(report: ReportData): string[] {
+  const list = (report.arms as unknown as { treatments?: unknown } | undefined)?.treatments;
+  if (Array.isArray(list) && list.length) return list.map(String);
+  return report.arms?.treatment ? [report.arms.treatment] : [];
+}
+
 function decisionSection(report: ReportData, input: ReportHtmlInput): string {
-  const roi = returnOnPilot(report, input.monthlyCost);
-  const d = decisionSummary(report, roi);
+  const arms = treatmentArms(report);
+  if (arms.length <= 1) return decisionBlock(report, input, undefined);
+  return arms.map((arm) => `<h3>${esc(arm)} against ${esc(report.arms?.control ?? 'control')}</h3>\n${decisionBlock(report, input, arm)}`).join('\n');
+}
+
+function decisionBlock(report: ReportData, input: ReportHtmlInput, arm: string | undefined): string {
+  const roi = returnOnPilot(report, input.monthlyCost, arm);
+  const d = decisionSummary(report, roi, arm);
   const symbol = { ship: '✓', extend: '↻', stop: '✕' }[d.decision];
   const reasons = d.reasons
     .map((r) => `<li><strong>${esc(r.topic)}</strong> <span class="stance stance-${r.stance}">[${r.stance === 'for' ? 'supports shipping' : r.stance === 'against' ? 'against shipping' : 'neutral'}]</span>: ${esc(r.finding)}</li>`)
@@ -81,23 +94,30 @@ function decisionSection(report: ReportData, input: ReportHtmlInput): string {
 <p class="headline">${esc(d.headline)}</p>
 <p><strong>Confidence: ${esc(d.confidence)}.</strong> ${esc(d.confidence_reason)}</p>
 </div>
-<h3>Reasons</h3>
+<h4>Reasons</h4>
 <ul class="reasons">
 ${reasons}
 </ul>
-<details class="rule"><summary>How this decision is made</summary>
+${arm !== undefined && arm !== treatmentArms(report)[treatmentArms(report).length - 1] ? '' : `<details class="rule"><summary>How this decision is made</summary>
 <ol>
 <li>Stop when a guardrail KPI is significantly worse (or fails its non-inferiority test), or when the primary KPI is significantly worse.</li>
 <li>Ship when the primary KPI is significantly better and the test period is over.</li>
 <li>Extend when the primary KPI is better but the test period is still running, or when it shows no significant difference and its estimate points the good way.</li>
 <li>Stop when it shows no significant difference at the full readout and the estimate does not point the good way.</li>
-<li>"Significant" uses each KPI's decision p (randomization inference; Holm-adjusted for secondary and guardrail KPIs) at the pilot's α. Confidence starts high (p below α/5), moderate (below α) or low (inconclusive), and drops a level for each caveat: interim look, incomplete data, many deals still open, plan amendments.</li>
+<li>A scheduled interim look with an O'Brien–Fleming boundary may end the pilot early: ship when the primary KPI crossed the efficacy boundary, stop when the look recommends stopping for futility.</li>
+<li>"Significant" uses each KPI's decision p (the recommended primary method; adjusted over the secondary and guardrail KPIs) at the pilot's α. Confidence starts high (p below α/5), moderate (below α) or low (inconclusive), and drops a level for each caveat: unplanned interim look, incomplete data, many deals still open, plan amendments.</li>
 </ol>
-</details>`;
+</details>`}`;
 }
 
 function returnSection(report: ReportData, input: ReportHtmlInput): string {
-  const roi = returnOnPilot(report, input.monthlyCost);
+  const arms = treatmentArms(report);
+  if (arms.length <= 1) return returnBlock(report, input, undefined);
+  return arms.map((arm) => `<h3>${esc(arm)}</h3>\n${returnBlock(report, input, arm)}`).join('\n');
+}
+
+function returnBlock(report: ReportData, input: ReportHtmlInput, arm: string | undefined): string {
+  const roi = returnOnPilot(report, input.monthlyCost, arm);
   if (!roi) {
     const declared = num((report.pilot as unknown as Record<string, unknown> | undefined)?.monthly_cost) ?? num(input.monthlyCost);
     return notAvailable(declared === null ? 'the pilot declares no cost (the optional monthly_cost of the pilot)' : 'revenue won could not be compared between the arms');
@@ -128,13 +148,23 @@ function statusText(k: ReturnType<typeof kpisOf>[number]): string {
   return `significant: ${est > 0 ? 'up' : 'down'}, ${better ? 'better' : 'worse'}`;
 }
 
-function methodText(k: ReturnType<typeof kpisOf>[number]): string {
-  const parts = [
-    k.difference?.method === 'welch_t' ? 'Welch t' : k.difference?.method,
-    k.relative_lift?.method ? `${k.relative_lift.method}-method lift CI` : null,
-    k.randomization?.method ? `randomization test (${k.randomization.method.replace('_', ' ')}${num(k.randomization.draws) !== null ? `, ${k.randomization.draws} draws` : ''})` : null,
-  ];
-  return parts.filter(Boolean).join('; ');
+type Kpi = ReturnType<typeof kpisOf>[number];
+
+/** The deciding method's block of a KPI (`primary`), or the Welch block of an older report. */
+function deciding(k: Kpi): { method: string; estimate: number | null; ci_low: number | null; ci_high: number | null; p: number | null; note: string | null } {
+  const p = (k as unknown as Record<string, unknown>).primary as Record<string, unknown> | undefined;
+  if (p && typeof p === 'object' && typeof p.method === 'string') {
+    return { method: p.method, estimate: num(p.estimate), ci_low: num(p.ci_low), ci_high: num(p.ci_high), p: num(p.p_value), note: typeof p.note === 'string' ? p.note : null };
+  }
+  const ri = k.randomization?.method ? `; decision p: randomization test (${k.randomization.method.replace('_', ' ')})` : '';
+  return {
+    method: `${k.difference?.method === 'welch_t' ? 'Welch t' : (k.difference?.method ?? '')}${ri}`,
+    estimate: num(k.difference?.estimate),
+    ci_low: num(k.difference?.ci_low),
+    ci_high: num(k.difference?.ci_high),
+    p: num(k.randomization?.p_value) ?? num(k.difference?.p_value),
+    note: null,
+  };
 }
 
 function kpiSection(report: ReportData): string {
@@ -142,37 +172,39 @@ function kpiSection(report: ReportData): string {
   if (!kpis.length) return notAvailable('the report has no KPI results');
   const conf = num(kpis[0]?.difference?.conf_level) ?? 0.95;
   const pct = Math.round(100 * conf);
+  const multiArm = treatmentArms(report).length > 1;
+  const adjName = (report.multiple_testing as string | undefined) === 'bh' ? 'Benjamini–Hochberg' : 'Holm';
   const rows = kpis
     .map((k) => {
       const rl = k.relative_lift ?? ({} as typeof k.relative_lift);
+      const d = deciding(k);
       const liftCi = num(rl.ci_low) !== null && num(rl.ci_high) !== null ? `${fmtPct(rl.ci_low)} to ${fmtPct(rl.ci_high)}` : '—';
-      const diffCi =
-        num(k.difference?.ci_low) !== null ? `${fmtDifference(k.difference.ci_low, k.unit)} to ${fmtDifference(k.difference.ci_high, k.unit)}` : '—';
-      return `<tr data-kpi="${esc(k.kpi)}">
+      const effectCi = d.ci_low !== null && d.ci_high !== null ? `${fmtDifference(d.ci_low, k.unit)} to ${fmtDifference(d.ci_high, k.unit)}` : 'no CI';
+      const adjusted = k.adjusted ? (num((k.adjusted as unknown as Record<string, unknown>).primary_p) ?? num(k.adjusted.randomization_p)) : null;
+      return `<tr data-kpi="${esc(k.kpi)}"${k.treatment_arm ? ` data-arm="${esc(k.treatment_arm)}"` : ''}>
 <th scope="row">${esc(k.label)}${esc(unitLabel(k.unit))}</th>
-<td>${esc(k.role)}</td>
+<td>${esc(k.role)}</td>${multiArm ? `\n<td>${esc(k.treatment_arm ?? '')}</td>` : ''}
 <td class="num">${esc(fmtValue(k.control?.mean, k.unit))} <span class="n">(n=${esc(k.control?.n_territories ?? '—')})</span></td>
 <td class="num">${esc(fmtValue(k.treatment?.mean, k.unit))} <span class="n">(n=${esc(k.treatment?.n_territories ?? '—')})</span></td>
-<td class="num">${esc(fmtDifference(k.difference?.estimate, k.unit))}<br><span class="n">${esc(diffCi)}</span></td>
+<td class="num">${esc(fmtDifference(d.estimate, k.unit))}<br><span class="n">${esc(effectCi)}</span></td>
 <td class="num">${esc(fmtPct(rl.estimate))}</td>
 <td class="num">${esc(liftCi)}</td>
-<td class="num">${esc(fmtP(k.difference?.p_value))}</td>
-<td class="num">${esc(fmtP(k.randomization?.p_value))}</td>
-<td class="num">${esc(k.adjusted ? fmtP(k.adjusted.randomization_p) : 'n/a (primary)')}</td>
-<td>${esc(methodText(k))}</td>
+<td class="num">${esc(fmtP(d.p))}</td>
+<td class="num">${esc(k.adjusted ? fmtP(adjusted) : 'not adjusted (primary)')}</td>
+<td>${esc(d.method)}${d.note ? `<br><span class="n">${esc(d.note)}</span>` : ''}</td>
 <td>${esc(statusText(k))}</td>
 </tr>`;
     })
     .join('\n');
-  const verdicts = kpis.map((k) => `<li><strong>${esc(k.label)}</strong>: ${esc(k.verdict)}</li>`).join('\n');
+  const verdicts = kpis.map((k) => `<li><strong>${esc(k.label)}${multiArm && k.treatment_arm ? ` (${esc(k.treatment_arm)})` : ''}</strong>: ${esc(k.verdict)}</li>`).join('\n');
   return `<div class="wide"><table class="kpi-table">
-<caption>Every KPI, treatment against control: arm means over territories, the difference with its ${pct}% CI, the relative lift with its ${pct}% CI, and p-values</caption>
-<thead><tr><th scope="col">KPI</th><th scope="col">Role</th><th scope="col">Control mean</th><th scope="col">Treatment mean</th><th scope="col">Difference (${pct}% CI)</th><th scope="col">Lift</th><th scope="col">${pct}% CI of lift</th><th scope="col">p (Welch)</th><th scope="col">p (randomization)</th><th scope="col">Adjusted p (Holm)</th><th scope="col">Method</th><th scope="col">Status</th></tr></thead>
+<caption>Every KPI, treatment against control: arm means over territories; the effect (treatment − control) and p of the deciding method with its ${pct}% CI; the relative lift with its ${pct}% CI (delta method); the ${esc(adjName)}-adjusted p</caption>
+<thead><tr><th scope="col">KPI</th><th scope="col">Role</th>${multiArm ? '<th scope="col">Arm</th>' : ''}<th scope="col">Control mean</th><th scope="col">Treatment mean</th><th scope="col">Effect (${pct}% CI)</th><th scope="col">Lift</th><th scope="col">${pct}% CI of lift</th><th scope="col">p</th><th scope="col">Adjusted p (${esc(adjName)})</th><th scope="col">Method</th><th scope="col">Status</th></tr></thead>
 <tbody>
 ${rows}
 </tbody>
 </table></div>
-<p class="note">p (Welch): the Welch t-test, unadjusted. p (randomization): Fisher's randomization test re-drawing the pilot's own design. Adjusted p: Holm over the secondary and guardrail KPIs; it is the decision p for those KPIs, and the randomization p is the decision p for the primary KPI. ${esc(report.multiplicity ?? '')}</p>
+<p class="note">p: the deciding method's two-sided p-value, unadjusted. Adjusted p: over the secondary and guardrail KPIs (${esc(adjName)}); it decides for those KPIs, the unadjusted p decides for the primary KPI${multiArm ? ' (adjusted across the treatment arms)' : ''}. ${esc(report.multiplicity ?? '')} Every other method's numbers (Welch, CUPED, regression adjustment, difference in differences…) are in the JSON report and the CSV export.</p>
 <h3>Verdicts</h3>
 <ul>
 ${verdicts}
@@ -244,7 +276,26 @@ async function velocitySection(report: ReportData): Promise<string> {
         }.`,
       )
     : notAvailable('the velocity decomposition chart (a component is undefined in an arm)');
+  const km = report.sales_cycle_survival as unknown as { method?: string; cutoff?: string; arms?: Record<string, unknown>[]; log_rank?: Record<string, unknown>[] } | undefined;
+  const kmTable =
+    km && Array.isArray(km.arms) && km.arms.length
+      ? `<table class="numbers"><caption>Time to close (days), deals engaged in the test period; open deals censored at ${esc(km.cutoff ?? 'the cut-off')} (${esc(km.method ?? 'Kaplan–Meier')})</caption>
+<thead><tr><th scope="col">Arm</th><th scope="col">Deals</th><th scope="col">Closed</th><th scope="col">Still open (censored)</th><th scope="col">Median days (CI)</th></tr></thead>
+<tbody>${km.arms
+          .map(
+            (a) =>
+              `<tr><th scope="row">${esc(a.arm)}</th><td class="num">${esc(a.n)}</td><td class="num">${esc(a.events)}</td><td class="num">${esc(a.censored)}</td><td class="num">${esc(fmtValue(a.median_days))} (${esc(
+                fmtValue(a.median_ci_low),
+              )} to ${esc(fmtValue(a.median_ci_high))})</td></tr>`,
+          )
+          .join('')}</tbody></table>${
+          Array.isArray(km.log_rank) && km.log_rank.length
+            ? `<p class="note">Log-rank test: ${km.log_rank.map((l) => `${esc(l.treatment_arm)} vs ${esc(l.control_arm)} p ${esc(fmtP(l.p_value))}`).join('; ')}.</p>`
+            : ''
+        }`
+      : '';
   return `${summary}
+${kmTable}
 <table class="numbers">
 <caption>Sales velocity = opportunities × win rate × average deal size ÷ sales cycle length; each component per arm (${esc(d.note)})</caption>
 <thead><tr><th scope="col">Component</th><th scope="col">Control</th><th scope="col">Treatment</th><th scope="col">Ratio</th><th scope="col">Contribution (log points)</th><th scope="col">${pct}CI</th></tr></thead>
@@ -329,14 +380,26 @@ function completenessSection(report: ReportData): string {
     )
     .join('\n');
   const findings = completenessFindings(report);
-  const extra = report.data_completeness as Record<string, unknown> | undefined;
-  const extraRows =
-    extra && typeof extra === 'object'
-      ? Object.entries(extra)
-          .filter(([, v]) => v === null || ['string', 'number', 'boolean'].includes(typeof v))
-          .map(([k, v]) => `<tr><th scope="row">${esc(k.replace(/_/g, ' '))}</th><td>${esc(typeof v === 'number' ? fmtValue(v) : String(v))}</td></tr>`)
-          .join('\n')
-      : '';
+  const dc = report.data_completeness as unknown as { state?: string; arms?: Record<string, unknown>[] } | undefined;
+  const dcArms = Array.isArray(dc?.arms) ? dc!.arms : [];
+  const extraTable = dcArms.length
+    ? `<table class="numbers"><caption>Data completeness check of the analysis: ${esc(String(dc?.state ?? '—').replace(/_/g, ' '))}</caption>
+<thead><tr><th scope="col">Arm</th><th scope="col">Territories by design</th><th scope="col">Territories reporting</th><th scope="col">Opportunities, test period</th><th scope="col">Opportunities, pre-period</th></tr></thead>
+<tbody>${dcArms
+        .map(
+          (x) =>
+            `<tr><th scope="row">${esc(x.arm)}</th><td class="num">${esc(x.designed_territories ?? '—')}</td><td class="num">${esc(x.territories_reporting ?? '—')}</td><td class="num">${esc(
+              x.opportunities_test ?? '—',
+            )}</td><td class="num">${esc(x.opportunities_pre ?? '—')}</td></tr>`,
+        )
+        .join('')}</tbody></table>`
+    : '';
+  const data = report.data as unknown as Record<string, unknown> | undefined;
+  const dataRows = data
+    ? `<dt>Data version read</dt><dd>${esc(data.data_version ?? '—')}${num(data.latest_data_version) !== null && data.latest_data_version !== data.data_version ? ` (newest: ${esc(data.latest_data_version)})` : ''}</dd>
+<dt>As-of cut-off</dt><dd>${esc(data.as_of ?? 'none (all data)')}</dd>
+<dt>Owners attributed on</dt><dd>${esc(data.attribution_date ?? '—')}</dd>`
+    : '';
   return `<table class="numbers">
 <caption>Territories with data in the test period, and deals still open</caption>
 <thead><tr><th scope="col">Arm</th><th scope="col">Territories</th><th scope="col">With deals in the test period</th><th scope="col">Open at the end of the test period</th><th scope="col">Open now</th></tr></thead>
@@ -347,8 +410,9 @@ ${rows}
 <p class="note">Open at the end of the test period: deals engaged in the test period and not closed by ${esc(report.pilot?.test_period?.end ?? 'its end')} (they count as not won). Open now: every open deal of these territories, whatever its engage date.</p>
 ${findings.issues.length ? `<p><strong>Watch:</strong></p><ul>${findings.issues.map((i) => `<li>${esc(i)}</li>`).join('')}</ul>` : '<p>No completeness issue found.</p>'}
 ${findings.notes.length ? `<ul>${findings.notes.map((i) => `<li>${esc(i)}</li>`).join('')}</ul>` : ''}
-${extraRows ? `<table class="numbers"><caption>Data completeness checks of the analysis</caption><tbody>${extraRows}</tbody></table>` : ''}
+${extraTable}
 <dl class="meta">
+${dataRows}
 <dt>Data cut-off (last load)</dt><dd>${esc(cut?.ingested_at ?? '—')}</dd>
 <dt>Latest engage or close date</dt><dd>${esc(cut?.latest_activity_date ?? '—')}</dd>
 <dt>Opportunities of the pilot's territories</dt><dd>${esc(cut?.opportunities ?? '—')}</dd>
@@ -356,10 +420,19 @@ ${extraRows ? `<table class="numbers"><caption>Data completeness checks of the a
 </dl>`;
 }
 
+function sequentialText(report: ReportData): string {
+  const seq = report.sequential as unknown as Record<string, unknown> | null | undefined;
+  if (!seq) return 'none planned';
+  const planned = Array.isArray(seq.planned_looks) ? seq.planned_looks.length : 0;
+  const taken = Array.isArray(seq.looks_taken) ? seq.looks_taken.length : 0;
+  return `${planned} planned (O'Brien–Fleming boundaries), ${taken} taken; this report: ${String(seq.kind ?? '—')}${seq.note ? `. ${String(seq.note)}` : ''}`;
+}
+
 function detailsSection(report: ReportData): string {
   const d = report.design;
   const plan = report.plan as Record<string, unknown> | undefined;
   const planHash = (plan?.hash ?? plan?.plan_hash ?? report.plan_hash) as string | undefined;
+  const planVersion = plan?.version !== undefined && plan?.version !== null ? `version ${String(plan.version)}${plan.locked_at ? `, locked ${String(plan.locked_at)}` : ''}: ` : '';
   const amendments = amendmentsOf(report);
   return `<dl class="meta">
 <dt>Hypothesis</dt><dd>${esc(report.pilot?.hypothesis ?? '—')}</dd>
@@ -368,10 +441,14 @@ function detailsSection(report: ReportData): string {
 <dt>Test period</dt><dd>${esc(report.pilot?.test_period?.start ?? '—')} to ${esc(report.pilot?.test_period?.end ?? '—')}</dd>
 <dt>Design</dt><dd>${esc(d?.type ?? '—')}${d?.stratify_by ? `, stratified by ${esc(d.stratify_by)}` : ''}; seed ${esc(d?.seed ?? '—')}; ${esc(d?.algorithm_version ?? '')}</dd>
 <dt>Assignment inputs hash</dt><dd><code>${esc(d?.inputs_hash ?? '—')}</code></dd>
-<dt>Plan hash</dt><dd>${planHash ? `<code>${esc(planHash)}</code>` : 'not recorded in this report'}</dd>
+<dt>Analysis plan</dt><dd>${planHash ? `${esc(planVersion)}<code>${esc(planHash)}</code>` : 'no locked plan recorded in this report'}</dd>
 <dt>Plan amendments</dt><dd>${amendments.length ? `<ul>${amendments.map((a) => `<li>${esc(a.at ?? '')} ${esc(a.summary)}</li>`).join('')}</ul>` : 'none recorded'}</dd>
 <dt>Significance level α</dt><dd>${esc(report.pilot?.alpha ?? '—')}</dd>
+<dt>Primary method</dt><dd>${esc((report.primary_method as unknown as { name?: string } | undefined)?.name ?? '—')}${
+    (report.primary_method as unknown as { reason?: string } | undefined)?.reason ? ` <span class="n">(${esc((report.primary_method as unknown as { reason: string }).reason)})</span>` : ''
+  }</dd>
 <dt>Decision method</dt><dd>${esc(report.decision_method ?? '—')}</dd>
+<dt>Interim looks</dt><dd>${esc(sequentialText(report))}</dd>
 <dt>Multiplicity</dt><dd>${esc(report.multiplicity ?? '—')}</dd>
 </dl>`;
 }

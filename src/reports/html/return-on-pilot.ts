@@ -55,9 +55,10 @@ function daysInclusive(start: string, end: string): number | null {
  * return on cost = net ÷ cost; both CIs follow from the increment's CI (cost is a fixed number).
  * Revenue, not margin: the page says so.
  *
+ * @param treatmentArm with several treatment arms: the arm to evaluate (default: `arms.treatment`)
  * @returns null when no cost is declared, the cost is not positive, or revenue won cannot be compared
  */
-export function returnOnPilot(report: ReportData, monthlyCost?: number | null): ReturnOnPilot | null {
+export function returnOnPilot(report: ReportData, monthlyCost?: number | null, treatmentArm?: string): ReturnOnPilot | null {
   const pilot = (report.pilot ?? {}) as unknown as Record<string, unknown>;
   const cost = num(pilot.monthly_cost) ?? num(monthlyCost);
   if (cost === null || !(cost > 0)) return null;
@@ -68,7 +69,8 @@ export function returnOnPilot(report: ReportData, monthlyCost?: number | null): 
   const total = cost * months;
 
   let diff: { estimate: number; ci_low: number | null; ci_high: number | null; conf_level: number; n_t: number; source: string } | null = null;
-  const kpi = kpisOf(report).find((k) => k.kpi === 'revenue_won');
+  const arm = treatmentArm ?? report.arms?.treatment;
+  const kpi = kpisOf(report).find((k) => k.kpi === 'revenue_won' && (!k.treatment_arm || k.treatment_arm === arm));
   const d = kpi?.difference;
   if (d && num(d.estimate) !== null && num(kpi?.treatment?.n_territories) !== null) {
     diff = {
@@ -79,10 +81,10 @@ export function returnOnPilot(report: ReportData, monthlyCost?: number | null): 
       n_t: kpi!.treatment.n_territories,
       source: `the revenue won result of this report (Welch t, ${kpi!.treatment.n_territories} treatment and ${kpi!.control.n_territories} control territories)`,
     };
-  } else if (Array.isArray(report.territories) && report.arms?.treatment && report.arms?.control) {
+  } else if (Array.isArray(report.territories) && arm && report.arms?.control) {
     const values = (arm: string) =>
       report.territories.filter((t) => t.arm === arm).map((t) => num(t.kpis?.revenue_won)).filter((v): v is number => v !== null);
-    const t = values(report.arms.treatment);
+    const t = values(arm);
     const c = values(report.arms.control);
     const alpha = num(report.pilot?.alpha) ?? 0.05;
     if (t.length && c.length) {
