@@ -7,6 +7,7 @@ import { HealthController } from './health/health.controller';
 import { KpisModule } from './kpis/kpis.module';
 import { OpportunitiesModule } from './opportunities/opportunities.module';
 import { PilotsModule } from './pilots/pilots.module';
+import { PowerModule } from './power/power.module';
 import { RequeueScheduler } from './queues/requeue.scheduler';
 import { ReportsModule } from './reports/reports.module';
 import { TerritoriesModule } from './territories/territories.module';
@@ -27,6 +28,7 @@ export class AppModule {
         OpportunitiesModule,
         KpisModule,
         ReportsModule,
+        PowerModule,
       ],
       controllers: [HealthController],
       providers: [RequeueScheduler],

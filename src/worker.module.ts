@@ -10,12 +10,15 @@ import { KpisModule } from './kpis/kpis.module';
 import { IngestionProcessor } from './opportunities/ingestion.processor';
 import { OpportunitiesModule } from './opportunities/opportunities.module';
 import { PilotsModule } from './pilots/pilots.module';
+import { PowerWorkerModule } from './power/power.module';
+import { PowerProcessor } from './power/power.processor';
 import { parseWorkerQueues, QueueName } from './queues/queue.constants';
 
 const PROCESSORS: Record<QueueName, Provider[]> = {
   ingestion: [IngestionProcessor],
   analysis: [AnalysisProcessor],
   governance: [GovernanceProcessor],
+  power: [PowerProcessor],
 };
 
 /**
@@ -29,7 +32,7 @@ export class WorkerModule {
     const queues = parseWorkerQueues(env.WORKER_QUEUES);
     return {
       module: WorkerModule,
-      imports: [CoreModule.forRoot(overrides, 'worker'), OpportunitiesModule, PilotsModule, AssignmentModule, KpisModule, GovernanceModule],
+      imports: [CoreModule.forRoot(overrides, 'worker'), OpportunitiesModule, PilotsModule, AssignmentModule, KpisModule, GovernanceModule, PowerWorkerModule],
       providers: [AnalysisService, ...queues.flatMap((q) => PROCESSORS[q])],
     };
   }

@@ -42,7 +42,7 @@ export class EnvironmentVariables {
 
   /** Comma-separated queues this worker process consumes (twenty's queue-worker pattern). */
   @IsString()
-  WORKER_QUEUES = 'ingestion,analysis,governance';
+  WORKER_QUEUES = 'ingestion,analysis,governance,power';
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';

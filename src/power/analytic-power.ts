@@ -144,7 +144,16 @@ function solveIncreasing(f: (x: number) => number, lo: number, hi: number): numb
  *   used by the adjustment (df = n1 + n2 − 2 − dfLoss)
  * @throws RangeError when the target cannot be reached
  */
-export function tTestNobs1(input: { effect_size: number; power: number; ratio?: number; alpha?: number; alternative?: PowerAlternative; dfLoss?: number }): {
+export function tTestNobs1(input: {
+  effect_size: number;
+  power: number;
+  ratio?: number;
+  alpha?: number;
+  alternative?: PowerAlternative;
+  dfLoss?: number;
+  /** degrees of freedom as a function of nobs1 (overrides dfLoss; e.g. matched pairs: n1 − 1) */
+  dfOf?: (nobs1: number) => number;
+}): {
   nobs1: number;
   nobs1_ceil: number;
   nobs2_ceil: number;
@@ -153,10 +162,10 @@ export function tTestNobs1(input: { effect_size: number; power: number; ratio?: 
   const loss = input.dfLoss ?? 0;
   if (!(input.power > 0 && input.power < 1)) throw new RangeError(`power must be in (0, 1), got ${input.power}`);
   if (!(input.effect_size > 0)) throw new RangeError('effect_size must be positive');
-  const minN = (2 + loss) / (1 + ratio) + 1e-9;
-  const f = (n: number) =>
-    tTestPower({ effect_size: input.effect_size, nobs1: n, ratio, alpha: input.alpha, alternative: input.alternative, df: n * (1 + ratio) - 2 - loss }) -
-    input.power;
+  const dfOf = input.dfOf ?? ((n: number) => n * (1 + ratio) - 2 - loss);
+  let minN = (2 + loss) / (1 + ratio) + 1e-9;
+  while (!(dfOf(minN) > 0) && minN < 1e9) minN *= 1.5;
+  const f = (n: number) => tTestPower({ effect_size: input.effect_size, nobs1: n, ratio, alpha: input.alpha, alternative: input.alternative, df: dfOf(n) }) - input.power;
   const nobs1 = solveIncreasing(f, Math.max(minN, 1e-6), Math.max(minN * 2, 10));
   const nobs1Ceil = Math.ceil(nobs1 - 1e-9);
   return { nobs1, nobs1_ceil: nobs1Ceil, nobs2_ceil: Math.ceil(ratio * nobs1Ceil - 1e-9) };

@@ -5,6 +5,7 @@ export const QUEUES = {
   ingestion: 'ingestion',
   analysis: 'analysis',
   governance: 'governance',
+  power: 'power',
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
@@ -13,6 +14,7 @@ export const JOBS = {
   computeReport: 'compute-report',
   /** repeatable (job scheduler): takes the interim looks that are due */
   interimLookSweep: 'interim-look-sweep',
+  computePower: 'compute-power',
 } as const;
 
 /** Payloads carry ids only; processors re-read PostgreSQL (novu `run-job.usecase.ts`). */
@@ -40,6 +42,7 @@ export const WORKER_OPTIONS: Record<QueueName, { concurrency: number; lockDurati
   ingestion: { concurrency: 2, lockDuration: 60_000 },
   analysis: { concurrency: 1, lockDuration: 120_000 },
   governance: { concurrency: 1, lockDuration: 300_000 },
+  power: { concurrency: 1, lockDuration: 120_000 },
 };
 
 /** Parses WORKER_QUEUES ("ingestion,analysis") into known queue names. @throws on unknown names. */

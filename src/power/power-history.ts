@@ -1,0 +1,100 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { matchedBlocks } from '../analysis/design/designs';
+import { DesignUnit, toDesignUnits } from '../assignment/assignment-inputs';
+import { PRE_PERIOD_PREFIX, planDesign, PlannedDesign, preperiodKpisNeeded, designCovariateNames } from '../assignment/design-plan';
+import { addDays, daysBetween } from '../common/utils/dates';
+import { KpiKey } from '../kpis/kpi-catalogue';
+import { DateWindow, KpiService, kpiValue } from '../kpis/kpi.service';
+import { EligibilityService } from '../pilots/eligibility.service';
+import { PilotEntity } from '../pilots/pilot.entity';
+import { SimulationWindow } from './power-plan';
+
+/** Most past windows a simulation cycles through (weekly shifts). */
+export const MAX_PLACEBO_WINDOWS = 26;
+
+/**
+ * The territories' own history as the power plan reads it: the eligible territories under the
+ * pilot's design (exclusions applied), and the pilot's two windows shifted back in time so that the
+ * shifted test period ends where the pre-period ends (shift s0 = test end − pre-period end), then
+ * further back by whole weeks for more placebo pilots.
+ */
+@Injectable()
+export class PowerHistory {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly eligibility: EligibilityService,
+    private readonly kpis: KpiService,
+  ) {}
+
+  /** Design plan (units, arms, spec) of the pilot as it is now. @throws UNKNOWN_TERRITORY, DESIGN_INFEASIBLE */
+  async plan(pilot: PilotEntity): Promise<PlannedDesign> {
+    const eligible = await this.eligibility.resolve(pilot);
+    return planDesign(pilot, toDesignUnits(pilot, eligible));
+  }
+
+  /** Earliest engage date of the territories' opportunities (null without data). */
+  async dataStart(territoryIds: string[]): Promise<string | null> {
+    const [row] = await this.dataSource.query(`SELECT min(engage_date) AS d FROM opportunities WHERE territory_id = ANY($1::uuid[])`, [territoryIds]);
+    return row?.d ?? null;
+  }
+
+  /** The pilot's windows shifted back by `shiftDays`. */
+  shifted(pilot: PilotEntity, shiftDays: number): { outcome: DateWindow; pre: DateWindow } {
+    return {
+      outcome: { start: addDays(pilot.testPeriodStart, -shiftDays), end: addDays(pilot.testPeriodEnd, -shiftDays) },
+      pre: { start: addDays(pilot.prePeriodStart, -shiftDays), end: addDays(pilot.prePeriodEnd, -shiftDays) },
+    };
+  }
+
+  /** Shift that makes the shifted test period end on the last pre-period day. */
+  baseShift(pilot: PilotEntity): number {
+    return daysBetween(pilot.prePeriodEnd, pilot.testPeriodEnd);
+  }
+
+  /**
+   * One past window: the outcome KPI and the pre-period KPI per unit, and the units with the design
+   * covariates (`pre_period_<kpi>`) computed over that window's pre-period.
+   */
+  async window(pilot: PilotEntity, units: DesignUnit[], kpi: KpiKey, shiftDays: number): Promise<SimulationWindow> {
+    const w = this.shifted(pilot, shiftDays);
+    const ids = units.map((u) => u.territory_id);
+    const outcome = await this.kpis.forTerritories(ids, w.outcome);
+    const pre = await this.kpis.forTerritories(ids, w.pre);
+    const needed = preperiodKpisNeeded(designCovariateNames(pilot));
+    return {
+      outcome: w.outcome,
+      pre: w.pre,
+      units: units.map((u) => {
+        const covariates = { ...u.covariates };
+        for (const k of needed) covariates[`${PRE_PERIOD_PREFIX}${k}`] = kpiValue(pre.get(u.territory_id)!, k);
+        return { code: u.code, stratum: u.stratum, covariates };
+      }),
+      y: units.map((u) => kpiValue(outcome.get(u.territory_id)!, kpi)),
+      x: units.map((u) => kpiValue(pre.get(u.territory_id)!, kpi)),
+    };
+  }
+
+  /** KPI per unit over a window of `days` days ending on `end`. */
+  async kpiOver(units: DesignUnit[], kpi: KpiKey, end: string, days: number): Promise<(number | null)[]> {
+    const values = await this.kpis.forTerritories(
+      units.map((u) => u.territory_id),
+      { start: addDays(end, -(days - 1)), end },
+    );
+    return units.map((u) => kpiValue(values.get(u.territory_id)!, kpi));
+  }
+
+  /** Block label per unit for the analytic plan: stratum, matched pair (paired on the window's covariate), or null. */
+  blocksOf(pilot: PilotEntity, window: SimulationWindow): string[] | null {
+    if (pilot.designType === 'stratified') return window.units.map((u) => String(u.stratum));
+    if (pilot.designType === 'matched_pairs' && pilot.designOptions?.pair_on) {
+      const on = pilot.designOptions.pair_on;
+      const present = window.units.filter((u) => u.covariates?.[on] !== null && u.covariates?.[on] !== undefined);
+      const { blocks } = matchedBlocks(present.map((u) => ({ code: u.code, value: u.covariates![on] as number })), pilot.arms.length, on);
+      const pairOf = new Map(blocks.flatMap((b) => b.codes.map((c) => [c, b.pair] as const)));
+      return window.units.map((u) => pairOf.get(u.code) ?? `unpaired:${u.code}`);
+    }
+    return null;
+  }
+}

@@ -1,0 +1,216 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { Queue } from 'bullmq';
+import { DataSource } from 'typeorm';
+import { AppException } from '../common/errors/app.exception';
+import { EnvironmentVariables } from '../config/env.validation';
+import { PilotRepository } from '../pilots/pilot.repository';
+import { JOBS, QUEUES } from '../queues/queue.constants';
+import { PowerRequestDto } from './dto/power-request.dto';
+import { PowerAnalysisEntity } from './power-analysis.entity';
+import { PowerHistory } from './power-history';
+import { analyticPlan, AnalyticPlan } from './power-plan';
+
+/** Payload of a `compute-power` job: the id of the power_analyses row only. */
+export interface ComputePowerPayload {
+  powerAnalysisId: string;
+}
+
+/** Candidate test-period lengths (weeks) for "how many weeks are needed". */
+const WEEK_CANDIDATES = [2, 4, 6, 8, 10, 13, 17, 21, 26, 35, 52];
+
+/**
+ * Power planning requests: computes the analytic part at once (it needs only a few SQL aggregations),
+ * stores the request in `power_analyses` and enqueues the simulation job (202 + GET, like reports).
+ */
+@Injectable()
+export class PowerService {
+  private readonly logger = new Logger(PowerService.name);
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @InjectQueue(QUEUES.power) private readonly queue: Queue<ComputePowerPayload>,
+    private readonly pilots: PilotRepository,
+    private readonly history: PowerHistory,
+    private readonly env: EnvironmentVariables,
+  ) {}
+
+  /**
+   * Plans power for a pilot in any state (a draft needs no assignment): analytic MDE, power at the
+   * given lifts, territories and weeks needed for a target MDE, and a queued placebo simulation.
+   * @throws PILOT_NOT_FOUND; UNKNOWN_TERRITORY; DESIGN_INFEASIBLE (design cannot be filled, or too
+   *   little history to plan)
+   */
+  async request(pilotId: string, dto: PowerRequestDto) {
+    const pilot = await this.pilots.getById(pilotId);
+    const kpi = dto.kpi ?? pilot.primaryKpi;
+    const power = dto.power ?? 0.8;
+    const lifts = dto.lifts ?? [0.05, 0.1, 0.2];
+    const simulations = dto.simulations ?? 200;
+    const covariate = dto.covariate_adjustment ?? true;
+    const plan = await this.history.plan(pilot);
+    const shift = this.history.baseShift(pilot);
+    const window = await this.history.window(pilot, plan.units, kpi, shift);
+    let analytic: AnalyticPlan;
+    try {
+      analytic = analyticPlan({
+        y: window.y,
+        x: covariate ? window.x : null,
+        blocks: this.history.blocksOf(pilot, window),
+        paired: pilot.designType === 'matched_pairs',
+        arms: plan.design.arms,
+        alpha: pilot.alpha,
+        power,
+        lifts,
+        target_mde: dto.target_mde ?? null,
+      });
+    } catch (err) {
+      if (err instanceof RangeError) {
+        throw new AppException('DESIGN_INFEASIBLE', `Too little history to plan power: ${err.message}`, {
+          kpi,
+          reference_window: window.outcome,
+        });
+      }
+      throw err;
+    }
+    const weeks = dto.target_mde !== undefined ? await this.weeksNeeded(pilot, plan, kpi, analytic, dto.target_mde) : null;
+    const request = { kpi, power, lifts, target_mde: dto.target_mde ?? null, simulations, covariate_adjustment: covariate };
+    const result = {
+      kpi,
+      design: { type: plan.design.type, arms: plan.design.arms, territories: plan.units.length },
+      reference_window: { outcome: window.outcome, pre_period: window.pre, rule: 'the pilot windows shifted back so that the test period ends on the last pre-period day' },
+      ...analytic,
+      weeks_needed: weeks,
+    };
+    const repo = this.dataSource.getRepository(PowerAnalysisEntity);
+    const row = await repo.save(
+      repo.create({
+        pilotId,
+        status: simulations > 0 ? 'queued' : 'completed',
+        request,
+        analytic: result,
+        simulation: null,
+        simulationsTotal: simulations,
+        simulationsDone: 0,
+        completedAt: simulations > 0 ? null : new Date(),
+      }),
+    );
+    const enqueued = simulations > 0 ? await this.enqueue(row.id) : false;
+    if (enqueued) await repo.update(row.id, { enqueuedAt: new Date() });
+    return {
+      power_analysis_id: row.id,
+      pilot_id: pilotId,
+      status: row.status,
+      enqueued,
+      status_url: `/pilots/${pilotId}/power/${row.id}`,
+      analytic: result,
+    };
+  }
+
+  /** A power analysis with its progress. @throws POWER_ANALYSIS_NOT_FOUND (404) */
+  async get(pilotId: string, id: string) {
+    const r = await this.dataSource.getRepository(PowerAnalysisEntity).findOne({ where: { id, pilotId } });
+    if (!r) throw new AppException('NOT_FOUND', `No power analysis ${id} for pilot ${pilotId}`);
+    return {
+      power_analysis_id: r.id,
+      pilot_id: r.pilotId,
+      status: r.status,
+      progress: { simulations_done: r.simulationsDone, simulations_total: r.simulationsTotal },
+      request: r.request,
+      requested_at: r.requestedAt,
+      started_at: r.startedAt,
+      completed_at: r.completedAt,
+      error: r.error,
+      analytic: r.analytic,
+      simulation: r.simulation,
+    };
+  }
+
+  /** The pilot's power analyses, newest first (at most 100). @throws PILOT_NOT_FOUND */
+  async list(pilotId: string) {
+    await this.pilots.getById(pilotId);
+    const rows = await this.dataSource.getRepository(PowerAnalysisEntity).find({
+      where: { pilotId },
+      order: { requestedAt: 'DESC' },
+      select: { id: true, status: true, requestedAt: true, completedAt: true, simulationsDone: true, simulationsTotal: true },
+      take: 100,
+    });
+    return rows.map((r) => ({
+      power_analysis_id: r.id,
+      status: r.status,
+      requested_at: r.requestedAt,
+      completed_at: r.completedAt,
+      progress: { simulations_done: r.simulationsDone, simulations_total: r.simulationsTotal },
+    }));
+  }
+
+  /** Re-enqueues power analyses persisted but never (or long ago) enqueued; called by the sweeper. */
+  async requeuePending(): Promise<number> {
+    const rows: { id: string }[] = await this.dataSource.query(
+      `SELECT id FROM power_analyses
+        WHERE (status = 'queued' AND enqueued_at IS NULL AND requested_at < now() - make_interval(secs => $1 / 1000.0))
+           OR (status IN ('queued', 'running') AND coalesce(started_at, enqueued_at) < now() - make_interval(secs => $2 / 1000.0))
+        ORDER BY requested_at LIMIT 100`,
+      [this.env.ENQUEUE_TIMEOUT_MS, this.env.REQUEUE_STALE_MS],
+    );
+    let n = 0;
+    for (const { id } of rows) {
+      if (!(await this.enqueue(id))) break;
+      await this.dataSource.query(`UPDATE power_analyses SET enqueued_at = now() WHERE id = $1`, [id]);
+      n++;
+    }
+    return n;
+  }
+
+  /**
+   * Smallest test-period length (whole weeks, from WEEK_CANDIDATES, history permitting) whose analytic
+   * MDE for the first comparison is ≤ the target, with the same territories, design adjustment and
+   * power; each candidate's σ and mean come from the window of that length ending on the last day of
+   * the reference window.
+   */
+  private async weeksNeeded(pilot: Parameters<PowerHistory['plan']>[0], plan: Awaited<ReturnType<PowerHistory['plan']>>, kpi: string, analytic: AnalyticPlan, target: number) {
+    const start = await this.history.dataStart(plan.units.map((u) => u.territory_id));
+    const end = this.history.shifted(pilot, this.history.baseShift(pilot)).outcome.end;
+    const c = analytic.comparisons[0];
+    const table: { weeks: number; mde_relative: number | null }[] = [];
+    for (const weeks of WEEK_CANDIDATES) {
+      if (!start || daysSpan(start, end) < 7 * weeks) break;
+      const y = (await this.history.kpiOver(plan.units, kpi as never, end, 7 * weeks)).filter((v): v is number => v !== null);
+      if (y.length < 4) continue;
+      const mean = y.reduce((s, v) => s + v, 0) / y.length;
+      const sd = Math.sqrt(y.reduce((s, v) => s + (v - mean) ** 2, 0) / (y.length - 1));
+      const mdeAbs = (c.mde.absolute / analytic.adjusted_sd) * sd * Math.sqrt(analytic.adjustment.variance_ratio);
+      table.push({ weeks, mde_relative: mean > 0 && sd > 0 ? mdeAbs / mean : null });
+    }
+    const hit = table.find((r) => r.mde_relative !== null && r.mde_relative <= target);
+    return {
+      target_mde: target,
+      weeks: hit?.weeks ?? null,
+      note: hit ? null : 'no test-period length the history covers reaches the target MDE with these territories',
+      by_length: table,
+      rule: 'σ and mean of the KPI over windows of each length ending on the last day of the reference window; same territories, design adjustment and power',
+    };
+  }
+
+  /** Adds the job, racing ENQUEUE_TIMEOUT_MS (BullMQ add can hang while Redis is down, pitfall P15). */
+  private async enqueue(powerAnalysisId: string): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), this.env.ENQUEUE_TIMEOUT_MS);
+    });
+    try {
+      const outcome = await Promise.race([this.queue.add(JOBS.computePower, { powerAnalysisId }), timeout]);
+      return outcome !== 'timeout';
+    } catch (err) {
+      this.logger.warn(`Could not enqueue power analysis ${powerAnalysisId}: ${(err as Error).message}; will retry`);
+      return false;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+function daysSpan(start: string, end: string): number {
+  return (Date.parse(`${end}T00:00:00Z`) - Date.parse(`${start}T00:00:00Z`)) / 86_400_000 + 1;
+}

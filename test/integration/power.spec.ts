@@ -1,0 +1,115 @@
+import request from 'supertest';
+import { tTestPower } from '../../src/power/analytic-power';
+import { ingest, opportunityRow } from '../factories/opportunity.factory';
+import { pilot } from '../factories/pilot.factory';
+import { loadTerritories, territory } from '../factories/territory.factory';
+import { resetDatabase, startStack, TestStack, waitFor } from '../utils/test-stack';
+
+/**
+ * POST /pilots/:id/power through HTTP on a draft pilot (no assignment): the analytic plan at once,
+ * the placebo simulation as a `power` job on the real worker, progress and result in PostgreSQL.
+ */
+describe('power planning', () => {
+  let stack: TestStack;
+  const codes = Array.from({ length: 16 }, (_, i) => `P${String(i + 1).padStart(2, '0')}`);
+
+  beforeAll(async () => {
+    stack = await startStack();
+    await resetDatabase(stack.dataSource);
+    await loadTerritories(
+      stack.http,
+      codes.map((code, i) => territory({ code, region: i % 2 ? 'North' : 'South', attributes: { headcount: 2 + (i % 4) } })),
+    );
+    // weekly won deals from 2023-06-05 to 2024-01-29; territory size varies, weeks vary by a fixed pattern
+    const rows = [];
+    for (let w = 0; w < 35; w++) {
+      const day = new Date(Date.UTC(2023, 5, 5 + 7 * w));
+      const engage = day.toISOString().slice(0, 10);
+      const close = new Date(day.getTime() + 3 * 86_400_000).toISOString().slice(0, 10);
+      for (let i = 0; i < codes.length; i++) {
+        const deals = 1 + ((i * 5 + w * 7 + i * w) % 3);
+        for (let k = 0; k < deals; k++) {
+          rows.push(opportunityRow({ territory: codes[i], amount: String(500 + 150 * (i % 5) + 37 * ((w + k) % 6)), engage_date: engage, close_date: close }));
+        }
+      }
+    }
+    await ingest(stack.http, rows);
+  });
+  afterAll(() => stack.close());
+
+  const windows = { pre_period: { start: '2024-01-01', end: '2024-01-31' }, test_period: { start: '2024-02-01', end: '2024-02-29' } };
+
+  it('a draft pilot gets the analytic MDE, power at lifts, territories and weeks needed, then the placebo simulation with progress', async () => {
+    const created = await request(stack.http)
+      .post('/pilots')
+      .send(pilot(codes, { ...windows, design: { type: 'stratified', stratify_by: 'region', seed: 9 } }))
+      .expect(201);
+    const id = created.body.id;
+    const res = await request(stack.http)
+      .post(`/pilots/${id}/power`)
+      .send({ lifts: [0.1, 0.5], target_mde: 0.3, simulations: 40 });
+    if (res.status !== 202) throw new Error(JSON.stringify(res.body));
+    expect(res.body.status).toBe('queued');
+    const a = res.body.analytic;
+    expect(a.kpi).toBe('revenue_won');
+    expect(a.reference_window.outcome).toEqual({ start: '2024-01-03', end: '2024-01-31' });
+    expect(a.n_territories).toBe(16);
+    expect(a.adjustment.blocks).toBe(2);
+    const c = a.comparisons[0];
+    expect(c).toMatchObject({ n_control: 8, n_treatment: 8 });
+    // the MDE is the effect at which the t-test has exactly the target power (same df)
+    expect(tTestPower({ effect_size: c.mde.effect_size, nobs1: 8, ratio: 1, alpha: 0.05, df: c.df })).toBeCloseTo(0.8, 8);
+    expect(c.mde.absolute).toBeCloseTo(c.mde.effect_size * a.adjusted_sd, 8);
+    expect(c.power_at_lifts[1].power).toBeGreaterThan(c.power_at_lifts[0].power);
+    expect(c.territories_needed.total).toBe(c.territories_needed.n_control + c.territories_needed.n_treatment);
+    expect(a.weeks_needed.by_length.length).toBeGreaterThan(0);
+
+    const done = await waitFor(
+      async () => {
+        const r = await request(stack.http).get(`/pilots/${id}/power/${res.body.power_analysis_id}`).expect(200);
+        return ['completed', 'failed'].includes(r.body.status) ? r.body : undefined;
+      },
+      'power simulation',
+      120_000,
+    );
+    expect(done.error).toBeNull();
+    expect(done.status).toBe('completed');
+    expect(done.progress).toEqual({ simulations_done: 40, simulations_total: 40 });
+    const sim = done.simulation;
+    expect(sim.windows.length).toBeGreaterThan(1);
+    expect(sim.methods.map((m: any) => m.method)).toEqual(['welch', 'lin_regression_adjustment']);
+    for (const m of sim.methods) {
+      const fp = m.false_positive_rate;
+      expect(fp.n).toBe(40 - sim.skipped);
+      expect(fp.ci_low).toBeLessThanOrEqual(fp.rate);
+      expect(fp.rate).toBeLessThanOrEqual(fp.ci_high);
+      expect(m.detection[1].count).toBeGreaterThanOrEqual(m.detection[0].count);
+    }
+    const list = await request(stack.http).get(`/pilots/${id}/power`).expect(200);
+    expect(list.body).toHaveLength(1);
+  });
+
+  it('matched pairs plan with paired df; simulations 0 completes at once', async () => {
+    const created = await request(stack.http)
+      .post('/pilots')
+      .send(pilot(codes, { ...windows, design: { type: 'matched_pairs', seed: 4, pair_on: 'pre_period_revenue_won' } }))
+      .expect(201);
+    const res = await request(stack.http).post(`/pilots/${created.body.id}/power`).send({ simulations: 0 }).expect(202);
+    expect(res.body.status).toBe('completed');
+    expect(res.body.enqueued).toBe(false);
+    expect(res.body.analytic.comparisons[0].df).toBe(7); // 8 pairs − 1
+    expect(res.body.analytic.adjustment.blocks).toBe(8);
+  });
+
+  it('bad input is a 400 with paths; unknown pilot 404; nothing stored', async () => {
+    const created = await request(stack.http).post('/pilots').send(pilot(codes, windows)).expect(201);
+    const id = created.body.id;
+    for (const body of [{ lifts: ['x'] }, { simulations: -1 }, { power: 1.5 }, { kpi: 'nope' }, { extra: 1 }]) {
+      const r = await request(stack.http).post(`/pilots/${id}/power`).send(body).expect(400);
+      expect(r.body.code).toBe('VALIDATION_FAILED');
+    }
+    await request(stack.http).post('/pilots/00000000-0000-4000-8000-000000000000/power').send({}).expect(404);
+    const list = await request(stack.http).get(`/pilots/${id}/power`).expect(200);
+    expect(list.body).toEqual([]);
+  });
+});
