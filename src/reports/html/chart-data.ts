@@ -178,10 +178,10 @@ export interface VelocityDecomposition {
 }
 
 const COMPONENTS = [
-  { component: 'opportunities', label: 'Opportunities (count)', divisor: false },
+  { component: 'opportunities', label: 'Opportunities', divisor: false },
   { component: 'win_rate', label: 'Win rate', divisor: false },
   { component: 'average_deal_size', label: 'Average deal size', divisor: false },
-  { component: 'sales_cycle_length', label: 'Sales cycle length (days, divides)', divisor: true },
+  { component: 'sales_cycle_length', label: 'Cycle length (divides)', divisor: true },
 ] as const;
 
 function meanOf(xs: readonly (number | null | undefined)[]): number | null {

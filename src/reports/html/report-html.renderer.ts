@@ -295,7 +295,6 @@ async function velocitySection(report: ReportData): Promise<string> {
         }`
       : '';
   return `${summary}
-${kmTable}
 <table class="numbers">
 <caption>Sales velocity = opportunities × win rate × average deal size ÷ sales cycle length; each component per arm (${esc(d.note)})</caption>
 <thead><tr><th scope="col">Component</th><th scope="col">Control</th><th scope="col">Treatment</th><th scope="col">Ratio</th><th scope="col">Contribution (log points)</th><th scope="col">${pct}CI</th></tr></thead>
@@ -303,7 +302,8 @@ ${kmTable}
 ${rows}
 </tbody>
 </table>
-${figure}`;
+${figure}
+${kmTable ? `<h3>Time to close</h3>\n${kmTable}` : ''}`;
 }
 
 function balanceSection(input: ReportHtmlInput): string {
