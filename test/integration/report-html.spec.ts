@@ -90,6 +90,9 @@ describe('report as HTML and CSV', () => {
     const strip = (h: string) => h.replace(/generated [^<]*</, '');
     expect(strip(bySuffix.text)).toBe(strip(byAccept.text));
     const html = bySuffix.text;
+    // served with the security headers: the page's inline CSS must be allowed (it has no script to allow)
+    const csp = String(bySuffix.headers['content-security-policy'] ?? '');
+    expect(csp).toMatch(/style-src[^;]*'unsafe-inline'/);
     for (const s of SECTIONS) expect(html).toContain(`<section id="${s.id}"`);
     for (const c of CHARTS) expect(html).toContain(`data-chart="${c}"`);
     expect(html).not.toMatch(/<script/i);
