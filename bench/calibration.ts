@@ -1,0 +1,305 @@
+/**
+ * npm run bench:calibration — calibration of PilotLab's designs × methods on real history.
+ *
+ * On the public CRM Sales Opportunities data (../shared/data/crm-sales-opportunities, read with
+ * src/demo/crm-dataset.ts; territories = the sales agents with opportunities, region = regional
+ * office, as in src/demo/demo.ts), it runs N placebo pilots (default 1,000) per design (complete,
+ * stratified by region, matched pairs on pre-period revenue, rerandomization on pre-period revenue
+ * and opportunities) and, on each, every method (Welch, randomization inference from the actual
+ * design, CUPED, Lin regression adjustment, difference-in-differences with CR2). A placebo pilot: a
+ * 8-week test period and the 8 weeks before it as pre-period, at a start drawn from the weeks in
+ * which at least 80% of territories won revenue in both windows; the design is drawn with its own seed; the KPI is revenue won (cohort convention).
+ *
+ *  - false-positive rate: share of p < 0.05 with no effect, with its Clopper–Pearson 95% CI;
+ *  - coverage: a +10% lift is planted (treated territories' won amounts × 1.1 in the test period),
+ *    and the share of 95% CIs that contain the true effect (0.1 × the pilot's mean revenue won: the
+ *    sample average effect; DiD: the same per week) is counted;
+ *  - power: share of p < 0.05 with the planted lift.
+ * Targets: FPR within [3.5%, 6.5%], coverage within [93%, 97%]. A design×method that misses either
+ * is FLAGGED, and the list is written to src/analysis/calibration-flags.json, which the product
+ * reads (src/analysis/calibration-flags.ts) so it does not offer that method as primary for that
+ * design. Randomization inference uses B = 200 Monte Carlo draws per test here (the product uses
+ * RI_DRAWS, default 10,000) to keep the run within a few minutes; its CI is by test inversion.
+ *
+ * Options: --data DIR, --pilots N, --ri-draws B, --no-write (do not update the flags file).
+ */
+import Table from 'cli-table3';
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { drawDesign, DesignSpec, DesignType, DesignUnit, randomizationDesignFromStored } from '../src/analysis/design/designs';
+import { createPrng } from '../src/analysis/design/prng';
+import { cuped, differenceInDifferences, linRegressionAdjustment, welchTTest } from '../src/analysis/stats';
+import { randomizationTest } from '../src/analysis/stats/randomization-inference';
+import { computeTerritoryKpis, Opportunity } from '../src/analysis/stats/sales-velocity';
+import { addDays } from '../src/common/utils/dates';
+import { DATASET_HELP, DEFAULT_DATA_DIR, readCrmDataset } from '../src/demo/crm-dataset';
+import { statusOfStage } from '../src/opportunities/ingestion/stage';
+import { clopperPearson } from '../src/power/binomial-ci';
+import type { CalibrationFlags } from '../src/analysis/calibration-flags';
+
+const ALPHA = 0.05;
+const LIFT = 0.1;
+const WEEKS = 8;
+const FPR_RANGE: [number, number] = [0.035, 0.065];
+const COVERAGE_RANGE: [number, number] = [0.93, 0.97];
+const DESIGNS: DesignType[] = ['complete', 'stratified', 'matched_pairs', 'rerandomization'];
+const METHODS = ['welch', 'randomization', 'cuped', 'regression_adjustment', 'did'] as const;
+type Method = (typeof METHODS)[number];
+
+interface Territory {
+  code: string;
+  region: string;
+  deals: Opportunity[];
+}
+
+/** One past window: revenue won per territory in the test and pre-period windows, and the weekly panel. */
+interface Window {
+  testStart: string;
+  y: number[];
+  x: number[];
+  preOpportunities: number[];
+  /** weekly won amount of the cohort engaged that week (territory-major: 2·WEEKS rows per territory) */
+  weekly: number[][];
+}
+
+function kpiWindow(deals: Opportunity[], start: string, end: string) {
+  return computeTerritoryKpis(deals, { start, end });
+}
+
+function buildWindow(territories: Territory[], testStart: string): Window {
+  const testEnd = addDays(testStart, 7 * WEEKS - 1);
+  const preStart = addDays(testStart, -7 * WEEKS);
+  const preEnd = addDays(testStart, -1);
+  const y: number[] = [];
+  const x: number[] = [];
+  const preOpportunities: number[] = [];
+  const weekly: number[][] = [];
+  for (const t of territories) {
+    const test = kpiWindow(t.deals, testStart, testEnd);
+    const pre = kpiWindow(t.deals, preStart, preEnd);
+    y.push(test.won_amount_total);
+    x.push(pre.won_amount_total);
+    preOpportunities.push(pre.n_opportunities);
+    const rows: number[] = [];
+    for (let w = 0; w < 2 * WEEKS; w++) {
+      const ws = addDays(preStart, 7 * w);
+      const we = addDays(ws, 6);
+      // cohort of the week; won by the end of its window (pre or test), as the window KPI counts it
+      const windowEnd = w < WEEKS ? preEnd : testEnd;
+      let sum = 0;
+      for (const d of t.deals) {
+        if (d.status === 'won' && d.engage_date !== null && d.engage_date >= ws && d.engage_date <= we && d.close_date !== null && d.close_date <= windowEnd) {
+          sum += d.amount as number;
+        }
+      }
+      rows.push(sum);
+    }
+    weekly.push(rows);
+  }
+  return { testStart, y, x, preOpportunities, weekly };
+}
+
+interface Tally {
+  n: number;
+  fp: number;
+  nPlanted: number;
+  covered: number;
+  detected: number;
+}
+
+function tally(): Tally {
+  return { n: 0, fp: 0, nPlanted: 0, covered: 0, detected: 0 };
+}
+
+function main(): void {
+  const { values } = parseArgs({
+    options: { data: { type: 'string' }, pilots: { type: 'string' }, 'ri-draws': { type: 'string' }, 'no-write': { type: 'boolean' } },
+  });
+  const dataDir = resolve(values.data ?? process.env.DATA_DIR ?? DEFAULT_DATA_DIR);
+  const pilots = Number(values.pilots ?? 1000);
+  const riDraws = Number(values['ri-draws'] ?? 200);
+  let data: ReturnType<typeof readCrmDataset>;
+  try {
+    data = readCrmDataset(dataDir);
+  } catch (err) {
+    console.error(`Data set not found at ${dataDir}: ${(err as Error).message}`);
+    DATASET_HELP.forEach((l) => console.error(l));
+    process.exit(2);
+  }
+  const started = Date.now();
+  const byAgent = new Map<string, Opportunity[]>();
+  for (const r of data.pipeline) {
+    const status = statusOfStage(r.deal_stage);
+    if (!status) continue;
+    const amount = r.close_value === '' ? null : Number(r.close_value);
+    const list = byAgent.get(r.sales_agent) ?? [];
+    list.push({
+      id: r.opportunity_id,
+      engage_date: r.engage_date || null,
+      close_date: r.close_date || null,
+      status,
+      amount: amount !== null && Number.isFinite(amount) ? amount : null,
+    });
+    byAgent.set(r.sales_agent, list);
+  }
+  const territories: Territory[] = data.teams
+    .filter((t) => byAgent.has(t.sales_agent))
+    .map((t) => ({ code: t.sales_agent, region: t.regional_office, deals: byAgent.get(t.sales_agent) as Opportunity[] }))
+    .sort((a, b) => (a.code < b.code ? -1 : a.code > b.code ? 1 : 0));
+  // test starts: Mondays such that the pre-period starts on or after the first engage date and the
+  // test period ends by the last one
+  const engageDates = data.pipeline.map((r) => r.engage_date).filter(Boolean).sort();
+  const first = engageDates[0];
+  const last = engageDates[engageDates.length - 1];
+  const windows: Window[] = [];
+  for (let start = addDays(first, 7 * WEEKS + 7); addDays(start, 7 * WEEKS - 1) <= last; start = addDays(start, 7)) {
+    const w = buildWindow(territories, start);
+    // a window counts when the data are live in it: at least 80% of territories won revenue in both
+    // its pre-period and its test period (the sample's first months have almost no closed deals)
+    const live = (v: number[]) => v.filter((x) => x > 0).length >= 0.8 * v.length;
+    if (live(w.y) && live(w.x)) windows.push(w);
+  }
+  const arms = [
+    { key: 'control', role: 'control' as const, ratio: 1 },
+    { key: 'treatment', role: 'treatment' as const, ratio: 1 },
+  ];
+  console.log(`Calibration: ${territories.length} territories (sales agents), ${windows.length} placebo windows of ${WEEKS}+${WEEKS} weeks (${windows[0].testStart} … ${windows[windows.length - 1].testStart}),`);
+  console.log(`${pilots} placebo pilots per design, KPI revenue won, planted lift +${100 * LIFT}%, α = ${ALPHA}, RI with ${riDraws} Monte Carlo draws per test.`);
+
+  const results: { design: DesignType; method: Method; t: Tally }[] = [];
+  const pick = createPrng(20261130);
+  const windowOf = Array.from({ length: pilots }, () => pick.nextInt(windows.length));
+  for (const design of DESIGNS) {
+    const tallies = new Map<Method, Tally>(METHODS.map((m) => [m, tally()]));
+    const designStart = Date.now();
+    for (let i = 0; i < pilots; i++) {
+      const w = windows[windowOf[i]];
+      const units: DesignUnit[] = territories.map((t, k) => ({
+        code: t.code,
+        stratum: t.region,
+        covariates: { pre_period_revenue_won: w.x[k], pre_period_opportunities: w.preOpportunities[k] },
+      }));
+      const spec: DesignSpec = {
+        type: design,
+        arms,
+        seed: 1_000_000 * (DESIGNS.indexOf(design) + 1) + i,
+        pair_on: design === 'matched_pairs' ? 'pre_period_revenue_won' : null,
+        rerandomization:
+          design === 'rerandomization' ? { covariates: ['pre_period_revenue_won', 'pre_period_opportunities'], acceptance_probability: 0.1 } : null,
+      };
+      const drawn = drawDesign(units, spec);
+      const idx = territories.map((_, k) => k).filter((k) => drawn.arms[territories[k].code] !== undefined);
+      const treated = idx.map((k) => (drawn.arms[territories[k].code] === 'treatment' ? 1 : 0) as 0 | 1);
+      const riDesign = randomizationDesignFromStored(
+        { type: design, arms, rerandomization: spec.rerandomization },
+        idx.map((k) => ({ code: territories[k].code, arm: drawn.arms[territories[k].code], stratum: drawn.unit_strata[territories[k].code], covariates: units[k].covariates })),
+      );
+      const armsOf = treated.map((t) => (t ? 'treatment' : 'control'));
+      const x = idx.map((k) => w.x[k]);
+      for (const planted of [false, true]) {
+        const y = idx.map((k, j) => w.y[k] * (planted && treated[j] ? 1 + LIFT : 1));
+        const tau = planted ? (LIFT * idx.reduce((s, k) => s + w.y[k], 0)) / idx.length : 0;
+        const panel = { territory: [] as string[], period: [] as number[], treated: [] as (0 | 1)[], post: [] as (0 | 1)[], y: [] as number[] };
+        idx.forEach((k, j) => {
+          w.weekly[k].forEach((v, p) => {
+            panel.territory.push(territories[k].code);
+            panel.period.push(p);
+            panel.treated.push(treated[j]);
+            panel.post.push(p >= WEEKS ? 1 : 0);
+            panel.y.push(v * (planted && treated[j] && p >= WEEKS ? 1 + LIFT : 1));
+          });
+        });
+        const tauWeekly = tau / WEEKS;
+        const tY = y.filter((_, j) => treated[j]);
+        const cY = y.filter((_, j) => !treated[j]);
+        const welch = welchTTest(tY, cY, { alpha: ALPHA });
+        const ri = randomizationTest({
+          values: y,
+          arms: armsOf,
+          treatmentArm: 'treatment',
+          controlArm: 'control',
+          design: riDesign,
+          maxExact: 1,
+          draws: riDraws,
+          seed: spec.seed,
+          ci: { alpha: ALPHA },
+        });
+        const cu = cuped(y, x, treated, { alpha: ALPHA });
+        const lin = linRegressionAdjustment(y, x, treated, { alpha: ALPHA });
+        const did = differenceInDifferences(panel, { alpha: ALPHA });
+        const out: Record<Method, { p: number | null; low: number | null; high: number | null; truth: number }> = {
+          welch: { p: welch.p_two_sided, low: welch.ci_low, high: welch.ci_high, truth: tau },
+          randomization: { p: ri.p_two_sided, low: ri.ci?.low ?? null, high: ri.ci?.high ?? null, truth: tau },
+          cuped: { p: cu.adjusted_welch.p_two_sided, low: cu.adjusted_welch.ci_low, high: cu.adjusted_welch.ci_high, truth: tau },
+          regression_adjustment: { p: lin.p_value, low: lin.ci_low, high: lin.ci_high, truth: tau },
+          did: { p: did.cr2.p_value, low: did.cr2.ci_low, high: did.cr2.ci_high, truth: tauWeekly },
+        };
+        for (const m of METHODS) {
+          const r = out[m];
+          const t = tallies.get(m) as Tally;
+          if (r.p === null) continue;
+          if (!planted) {
+            t.n++;
+            if (r.p < ALPHA) t.fp++;
+          } else {
+            t.nPlanted++;
+            if (r.p < ALPHA) t.detected++;
+            if (r.low !== null && r.high !== null && r.low <= r.truth && r.truth <= r.high) t.covered++;
+          }
+        }
+      }
+    }
+    for (const m of METHODS) results.push({ design, method: m, t: tallies.get(m) as Tally });
+    console.log(`  ${design}: ${((Date.now() - designStart) / 1000).toFixed(1)} s`);
+  }
+
+  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  const table = new Table({
+    head: ['design', 'method', 'n', 'FPR at α = 0.05', 'FPR 95% CI (Clopper–Pearson)', 'coverage of +10%', 'coverage 95% CI', 'power at +10%', 'flag'],
+    style: { head: [], border: [] },
+  });
+  const flagged: CalibrationFlags['flagged'] = [];
+  const rows: Record<string, unknown>[] = [];
+  for (const { design, method, t } of results) {
+    const fpr = clopperPearson(t.fp, Math.max(1, t.n));
+    const cov = clopperPearson(t.covered, Math.max(1, t.nPlanted));
+    const power = t.nPlanted ? t.detected / t.nPlanted : 0;
+    const reasons: string[] = [];
+    if (t.n === 0) reasons.push('no result');
+    if (fpr.rate < FPR_RANGE[0] || fpr.rate > FPR_RANGE[1]) reasons.push(`FPR ${pct(fpr.rate)} outside [3.5%, 6.5%]`);
+    if (cov.rate < COVERAGE_RANGE[0] || cov.rate > COVERAGE_RANGE[1]) reasons.push(`coverage ${pct(cov.rate)} outside [93%, 97%]`);
+    if (reasons.length) flagged.push({ design, method, reasons });
+    table.push([
+      design,
+      method,
+      String(t.n),
+      pct(fpr.rate),
+      `[${pct(fpr.low)}, ${pct(fpr.high)}]`,
+      pct(cov.rate),
+      `[${pct(cov.low)}, ${pct(cov.high)}]`,
+      pct(power),
+      reasons.length ? `FLAGGED: ${reasons.join('; ')}` : 'ok',
+    ]);
+    rows.push({ design, method, n: t.n, fpr: fpr.rate, fpr_ci: [fpr.low, fpr.high], coverage: cov.rate, coverage_ci: [cov.low, cov.high], power });
+  }
+  console.log(table.toString());
+  console.log(`${flagged.length} design×method pair(s) flagged; total time ${((Date.now() - started) / 1000).toFixed(1)} s.`);
+  if (!values['no-write']) {
+    const flags: CalibrationFlags = {
+      generated_by: 'npm run bench:calibration (bench/calibration.ts)',
+      generated_at: new Date().toISOString(),
+      data: 'CRM Sales Opportunities (Maven Analytics), revenue won, 8-week placebo pilots',
+      placebo_pilots_per_design: pilots,
+      ri_draws: riDraws,
+      targets: { fpr: FPR_RANGE, coverage: COVERAGE_RANGE, alpha: ALPHA, planted_lift: LIFT },
+      flagged,
+      results: rows,
+    };
+    const path = join(__dirname, '..', 'src', 'analysis', 'calibration-flags.json');
+    writeFileSync(path, `${JSON.stringify(flags, null, 2)}\n`);
+    console.log(`flags written to ${path}`);
+  }
+}
+
+main();
