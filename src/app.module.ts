@@ -9,6 +9,10 @@ import { OpportunitiesModule } from './opportunities/opportunities.module';
 import { PilotsModule } from './pilots/pilots.module';
 import { PowerModule } from './power/power.module';
 import { RequeueScheduler } from './queues/requeue.scheduler';
+import { OwnersModule } from './owners/owners.module';
+import { QueueAdminModule } from './queues/queue-admin.module';
+import { RollupScheduler } from './rollups/rollup.scheduler';
+import { RollupsModule } from './rollups/rollups.module';
 import { ReportsModule } from './reports/reports.module';
 import { TerritoriesModule } from './territories/territories.module';
 
@@ -29,9 +33,12 @@ export class AppModule {
         KpisModule,
         ReportsModule,
         PowerModule,
+        RollupsModule,
+        QueueAdminModule,
+        OwnersModule,
       ],
       controllers: [HealthController],
-      providers: [RequeueScheduler],
+      providers: [RequeueScheduler, RollupScheduler],
     };
   }
 }

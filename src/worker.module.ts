@@ -13,10 +13,13 @@ import { PilotsModule } from './pilots/pilots.module';
 import { PowerWorkerModule } from './power/power.module';
 import { PowerProcessor } from './power/power.processor';
 import { parseWorkerQueues, QueueName } from './queues/queue.constants';
+import { RollupsModule } from './rollups/rollups.module';
+import { RollupsProcessor } from './rollups/rollups.processor';
 
 const PROCESSORS: Record<QueueName, Provider[]> = {
   ingestion: [IngestionProcessor],
   analysis: [AnalysisProcessor],
+  rollups: [RollupsProcessor],
   governance: [GovernanceProcessor],
   power: [PowerProcessor],
 };
@@ -32,7 +35,7 @@ export class WorkerModule {
     const queues = parseWorkerQueues(env.WORKER_QUEUES);
     return {
       module: WorkerModule,
-      imports: [CoreModule.forRoot(overrides, 'worker'), OpportunitiesModule, PilotsModule, AssignmentModule, KpisModule, GovernanceModule, PowerWorkerModule],
+      imports: [CoreModule.forRoot(overrides, 'worker'), OpportunitiesModule, PilotsModule, AssignmentModule, KpisModule, RollupsModule, GovernanceModule, PowerWorkerModule],
       providers: [AnalysisService, ...queues.flatMap((q) => PROCESSORS[q])],
     };
   }

@@ -77,6 +77,8 @@ export class AnalysisService {
     const window = { start: pilot.testPeriodStart, end: pilot.testPeriodEnd };
     const preWindow = { start: pilot.prePeriodStart, end: pilot.prePeriodEnd };
     // One transaction client: queries run one after another (pg does not pipeline on a client).
+    // Binds this transaction to the report's data version (kpi.service.ts: as-of, owner attribution, rollups).
+    const dataContext = await this.kpis.bindReport(em, reportId, pilotId);
     const test = await this.kpis.forTerritories(ids, window, em);
     const pre = await this.kpis.forTerritories(ids, preWindow, em);
     const openNow = await this.kpis.openNowByTerritory(ids, em);
@@ -248,6 +250,7 @@ export class AnalysisService {
         latest_activity_date: cutoff.latest_activity_date,
         opportunities: cutoff.opportunities,
       },
+      data: dataContext,
       decision_method:
         `${primaryMethod.name} (${primaryMethod.reason}); randomization inference is exact when there are at most ` +
         `${this.env.RI_MAX_EXACT} assignments, else ${this.env.RI_DRAWS} Monte Carlo draws`,

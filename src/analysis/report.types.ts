@@ -4,6 +4,7 @@ import type { WeeklyKpiSeries } from '../reports/html/weekly-series';
 import type { CompletenessCheck } from './stats/completeness';
 import type { VelocityDecompositionResult } from './stats/velocity-decomposition';
 import type { PrimaryMethod } from './primary-method';
+import type { ReportDataContext } from '../kpis/kpi.service';
 
 /** Summary of one arm's territory values for one KPI. */
 export interface ArmSummary {
@@ -166,6 +167,8 @@ export interface PilotReport {
   /** false while the test period is still running: the report is then an uncorrected interim look */
   readout: { test_period_complete: boolean; note: string | null };
   data_cutoff: { ingested_at: string | null; latest_activity_date: string | null; opportunities: number };
+  /** The data the report read (data version, as-of cut-off, attribution date, KPI source) and the contamination per arm. */
+  data?: ReportDataContext;
   decision_method: string;
   multiplicity: string;
   /** control and the first treatment arm (compatibility); `treatments` lists every treatment arm */

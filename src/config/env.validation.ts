@@ -42,7 +42,7 @@ export class EnvironmentVariables {
 
   /** Comma-separated queues this worker process consumes (twenty's queue-worker pattern). */
   @IsString()
-  WORKER_QUEUES = 'ingestion,analysis,governance,power';
+  WORKER_QUEUES = 'ingestion,analysis,rollups,governance,power';
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
@@ -76,6 +76,22 @@ export class EnvironmentVariables {
 
   @Transform(toInt) @IsInt() @Min(99) @Max(1_000_000)
   RI_DRAWS = 10_000;
+
+  /** Uploads are refused (429, Retry-After) while the ingestion queue holds more jobs than this. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(1_000_000)
+  QUEUE_MAX_DEPTH = 1_000;
+
+  /** Seconds a client is told to wait (Retry-After) when the queue is full. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(3_600)
+  QUEUE_RETRY_AFTER_S = 30;
+
+  /** A pilot's rollup refresh runs this long after the last batch that touched it (debounce). */
+  @Transform(toInt) @IsInt() @Min(0) @Max(3_600_000)
+  ROLLUP_DEBOUNCE_MS = 2_000;
+
+  /** Every running pilot's rollups are also refreshed on this schedule (repeatable job). */
+  @Transform(toInt) @IsInt() @Min(1_000) @Max(86_400_000)
+  ROLLUP_REFRESH_MS = 300_000;
 
   @IsOptional() @IsString()
   DATA_DIR?: string;

@@ -3,6 +3,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { CohortAggregates, CohortKpis, kpisFromAggregates } from '../analysis/stats/sales-velocity';
 import { parseDecimal, parseRequiredDecimal } from '../database/transformers';
+import { AsOf, attributedRelation } from '../rollups/rollup.sql';
+import { PilotScope, RollupsService } from '../rollups/rollups.service';
 import { KpiKey } from './kpi-catalogue';
 
 /** A window of calendar days, inclusive, `YYYY-MM-DD` (UTC). */
@@ -13,6 +15,40 @@ export interface DateWindow {
 
 /** One territory's KPI values over a window (cohort conventions, docs/kpis.md). */
 export type TerritoryKpis = CohortKpis;
+
+/** Opportunities whose owner moved across arms, for one arm (see {@link KpiService.bindReport}). */
+export interface ArmContamination {
+  /** test-period cohort deals attributed to this arm whose owner was mapped to another arm's territory during the test period */
+  opportunities: number;
+  /** distinct owners of those deals */
+  owners: number;
+}
+
+/**
+ * What data a report read, so it can be recomputed exactly: the data version (batch commit
+ * order), the optional source-time cut-off, the attribution rule and where the KPIs came from.
+ */
+export interface ReportDataContext {
+  /** Data version the report read: every batch committed up to it, nothing later. */
+  data_version: number;
+  /** The newest data version when the report was computed (equal unless an older one was requested). */
+  latest_data_version: number;
+  /** Source-time cut-off (ISO instant): only versions with version_at ≤ as_of count; null = no limit. */
+  as_of: string | null;
+  /** UTC day the assignment was frozen; owners are attributed to their territory on that day (intent to treat). */
+  attribution_date: string;
+  /** 'rollups' when the stored rollups were exactly at this data version, else 'aggregation' (same numbers, computed directly). */
+  kpi_source: 'rollups' | 'aggregation';
+  /** Per arm key: deals whose owner moved across arms (contamination). */
+  contamination: Record<string, ArmContamination>;
+}
+
+interface BoundReport {
+  scope: PilotScope;
+  asOf: AsOf | null;
+  dataVersion: number;
+  rollupsFresh: boolean;
+}
 
 /** The value of catalogue KPI `key` for one territory (null when undefined for that territory). */
 export function kpiValue(k: TerritoryKpis, key: KpiKey): number | null {
@@ -34,13 +70,79 @@ export function kpiValue(k: TerritoryKpis, key: KpiKey): number | null {
   }
 }
 
+const AGGREGATE_COLUMNS = (end: string) => `
+  count(*) AS n_opportunities,
+  count(*) FILTER (WHERE a.status = 'won' AND a.close_date <= ${end}) AS n_won,
+  count(*) FILTER (WHERE a.status = 'lost' AND a.close_date <= ${end}) AS n_lost,
+  coalesce(sum(a.amount) FILTER (WHERE a.status = 'won' AND a.close_date <= ${end}), 0) AS won_amount_total,
+  coalesce(sum(a.close_date - a.engage_date) FILTER (WHERE a.status IN ('won', 'lost') AND a.close_date <= ${end}), 0) AS cycle_days_total`;
+
+/** Binds every rollup-style parameter ($1 pilot, $5 freeze date, $6 data version, $7 as-of) to a type. */
+const BIND_PARAMS = `CROSS JOIN (SELECT $1::uuid AS pilot_id, $5::date AS freeze_date, $6::bigint AS data_version, $7::timestamptz AS as_of) prm`;
+/** {@link BIND_PARAMS} plus a window $3..$4 of dates. */
+const BIND_ALL = `CROSS JOIN (SELECT $1::uuid AS pilot_id, $3::date AS start_d, $4::date AS end_d, $5::date AS freeze_date, $6::bigint AS data_version, $7::timestamptz AS as_of) prm`;
+
+function toAggregates(r: Record<string, string | null>): CohortAggregates {
+  const nWon = parseRequiredDecimal(r.n_won);
+  const nLost = parseRequiredDecimal(r.n_lost);
+  return {
+    n_opportunities: parseRequiredDecimal(r.n_opportunities),
+    n_closed: nWon + nLost,
+    n_won: nWon,
+    n_lost: nLost,
+    won_amount_total: parseRequiredDecimal(r.won_amount_total),
+    cycle_days_total: parseRequiredDecimal(r.cycle_days_total),
+  };
+}
+
 /**
- * Computes per-territory KPIs: the sums and counts in one SQL aggregation (heavy work stays in
- * PostgreSQL), the ratios by the one definition in analysis/stats/sales-velocity.ts.
+ * Computes per-territory KPIs: the sums and counts in SQL (heavy work stays in PostgreSQL), the
+ * ratios by the one definition in analysis/stats/sales-velocity.ts.
+ *
+ * Inside a report transaction bound with {@link bindReport}, every method reads the report's
+ * data: opportunities as of its data version (and optional source-time cut-off), each attributed
+ * to the territory its owner had on the pilot's freeze date; the pilot's windows come from the
+ * stored rollups when those are exactly at that data version, else from one direct aggregation
+ * (the same numbers: test/integration/rollups.spec.ts). Unbound calls read the current
+ * opportunities by their record territory.
  */
 @Injectable()
 export class KpiService {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  private readonly bound = new WeakMap<EntityManager, BoundReport>();
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly rollups: RollupsService,
+  ) {}
+
+  /**
+   * Binds the report transaction `em` to report `reportId` of pilot `pilotId`: fixes its data
+   * version (the one requested with the report, else the latest committed in this snapshot) and
+   * stores it in the report row, decides between rollups and direct aggregation, and counts the
+   * contamination per arm. Call it first in the report's REPEATABLE READ transaction.
+   * @throws Error when the pilot has no assignment, or the requested data version does not exist yet
+   */
+  async bindReport(em: EntityManager, reportId: string, pilotId: string): Promise<ReportDataContext> {
+    const scope = await this.rollups.scope(pilotId, em);
+    if (!scope) throw new Error(`pilot ${pilotId} has no assignment`);
+    const { dataVersion: latest, mappingVersion } = await this.rollups.versions(em);
+    const [req]: { data_version: string | null; as_of: Date | null }[] = await em.query(`SELECT data_version, as_of FROM reports WHERE id = $1`, [reportId]);
+    const dataVersion = req?.data_version != null ? parseRequiredDecimal(req.data_version) : latest;
+    if (dataVersion > latest) throw new Error(`data version ${dataVersion} does not exist yet (latest ${latest})`);
+    const asOfTime = req?.as_of ?? null;
+    const asOf: AsOf | null = dataVersion === latest && asOfTime === null ? null : { dataVersion, asOf: asOfTime };
+    const rollupsFresh = asOf === null && (await this.rollups.isFresh(em, scope, dataVersion, mappingVersion));
+    this.bound.set(em, { scope, asOf, dataVersion, rollupsFresh });
+    await em.query(`UPDATE reports SET data_version = $2 WHERE id = $1`, [reportId, dataVersion]);
+    return {
+      data_version: dataVersion,
+      latest_data_version: latest,
+      as_of: asOfTime ? new Date(asOfTime).toISOString() : null,
+      attribution_date: scope.freezeDate,
+      kpi_source: rollupsFresh ? 'rollups' : 'aggregation',
+      contamination: await this.contamination(em, scope, asOf),
+    };
+  }
 
   /**
    * KPIs of each territory over `window`, keyed by territory id. Territories without any cohort
@@ -48,41 +150,50 @@ export class KpiService {
    * `date - date` in PostgreSQL is whole days, so cycles are exact integers.
    */
   async forTerritories(territoryIds: string[], window: DateWindow, em?: EntityManager): Promise<Map<string, TerritoryKpis>> {
-    const rows: Record<string, string | null>[] = await (em ?? this.dataSource.manager).query(
-      `SELECT t.id AS territory_id,
-              count(o.opportunity_id) AS n_opportunities,
-              count(*) FILTER (WHERE o.status = 'won' AND o.close_date <= $3::date) AS n_won,
-              count(*) FILTER (WHERE o.status = 'lost' AND o.close_date <= $3::date) AS n_lost,
-              coalesce(sum(o.amount) FILTER (WHERE o.status = 'won' AND o.close_date <= $3::date), 0) AS won_amount_total,
-              coalesce(sum(o.close_date - o.engage_date) FILTER (WHERE o.status IN ('won', 'lost') AND o.close_date <= $3::date), 0) AS cycle_days_total
-         FROM unnest($1::uuid[]) AS t(id)
-         LEFT JOIN opportunities o
-           ON o.territory_id = t.id AND o.engage_date BETWEEN $2::date AND $3::date
-        GROUP BY t.id`,
-      [territoryIds, window.start, window.end],
-    );
-    const out = new Map<string, TerritoryKpis>();
-    for (const r of rows) {
-      const nWon = parseRequiredDecimal(r.n_won);
-      const nLost = parseRequiredDecimal(r.n_lost);
-      const k = kpisFromAggregates({
-        n_opportunities: parseRequiredDecimal(r.n_opportunities),
-        n_closed: nWon + nLost,
-        n_won: nWon,
-        n_lost: nLost,
-        won_amount_total: parseRequiredDecimal(r.won_amount_total),
-        cycle_days_total: parseRequiredDecimal(r.cycle_days_total),
-      });
-      out.set(String(r.territory_id), k);
+    const b = em ? this.bound.get(em) : undefined;
+    let rows: Record<string, string | null>[];
+    const period = b ? periodOf(b.scope, window) : null;
+    if (b && period && b.rollupsFresh) {
+      rows = await em!.query(
+        `SELECT t.id AS territory_id,
+                coalesce(sum(r.n_opportunities), 0) AS n_opportunities, coalesce(sum(r.n_won), 0) AS n_won,
+                coalesce(sum(r.n_lost), 0) AS n_lost, coalesce(sum(r.won_amount_total), 0) AS won_amount_total,
+                coalesce(sum(r.cycle_days_total), 0) AS cycle_days_total
+           FROM unnest($1::uuid[]) AS t(id)
+           LEFT JOIN kpi_rollups r ON r.pilot_id = $2 AND r.period = $3 AND r.territory_id = t.id
+          GROUP BY t.id`,
+        [territoryIds, b.scope.pilotId, period],
+      );
+    } else if (b) {
+      rows = await em!.query(
+        `SELECT t.id AS territory_id, ${AGGREGATE_COLUMNS('$4::date').replace(/count\(\*\) AS n_opportunities/, 'count(a.opportunity_id) AS n_opportunities')}
+           FROM unnest($2::uuid[]) AS t(id)
+           ${BIND_PARAMS}
+           LEFT JOIN (${attributedRelation(b.asOf)}) a ON a.territory_id = t.id AND a.engage_date BETWEEN $3::date AND $4::date
+          GROUP BY t.id`,
+        [b.scope.pilotId, territoryIds, window.start, window.end, b.scope.freezeDate, b.asOf?.dataVersion ?? null, b.asOf?.asOf ?? null],
+      );
+    } else {
+      rows = await (em ?? this.dataSource.manager).query(
+        `SELECT t.id AS territory_id, ${AGGREGATE_COLUMNS('$3::date').replace(/count\(\*\) AS n_opportunities/, 'count(a.opportunity_id) AS n_opportunities')}
+           FROM unnest($1::uuid[]) AS t(id)
+           LEFT JOIN opportunities a ON a.territory_id = t.id AND a.engage_date BETWEEN $2::date AND $3::date
+          GROUP BY t.id`,
+        [territoryIds, window.start, window.end],
+      );
     }
+    const out = new Map<string, TerritoryKpis>();
+    for (const r of rows) out.set(String(r.territory_id), kpisFromAggregates(toAggregates(r)));
     return out;
   }
 
   /**
-   * Cohort aggregates per territory, period and week, for weekly charts: weeks are 7-day blocks
-   * counted from each window's first day (the last may be shorter); a deal belongs to the week of
-   * its engage date, and counts as closed when it closed by the end of its window (the cohort
-   * convention of `forTerritories`). One SQL aggregation; territory-weeks without a deal are absent.
+   * Cohort aggregates per territory, period and ISO week, for weekly panels (difference in
+   * differences): a deal belongs to the ISO week (Monday) of its engage date, and counts as closed
+   * when it closed by the end of its window (the cohort convention of `forTerritories`), so the
+   * weeks of a window add up to the window. `week_start` is the Monday, or the window's first day
+   * for a window that starts mid-week. Territory-weeks without a deal are absent. In a bound
+   * report transaction the pilot's windows are read from the rollups when they are fresh.
    * @param windows named, disjoint windows of `YYYY-MM-DD` days (e.g. pre-period and test period)
    */
   async weeklyPanel<P extends string>(
@@ -90,54 +201,81 @@ export class KpiService {
     windows: { period: P; start: string; end: string }[],
     em?: EntityManager,
   ): Promise<{ territory_id: string; period: P; week_start: string; aggregates: CohortAggregates }[]> {
-    const rows: Record<string, string>[] = await (em ?? this.dataSource.manager).query(
-      `SELECT o.territory_id, w.period,
-              (w.start_d + 7 * ((o.engage_date - w.start_d) / 7))::text AS week_start,
-              count(*) AS n_opportunities,
-              count(*) FILTER (WHERE o.status = 'won' AND o.close_date <= w.end_d) AS n_won,
-              count(*) FILTER (WHERE o.status = 'lost' AND o.close_date <= w.end_d) AS n_lost,
-              coalesce(sum(o.amount) FILTER (WHERE o.status = 'won' AND o.close_date <= w.end_d), 0) AS won_amount_total,
-              coalesce(sum(o.close_date - o.engage_date) FILTER (WHERE o.status IN ('won', 'lost') AND o.close_date <= w.end_d), 0) AS cycle_days_total
-         FROM unnest($2::text[], $3::date[], $4::date[]) AS w(period, start_d, end_d)
-         JOIN opportunities o ON o.engage_date BETWEEN w.start_d AND w.end_d
-        WHERE o.territory_id = ANY($1::uuid[])
-        GROUP BY 1, 2, 3`,
-      [territoryIds, windows.map((w) => w.period), windows.map((w) => w.start), windows.map((w) => w.end)],
-    );
-    return rows.map((r) => {
-      const nWon = parseRequiredDecimal(r.n_won);
-      const nLost = parseRequiredDecimal(r.n_lost);
-      return {
-        territory_id: String(r.territory_id),
-        period: r.period as P,
-        week_start: r.week_start,
-        aggregates: {
-          n_opportunities: parseRequiredDecimal(r.n_opportunities),
-          n_closed: nWon + nLost,
-          n_won: nWon,
-          n_lost: nLost,
-          won_amount_total: parseRequiredDecimal(r.won_amount_total),
-          cycle_days_total: parseRequiredDecimal(r.cycle_days_total),
-        },
-      };
-    });
+    const b = em ? this.bound.get(em) : undefined;
+    const periods = b ? windows.map((w) => periodOf(b.scope, w)) : [];
+    let rows: Record<string, string>[];
+    if (b && b.rollupsFresh && periods.every((p) => p !== null)) {
+      rows = await em!.query(
+        `SELECT r.territory_id, w.period, greatest(r.week_start, w.start_d)::text AS week_start,
+                r.n_opportunities, r.n_won, r.n_lost, r.won_amount_total, r.cycle_days_total
+           FROM unnest($2::text[], $3::text[], $4::date[]) AS w(period, rollup_period, start_d)
+           JOIN kpi_rollups r ON r.pilot_id = $1 AND r.period = w.rollup_period
+          WHERE r.territory_id = ANY($5::uuid[])`,
+        [b.scope.pilotId, windows.map((w) => w.period), periods, windows.map((w) => w.start), territoryIds],
+      );
+    } else {
+      const relation = b ? `(${attributedRelation(b.asOf)})` : `opportunities`;
+      rows = await (em ?? this.dataSource.manager).query(
+        `SELECT a.territory_id, w.period, greatest(iso_week_start(a.engage_date), w.start_d)::text AS week_start,
+                ${AGGREGATE_COLUMNS('w.end_d')}
+           FROM unnest($2::text[], $3::date[], $4::date[]) AS w(period, start_d, end_d)
+           ${BIND_PARAMS}
+           JOIN ${relation} a ON a.engage_date BETWEEN w.start_d AND w.end_d
+          WHERE a.territory_id = ANY($8::uuid[])
+          GROUP BY 1, 2, 3`,
+        [
+          b?.scope.pilotId ?? null,
+          windows.map((w) => w.period),
+          windows.map((w) => w.start),
+          windows.map((w) => w.end),
+          b?.scope.freezeDate ?? null,
+          b?.asOf?.dataVersion ?? null,
+          b?.asOf?.asOf ?? null,
+          territoryIds,
+        ],
+      );
+    }
+    return rows.map((r) => ({
+      territory_id: String(r.territory_id),
+      period: r.period as P,
+      week_start: r.week_start,
+      aggregates: toAggregates(r),
+    }));
   }
 
-  /** Opportunities still open now (status open, any engage date) per territory id. */
+  /** Opportunities still open (status open, any engage date) per territory id: now, or at the bound report's data. */
   async openNowByTerritory(territoryIds: string[], em?: EntityManager): Promise<Map<string, number>> {
-    const rows: { territory_id: string; n: string }[] = await (em ?? this.dataSource.manager).query(
-      `SELECT territory_id, count(*) AS n FROM opportunities
-        WHERE territory_id = ANY($1::uuid[]) AND status = 'open' GROUP BY territory_id`,
-      [territoryIds],
-    );
-    return new Map(rows.map((r) => [r.territory_id, parseRequiredDecimal(r.n)]));
+    const b = em ? this.bound.get(em) : undefined;
+    const rows: { territory_id: string; n: string }[] = b
+      ? await em!.query(
+          `SELECT a.territory_id, count(*) AS n FROM (${attributedRelation(b.asOf)}) a ${BIND_ALL}
+            WHERE a.territory_id = ANY($2::uuid[]) AND a.status = 'open' GROUP BY a.territory_id`,
+          [b.scope.pilotId, territoryIds, null, null, b.scope.freezeDate, b.asOf?.dataVersion ?? null, b.asOf?.asOf ?? null],
+        )
+      : await (em ?? this.dataSource.manager).query(
+          `SELECT territory_id, count(*) AS n FROM opportunities
+            WHERE territory_id = ANY($1::uuid[]) AND status = 'open' GROUP BY territory_id`,
+          [territoryIds],
+        );
+    return new Map(rows.map((r) => [String(r.territory_id), parseRequiredDecimal(r.n)]));
   }
 
   /**
-   * The data's cut-off: when the newest opportunity version was ingested, and the latest engage or
-   * close date present, over the given territories.
+   * The data's cut-off: when the newest opportunity version was ingested (in a bound report: when
+   * its data version committed), and the latest engage or close date present, over the territories.
    */
   async dataCutoff(territoryIds: string[], em?: EntityManager): Promise<{ ingested_at: Date | null; latest_activity_date: string | null; opportunities: number }> {
+    const b = em ? this.bound.get(em) : undefined;
+    if (b) {
+      const [row]: { ingested_at: Date | null; latest: string | null; n: string }[] = await em!.query(
+        `SELECT (SELECT completed_at FROM opportunity_batches WHERE data_version = $6::bigint) AS ingested_at,
+                max(greatest(a.engage_date, a.close_date)) AS latest, count(*) AS n
+           FROM (${attributedRelation(b.asOf)}) a ${BIND_ALL}
+          WHERE a.territory_id = ANY($2::uuid[])`,
+        [b.scope.pilotId, territoryIds, null, null, b.scope.freezeDate, b.dataVersion, b.asOf?.asOf ?? null],
+      );
+      return { ingested_at: row.ingested_at, latest_activity_date: row.latest, opportunities: parseDecimal(row.n) ?? 0 };
+    }
     const [row]: { ingested_at: Date | null; latest: string | null; n: string }[] = await (em ?? this.dataSource.manager).query(
       `SELECT max(ingested_at) AS ingested_at,
               max(greatest(engage_date, close_date)) AS latest,
@@ -148,69 +286,77 @@ export class KpiService {
     return { ingested_at: row.ingested_at, latest_activity_date: row.latest, opportunities: parseDecimal(row.n) ?? 0 };
   }
 
-  // ---- Added by the analysis (issue 3, helper a1): inputs of difference-in-differences and of the
-  // censored sales-cycle analysis. Kept separate from the KPI aggregation above on purpose.
-
   /**
-   * Territory × ISO-week panel for difference-in-differences: per territory and ISO week (Monday
-   * start, `YYYY-MM-DD`), the opportunities ENGAGED that week and the won amount of deals CLOSED won
-   * that week (calendar variant, currency). Only weeks with at least one such deal are returned;
-   * the caller completes the calendar with zeros (a week without deals is a 0, not a missing row).
-   * Pass windows that start on a Monday and end on a Sunday to keep weeks whole.
-   * @param window inclusive `YYYY-MM-DD` days (UTC)
+   * Time to close of every deal engaged in `window` (added for issue 3's Kaplan–Meier analysis, helper
+   * a1): whole days from engage to close for deals won or lost by `cutoff` (event), else days from
+   * engage to `cutoff` (censored: still open, or closed after the cut-off). Deals engaged after the
+   * cut-off are left out. In a bound report transaction, reads the report's data and attribution.
+   * @param cutoff `YYYY-MM-DD`
    */
-  async isoWeekPanelForDid(
-    territoryIds: string[],
-    window: DateWindow,
-    em?: EntityManager,
-  ): Promise<{ territory_id: string; week_start: string; n_opportunities: number; won_amount: number }[]> {
-    const rows: Record<string, string>[] = await (em ?? this.dataSource.manager).query(
-      `WITH engaged AS (
-         SELECT territory_id, date_trunc('week', engage_date)::date AS wk, count(*) AS n
-           FROM opportunities
-          WHERE territory_id = ANY($1::uuid[]) AND engage_date BETWEEN $2::date AND $3::date
-          GROUP BY 1, 2),
-       won AS (
-         SELECT territory_id, date_trunc('week', close_date)::date AS wk, sum(amount) AS amount
-           FROM opportunities
-          WHERE territory_id = ANY($1::uuid[]) AND status = 'won' AND close_date BETWEEN $2::date AND $3::date
-          GROUP BY 1, 2)
-       SELECT coalesce(e.territory_id, w.territory_id) AS territory_id,
-              to_char(coalesce(e.wk, w.wk), 'YYYY-MM-DD') AS week_start,
-              coalesce(e.n, 0) AS n_opportunities,
-              coalesce(w.amount, 0) AS won_amount
-         FROM engaged e FULL JOIN won w ON w.territory_id = e.territory_id AND w.wk = e.wk`,
-      [territoryIds, window.start, window.end],
-    );
-    return rows.map((r) => ({
-      territory_id: String(r.territory_id),
-      week_start: r.week_start,
-      n_opportunities: parseRequiredDecimal(r.n_opportunities),
-      won_amount: parseRequiredDecimal(r.won_amount),
-    }));
+  async cycleTimesForSurvival(territoryIds: string[], window: DateWindow, cutoff: string, em?: EntityManager): Promise<{ territory_id: string; days: number; closed: boolean }[]> {
+    const b = em ? this.bound.get(em) : undefined;
+    const select = (relation: string, c: string, extra = '') => `
+      SELECT a.territory_id,
+             (a.status IN ('won', 'lost') AND a.close_date IS NOT NULL AND a.close_date <= ${c}) AS closed,
+             CASE WHEN a.status IN ('won', 'lost') AND a.close_date IS NOT NULL AND a.close_date <= ${c}
+                  THEN a.close_date - a.engage_date ELSE ${c} - a.engage_date END AS days
+        FROM ${relation} a ${extra}
+       WHERE a.territory_id = ANY($2::uuid[]) AND a.engage_date BETWEEN $3::date AND $4::date AND a.engage_date <= ${c}`;
+    const rows: { territory_id: string; days: string | number; closed: boolean }[] = b
+      ? await em!.query(select(`(${attributedRelation(b.asOf)})`, '$8::date', BIND_ALL), [
+          b.scope.pilotId,
+          territoryIds,
+          window.start,
+          window.end,
+          b.scope.freezeDate,
+          b.asOf?.dataVersion ?? null,
+          b.asOf?.asOf ?? null,
+          cutoff,
+        ])
+      : await (em ?? this.dataSource.manager).query(select('opportunities', '$5::date', 'CROSS JOIN (SELECT $1::uuid AS unused) prm'), [null, territoryIds, window.start, window.end, cutoff]);
+    return rows.map((r) => ({ territory_id: String(r.territory_id), days: Math.max(0, parseRequiredDecimal(r.days)), closed: r.closed === true }));
   }
 
   /**
-   * Time to close of every deal engaged in `window`, for Kaplan–Meier: whole days from engage to
-   * close for deals won or lost by `cutoff` (event), else days from engage to `cutoff` (censored:
-   * still open, or closed after the cut-off).
-   * @param cutoff `YYYY-MM-DD`, on or after window.start
+   * Contamination per arm: test-period cohort deals attributed (at the freeze date) to a territory
+   * of arm A whose owner was mapped, at some day of the test period, to a pilot territory of
+   * another arm (effective dates inclusive). Deals without an owner never count.
    */
-  async cycleTimesForSurvival(
-    territoryIds: string[],
-    window: DateWindow,
-    cutoff: string,
-    em?: EntityManager,
-  ): Promise<{ territory_id: string; days: number; closed: boolean }[]> {
-    const rows: Record<string, string | boolean>[] = await (em ?? this.dataSource.manager).query(
-      `SELECT territory_id,
-              (status IN ('won', 'lost') AND close_date IS NOT NULL AND close_date <= $4::date) AS closed,
-              CASE WHEN status IN ('won', 'lost') AND close_date IS NOT NULL AND close_date <= $4::date
-                   THEN close_date - engage_date ELSE $4::date - engage_date END AS days
-         FROM opportunities
-        WHERE territory_id = ANY($1::uuid[]) AND engage_date BETWEEN $2::date AND $3::date AND engage_date <= $4::date`,
-      [territoryIds, window.start, window.end, cutoff],
+  private async contamination(em: EntityManager, scope: PilotScope, asOf: AsOf | null): Promise<Record<string, ArmContamination>> {
+    const arms = [...new Set(scope.arms.values())].sort();
+    const rows: { arm: string; opportunities: string; owners: string }[] = await em.query(
+      `WITH units AS (SELECT * FROM unnest($2::uuid[], $8::text[]) AS u(territory_id, arm))
+       SELECT u.arm, count(*) AS opportunities, count(DISTINCT a.owner) AS owners
+         FROM (${attributedRelation(asOf)}) a ${BIND_PARAMS}
+         JOIN units u ON u.territory_id = a.territory_id
+        WHERE a.engage_date BETWEEN $3::date AND $4::date AND a.owner IS NOT NULL
+          AND EXISTS (SELECT 1 FROM owner_territories ot JOIN units u2 ON u2.territory_id = ot.territory_id
+                       WHERE ot.owner = a.owner AND u2.arm <> u.arm
+                         AND ot.valid_from <= $4::date AND (ot.valid_to IS NULL OR ot.valid_to >= $3::date))
+        GROUP BY u.arm`,
+      [
+        scope.pilotId,
+        [...scope.arms.keys()],
+        scope.test.start,
+        scope.test.end,
+        scope.freezeDate,
+        asOf?.dataVersion ?? null,
+        asOf?.asOf ?? null,
+        [...scope.arms.values()],
+      ],
     );
-    return rows.map((r) => ({ territory_id: String(r.territory_id), days: Math.max(0, parseRequiredDecimal(String(r.days))), closed: r.closed === true }));
+    const out: Record<string, ArmContamination> = {};
+    for (const arm of arms) {
+      const r = rows.find((x) => x.arm === arm);
+      out[arm] = { opportunities: r ? parseRequiredDecimal(r.opportunities) : 0, owners: r ? parseRequiredDecimal(r.owners) : 0 };
+    }
+    return out;
   }
+}
+
+/** 'pre' or 'test' when `window` is exactly that window of the pilot, else null. */
+function periodOf(scope: PilotScope, window: DateWindow): 'pre' | 'test' | null {
+  if (window.start === scope.test.start && window.end === scope.test.end) return 'test';
+  if (window.start === scope.pre.start && window.end === scope.pre.end) return 'pre';
+  return null;
 }

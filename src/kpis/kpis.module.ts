@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
+import { RollupsModule } from '../rollups/rollups.module';
 import { KpiService } from './kpi.service';
 
-@Module({ providers: [KpiService], exports: [KpiService] })
+@Module({ imports: [RollupsModule], providers: [KpiService], exports: [KpiService] })
 export class KpisModule {}

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { OpportunityBatchEntity } from './opportunity-batch.entity';
 
-/** Batch persistence: the batch row, its stored rows and its rejections. */
+/** Batch persistence: the batch row and its rejections (its rows are staged: staging.ts). */
 @Injectable()
 export class BatchRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
@@ -16,34 +16,10 @@ export class BatchRepository {
     return this.dataSource.getRepository(OpportunityBatchEntity).findOne({ where: { idempotencyKey: key } });
   }
 
-  /** Stores raw rows (already in canonical field names) under consecutive row numbers. */
-  async insertRows(em: EntityManager, batchId: string, firstRowNumber: number, rows: unknown[]): Promise<void> {
-    if (rows.length === 0) return;
-    const numbers = rows.map((_, i) => firstRowNumber + i);
-    await em.query(
-      `INSERT INTO opportunity_batch_rows (batch_id, row_number, raw)
-       SELECT $1, n, r FROM unnest($2::int[], $3::jsonb[]) AS x(n, r)`,
-      [batchId, numbers, rows.map((r) => JSON.stringify(r))],
-    );
-  }
-
-  /** A page of stored rows after `afterRow`, in row order (keyset paging). */
-  readRows(em: EntityManager, batchId: string, afterRow: number, limit: number): Promise<{ row_number: number; raw: Record<string, unknown> }[]> {
-    return em.query(
-      `SELECT row_number, raw FROM opportunity_batch_rows WHERE batch_id = $1 AND row_number > $2 ORDER BY row_number LIMIT $3`,
-      [batchId, afterRow, limit],
-    );
-  }
-
-  async insertRejections(em: EntityManager, batchId: string, rejections: { row_number: number; opportunity_id: string | null; reasons: string[] }[]): Promise<void> {
-    if (rejections.length === 0) return;
-    await em.query(
-      `INSERT INTO opportunity_batch_rejections (batch_id, row_number, opportunity_id, reasons)
-       SELECT $1, n, o, ARRAY(SELECT jsonb_array_elements_text(r))
-         FROM unnest($2::int[], $3::varchar[], $4::jsonb[]) AS x(n, o, r)
-       ON CONFLICT (batch_id, row_number) DO UPDATE SET reasons = EXCLUDED.reasons, opportunity_id = EXCLUDED.opportunity_id`,
-      [batchId, rejections.map((r) => r.row_number), rejections.map((r) => r.opportunity_id), rejections.map((r) => JSON.stringify(r.reasons))],
-    );
+  /** True when the batch was cancelled (read outside any transaction: the cancel is committed). */
+  async isCancelled(batchId: string): Promise<boolean> {
+    const rows: { status: string }[] = await this.dataSource.query(`SELECT status FROM opportunity_batches WHERE id = $1`, [batchId]);
+    return rows[0]?.status === 'cancelled';
   }
 
   /** Rejected rows in row order, paged. */

@@ -13,9 +13,10 @@ import { JobProducer } from '../queues/job-producer.service';
 import { BatchRepository } from './batch.repository';
 import { BatchAcceptedDto, CreateBatchDto } from './dto/create-batch.dto';
 import { mapRecord, resolveColumnMapping, ResolvedMapping } from './ingestion/column-mapping';
+import { RawOpportunityRow } from './ingestion/opportunity-row.parser';
 import { OpportunityBatchEntity } from './opportunity-batch.entity';
-
-const ROW_CHUNK = 1_000;
+import { chunkCountFor, createStagingTable, dropStagingTable, StagingWriter } from './staging';
+import { TerritoryRepository } from '../territories/territory.repository';
 
 /**
  * Receives opportunity batches: stores them in PostgreSQL first (so nothing is lost if Redis is
@@ -28,10 +29,11 @@ export class BatchService {
     private readonly batches: BatchRepository,
     private readonly producer: JobProducer,
     private readonly env: EnvironmentVariables,
+    private readonly territories: TerritoryRepository,
   ) {}
 
   /**
-   * Stores a JSON batch and enqueues it. With an Idempotency-Key, re-sending the same rows returns
+   * Stores a JSON batch (parsed rows COPied into its staging table, see staging.ts) and enqueues it. With an Idempotency-Key, re-sending the same rows returns
    * the first batch; different rows under a used key are a 409.
    * (The row limit is enforced before validation by BatchSizeGuard.) @throws IDEMPOTENCY_CONFLICT
    */
@@ -44,18 +46,20 @@ export class BatchService {
     }
     let batch: OpportunityBatchEntity;
     try {
-      batch = await this.dataSource.transaction(async (em) => {
-        const b = await em.getRepository(OpportunityBatchEntity).save(
-          em.getRepository(OpportunityBatchEntity).create({
-            source: 'json',
-            status: 'queued',
-            idempotencyKey,
-            contentHash,
-            rowCount: rows.length,
-          }),
+      batch = await this.inTransaction(async (qr) => {
+        const repo = qr.manager.getRepository(OpportunityBatchEntity);
+        const chunks = chunkCountFor(rows.length);
+        const b = await repo.save(
+          repo.create({ source: 'json', status: 'queued', idempotencyKey, contentHash, rowCount: rows.length, stagingChunks: chunks }),
         );
-        for (let i = 0; i < rows.length; i += ROW_CHUNK) {
-          await this.batches.insertRows(em, b.id, i + 1, rows.slice(i, i + ROW_CHUNK));
+        await createStagingTable(qr.manager, b.id, chunks);
+        const writer = new StagingWriter(qr, b.id, chunks, await this.territories.idsByCode(qr.manager));
+        try {
+          for (const row of rows) await writer.add(row as RawOpportunityRow);
+          await writer.finish();
+        } catch (err) {
+          writer.abort(err as Error);
+          throw err;
         }
         return b;
       });
@@ -70,9 +74,10 @@ export class BatchService {
   }
 
   /**
-   * Streams a CSV upload (multipart field `file`, or a `text/csv` body) through csv-parse into
-   * stored rows, 1,000 at a time, inside one transaction: a malformed file stores nothing.
-   * Memory stays flat whatever the file size. Row numbers count data rows from 1 (header excluded).
+   * Streams a CSV upload (multipart field `file`, or a `text/csv` body) through csv-parse and the
+   * row parser into the batch's staging table with one PostgreSQL COPY, inside one transaction: a
+   * malformed file stores nothing. Memory stays flat whatever the file size (backpressure from
+   * the COPY to the socket). Row numbers count data rows from 1 (header excluded).
    * @param mappingJson optional JSON object canonical field → CSV header
    * @throws MALFORMED_CSV, VALIDATION_FAILED (mapping), BATCH_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE
    */
@@ -89,8 +94,11 @@ export class BatchService {
     await qr.startTransaction();
     try {
       const repo = qr.manager.getRepository(OpportunityBatchEntity);
-      const batch = await repo.save(repo.create({ source: 'csv', status: 'queued', idempotencyKey, rowCount: 0 }));
-      const { rowCount, mapping } = await this.streamRows(qr, batch.id, file, explicit, hash);
+      const chunks = chunkCountFor(null);
+      const batch = await repo.save(repo.create({ source: 'csv', status: 'queued', idempotencyKey, rowCount: 0, stagingChunks: chunks }));
+      await createStagingTable(qr.manager, batch.id, chunks);
+      const territoryIds = await this.territories.idsByCode(qr.manager);
+      const { rowCount, mapping } = await this.streamRows(new StagingWriter(qr, batch.id, chunks, territoryIds), file, explicit, hash);
       await repo.update(batch.id, {
         rowCount,
         columnMapping: mapping.mapping as Record<string, string>,
@@ -126,6 +134,7 @@ export class BatchService {
       rows_received: b.rowCount,
       rows_processed: b.status === 'completed' ? b.rowCount : b.rowsProcessed,
       percent_done: b.rowCount === 0 ? 100 : Math.round((1000 * (b.status === 'completed' ? b.rowCount : b.rowsProcessed)) / b.rowCount) / 10,
+      data_version: b.dataVersion,
       rows_accepted: b.rowsAccepted,
       rows_rejected: b.rowsRejected,
       rows_inserted: b.rowsInserted,
@@ -142,6 +151,49 @@ export class BatchService {
     };
   }
 
+  /**
+   * Cancels a batch that is queued or processing: it is marked `cancelled` at once; a job that is
+   * processing it stops at the next staging partition and rolls back, so nothing of it is stored.
+   * The staging table is dropped here when no job holds it, else by that job.
+   * @throws BATCH_NOT_FOUND; INVALID_STATE when the batch already completed, failed or was cancelled
+   */
+  async cancel(id: string) {
+    const b = await this.batches.findById(id);
+    if (!b) throw new AppException('BATCH_NOT_FOUND', `No batch with id ${id}`);
+    const rows: { id: string }[] = await this.dataSource.query(
+      `UPDATE opportunity_batches SET status = 'cancelled', completed_at = now() WHERE id = $1 AND status IN ('queued', 'processing') RETURNING id`,
+      [id],
+    );
+    if (rows.length === 0) throw new AppException('INVALID_STATE', `Batch ${id} is ${b.status}; only a queued or processing batch can be cancelled`, { status: b.status });
+    try {
+      await this.dataSource.transaction(async (em) => {
+        await em.query(`SET LOCAL lock_timeout = '1s'`);
+        await dropStagingTable(em, id);
+      });
+    } catch {
+      /* a job holds the staging table: it drops it when it sees the cancel */
+    }
+    return { batch_id: id, status: 'cancelled' };
+  }
+
+  /**
+   * Runs a failed batch again: back to `queued` and enqueued (its staged rows are kept until it
+   * completes). Processing is idempotent, so nothing is counted twice.
+   * @throws BATCH_NOT_FOUND; INVALID_STATE unless the batch failed
+   */
+  async retry(id: string): Promise<BatchAcceptedDto> {
+    const b = await this.batches.findById(id);
+    if (!b) throw new AppException('BATCH_NOT_FOUND', `No batch with id ${id}`);
+    const rows: { id: string }[] = await this.dataSource.query(
+      `UPDATE opportunity_batches SET status = 'queued', error = NULL, completed_at = NULL, started_at = NULL, rows_processed = 0
+        WHERE id = $1 AND status = 'failed' RETURNING id`,
+      [id],
+    );
+    if (rows.length === 0) throw new AppException('INVALID_STATE', `Batch ${id} is ${b.status}; only a failed batch can be retried`, { status: b.status });
+    b.status = 'queued';
+    return this.enqueue(b, false);
+  }
+
   /** Re-enqueues batches whose enqueue failed (Redis was down); called by the requeue sweeper. */
   async requeuePending(): Promise<number> {
     const pending = await this.batches.findNeedingEnqueue(this.env.ENQUEUE_TIMEOUT_MS, this.env.REQUEUE_STALE_MS);
@@ -153,6 +205,23 @@ export class BatchService {
       n++;
     }
     return n;
+  }
+
+  /** Runs `work` in one transaction on a dedicated connection (COPY needs the raw client). */
+  private async inTransaction<T>(work: (qr: QueryRunner) => Promise<T>): Promise<T> {
+    const qr = this.dataSource.createQueryRunner();
+    await qr.connect();
+    await qr.startTransaction();
+    try {
+      const out = await work(qr);
+      await qr.commitTransaction();
+      return out;
+    } catch (err) {
+      await qr.rollbackTransaction();
+      throw err;
+    } finally {
+      await qr.release();
+    }
   }
 
   private async enqueue(batch: OpportunityBatchEntity, replay: boolean): Promise<BatchAcceptedDto> {
@@ -189,41 +258,33 @@ export class BatchService {
     return toAccepted(existing, existing.enqueuedAt !== null, true);
   }
 
-  private async streamRows(
-    qr: QueryRunner,
-    batchId: string,
-    file: Readable,
-    explicit: Record<string, string> | null,
-    hash: ReturnType<typeof createHash>,
-  ) {
+  /**
+   * Parses the CSV stream record by record into the staging COPY (backpressure all the way from
+   * PostgreSQL to the socket), hashing the bytes as they pass. @throws MALFORMED_CSV, BATCH_TOO_LARGE
+   */
+  private async streamRows(writer: StagingWriter, file: Readable, explicit: Record<string, string> | null, hash: ReturnType<typeof createHash>) {
     const parser = createCsvStreamParser();
     // Same tick as pipe(): every chunk the parser sees is also hashed (for Idempotency-Key replays).
     file.on('data', (chunk: Buffer) => hash.update(chunk));
     file.pipe(parser);
     file.on('error', (err) => parser.destroy(err));
     let mapping: ResolvedMapping | null = null;
-    let buffer: Record<string, string>[] = [];
-    let rowCount = 0;
     try {
       for await (const record of parser as AsyncIterable<Record<string, string>>) {
         if (!mapping) mapping = resolveColumnMapping(Object.keys(record), explicit);
-        buffer.push(mapRecord(record, mapping.mapping));
-        rowCount++;
-        if (rowCount > this.env.CSV_MAX_ROWS) {
+        if (writer.rows >= this.env.CSV_MAX_ROWS) {
           throw new AppException('BATCH_TOO_LARGE', `A CSV upload holds at most ${this.env.CSV_MAX_ROWS} rows`);
         }
-        if (buffer.length === ROW_CHUNK) {
-          await this.batches.insertRows(qr.manager, batchId, rowCount - buffer.length + 1, buffer);
-          buffer = [];
-        }
+        await writer.add(mapRecord(record, mapping.mapping));
       }
+      await writer.finish();
     } catch (err) {
+      writer.abort(err as Error);
       if (err instanceof AppException) throw err;
       throw new AppException('MALFORMED_CSV', `CSV could not be parsed: ${(err as Error).message}`);
     }
-    await this.batches.insertRows(qr.manager, batchId, rowCount - buffer.length + 1, buffer);
-    if (!mapping || rowCount === 0) throw new AppException('MALFORMED_CSV', 'The CSV has a header but no data rows');
-    return { rowCount, mapping };
+    if (!mapping || writer.rows === 0) throw new AppException('MALFORMED_CSV', 'The CSV has a header but no data rows');
+    return { rowCount: writer.rows, mapping };
   }
 
   /** The CSV byte stream of the request: the `file` part of a multipart body, or a text/csv body. */

@@ -1,12 +1,17 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
-import { TerritoryRepository } from '../territories/territory.repository';
+import { DataSource, EntityManager } from 'typeorm';
+import { parseRequiredDecimal } from '../database/transformers';
 import { BatchRepository } from './batch.repository';
-import { parseOpportunityRow, RawOpportunityRow } from './ingestion/opportunity-row.parser';
-import { OpportunityRepository, UpsertCounts, VersionedOpportunity } from './opportunity.repository';
+import { dropStagingTable, stagingTable } from './staging';
 
-const CHUNK = 2_000;
+/** What an upsert did to a batch's accepted rows (they add up to rows_accepted). */
+export interface UpsertCounts {
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  stale: number;
+}
 
 /** What one run of the ingestion job did. */
 export interface IngestionOutcome {
@@ -15,13 +20,19 @@ export interface IngestionOutcome {
   accepted: number;
   rejected: number;
   counts: UpsertCounts;
+  data_version?: number;
 }
 
+/** Thrown between staging partitions when the batch was cancelled meanwhile (rolls back). */
+class BatchCancelled extends Error {}
+
 /**
- * Validates a stored batch row by row and upserts the good rows, in ONE transaction together with
- * the rejections and the batch's final counts. The batch row is locked and its status checked
- * first, so a retried, duplicated or crashed-and-restarted job either finds the batch completed
- * (and does nothing) or redoes the whole batch from scratch: nothing is lost or counted twice.
+ * Moves a staged batch (staging.ts) into the opportunities, set-based, in ONE transaction
+ * together with its versions, its rejections, its change keys for the rollups and its final
+ * counts. The transaction first takes the global ingest lock, so batches commit one at a time and
+ * each gets the next data version in commit order (a report that read data version D saw exactly
+ * the batches up to D). A retried, duplicated or crashed-and-restarted job either finds the batch
+ * completed (and does nothing) or redoes it from scratch: nothing is lost or counted twice.
  */
 @Injectable()
 export class IngestionService {
@@ -30,15 +41,14 @@ export class IngestionService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly batches: BatchRepository,
-    private readonly opportunities: OpportunityRepository,
-    private readonly territories: TerritoryRepository,
   ) {}
 
   /**
    * Processes batch `batchId`. Version of each row: (source_updated_at, or the batch's arrival
-   * time when absent; batch sequence; row number), so the newest source version wins whatever the
-   * arrival order, and a later row of the same batch supersedes an earlier one.
-   * @param onProgress called with rows processed so far (for job progress)
+   * time `received_at` when absent; batch sequence; row number), so the newest source version wins
+   * whatever the arrival order, and a later row of the same batch supersedes an earlier one with
+   * the same source version. Every accepted row is also kept in opportunity_versions.
+   * @param onProgress called with rows processed so far (after each staging partition)
    */
   async processBatch(batchId: string, onProgress?: (rows: number) => Promise<void>): Promise<IngestionOutcome> {
     await this.dataSource.query(
@@ -46,76 +56,154 @@ export class IngestionService {
         WHERE id = $1 AND status IN ('queued', 'processing')`,
       [batchId],
     );
-    return this.dataSource.transaction(async (em) => {
-      // One processor per batch at a time. An advisory lock (not FOR UPDATE on the batch row) so the
-      // progress updates written outside this transaction never wait on it.
-      await em.query(`SELECT pg_advisory_xact_lock(hashtext('opportunity_batch'), hashtext($1))`, [batchId]);
-      const batch = await this.batches.findById(batchId, em);
-      const empty = { inserted: 0, updated: 0, unchanged: 0, stale: 0 };
-      if (!batch || batch.status === 'completed' || batch.status === 'failed') {
-        return { batch_id: batchId, skipped: true, accepted: 0, rejected: 0, counts: empty };
-      }
-      const territoryIds = await this.territories.idsByCode(em);
-      const totals: UpsertCounts = { ...empty };
-      let accepted = 0;
-      let rejected = 0;
-      let after = 0;
-      let staleInBatch = 0;
-      for (;;) {
-        const page = await this.batches.readRows(em, batchId, after, CHUNK);
-        if (page.length === 0) break;
-        after = page[page.length - 1].row_number;
-        const good = new Map<string, VersionedOpportunity>();
-        const bad: { row_number: number; opportunity_id: string | null; reasons: string[] }[] = [];
-        for (const { row_number, raw } of page) {
-          const outcome = parseOpportunityRow(raw as RawOpportunityRow, territoryIds);
-          if (!outcome.ok) {
-            bad.push({ row_number, opportunity_id: outcome.opportunity_id, reasons: outcome.reasons });
-            continue;
-          }
-          accepted++;
-          const candidate: VersionedOpportunity = {
-            ...outcome.row,
-            version_at: outcome.row.source_updated_at ?? batch.receivedAt,
-            version_batch_seq: batch.seq,
-            version_row: row_number,
-            batch_id: batchId,
-          };
-          // Within a chunk, keep the row with the newest version (version_at, then row number), as
-          // the upsert does across chunks and batches. Keeping simply the last row let an older
-          // source version that came later in the file overwrite a newer one; such a row is stale.
-          const held = good.get(candidate.opportunity_id);
-          if (held && held.version_at.getTime() > candidate.version_at.getTime()) staleInBatch++;
-          else good.set(candidate.opportunity_id, candidate);
+    const empty = { inserted: 0, updated: 0, unchanged: 0, stale: 0 };
+    const skipped: IngestionOutcome = { batch_id: batchId, skipped: true, accepted: 0, rejected: 0, counts: empty };
+    try {
+      return await this.dataSource.transaction(async (em) => {
+        // One batch at a time, so data versions follow commit order (and upserts never deadlock).
+        await em.query(`SELECT pg_advisory_xact_lock(hashtext('opportunity_ingest'))`);
+        const batch = await this.batches.findById(batchId, em);
+        if (!batch || batch.status === 'completed' || batch.status === 'failed') return skipped;
+        if (batch.status === 'cancelled') {
+          await dropStagingTable(em, batchId);
+          return skipped;
         }
-        rejected += bad.length;
-        const counts = await this.opportunities.upsert(em, [...good.values()]);
-        for (const k of Object.keys(totals) as (keyof UpsertCounts)[]) totals[k] += counts[k];
-        await this.batches.insertRejections(em, batchId, bad);
-        await this.batches.setProgress(batchId, accepted + rejected);
-        await onProgress?.(accepted + rejected);
+        const [{ dv }]: { dv: string }[] = await em.query(`SELECT nextval('opportunity_data_version_seq') AS dv`);
+        const dataVersion = parseRequiredDecimal(dv);
+        const totals: UpsertCounts = { ...empty };
+        let processed = 0;
+        for (let chunk = 0; chunk < batch.stagingChunks; chunk++) {
+          const c = await this.upsertChunk(em, batchId, chunk, batch.receivedAt, batch.seq, dataVersion);
+          for (const k of Object.keys(totals) as (keyof UpsertCounts)[]) totals[k] += c.counts[k];
+          processed += c.rows;
+          if (await this.batches.isCancelled(batchId)) throw new BatchCancelled();
+          await this.batches.setProgress(batchId, processed);
+          await onProgress?.(processed);
+        }
+        const [{ n: rejectedText }]: { n: string }[] = await em.query(
+          `WITH moved AS (
+             INSERT INTO opportunity_batch_rejections (batch_id, row_number, opportunity_id, reasons)
+             SELECT $1, row_number, opportunity_id, reasons FROM ${stagingTable(batchId)} WHERE reasons IS NOT NULL
+             ON CONFLICT (batch_id, row_number) DO UPDATE SET reasons = EXCLUDED.reasons, opportunity_id = EXCLUDED.opportunity_id
+             RETURNING 1)
+           SELECT count(*) AS n FROM moved`,
+          [batchId],
+        );
+        const rejected = parseRequiredDecimal(rejectedText);
+        const accepted = totals.inserted + totals.updated + totals.unchanged + totals.stale;
+        await dropStagingTable(em, batchId);
+        await em.query(
+          `UPDATE opportunity_batches SET status = 'completed', completed_at = now(), error = NULL, data_version = $8,
+                  rows_processed = row_count, rows_accepted = $2, rows_rejected = $3, rows_inserted = $4,
+                  rows_updated = $5, rows_unchanged = $6, rows_stale = $7
+            WHERE id = $1`,
+          [batchId, accepted, rejected, totals.inserted, totals.updated, totals.unchanged, totals.stale, dataVersion],
+        );
+        this.logger.log(`batch ${batchId}: data version ${dataVersion}, ${accepted} accepted, ${rejected} rejected, ${JSON.stringify(totals)}`);
+        return { batch_id: batchId, skipped: false, accepted, rejected, counts: totals, data_version: dataVersion };
+      });
+    } catch (err) {
+      if (err instanceof BatchCancelled) {
+        await this.dataSource.transaction((em) => dropStagingTable(em, batchId));
+        this.logger.log(`batch ${batchId} cancelled while processing; nothing of it was stored`);
+        return skipped;
       }
-      // Rows older than another row of the same id in their chunk never reached the upsert: stale.
-      totals.stale += staleInBatch;
-      // Rows superseded inside a chunk never reached the upsert: they count as unchanged.
-      const superseded = accepted - (totals.inserted + totals.updated + totals.unchanged + totals.stale);
-      totals.unchanged += superseded;
-      await em.query(
-        `UPDATE opportunity_batches SET status = 'completed', completed_at = now(), error = NULL,
-                rows_processed = row_count, rows_accepted = $2, rows_rejected = $3, rows_inserted = $4,
-                rows_updated = $5, rows_unchanged = $6, rows_stale = $7
-          WHERE id = $1`,
-        [batchId, accepted, rejected, totals.inserted, totals.updated, totals.unchanged, totals.stale],
-      );
-      this.logger.log(`batch ${batchId}: ${accepted} accepted, ${rejected} rejected, ${JSON.stringify(totals)}`);
-      return { batch_id: batchId, skipped: false, accepted, rejected, counts: totals };
-    });
+      throw err;
+    }
+  }
+
+  /**
+   * One staging partition in ONE statement: rank each opportunity's rows of the batch by version
+   * (newest first), keep every row as a version, upsert the newest into `opportunities` when it
+   * is newer than the stored one, and log the (territory, owner, ISO week) keys whose KPIs may
+   * change (old and new values of changed rows) for the rollups. All CTEs see the table before
+   * the statement, so `before` is the state the upsert replaces.
+   * Counts: inserted (new ids), updated (data changed), unchanged (newer version with the same
+   * data, or superseded in the batch by a later row of the same version), stale (older than the
+   * stored version or than another row of the batch; ignored).
+   */
+  private async upsertChunk(em: EntityManager, batchId: string, chunk: number, receivedAt: Date, seq: number, dataVersion: number) {
+    const data = (p: string) =>
+      `ROW(${p}territory_id, ${p}owner, ${p}stage, ${p}status, ${p}amount, ${p}engage_date, ${p}close_date, ${p}created_at_source, ${p}product, ${p}account)::text`;
+    const [r]: Record<string, string>[] = await em.query(
+      `WITH ranked AS (
+         SELECT s.*, v.version_at,
+                row_number() OVER w AS rn, first_value(v.version_at) OVER w AS top_version
+           FROM ${stagingTable(batchId, chunk)} s
+           CROSS JOIN LATERAL (SELECT coalesce(s.source_updated_at, $1::timestamptz) AS version_at) v
+          WHERE s.reasons IS NULL
+         WINDOW w AS (PARTITION BY s.opportunity_id ORDER BY v.version_at DESC, s.row_number DESC)
+       ),
+       incoming AS (SELECT * FROM ranked WHERE rn = 1),
+       versions AS (
+         INSERT INTO opportunity_versions (opportunity_id, version_at, version_batch_seq, version_row, data_version, territory_id,
+                owner, stage, status, amount, engage_date, close_date, created_at_source, source_updated_at, product, account, batch_id)
+         SELECT opportunity_id, version_at, $2, row_number, $3, territory_id, owner, stage, status, amount, engage_date,
+                close_date, created_at_source, source_updated_at, product, account, $4
+           FROM ranked
+       ),
+       before AS (
+         SELECT o.opportunity_id, o.territory_id, o.owner, o.engage_date, ${data('o.')} AS data
+           FROM opportunities o JOIN incoming i USING (opportunity_id)
+       ),
+       written AS (
+         INSERT INTO opportunities AS o (opportunity_id, territory_id, owner, stage, status, amount, engage_date, close_date,
+                created_at_source, source_updated_at, product, account, version_at, version_batch_seq, version_row, batch_id, data_version)
+         SELECT opportunity_id, territory_id, owner, stage, status, amount, engage_date, close_date, created_at_source,
+                source_updated_at, product, account, version_at, $2, row_number, $4, $3
+           FROM incoming
+         ON CONFLICT (opportunity_id) DO UPDATE SET
+           territory_id = EXCLUDED.territory_id, owner = EXCLUDED.owner, stage = EXCLUDED.stage, status = EXCLUDED.status,
+           amount = EXCLUDED.amount, engage_date = EXCLUDED.engage_date, close_date = EXCLUDED.close_date,
+           created_at_source = EXCLUDED.created_at_source, source_updated_at = EXCLUDED.source_updated_at,
+           product = EXCLUDED.product, account = EXCLUDED.account, version_at = EXCLUDED.version_at,
+           version_batch_seq = EXCLUDED.version_batch_seq, version_row = EXCLUDED.version_row,
+           batch_id = EXCLUDED.batch_id, data_version = EXCLUDED.data_version, ingested_at = now()
+         WHERE (EXCLUDED.version_at, EXCLUDED.version_batch_seq, EXCLUDED.version_row)
+             > (o.version_at, o.version_batch_seq, o.version_row)
+         RETURNING o.opportunity_id, (xmax = 0) AS inserted, o.territory_id, o.owner, o.engage_date, ${data('o.')} AS data
+       ),
+       diff AS (
+         SELECT w.*, b.data AS before_data, b.territory_id AS before_territory_id, b.owner AS before_owner,
+                b.engage_date AS before_engage_date
+           FROM written w LEFT JOIN before b USING (opportunity_id)
+       ),
+       changes AS (
+         INSERT INTO opportunity_changes (data_version, territory_id, owner, engage_week)
+         SELECT DISTINCT $3::bigint, t, coalesce(ow, ''), iso_week_start(d)
+           FROM (SELECT territory_id AS t, owner AS ow, engage_date AS d FROM diff WHERE before_data IS DISTINCT FROM data
+                 UNION ALL
+                 SELECT before_territory_id, before_owner, before_engage_date FROM diff
+                  WHERE before_data IS NOT NULL AND before_data IS DISTINCT FROM data) x
+          WHERE d IS NOT NULL
+         ON CONFLICT DO NOTHING
+       )
+       SELECT count(*) FILTER (WHERE inserted) AS inserted,
+              count(*) FILTER (WHERE NOT inserted AND before_data IS DISTINCT FROM data) AS updated,
+              count(*) FILTER (WHERE NOT inserted AND before_data IS NOT DISTINCT FROM data) AS unchanged,
+              (SELECT count(*) FROM incoming) - count(*) AS stale,
+              (SELECT count(*) FROM ranked WHERE rn > 1 AND version_at < top_version) AS stale_in_batch,
+              (SELECT count(*) FROM ranked WHERE rn > 1 AND version_at = top_version) AS superseded,
+              (SELECT count(*) FROM ${stagingTable(batchId, chunk)}) AS rows
+         FROM diff`,
+      [receivedAt, seq, dataVersion, batchId],
+    );
+    const n = (k: string) => parseRequiredDecimal(r[k]);
+    return {
+      rows: n('rows'),
+      counts: {
+        inserted: n('inserted'),
+        updated: n('updated'),
+        unchanged: n('unchanged') + n('superseded'),
+        stale: n('stale') + n('stale_in_batch'),
+      },
+    };
   }
 
   /** Marks a batch failed after its job ran out of attempts (the reason is kept for the user). */
   async markFailed(batchId: string, reason: string): Promise<void> {
     await this.dataSource.query(
-      `UPDATE opportunity_batches SET status = 'failed', error = $2, completed_at = now() WHERE id = $1 AND status <> 'completed'`,
+      `UPDATE opportunity_batches SET status = 'failed', error = $2, completed_at = now() WHERE id = $1 AND status NOT IN ('completed', 'cancelled')`,
       [batchId, reason.slice(0, 2000)],
     );
   }

@@ -3,6 +3,8 @@ import { ApiBody, ApiConsumes, ApiHeader, ApiOperation, ApiQuery, ApiTags } from
 import type { Request } from 'express';
 import { AppException } from '../common/errors/app.exception';
 import { uuidParam } from '../common/validation/uuid-param.pipe';
+import { ALL_ROLES, Roles } from '../auth/roles.decorator';
+import { QueueDepthGuard } from '../queues/queue-depth.guard';
 import { BatchSizeGuard } from './batch-size.guard';
 import { BatchService } from './batch.service';
 import { BatchStatusQuery } from './dto/batch-status.query';
@@ -21,7 +23,8 @@ export class OpportunitiesController {
 
   @Post('batches')
   @HttpCode(202)
-  @UseGuards(BatchSizeGuard)
+  @Roles('sales_ops')
+  @UseGuards(QueueDepthGuard, BatchSizeGuard)
   @ApiOperation({ summary: 'Submit a JSON batch of opportunity rows (at most BATCH_MAX_ROWS, default 50,000); processed by the ingestion queue' })
   @ApiHeader({ name: 'Idempotency-Key', required: false })
   createBatch(@Body() dto: CreateBatchDto, @Headers(IDEMPOTENCY_HEADER) key?: string): Promise<BatchAcceptedDto> {
@@ -30,6 +33,8 @@ export class OpportunitiesController {
 
   @Post('batches/csv')
   @HttpCode(202)
+  @Roles('sales_ops')
+  @UseGuards(QueueDepthGuard)
   @ApiOperation({ summary: 'Stream a CSV of opportunities (multipart field "file", or a text/csv body)' })
   @ApiConsumes('multipart/form-data', 'text/csv')
   @ApiBody({ schema: { type: 'object', properties: { file: { type: 'string', format: 'binary' } } } })
@@ -39,13 +44,31 @@ export class OpportunitiesController {
     return this.batches.createFromCsv(req, mapping, normaliseKey(key));
   }
 
+  @Post('batches/:id/cancel')
+  @HttpCode(200)
+  @Roles('sales_ops')
+  @ApiOperation({ summary: 'Cancel a queued or processing batch; nothing of it is stored' })
+  cancel(@Param('id', uuidParam('id')) id: string) {
+    return this.batches.cancel(id);
+  }
+
+  @Post('batches/:id/retry')
+  @HttpCode(202)
+  @Roles('sales_ops')
+  @ApiOperation({ summary: 'Run a failed batch again (its staged rows are kept until it completes)' })
+  retry(@Param('id', uuidParam('id')) id: string): Promise<BatchAcceptedDto> {
+    return this.batches.retry(id);
+  }
+
   @Get('batches/:id')
+  @Roles(...ALL_ROLES)
   @ApiOperation({ summary: 'Batch status: rows accepted, rejected (with row number and reason), progress' })
   status(@Param('id', uuidParam('id')) id: string, @Query() query: BatchStatusQuery) {
     return this.batches.status(id, query);
   }
 
   @Get(":opportunityId")
+  @Roles(...ALL_ROLES)
   @ApiOperation({ summary: 'The current version of one opportunity' })
   async get(@Param('opportunityId') id: string) {
     const row = await this.opportunities.findView(id);

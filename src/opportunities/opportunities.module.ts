@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { RollupsModule } from '../rollups/rollups.module';
 import { TerritoriesModule } from '../territories/territories.module';
 import { BatchRepository } from './batch.repository';
 import { BatchService } from './batch.service';
@@ -8,7 +9,7 @@ import { OpportunityRepository } from './opportunity.repository';
 
 /** HTTP side of opportunity ingestion (the worker side is OpportunitiesWorkerModule). */
 @Module({
-  imports: [TerritoriesModule],
+  imports: [TerritoriesModule, RollupsModule],
   controllers: [OpportunitiesController],
   providers: [BatchService, BatchRepository, OpportunityRepository, IngestionService],
   exports: [BatchService, IngestionService, BatchRepository],

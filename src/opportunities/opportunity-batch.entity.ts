@@ -1,7 +1,7 @@
 import { Check, Column, Entity, Generated, Index, PrimaryGeneratedColumn, Unique } from 'typeorm';
 import { bigintTransformer } from '../database/transformers';
 
-export type BatchStatus = 'queued' | 'processing' | 'completed' | 'failed';
+export type BatchStatus = 'queued' | 'processing' | 'completed' | 'failed' | 'cancelled';
 
 /** A batch of opportunity rows as received; its rows live in opportunity_batch_rows. */
 // Keys, indexes and checks declared here so entities and migrations agree (migration drift check):
@@ -11,7 +11,8 @@ export type BatchStatus = 'queued' | 'processing' | 'completed' | 'failed';
 @Index('uq_opportunity_batches_idempotency_key', ['idempotencyKey'], { unique: true, where: 'idempotency_key IS NOT NULL' })
 @Index('ix_opportunity_batches_status', ['status'])
 @Check('ck_opportunity_batches_source', `source IN ('json', 'csv')`)
-@Check('ck_opportunity_batches_status', `status IN ('queued', 'processing', 'completed', 'failed')`)
+@Check('ck_opportunity_batches_status', `status IN ('queued', 'processing', 'completed', 'failed', 'cancelled')`)
+@Unique('uq_opportunity_batches_data_version', ['dataVersion'])
 export class OpportunityBatchEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;
@@ -64,6 +65,17 @@ export class OpportunityBatchEntity {
   /** Rows older than the stored version of their opportunity (ignored: newest version wins). */
   @Column({ type: 'integer', name: 'rows_stale', default: 0 })
   rowsStale: number;
+
+  /**
+   * The data version this batch's processing committed as (one sequence, assigned in commit
+   * order under the ingest lock); null until completed. Reports record the version they read.
+   */
+  @Column({ type: 'bigint', name: 'data_version', nullable: true, transformer: bigintTransformer })
+  dataVersion: number | null;
+
+  /** How many list partitions (by a hash of opportunity_id) the batch's staging table has. */
+  @Column({ type: 'integer', name: 'staging_chunks', default: 1 })
+  stagingChunks: number;
 
   @Column({ type: 'integer', name: 'enqueue_attempts', default: 0 })
   enqueueAttempts: number;

@@ -29,6 +29,10 @@ export class OpportunityEntity {
   @Column({ type: 'varchar', length: 64 })
   stage: string;
 
+  /** The rep who owns the deal in the CRM (optional); mapped to territories over time by owner_territories. */
+  @Column({ type: 'varchar', length: 128, nullable: true })
+  owner: string | null;
+
   @Column({ type: 'varchar', length: 8 })
   status: OpportunityStatus;
 
@@ -62,6 +66,10 @@ export class OpportunityEntity {
 
   @Column({ type: 'integer', name: 'version_row' })
   versionRow: number;
+
+  /** The data version (batch commit order) that wrote this current version. */
+  @Column({ type: 'bigint', name: 'data_version', default: 0, transformer: bigintTransformer })
+  dataVersion: number;
 
   @Column({ type: 'uuid', name: 'batch_id' })
   @ForeignKey(() => OpportunityBatchEntity, { name: 'opportunities_batch_id_fkey' })

@@ -4,6 +4,7 @@ import type { DefaultJobOptions } from 'bullmq';
 export const QUEUES = {
   ingestion: 'ingestion',
   analysis: 'analysis',
+  rollups: 'rollups',
   governance: 'governance',
   power: 'power',
 } as const;
@@ -12,6 +13,7 @@ export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 export const JOBS = {
   ingestBatch: 'ingest-batch',
   computeReport: 'compute-report',
+  refreshRollups: 'refresh-rollups',
   /** repeatable (job scheduler): takes the interim looks that are due */
   interimLookSweep: 'interim-look-sweep',
   computePower: 'compute-power',
@@ -23,6 +25,14 @@ export interface IngestBatchPayload {
 }
 export interface ComputeReportPayload {
   reportId: string;
+}
+export interface RefreshRollupsPayload {
+  pilotId: string;
+}
+
+/** The deduplication id of a pilot's debounced rollup refresh (and its job scheduler id). */
+export function rollupJobKey(pilotId: string): string {
+  return `rollups:${pilotId}`;
 }
 
 /**
@@ -41,6 +51,7 @@ export const DEFAULT_JOB_OPTIONS: DefaultJobOptions = {
 export const WORKER_OPTIONS: Record<QueueName, { concurrency: number; lockDuration: number }> = {
   ingestion: { concurrency: 2, lockDuration: 60_000 },
   analysis: { concurrency: 1, lockDuration: 120_000 },
+  rollups: { concurrency: 1, lockDuration: 120_000 },
   governance: { concurrency: 1, lockDuration: 300_000 },
   power: { concurrency: 1, lockDuration: 120_000 },
 };

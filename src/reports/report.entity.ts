@@ -1,6 +1,7 @@
 import { Check, Column, Entity, ForeignKey, Index, PrimaryGeneratedColumn } from 'typeorm';
 import { PilotEntity } from '../pilots/pilot.entity';
 import type { PilotReport } from '../analysis/report.types';
+import { bigintTransformer } from '../database/transformers';
 
 export type ReportStatus = 'queued' | 'running' | 'completed' | 'failed';
 
@@ -34,6 +35,14 @@ export class ReportEntity {
 
   @Column({ type: 'timestamptz', name: 'data_cutoff_at', nullable: true })
   dataCutoffAt: Date | null;
+
+  /** The data version (batch commit order) the report read; recomputing at it gives the same numbers. */
+  @Column({ type: 'bigint', name: 'data_version', nullable: true, transformer: bigintTransformer })
+  dataVersion: number | null;
+
+  /** Optional source-time cut-off: only opportunity versions with version_at <= as_of count. */
+  @Column({ type: 'timestamptz', name: 'as_of', nullable: true })
+  asOf: Date | null;
 
   /** `json`, not `jsonb`: the report keeps its key order (it is read whole, never queried inside). */
   @Column({ type: 'json', nullable: true })

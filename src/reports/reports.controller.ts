@@ -1,8 +1,9 @@
-import { Controller, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { uuidParam } from '../common/validation/uuid-param.pipe';
 import { ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { ReportQueryDto } from './dto/report-query.dto';
+import { RequestReportDto } from './dto/request-report.dto';
 import { ReportsService } from './reports.service';
 import { ReportExportService } from './html/report-export.service';
 import { ALL_ROLES, Roles } from '../auth/roles.decorator';
@@ -19,8 +20,8 @@ export class ReportsController {
   @Roles('experimenter', 'analyst')
   @HttpCode(202)
   @ApiOperation({ summary: 'Request a report; an analysis job computes it' })
-  request(@Param('id', uuidParam('id')) id: string) {
-    return this.service.request(id);
+  request(@Param('id', uuidParam('id')) id: string, @Body() body?: RequestReportDto) {
+    return this.service.request(id, body ?? {});
   }
 
   @Get()

@@ -6,6 +6,8 @@ import { EnvironmentVariables } from '../config/env.validation';
 import { PilotRepository } from '../pilots/pilot.repository';
 import { JobProducer } from '../queues/job-producer.service';
 import { ReportEntity } from './report.entity';
+import { RequestReportDto } from './dto/request-report.dto';
+import { parseInstant } from '../opportunities/ingestion/dates';
 
 /** Requests and reads pilot reports; the analysis job computes them. */
 @Injectable()
@@ -21,13 +23,14 @@ export class ReportsService {
    * Stores a queued report for a launched pilot and enqueues its analysis job.
    * @throws PILOT_NOT_FOUND; INVALID_STATE before launch (there is no frozen assignment to analyse)
    */
-  async request(pilotId: string) {
+  async request(pilotId: string, asOf: RequestReportDto = {}) {
     const pilot = await this.pilots.getById(pilotId);
     if (pilot.status === 'draft' || pilot.status === 'in_review' || pilot.status === 'approved') {
       throw new AppException('INVALID_STATE', 'A report needs a launched pilot (its assignment frozen); launch it first', { status: pilot.status });
     }
+    const pinned = await this.pinnedData(asOf);
     const repo = this.dataSource.getRepository(ReportEntity);
-    const report = await repo.save(repo.create({ pilotId, status: 'queued' }));
+    const report = await repo.save(repo.create({ pilotId, status: 'queued', ...pinned }));
     const enqueued = await this.producer.enqueueReport(report.id);
     if (enqueued) await repo.update(report.id, { enqueuedAt: new Date() });
     return {
@@ -37,6 +40,26 @@ export class ReportsService {
       enqueued,
       status_url: `/pilots/${pilotId}/reports/${report.id}`,
     };
+  }
+
+  /**
+   * The data a report is pinned to, from the optional request body: a data version that exists
+   * (0 up to the latest) and a source-time cut-off with a zone. @throws VALIDATION_FAILED
+   */
+  private async pinnedData(body: RequestReportDto): Promise<{ dataVersion: number | null; asOf: Date | null }> {
+    const details: { path: string; errors: string[] }[] = [];
+    let asOf: Date | null = null;
+    if (body.as_of !== undefined) {
+      const parsed = parseInstant(body.as_of, 'as_of');
+      if (!parsed.ok || !parsed.value) details.push({ path: 'as_of', errors: [parsed.ok ? 'as_of must not be empty' : parsed.reason] });
+      else asOf = parsed.value;
+    }
+    if (body.data_version !== undefined) {
+      const [{ latest }]: { latest: string }[] = await this.dataSource.query(`SELECT coalesce(max(data_version), 0)::text AS latest FROM opportunity_batches`);
+      if (body.data_version > Number(latest)) details.push({ path: 'data_version', errors: [`must be at most the latest data version, ${latest}`] });
+    }
+    if (details.length) throw new AppException('VALIDATION_FAILED', 'The report cannot be pinned to that data', details);
+    return { dataVersion: body.data_version ?? null, asOf };
   }
 
   /** A report; `includeTerritories: false` leaves out the per-territory rows. @throws REPORT_NOT_FOUND */
@@ -51,6 +74,8 @@ export class ReportsService {
       started_at: r.startedAt,
       completed_at: r.completedAt,
       data_cutoff_at: r.dataCutoffAt,
+      data_version: r.dataVersion,
+      as_of: r.asOf,
       error: r.error,
       result: r.result && !includeTerritories ? { ...r.result, territories: undefined } : r.result,
     };

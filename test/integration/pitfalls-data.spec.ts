@@ -203,7 +203,7 @@ describe('pitfalls: data types, time, queues, validation, CSV', () => {
       expect(res.body.details.find((d: { path: string }) => d.path === 'rows.0.other').errors).toEqual(['property other should not exist']);
       expect(res.body.message).toContain('rows.0.other');
       expect(await count('opportunity_batches')).toBe(0);
-      expect(await count('opportunity_batch_rows')).toBe(0);
+      expect(await count(`information_schema.tables WHERE table_schema = 'opportunity_staging'`)).toBe(0); // no staged rows either
       expect(await count('opportunities')).toBe(0);
     });
   });

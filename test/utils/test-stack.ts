@@ -88,10 +88,13 @@ export async function startStack(opts: { withWorker?: boolean; overrides?: Recor
  */
 export async function resetDatabase(ds: DataSource): Promise<void> {
   await ds.query(
-    `TRUNCATE power_analyses, reports, opportunities, opportunity_batch_rejections, opportunity_batch_rows, opportunity_batches,
+    `TRUNCATE power_analyses, reports, opportunities, opportunity_versions, opportunity_changes, owner_territories, kpi_rollups,
+              kpi_rollup_state, opportunity_batch_rejections, opportunity_batches,
               interim_looks, pilot_compatibility, analysis_plans, pilot_transitions,
               assignment_units, assignments, pilots, territories RESTART IDENTITY CASCADE`,
   );
+  // Per-batch staging tables (src/opportunities/staging.ts) of batches never processed.
+  await ds.query(`DROP SCHEMA IF EXISTS opportunity_staging CASCADE; CREATE SCHEMA opportunity_staging`);
 }
 
 /** Polls until `check` returns a value, or fails after `timeoutMs` (never a fixed sleep). */

@@ -23,6 +23,8 @@ export class OpportunityRowDto {
   @IsOptional() @IsString() @MaxLength(100) source_updated_at?: string | null;
   @ApiPropertyOptional({ example: 'GTX Plus Basic' }) @IsOptional() @IsString() @MaxLength(1000) product?: string | null;
   @ApiPropertyOptional({ example: 'Acme' }) @IsOptional() @IsString() @MaxLength(1000) account?: string | null;
+  @ApiPropertyOptional({ example: 'rep-0042', description: 'The rep who owns the deal; mapped to territories over time (POST /owners/territories)' })
+  @IsOptional() @IsString() @MaxLength(1000) owner?: string | null;
 }
 
 /** Body of POST /opportunities/batches. */

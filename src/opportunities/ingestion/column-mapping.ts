@@ -16,6 +16,8 @@ export const DEFAULT_HEADER_ALIASES: Record<CanonicalField, string[]> = {
   source_updated_at: ['source_updated_at', 'updated_at', 'last_modified'],
   product: ['product'],
   account: ['account'],
+  // 'owner' alone stays an alias of territory (read first); a rep column is named one of these.
+  owner: ['owner_id', 'rep', 'sales_rep', 'rep_id'],
 };
 
 /** canonical field → CSV header, resolved from the header row and an optional explicit mapping. */

@@ -15,6 +15,7 @@ export const CANONICAL_FIELDS = [
   'source_updated_at',
   'product',
   'account',
+  'owner',
 ] as const;
 export type CanonicalField = (typeof CANONICAL_FIELDS)[number];
 export type RawOpportunityRow = Partial<Record<CanonicalField, string | number | null>>;
@@ -33,6 +34,8 @@ export interface ParsedOpportunity {
   source_updated_at: Date | null;
   product: string | null;
   account: string | null;
+  /** The rep (owner) in the CRM, when given; attributed to a territory over time (owner_territories). */
+  owner: string | null;
 }
 
 export type RowOutcome = { ok: true; row: ParsedOpportunity } | { ok: false; opportunity_id: string | null; reasons: string[] };
@@ -86,6 +89,8 @@ export function parseOpportunityRow(raw: RawOpportunityRow, territoryIds: Readon
 
   const product = text(raw.product);
   const account = text(raw.account);
+  const owner = text(raw.owner);
+  if (owner && owner.length > 128) reasons.push('owner is longer than 128 characters');
   if (product && product.length > 128) reasons.push('product is longer than 128 characters');
   if (account && account.length > 256) reasons.push('account is longer than 256 characters');
 
@@ -118,6 +123,7 @@ export function parseOpportunityRow(raw: RawOpportunityRow, territoryIds: Readon
       source_updated_at: updated.ok ? updated.value : null,
       product,
       account,
+      owner,
     },
   };
 }

@@ -1,0 +1,96 @@
+/**
+ * The SQL that turns opportunities into per pilot × period × territory × ISO week KPI sums. One
+ * definition serves the rollup refresh (full or restricted to touched keys), the from-scratch
+ * recomputation the tests compare against, and the as-of computation of a report: only the
+ * source relation changes.
+ *
+ * Conventions (docs/kpis.md, the cohort conventions of shared/reference/sales_velocity.json):
+ * - a deal belongs to the period whose window contains its engage date, and to the ISO week
+ *   (Monday) of that date; `week_start` is that Monday (a window starting mid-week clips its
+ *   first week on read);
+ * - it counts as won or lost when it closed by the END OF ITS PERIOD (later closes are open, i.e.
+ *   right-censored at the window end), so summing a period's weeks gives exactly the period KPIs;
+ * - territory attribution (intent to treat): the territory its owner was mapped to on the pilot's
+ *   freeze date (owner_territories, effective dates inclusive), else the record's own territory.
+ */
+
+/** Positional parameters every rollup query takes (see {@link rollupParams}). */
+export interface RollupScope {
+  pilotId: string;
+  territoryIds: string[];
+  pre: { start: string; end: string };
+  test: { start: string; end: string };
+  /** UTC day the pilot's assignment was frozen (launch), for owner → territory attribution. */
+  freezeDate: string;
+}
+
+/** What an as-of source reads: versions known at data version `dataVersion`, optionally up to a source time. */
+export interface AsOf {
+  dataVersion: number;
+  asOf: Date | null;
+}
+
+/**
+ * The opportunity relation to aggregate: the current table, or the newest version of each
+ * opportunity among the versions loaded up to data version $6 with version_at ≤ $7 (null: no
+ * source-time limit). The two agree when $6 is the latest data version and $7 is null.
+ */
+export function sourceRelation(asOf: AsOf | null): string {
+  if (!asOf) return `SELECT opportunity_id, territory_id, owner, status, amount, engage_date, close_date FROM opportunities`;
+  return `SELECT DISTINCT ON (v.opportunity_id) v.opportunity_id, v.territory_id, v.owner, v.status, v.amount, v.engage_date, v.close_date
+            FROM opportunity_versions v
+           WHERE v.data_version <= $6::bigint AND ($7::timestamptz IS NULL OR v.version_at <= $7::timestamptz)
+           ORDER BY v.opportunity_id, v.version_at DESC, v.version_batch_seq DESC, v.version_row DESC`;
+}
+
+/** Attributed opportunities: the source with each row's territory as of the freeze date ($5). */
+export function attributedRelation(asOf: AsOf | null): string {
+  return `SELECT s.opportunity_id, coalesce(ot.territory_id, s.territory_id) AS territory_id, s.territory_id AS record_territory_id,
+                 s.owner, s.status, s.amount, s.engage_date, s.close_date
+            FROM (${sourceRelation(asOf)}) s
+            LEFT JOIN owner_territories ot
+              ON ot.owner = s.owner AND ot.valid_from <= $5::date AND (ot.valid_to IS NULL OR ot.valid_to >= $5::date)`;
+}
+
+/**
+ * Rollup rows (territory_id, period, week_start, n_opportunities, n_won, n_lost, won_amount_total,
+ * cycle_days_total) for the pilot's territories. With `keysParam` (a parameter index), only the
+ * (territory, ISO week) keys given as two parallel arrays `$k::uuid[]`, `$k+1::date[]`.
+ */
+export function rollupAggregate(asOf: AsOf | null, keysParam?: number): string {
+  const keys =
+    keysParam === undefined
+      ? ''
+      : `AND (a.territory_id, iso_week_start(a.engage_date)) IN
+             (SELECT * FROM unnest($${keysParam}::uuid[], $${keysParam + 1}::date[]))`;
+  return `SELECT a.territory_id, w.period, iso_week_start(a.engage_date) AS week_start,
+                 count(*)::int AS n_opportunities,
+                 (count(*) FILTER (WHERE a.status = 'won' AND a.close_date <= w.end_d))::int AS n_won,
+                 (count(*) FILTER (WHERE a.status = 'lost' AND a.close_date <= w.end_d))::int AS n_lost,
+                 coalesce(sum(a.amount) FILTER (WHERE a.status = 'won' AND a.close_date <= w.end_d), 0)::numeric(20,2) AS won_amount_total,
+                 coalesce(sum(a.close_date - a.engage_date) FILTER (WHERE a.status IN ('won', 'lost') AND a.close_date <= w.end_d), 0)::bigint AS cycle_days_total
+            FROM (${attributedRelation(asOf)}) a
+            JOIN (VALUES ('pre', ($3::date[])[1], ($3::date[])[2]), ('test', ($4::date[])[1], ($4::date[])[2])) AS w(period, start_d, end_d)
+              ON a.engage_date BETWEEN w.start_d AND w.end_d
+           -- binds every parameter to a type, whichever the source reads
+           CROSS JOIN (SELECT $1::uuid AS pilot_id, $6::bigint AS data_version, $7::timestamptz AS as_of) prm
+           WHERE a.territory_id = ANY($2::uuid[]) ${keys}
+           GROUP BY 1, 2, 3`;
+}
+
+/**
+ * The first seven parameters of every rollup query: pilot id, territory ids, pre window, test
+ * window (each `[start, end]`), freeze date, data version and as-of (the last two only read by
+ * as-of sources, always bound so the numbering never shifts).
+ */
+export function rollupParams(scope: RollupScope, asOf: AsOf | null): unknown[] {
+  return [
+    scope.pilotId,
+    scope.territoryIds,
+    [scope.pre.start, scope.pre.end],
+    [scope.test.start, scope.test.end],
+    scope.freezeDate,
+    asOf?.dataVersion ?? null,
+    asOf?.asOf ?? null,
+  ];
+}
