@@ -16,7 +16,7 @@
  */
 import type { KpiResult } from '../../analysis/report.types';
 import { kpisOf, type ReportData } from './chart-data';
-import { fmtP, fmtPct, num } from './format';
+import { fmtMoney, fmtP, fmtPct, num } from './format';
 import type { ReturnOnPilot } from './return-on-pilot';
 
 export type Decision = 'ship' | 'extend' | 'stop';
@@ -261,8 +261,8 @@ export function decisionSummary(report: ReportData, roi: ReturnOnPilot | null = 
     reasons.push({
       topic: 'return on the pilot',
       finding:
-        `Incremental revenue won ${Math.round(roi.incremental_revenue.estimate).toLocaleString('en-US')} against a cost of ` +
-        `${Math.round(roi.cost).toLocaleString('en-US')} (return on cost ${fmtPct(roi.return_on_cost.estimate, 0)}` +
+        `Incremental revenue won ${fmtMoney(roi.incremental_revenue.estimate, true)} against a cost of ` +
+        `${fmtMoney(roi.cost)} (return on cost ${fmtPct(roi.return_on_cost.estimate, 0)}` +
         `${ci ? `, CI ${fmtPct(roi.return_on_cost.ci_low, 0)} to ${fmtPct(roi.return_on_cost.ci_high, 0)}` : ''}).`,
       stance: roi.net.ci_low !== null && roi.net.ci_low > 0 ? 'for' : roi.net.ci_high !== null && roi.net.ci_high < 0 ? 'against' : 'neutral',
     });

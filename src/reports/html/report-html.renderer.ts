@@ -98,7 +98,7 @@ function decisionBlock(report: ReportData, input: ReportHtmlInput, arm: string |
 <ul class="reasons">
 ${reasons}
 </ul>
-${arm !== undefined && arm !== treatmentArms(report)[treatmentArms(report).length - 1] ? '' : `<details class="rule"><summary>How this decision is made</summary>
+${arm !== undefined && arm !== treatmentArms(report)[treatmentArms(report).length - 1] ? '' : `<details class="rule" open><summary>How this decision is made</summary>
 <ol>
 <li>Stop when a guardrail KPI is significantly worse (or fails its non-inferiority test), or when the primary KPI is significantly worse.</li>
 <li>Ship when the primary KPI is significantly better and the test period is over.</li>
@@ -485,7 +485,6 @@ dl.meta { display: grid; grid-template-columns: max-content 1fr; gap: 0.2rem 1re
   body { max-width: none; padding: 0; font-size: 10pt; }
   nav, .exports { display: none; }
   h2 { break-after: avoid; } table, figure, .decision, .region { break-inside: avoid; }
-  details.rule > *:not(summary) { display: block; }
   a { color: inherit; text-decoration: none; }
   * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 }
