@@ -1,0 +1,146 @@
+import request from 'supertest';
+import type { PilotReport } from '../../src/analysis/report.types';
+import { assertNoNonFinite } from '../fixtures/assert-finite';
+import { ingest, opportunityRow, OpportunityRowInput } from '../factories/opportunity.factory';
+import { designAndLaunch, pilot } from '../factories/pilot.factory';
+import { loadTerritories, territory } from '../factories/territory.factory';
+import { resetDatabase, startStack, TestStack, waitForReport } from '../utils/test-stack';
+
+/**
+ * The report's analyses of issue 3 through the real API, worker, PostgreSQL and Redis: a
+ * matched-pairs pilot (paired t, Wilcoxon, CUPED-adjusted randomization inference as primary
+ * method, weekly-panel DiD, guardrail non-inferiority, Kaplan–Meier, completeness) and a pilot with
+ * two treatment arms (each against control, Benjamini–Hochberg across arms and KPIs).
+ */
+describe('report analyses: matched pairs, several treatment arms', () => {
+  let stack: TestStack;
+  const codes = Array.from({ length: 12 }, (_, i) => `R${String(i + 1).padStart(2, '0')}`);
+
+  beforeAll(async () => {
+    stack = await startStack();
+  });
+  afterAll(() => stack.close());
+
+  /** Deterministic deals: territory i gets 3 + (i mod 4) deals per month, won/lost/open by a small LCG. */
+  function deals(): OpportunityRowInput[] {
+    let s = 12345;
+    const next = () => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const rows: OpportunityRowInput[] = [];
+    const months = ['2023-10', '2023-11', '2023-12', '2024-01', '2024-02', '2024-03'];
+    codes.forEach((code, i) => {
+      for (const m of months) {
+        for (let k = 0; k < 3 + (i % 4); k++) {
+          const day = 1 + Math.floor(next() * 20);
+          const engage = `${m}-${String(day).padStart(2, '0')}`;
+          const u = next();
+          const closeDay = Math.min(28, day + 2 + Math.floor(next() * 7));
+          const close = `${m}-${String(closeDay).padStart(2, '0')}`;
+          if (u < 0.15) rows.push(opportunityRow({ territory: code, stage: 'Engaging', amount: null, engage_date: engage, close_date: null }));
+          else
+            rows.push(
+              opportunityRow({
+                territory: code,
+                stage: u < 0.6 ? 'Won' : 'Lost',
+                amount: u < 0.6 ? String(500 + 100 * (i % 5) + Math.floor(next() * 400)) : '0',
+                engage_date: engage,
+                close_date: close,
+              }),
+            );
+        }
+      }
+    });
+    return rows;
+  }
+
+  beforeEach(async () => {
+    await resetDatabase(stack.dataSource);
+    await loadTerritories(
+      stack.http,
+      codes.map((code, i) => territory({ code, region: i % 2 ? 'North' : 'South' })),
+    );
+    await ingest(stack.http, deals());
+  });
+
+  async function runReport(overrides: Record<string, unknown>): Promise<PilotReport> {
+    const created = await request(stack.http).post('/pilots').send(pilot(codes, overrides));
+    if (created.status !== 201) throw new Error(`POST /pilots answered ${created.status}: ${JSON.stringify(created.body)}`);
+    await designAndLaunch(stack.http, created.body.id);
+    const res = await request(stack.http).post(`/pilots/${created.body.id}/reports`).expect(202);
+    const done = await waitForReport(stack.http, created.body.id, res.body.report_id);
+    if (done.status !== 'completed') throw new Error(`report ended ${done.status}: ${done.error}`);
+    return done.result as PilotReport;
+  }
+
+  it('matched pairs: paired t and Wilcoxon, CUPED-adjusted RI decides, DiD, non-inferiority, Kaplan–Meier and completeness', async () => {
+    const r = await runReport({
+      design: { type: 'matched_pairs', seed: 3, pair_on: 'pre_period_revenue_won' },
+      primary_kpi: 'revenue_won',
+      secondary_kpis: ['opportunities', 'win_rate'],
+      guardrail_kpis: ['sales_cycle_length'],
+      guardrail_margins: [{ kpi: 'sales_cycle_length', margin: 0.5, type: 'relative' }],
+    });
+    assertNoNonFinite(r);
+    expect(r.primary_method.key).toBe('randomization_inference_cuped');
+    expect(r.kpis.map((k) => k.kpi)).toEqual(['revenue_won', 'opportunities', 'win_rate', 'sales_cycle_length']);
+    for (const k of r.kpis) {
+      expect(k.methods.paired_t).not.toBeNull();
+      expect(k.methods.paired_t!.note).toBe('6 complete pairs');
+      expect(k.methods.wilcoxon_signed_rank!.p_method).toBe('exact');
+      expect(k.primary.method).toMatch(/matched_pairs design re-drawn.*CUPED-adjusted/);
+      // 6 pairs: 2^6 = 64 sign flips, exact
+      expect(k.randomization).toMatchObject({ method: 'exact', n_assignments: 64 });
+      if (k.primary.ci_low !== null && k.primary.ci_high !== null && k.primary.p_value !== null) {
+        expect(k.primary.ci_low).toBeLessThanOrEqual(k.primary.estimate!);
+        expect(k.primary.estimate!).toBeLessThanOrEqual(k.primary.ci_high);
+        expect(k.primary.p_value < 0.05).toBe(k.primary.ci_low > 0 || k.primary.ci_high < 0);
+      }
+    }
+    const opps = r.kpis.find((k) => k.kpi === 'opportunities')!;
+    expect(opps.methods.did_panel).toMatchObject({ status: 'ok', weeks_pre: 14, weeks_test: 13 });
+    const guard = r.kpis.find((k) => k.kpi === 'sales_cycle_length')!;
+    expect(guard.non_inferiority).toMatchObject({ margin: 0.5, margin_type: 'relative', status: 'ok' });
+    expect(guard.verdict).toMatch(/non-inferior/i);
+    // every test-period deal is in the Kaplan–Meier sample; the open ones are censored
+    const kmN = r.sales_cycle_survival.arms.reduce((s, a) => s + a.n, 0);
+    expect(kmN).toBe(r.data_completeness.arms.reduce((s, a) => s + a.opportunities_test, 0));
+    expect(r.sales_cycle_survival.arms.reduce((s, a) => s + a.censored, 0)).toBeGreaterThan(0);
+    expect(r.data_completeness.arms.map((a) => a.designed_territories)).toEqual([6, 6]);
+    expect(r.data_completeness.checks[0].state).toBe('too_little_data');
+  });
+
+  it('two treatment arms: each compared with control, the primary KPI adjusted across arms, Benjamini–Hochberg on request', async () => {
+    const r = await runReport({
+      arms: [
+        { key: 'control', role: 'control', count: 4 },
+        { key: 'call_times', role: 'treatment', count: 4 },
+        { key: 'specialist', role: 'treatment', count: 4 },
+      ],
+      design: { type: 'complete', seed: 5 },
+      primary_kpi: 'revenue_won',
+      secondary_kpis: ['opportunities'],
+      multiple_testing: 'bh',
+    });
+    assertNoNonFinite(r);
+    expect(r.arms.treatments).toEqual(['call_times', 'specialist']);
+    expect(r.multiple_testing).toBe('bh');
+    expect(r.kpis.map((k) => `${k.kpi}:${k.treatment_arm}`)).toEqual([
+      'revenue_won:call_times',
+      'revenue_won:specialist',
+      'opportunities:call_times',
+      'opportunities:specialist',
+    ]);
+    const primaries = r.kpis.filter((k) => k.role === 'primary');
+    for (const k of primaries) {
+      expect(k.adjusted!.method).toBe('bh');
+      expect(k.decision_p).toBe(k.adjusted!.primary_p);
+    }
+    // BH over two p-values by hand: the larger stays, the smaller becomes min(2p, larger)
+    const raw = primaries.map((k) => k.primary.p_value!);
+    const hi = Math.max(...raw);
+    const expected = raw.map((p) => (p === hi ? hi : Math.min(2 * p, hi)));
+    primaries.forEach((k, i) => expect(k.decision_p).toBeCloseTo(expected[i], 12));
+    expect(r.velocity_decomposition.map((v) => v.treatment_arm)).toEqual(['call_times', 'specialist']);
+    expect(r.sales_cycle_survival.log_rank.map((l) => l.treatment_arm)).toEqual(['call_times', 'specialist']);
+    expect(r.data_completeness.arms.map((a) => a.arm)).toEqual(['control', 'call_times', 'specialist']);
+  });
+});
