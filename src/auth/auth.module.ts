@@ -19,7 +19,7 @@ import { KeyThrottlerGuard } from './key-throttler.guard';
     AuditModule,
     ThrottlerModule.forRootAsync({
       inject: [EnvironmentVariables],
-      useFactory: (env: EnvironmentVariables) => ({ throttlers: [{ name: 'per-key', ttl: env.RATE_LIMIT_TTL_MS, limit: env.RATE_LIMIT_LIMIT }] }),
+      useFactory: (env: EnvironmentVariables) => ({ throttlers: [{ name: 'default', ttl: env.RATE_LIMIT_TTL_MS, limit: env.RATE_LIMIT_LIMIT }] }),
     }),
   ],
   controllers: [ApiKeysController, AuditController],

@@ -79,6 +79,8 @@ export function favourableZ(result: unknown): number | null {
   if (!Array.isArray(kpis)) return null;
   const primary = kpis.find((k) => (k as { role?: string }).role === 'primary') as Record<string, any> | undefined;
   if (!primary) return null;
+  // Only an estimable KPI has a z (insufficient_data, zero_variance… have none).
+  if (typeof primary.status === 'string' && primary.status !== 'ok') return null;
   const p = primary.decision_p;
   const estimate = primary.primary?.estimate ?? primary.difference?.estimate;
   if (typeof p !== 'number' || !Number.isFinite(p) || typeof estimate !== 'number' || !Number.isFinite(estimate)) return null;
@@ -209,7 +211,8 @@ export class InterimLookService {
       );
       const [row]: LookRow[] = await em.query(`SELECT * FROM interim_looks WHERE pilot_id = $1 AND look_number = $2 FOR UPDATE`, [pilot.id, look.look_number]);
       if (row.status === 'computing' && !row.report_id) {
-        const [report] = await em.query(`INSERT INTO reports (pilot_id, status) VALUES ($1, 'queued') RETURNING id`, [pilot.id]);
+        // enqueued_at set: this process computes it, so the requeue sweeper must not enqueue it too.
+        const [report] = await em.query(`INSERT INTO reports (pilot_id, status, enqueued_at) VALUES ($1, 'queued', now()) RETURNING id`, [pilot.id]);
         await em.query(`UPDATE interim_looks SET report_id = $3 WHERE pilot_id = $1 AND look_number = $2`, [pilot.id, look.look_number, report.id]);
         row.report_id = report.id;
       }
