@@ -12,7 +12,7 @@ export class PowerController {
 
   @Post()
   @HttpCode(202)
-  @Roles('sales_ops', 'experimenter', 'analyst')
+  @Roles(...ALL_ROLES)
   @ApiOperation({ summary: 'Plan power and MDE (works for a draft): analytic part at once, placebo simulation as a job' })
   request(@Param('id', uuidParam('id')) id: string, @Body() body: PowerRequestDto) {
     return this.service.request(id, body);
