@@ -16,6 +16,8 @@ export interface OpportunityRowInput {
   source_updated_at?: string | null;
   product?: string | null;
   account?: string | null;
+  /** the rep who owns the deal (mapped to territories over time by POST /owners/territories) */
+  owner?: string | null;
 }
 
 /** The territory code `opportunityRow()` uses unless told otherwise; load it first. */
