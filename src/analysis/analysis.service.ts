@@ -12,7 +12,7 @@ import { PilotRepository } from '../pilots/pilot.repository';
 import { ReportEntity } from '../reports/report.entity';
 import { randomizationDesignForAssignment } from '../assignment/design-plan';
 import type { RandomizationDesign } from './design/designs';
-import { adjustSecondary, compareKpi } from './kpi-comparison';
+import { adjustSecondary, compareKpiAsync } from './kpi-comparison';
 import { recommendedPrimaryMethod } from './primary-method';
 import { weeklyCalendars } from './weekly-panel';
 import { completenessCheck } from './stats/completeness';
@@ -113,7 +113,7 @@ export class AnalysisService {
       for (const arm of treatmentArms) {
         const units = { arms, strata, treatmentArm: arm, controlArm, design, designType: a.design.type };
         compared.push(
-          compareKpi(kpi, role, values, units, opts, {
+          await compareKpiAsync(kpi, role, values, units, opts, {
             pre: preValues,
             weekly: panelKpi ? ids.map((id) => weekly.get(id)?.[panelKpi.field] ?? null) : null,
             weeklyUnit: panelKpi?.unit,

@@ -1,5 +1,5 @@
 import { assertNoNonFinite } from '../../test/fixtures/assert-finite';
-import { adjustSecondary, compareKpi, randomizationSeed } from './kpi-comparison';
+import { adjustSecondary, compareKpi, compareKpiAsync, randomizationSeed } from './kpi-comparison';
 import { KpiResult } from './report.types';
 
 const OPTS = { alpha: 0.05, maxExact: 100_000, draws: 999, seed: 42 };
@@ -106,6 +106,16 @@ describe('compareKpi: numbers are right and consistent', () => {
     expect(velocity.verdict).toMatch(/^Treatment raised sales velocity \(better\)/);
     const cycle = compare('sales_cycle_length', t, c);
     expect(cycle.verdict).toMatch(/^Treatment raised sales cycle length \(worse\)/);
+  });
+
+  it('compareKpiAsync (yields to the event loop) gives the identical result as compareKpi', async () => {
+    const u = units([3, 5, 4, 6, 8, 7, 5], [2, 4, 3, 3, 5, 4, 2]);
+    const opts = { ...OPTS, maxExact: 10, primaryMethod: 'randomization_inference_cuped' as const };
+    const extras = { pre: [2, 4, 4, 5, 7, 6, 4, 2, 3, 3, 2, 5, 3, 2] };
+    const sync = compareKpi('opportunities', 'primary', u.values, u.design, opts, extras);
+    const async_ = await compareKpiAsync('opportunities', 'primary', u.values, u.design, opts, extras);
+    expect(sync.randomization.method).toBe('monte_carlo');
+    expect(async_).toEqual(sync);
   });
 
   it('the Monte Carlo stream is reproducible per pilot seed and KPI', () => {

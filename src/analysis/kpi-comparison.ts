@@ -7,7 +7,7 @@ import { differenceInDifferences } from './stats/difference-in-differences';
 import { adjustPValues } from './stats/multiple-testing';
 import { NonInferiorityMargin, nonInferiorityTest } from './stats/non-inferiority';
 import { pairedTTest, wilcoxonSignedRank } from './stats/paired';
-import { randomizationTest, RandomizationTestResult } from './stats/randomization-inference';
+import { randomizationTest, randomizationTestAsync, RandomizationTestInput, RandomizationTestResult } from './stats/randomization-inference';
 import { relativeLift } from './stats/relative-lift';
 import { welchTTest } from './stats/welch';
 import { KPI_CATALOGUE, KpiKey } from '../kpis/kpi-catalogue';
@@ -121,6 +121,40 @@ export function compareKpi(
   opts: ComparisonOptions,
   extras: KpiExtras = {},
 ): KpiResult {
+  const run = compareCore(kpi, role, values, units, opts, extras);
+  let step = run.next();
+  while (!step.done) step = run.next(randomizationTest(step.value));
+  return step.value;
+}
+
+/**
+ * The same comparison as `compareKpi`, running every randomization test with
+ * `randomizationTestAsync`, which yields to the event loop so a queue worker keeps its lock during
+ * long enumerations or Monte Carlo runs. Same inputs ⇒ the identical result.
+ */
+export async function compareKpiAsync(
+  kpi: KpiKey,
+  role: KpiResult['role'],
+  values: (number | null)[],
+  units: AnalysisUnits,
+  opts: ComparisonOptions,
+  extras: KpiExtras = {},
+): Promise<KpiResult> {
+  const run = compareCore(kpi, role, values, units, opts, extras);
+  let step = run.next();
+  while (!step.done) step = run.next(await randomizationTestAsync(step.value));
+  return step.value;
+}
+
+/** The comparison; yields each randomization test it needs and receives its result. */
+function* compareCore(
+  kpi: KpiKey,
+  role: KpiResult['role'],
+  values: (number | null)[],
+  units: AnalysisUnits,
+  opts: ComparisonOptions,
+  extras: KpiExtras,
+): Generator<RandomizationTestInput, KpiResult, RandomizationTestResult> {
   const meta = KPI_CATALOGUE[kpi];
   const inT = (i: number) => units.arms[i] === units.treatmentArm;
   const inC = (i: number) => units.arms[i] === units.controlArm;
@@ -144,12 +178,12 @@ export function compareKpi(
     draws: opts.draws,
     ...(units.design ? { design: units.design } : {}),
   };
-  const ri = randomizationTest({
+  const ri: RandomizationTestResult = yield {
     ...riBase,
     values,
     seed: randomizationSeed(opts.seed, seedKey),
     ...(primaryKey === 'randomization_inference' ? { ci: { alpha } } : {}),
-  });
+  };
 
   // ---- covariate adjustment with the pre-period KPI
   const pre = extras.pre ?? null;
@@ -206,12 +240,12 @@ export function compareKpi(
         const xi = pre[i];
         return xi === null ? v : v - cp.theta! * (xi - cp.mean_x!);
       });
-      const riAdj = randomizationTest({
+      const riAdj: RandomizationTestResult = yield {
         ...riBase,
         values: adjusted,
         seed: randomizationSeed(opts.seed, `${seedKey}:cuped`),
         ci: { alpha },
-      });
+      };
       riCupedBlock = riEstimate(`${RI_NAME(riAdj)} on the CUPED-adjusted KPI; CI by test inversion`, riAdj);
     } else {
       riCupedBlock = { ...emptyEstimate('randomization inference on the CUPED-adjusted KPI', 'no usable pre-period KPI (missing or constant)'), min_attainable_p: null };
@@ -366,13 +400,11 @@ export function compareKpi(
     primary = linBlock;
   } else if (primaryKey === 'randomization_inference' || primaryKey === 'randomization_inference_cuped') {
     // No usable pre-period KPI: the same test without adjustment (its CI needs a second run).
-    const withCi =
-      primaryKey === 'randomization_inference'
-        ? riPlain
-        : riEstimate(
-            `${RI_NAME(ri)}; CI by test inversion (no usable pre-period KPI, unadjusted)`,
-            randomizationTest({ ...riBase, values, seed: randomizationSeed(opts.seed, seedKey), ci: { alpha } }),
-          );
+    let withCi = riPlain;
+    if (primaryKey !== 'randomization_inference') {
+      const again: RandomizationTestResult = yield { ...riBase, values, seed: randomizationSeed(opts.seed, seedKey), ci: { alpha } };
+      withCi = riEstimate(`${RI_NAME(ri)}; CI by test inversion (no usable pre-period KPI, unadjusted)`, again);
+    }
     const { min_attainable_p: _m, ...rest } = withCi;
     primary = rest;
   } else {
