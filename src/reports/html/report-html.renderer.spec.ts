@@ -65,6 +65,23 @@ describe('renderReportHtml', () => {
     expect(sectionHtml(html, 'forest')).toContain('data-chart="forest"');
   });
 
+  it('with several treatment arms: a decision per arm, an arm column, arm names in the forest plot', async () => {
+    const report = sampleReport();
+    const b = report.kpis.map((k) => ({ ...JSON.parse(JSON.stringify(k)), treatment_arm: 'treatment_b' }));
+    report.kpis.push(...b);
+    (report.arms as any).treatments = ['treatment', 'treatment_b'];
+    report.territories[1].arm = 'treatment_b';
+    const units = assignment.units.map((u, i) => (i === 1 ? { ...u, arm: 'treatment_b' } : u));
+    const html = await renderReportHtml({ report, meta, assignment: { ...assignment, units } });
+    const decision = sectionHtml(html, 'decision');
+    expect(decision).toContain('<h3>treatment against control</h3>');
+    expect(decision).toContain('<h3>treatment_b against control</h3>');
+    expect(decision.match(/Decision: <strong>/g)).toHaveLength(2);
+    expect(sectionHtml(html, 'kpis')).toContain('<th scope="col">Arm</th>');
+    expect(sectionHtml(html, 'forest')).toContain('Sales velocity (treatment_b)');
+    expect(sectionHtml(html, 'assignment')).toMatch(/Ben Ortiz<\/th><td><span class="arm arm-treatment">■ treatment_b/);
+  });
+
   it('renders even a nearly empty report', async () => {
     const html = await renderReportHtml({ report: {} as any, meta });
     for (const s of SECTIONS) expect(html).toContain(`id="${s.id}"`);

@@ -333,7 +333,7 @@ function assignmentSection(report: ReportData, input: ReportHtmlInput): string {
     input.assignment?.units ??
     (Array.isArray(report.territories) ? report.territories.map((t) => ({ territory_code: t.territory_code, region: null, stratum: t.stratum, arm: t.arm, name: null })) : []);
   if (!units.length) return notAvailable('the assignment');
-  const treatmentArm = report.arms?.treatment ?? input.assignment?.balance?.treatment_arm;
+  const controlArm = report.arms?.control ?? input.assignment?.balance?.control_arm ?? 'control';
   const groups = new Map<string, typeof units>();
   for (const u of units) {
     const g = u.region ?? u.stratum ?? 'no region';
@@ -348,7 +348,7 @@ function assignmentSection(report: ReportData, input: ReportHtmlInput): string {
       const items = [...list]
         .sort((a, b) => a.arm.localeCompare(b.arm) || a.territory_code.localeCompare(b.territory_code))
         .map((u) => {
-          const isT = u.arm === treatmentArm;
+          const isT = u.arm !== controlArm;
           return `<tr><th scope="row">${esc(u.name ?? u.territory_code)}</th><td><span class="arm ${isT ? 'arm-treatment' : 'arm-control'}">${isT ? '■' : '□'} ${esc(u.arm)}</span></td></tr>`;
         })
         .join('\n');
@@ -360,7 +360,7 @@ ${items}
 </div>`;
     })
     .join('\n');
-  return `<p>${units.length} territories, ${arms.map((a) => `${armCount(units, a)} ${esc(a)}`).join(', ')}; grouped by ${input.assignment?.units ? 'region' : 'stratum'}. ■ marks treatment, □ control.</p>
+  return `<p>${units.length} territories, ${arms.map((a) => `${armCount(units, a)} ${esc(a)}`).join(', ')}; grouped by ${input.assignment?.units ? 'region' : 'stratum'}. ■ marks a treatment arm, □ control.</p>
 <div class="regions">
 ${cards}
 </div>`;
