@@ -125,17 +125,26 @@ describe('returnOnPilot', () => {
     expect(returnOnPilot(sampleReport())).toBeNull();
   });
 
-  it("scales the revenue-won difference and its CI by the treatment territories and sets it against the period's cost", () => {
+  it("scales the revenue-won effect of the deciding method and its CI by the treatment territories and sets it against the period's cost", () => {
     const r = sampleReport();
     (r.pilot as any).monthly_cost = 2000;
     const roi = returnOnPilot(r)!;
     const months = 28 / (365.25 / 12); // 2024-02-05..2024-03-03
     expect(roi.months).toBeCloseTo(months, 12);
     expect(roi.cost).toBeCloseTo(2000 * months, 9);
+    // primary: estimate 2800, CI -1000..6600 per territory; 4 treatment territories
+    expect(roi.incremental_revenue).toEqual({ estimate: 4 * 2800, ci_low: 4 * -1000, ci_high: 4 * 6600 });
+    expect(roi.net.estimate).toBeCloseTo(11200 - roi.cost, 9);
+    expect(roi.return_on_cost.ci_low).toBeCloseTo((-4000 - roi.cost) / roi.cost, 12);
+    expect(roi.return_on_cost.ci_high).toBeCloseTo((26400 - roi.cost) / roi.cost, 12);
+    expect(roi.source).toContain('deciding method');
+  });
+
+  it('an older report without the deciding method uses the Welch difference of revenue won', () => {
+    const r = sampleReport();
+    delete (r.kpis.find((k) => k.kpi === 'revenue_won') as any).primary;
+    const roi = returnOnPilot(r, 2000)!;
     expect(roi.incremental_revenue).toEqual({ estimate: 4 * 3000, ci_low: 4 * -1500, ci_high: 4 * 7500 });
-    expect(roi.net.estimate).toBeCloseTo(12000 - roi.cost, 9);
-    expect(roi.return_on_cost.ci_low).toBeCloseTo((-6000 - roi.cost) / roi.cost, 12);
-    expect(roi.return_on_cost.ci_high).toBeCloseTo((30000 - roi.cost) / roi.cost, 12);
   });
 
   it("without a revenue-won KPI, runs Welch on the report's territory values", () => {

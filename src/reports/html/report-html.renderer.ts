@@ -136,7 +136,7 @@ function returnBlock(report: ReportData, input: ReportHtmlInput, arm: string | u
 <tr><th scope="row">Return on cost (net ÷ cost)</th><td>${esc(pctf(roi.return_on_cost.estimate))}</td><td>${esc(ci(roi.return_on_cost.ci_low, roi.return_on_cost.ci_high, pctf))}</td></tr>
 </tbody>
 </table>
-<p class="note">Incremental revenue = treatment territories × (mean revenue won per treatment territory − per control territory); its CI is the Welch CI of that difference, scaled the same way. Source: ${esc(roi.source)}. Revenue, not margin; deals engaged in the test period and won by its end.</p>`;
+<p class="note">Incremental revenue = treatment territories × (mean revenue won per treatment territory − per control territory); its CI is the CI of that difference, scaled the same way. Source: ${esc(roi.source)}. Revenue, not margin; deals engaged in the test period and won by its end.</p>`;
 }
 
 function statusText(k: ReturnType<typeof kpisOf>[number]): string {

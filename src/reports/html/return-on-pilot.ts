@@ -49,9 +49,11 @@ function daysInclusive(start: string, end: string): number | null {
  *
  * Incremental revenue = n_t × (mean revenue won per treatment territory − per control territory):
  * what the treatment territories won beyond what the same number of control territories won over
- * the test period (revenue-won cohort: deals engaged and won in the test period). Its CI is the
- * Welch CI of the difference scaled by n_t (the report's `revenue_won` result when the pilot
- * declared that KPI, else Welch on the report's territory values). Net = increment − cost;
+ * the test period (revenue-won cohort: deals engaged and won in the test period). The difference
+ * and its CI, scaled by n_t, come from the report's `revenue_won` result when the pilot declared
+ * that KPI (its deciding method, `primary`, e.g. CUPED-adjusted randomization inference with a CI
+ * by test inversion; the Welch difference in older reports), else from Welch on the report's
+ * territory values. Net = increment − cost;
  * return on cost = net ÷ cost; both CIs follow from the increment's CI (cost is a fixed number).
  * Revenue, not margin: the page says so.
  *
@@ -72,7 +74,18 @@ export function returnOnPilot(report: ReportData, monthlyCost?: number | null, t
   const arm = treatmentArm ?? report.arms?.treatment;
   const kpi = kpisOf(report).find((k) => k.kpi === 'revenue_won' && (!k.treatment_arm || k.treatment_arm === arm));
   const d = kpi?.difference;
-  if (d && num(d.estimate) !== null && num(kpi?.treatment?.n_territories) !== null) {
+  const primary = (kpi as unknown as Record<string, unknown> | undefined)?.primary as Record<string, unknown> | undefined;
+  if (primary && primary.status === 'ok' && num(primary.estimate) !== null && num(kpi?.treatment?.n_territories) !== null) {
+    // The deciding method's estimate (e.g. CUPED-adjusted randomization inference): the same numbers as the decision.
+    diff = {
+      estimate: num(primary.estimate)!,
+      ci_low: num(primary.ci_low),
+      ci_high: num(primary.ci_high),
+      conf_level: num(d?.conf_level) ?? 1 - (num(report.pilot?.alpha) ?? 0.05),
+      n_t: kpi!.treatment.n_territories,
+      source: `the revenue won result of this report, deciding method: ${String(primary.method)} (${kpi!.treatment.n_territories} treatment and ${kpi!.control.n_territories} control territories)`,
+    };
+  } else if (d && num(d.estimate) !== null && num(kpi?.treatment?.n_territories) !== null) {
     diff = {
       estimate: d.estimate!,
       ci_low: num(d.ci_low),
