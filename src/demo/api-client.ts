@@ -3,10 +3,23 @@
  * script would). Throws with the API's error body on any non-2xx answer.
  */
 export class ApiClient {
-  constructor(private readonly baseUrl: string) {}
+  /** `apiKey` is sent as `x-api-key` on every request (the API needs one, see docs/api.md). */
+  constructor(
+    private readonly baseUrl: string,
+    private readonly apiKey?: string,
+  ) {}
+
+  /** The same API with another key (one client per role). */
+  withKey(apiKey: string): ApiClient {
+    return new ApiClient(this.baseUrl, apiKey);
+  }
+
+  private auth(): Record<string, string> {
+    return this.apiKey ? { 'x-api-key': this.apiKey } : {};
+  }
 
   async request<T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
-    const init: RequestInit = { method, headers: { ...headers } };
+    const init: RequestInit = { method, headers: { ...this.auth(), ...headers } };
     if (body instanceof FormData) init.body = body;
     else if (body !== undefined) {
       init.body = JSON.stringify(body);
@@ -23,7 +36,7 @@ export class ApiClient {
 
   /** GET a text representation (e.g. `accept: text/html` for the report page); throws on a non-2xx answer. */
   async getText(path: string, accept: string, headers: Record<string, string> = {}): Promise<string> {
-    const res = await fetch(`${this.baseUrl}${path}`, { headers: { ...headers, accept } });
+    const res = await fetch(`${this.baseUrl}${path}`, { headers: { ...this.auth(), ...headers, accept } });
     const text = await res.text();
     if (!res.ok) throw new Error(`GET ${path} → ${res.status}: ${text.slice(0, 500)}`);
     return text;

@@ -18,6 +18,11 @@ import { plantLift } from './planted-effect';
 const PRE_PERIOD = { start: '2017-03-01', end: '2017-06-30' };
 const TEST_PERIOD = { start: '2017-07-01', end: '2017-12-31' };
 const SEED = 42;
+/**
+ * The bootstrap admin key the demo uses when BOOTSTRAP_ADMIN_KEY is not set: for a local run only
+ * (README). In production the API refuses to start without its own BOOTSTRAP_ADMIN_KEY.
+ */
+const DEMO_ADMIN_KEY = 'pilotlab-local-demo-admin-key-0001';
 /** Declared cost of the treatment per month (the specialists' headcount), set against revenue won in the HTML report. */
 const MONTHLY_COST = 15_000;
 
@@ -263,13 +268,20 @@ async function main(): Promise<void> {
   const applied = await runMigrations(env);
   say(`  migrations: ${applied.length ? applied.join(', ') : 'schema up to date'}`);
 
-  const demoOverrides = { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', QUEUE_PREFIX: `${env.QUEUE_PREFIX}-demo` };
+  const adminKey = env.BOOTSTRAP_ADMIN_KEY ?? DEMO_ADMIN_KEY;
+  const demoOverrides = { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', QUEUE_PREFIX: `${env.QUEUE_PREFIX}-demo`, BOOTSTRAP_ADMIN_KEY: adminKey };
   const app: NestExpressApplication = await createApi(demoOverrides);
   await app.listen(0, '127.0.0.1');
   const worker: INestApplicationContext = await createWorker(demoOverrides);
   const address = app.getHttpServer().address() as import('node:net').AddressInfo;
-  const api = new ApiClient(`http://127.0.0.1:${address.port}`);
+  const admin = new ApiClient(`http://127.0.0.1:${address.port}`, adminKey);
   say(`  API listening on http://127.0.0.1:${address.port} (OpenAPI at /docs); worker consuming ingestion and analysis`);
+  // One key per role, created with the bootstrap admin key (each key is shown once; not printed here).
+  const keyFor = async (role: string) => admin.withKey((await admin.post('/api-keys', { name: `demo ${role}`, role })).key);
+  const api = await keyFor('sales_ops');
+  const experimenter = await keyFor('experimenter');
+  const analyst = await keyFor('analyst');
+  say(`  API keys: bootstrap admin ${env.BOOTSTRAP_ADMIN_KEY ? 'from BOOTSTRAP_ADMIN_KEY' : '(local demo default)'}; sales_ops, experimenter and analyst keys created`);
 
   try {
     const { pipeline, teams } = readCrmDataset(args.dataDir);
@@ -321,7 +333,7 @@ async function main(): Promise<void> {
     });
     say(`   pilot ${pilot.id}: ${eligible.length} eligible territories, primary KPI sales velocity`);
 
-    const assignment = await api.post(`/pilots/${pilot.id}/assignment`);
+    const assignment = await experimenter.post(`/pilots/${pilot.id}/assignment`);
     say(`   assignment drawn (${assignment.algorithm_version}, inputs hash ${assignment.inputs_hash.slice(0, 12)}…):`);
     for (const s of assignment.design.strata) say(`     ${s.stratum}: ${JSON.stringify(s.counts)}`);
     const balance = new Table({ head: ['covariate', 'control mean', 'treatment mean', 'SMD', 'balance'], style: { head: [], border: [] } });
@@ -332,8 +344,15 @@ async function main(): Promise<void> {
     say(`   (${assignment.balance.smd_rule}.) With 30 territories a stratified draw can be this imbalanced by chance;`);
     say('   the tests stay valid (randomization inference re-draws from this same design), but imbalance widens the');
     say('   spread of the estimate; the report adjusts for the pre-period KPI (CUPED, Lin regression), which reduces it.');
-    const launched = await api.post(`/pilots/${pilot.id}/launch`);
-    say(`   launched at ${launched.launched_at}: design and assignment are frozen`);
+    await api.post(`/pilots/${pilot.id}/submit`, { reason: 'definition and assignment ready for review' });
+    const approved = await experimenter.post(`/pilots/${pilot.id}/approve`, { reason: 'balance checked' });
+    say(`   submitted by sales_ops, approved by the experimenter: analysis plan locked, hash ${approved.plan_hash.slice(0, 12)}…`);
+    // A territory is in one running pilot at a time: stop this demo's pilots left running by earlier runs.
+    const earlier = (await analyst.get('/pilots?limit=500')).items.filter((p: any) => p.status === 'running' && p.name === pilot.name);
+    for (const p of earlier) await experimenter.post(`/pilots/${p.id}/stop`, { reason: 'superseded by a new demo run' });
+    if (earlier.length) say(`   stopped ${earlier.length} pilot(s) of earlier demo runs (they held the same territories)`);
+    const launched = await experimenter.post(`/pilots/${pilot.id}/launch`);
+    say(`   launched at ${launched.launched_at} by the experimenter: design and assignment are frozen`);
     const treatment = new Set<string>(assignment.units.filter((u: any) => u.arm === 'treatment').map((u: any) => u.territory_code));
 
     say();
@@ -346,14 +365,14 @@ async function main(): Promise<void> {
     say();
     say('5. Report');
     say('   This is an A/A pilot: the history has no real treatment, so any "effect" below is chance.');
-    const aa = await runReport(api, pilot.id);
+    const aa = await runReport(analyst, pilot.id);
     printReport(aa.result);
     mkdirSync(args.outDir, { recursive: true });
     const aaPath = join(args.outDir, 'demo-report-aa.json');
     writeFileSync(aaPath, JSON.stringify(aa.result, null, 2));
-    say(`   written to ${aaPath}`);
+    say(`   written to ${aaPath} (locked plan hash ${aa.result.plan?.hash?.slice(0, 12) ?? '—'}…)`);
     const aaHtml = join(args.outDir, 'demo-report-aa.html');
-    writeFileSync(aaHtml, await api.getText(`/pilots/${pilot.id}/reports/${aa.id}`, 'text/html'));
+    writeFileSync(aaHtml, await analyst.getText(`/pilots/${pilot.id}/reports/${aa.id}`, 'text/html'));
     say(`   HTML report (decision summary, charts; opens offline, prints to PDF): ${aaHtml}`);
 
     if (args.injectLift !== null) {
@@ -366,7 +385,7 @@ async function main(): Promise<void> {
       const plantedBatch = await uploadCsv(api, planted.rows, 'planted');
       const [p] = await waitForBatches(api, [{ id: plantedBatch, label: 'planted', rows: planted.rows.length }]);
       say(`   batch ${plantedBatch}: ${p.status.rows_updated} updated, ${p.status.rows_unchanged} unchanged, ${p.status.rows_rejected} rejected`);
-      const lifted = await runReport(api, pilot.id);
+      const lifted = await runReport(analyst, pilot.id);
       printReport(lifted.result);
       const liftedPath = join(args.outDir, `demo-report-lift-${args.injectLift}.json`);
       writeFileSync(liftedPath, JSON.stringify(lifted.result, null, 2));
@@ -384,7 +403,7 @@ async function main(): Promise<void> {
       );
       say(`   written to ${liftedPath}`);
       const liftedHtml = join(args.outDir, `demo-report-lift-${args.injectLift}.html`);
-      writeFileSync(liftedHtml, await api.getText(`/pilots/${pilot.id}/reports/${lifted.id}`, 'text/html'));
+      writeFileSync(liftedHtml, await analyst.getText(`/pilots/${pilot.id}/reports/${lifted.id}`, 'text/html'));
       say(`   HTML report: ${liftedHtml}`);
       say('   Restoring the original amounts (newer versions again) so the database holds the real history.');
       const restoreBatch = await uploadCsv(api, rest, 'restore');

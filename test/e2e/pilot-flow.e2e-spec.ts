@@ -271,7 +271,13 @@ describe('PilotLab end to end (HTTP API, BullMQ worker, PostgreSQL)', () => {
     expect(notFound.body).toMatchObject({ statusCode: 404, code: 'PILOT_NOT_FOUND' });
     expect(notFound.body.details).toBeNull();
     const badId = await request(stack.http).get('/pilots/not-a-uuid').expect(400);
-    expect(badId.body).toEqual({ statusCode: 400, code: 'VALIDATION_FAILED', message: 'id must be a UUID', details: [{ path: 'id', errors: ['id must be a UUID'] }] });
+    expect(badId.body).toEqual({
+      statusCode: 400,
+      code: 'VALIDATION_FAILED',
+      message: 'id must be a UUID',
+      details: [{ path: 'id', errors: ['id must be a UUID'] }],
+      request_id: badId.headers['x-request-id'],
+    });
     const empty = await request(stack.http).post('/pilots').send({}).expect(400);
     expect(empty.body.details.map((d: { path: string }) => d.path)).toEqual(
       expect.arrayContaining(['name', 'hypothesis', 'treatment_description', 'eligibility', 'arms', 'primary_kpi', 'pre_period', 'test_period', 'design']),

@@ -5,6 +5,7 @@ import { KpiService } from '../../src/kpis/kpi.service';
 import { OpportunityEntity } from '../../src/opportunities/opportunity.entity';
 import { QUEUES } from '../../src/queues/queue.constants';
 import {
+  designAndLaunch,
   ingest,
   loadTerritories,
   openOpportunityRow,
@@ -197,6 +198,7 @@ describe('pitfalls: data types, time, queues, validation, CSV', () => {
         code: 'VALIDATION_FAILED',
         message: expect.any(String),
         details: expect.any(Array),
+        request_id: res.headers['x-request-id'],
       });
       const paths = (res.body.details as { path: string; errors: string[] }[]).map((d) => d.path).sort();
       expect(paths).toEqual(['rows.0.other', 'rows.1.territory']);
@@ -215,8 +217,7 @@ describe('pitfalls: data types, time, queues, validation, CSV', () => {
       const created = await request(stack.http).post('/pilots').send(pilot(codes));
       expect(created.status).toBe(201);
       const pilotId: string = created.body.id;
-      expect((await request(stack.http).post(`/pilots/${pilotId}/assignment`)).status).toBe(201);
-      expect((await request(stack.http).post(`/pilots/${pilotId}/launch`)).status).toBe(200);
+      await designAndLaunch(stack.http, pilotId);
       await ingest(
         stack.http,
         codes.flatMap((code, i) => [
