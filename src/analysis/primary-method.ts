@@ -6,9 +6,13 @@
  *    pre-period data, the same test on the unadjusted KPI;
  *  - above that: Lin's interacted regression adjustment with HC2 errors and n − k df (randomization
  *    inference would still be valid, but the asymptotic estimator is then accurate and cheaper).
+ * A candidate whose method the calibration bench flagged for this design type (false-positive rate
+ * outside [3.5%, 6.5%] or coverage outside [93%, 97%] on placebo pilots, calibration-flags.ts) is
+ * skipped, and the next candidate is named, with the reasons recorded.
  * Every analysis in the report is computed; this only names the one that decides.
  * Sources: Imbens & Rubin (2015) ch. 5 and 7; Deng et al. (2013); Lin (2013).
  */
+import { CalibratedMethod, flaggedReasons } from './calibration-flags';
 
 /** Largest design for which randomization inference is the recommended primary method. */
 export const RI_MAX_TERRITORIES = 200;
@@ -21,7 +25,16 @@ export interface PrimaryMethod {
   key: PrimaryMethodKey;
   name: string;
   reason: string;
+  /** candidates passed over because the calibration bench flagged their method for this design */
+  skipped: { key: PrimaryMethodKey; reasons: string[] }[];
 }
+
+/** The calibrated methods a primary method relies on (all must be unflagged). */
+const CALIBRATED_AS: Record<PrimaryMethodKey, CalibratedMethod[]> = {
+  randomization_inference_cuped: ['randomization', 'cuped'],
+  randomization_inference: ['randomization'],
+  lin_regression_hc2: ['regression_adjustment'],
+};
 
 export const PRIMARY_METHOD_NAMES: Record<PrimaryMethodKey, string> = {
   randomization_inference_cuped:
@@ -37,19 +50,38 @@ export const PRIMARY_METHOD_NAMES: Record<PrimaryMethodKey, string> = {
  * @param preperiodUsable whether the pre-period KPI can serve as covariate (false: no territory has it, or it is constant)
  */
 export function recommendedPrimaryMethod(designType: string, nTerritories: number, preperiodUsable = true): PrimaryMethod {
-  if (nTerritories > RI_MAX_TERRITORIES && preperiodUsable) {
+  const large = nTerritories > RI_MAX_TERRITORIES;
+  const candidates: PrimaryMethodKey[] = preperiodUsable
+    ? large
+      ? ['lin_regression_hc2', 'randomization_inference_cuped', 'randomization_inference']
+      : ['randomization_inference_cuped', 'randomization_inference', 'lin_regression_hc2']
+    : ['randomization_inference'];
+  const skipped: PrimaryMethod['skipped'] = [];
+  const reasonsOf = (key: PrimaryMethodKey) => CALIBRATED_AS[key].flatMap((m) => flaggedReasons(designType, m).map((r) => `${m}: ${r}`));
+  const key = candidates.find((k) => {
+    const reasons = reasonsOf(k);
+    if (reasons.length) skipped.push({ key: k, reasons });
+    return reasons.length === 0;
+  });
+  if (!key) {
     return {
-      key: 'lin_regression_hc2',
-      name: PRIMARY_METHOD_NAMES.lin_regression_hc2,
-      reason: `${nTerritories} territories (> ${RI_MAX_TERRITORIES}): the regression estimator's large-sample inference is accurate at this size`,
+      key: 'randomization_inference',
+      name: PRIMARY_METHOD_NAMES.randomization_inference,
+      reason: `every candidate was flagged by the calibration bench for ${designType} designs; randomization inference is kept because it is exact for the design actually used`,
+      skipped,
     };
   }
-  const key: PrimaryMethodKey = preperiodUsable ? 'randomization_inference_cuped' : 'randomization_inference';
-  return {
-    key,
-    name: PRIMARY_METHOD_NAMES[key],
-    reason:
-      `${nTerritories} territories (≤ ${RI_MAX_TERRITORIES}) in a ${designType} design: randomization inference is exact for the design actually used` +
-      (preperiodUsable ? ', and adjusting for the pre-period KPI removes variance without bias' : '; no usable pre-period KPI, so no covariate adjustment'),
-  };
+  const base =
+    key === 'lin_regression_hc2'
+      ? large
+        ? `${nTerritories} territories (> ${RI_MAX_TERRITORIES}): the regression estimator's large-sample inference is accurate at this size`
+        : `${nTerritories} territories in a ${designType} design`
+      : `${nTerritories} territories${large ? '' : ` (≤ ${RI_MAX_TERRITORIES})`} in a ${designType} design: randomization inference is exact for the design actually used` +
+        (key === 'randomization_inference_cuped'
+          ? ', and adjusting for the pre-period KPI removes variance without bias'
+          : preperiodUsable
+            ? ''
+            : '; no usable pre-period KPI, so no covariate adjustment');
+  const note = skipped.length ? `; passed over after calibration: ${skipped.map((x) => `${x.key} (${x.reasons.join('; ')})`).join(', ')}` : '';
+  return { key, name: PRIMARY_METHOD_NAMES[key], reason: base + note, skipped };
 }

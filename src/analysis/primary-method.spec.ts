@@ -1,0 +1,32 @@
+import { calibrationRecord, isFlagged } from './calibration-flags';
+import { recommendedPrimaryMethod } from './primary-method';
+
+describe('recommendedPrimaryMethod', () => {
+  it('names randomization inference on the CUPED-adjusted KPI up to 200 territories, Lin regression above', () => {
+    const small = recommendedPrimaryMethod('stratified', 35);
+    const large = recommendedPrimaryMethod('stratified', 201);
+    const expectSmall = isFlagged('stratified', 'randomization') || isFlagged('stratified', 'cuped') ? 'randomization_inference' : 'randomization_inference_cuped';
+    expect(small.key).toBe(expectSmall);
+    expect(small.reason).toMatch(/35 territories/);
+    expect(large.key).toBe(isFlagged('stratified', 'regression_adjustment') ? expect.any(String) : 'lin_regression_hc2');
+    expect(recommendedPrimaryMethod('complete', 20, false).key).toBe('randomization_inference');
+  });
+
+  it('never names a method the calibration bench flagged for the design, and says what it passed over', () => {
+    for (const design of ['complete', 'stratified', 'matched_pairs', 'rerandomization']) {
+      for (const n of [20, 500]) {
+        const m = recommendedPrimaryMethod(design, n);
+        const used = { randomization_inference_cuped: ['randomization', 'cuped'], randomization_inference: ['randomization'], lin_regression_hc2: ['regression_adjustment'] }[m.key] as (
+          | 'randomization'
+          | 'cuped'
+          | 'regression_adjustment'
+        )[];
+        const allFlagged = m.skipped.length === 3;
+        if (!allFlagged) for (const method of used) expect(isFlagged(design, method)).toBe(false);
+        for (const s of m.skipped) expect(s.reasons.length).toBeGreaterThan(0);
+        if (m.skipped.length) expect(m.reason).toMatch(/passed over after calibration|every candidate/);
+      }
+    }
+    expect(Array.isArray(calibrationRecord().flagged)).toBe(true);
+  });
+});
