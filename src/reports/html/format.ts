@@ -20,21 +20,31 @@ export function num(value: unknown): number | null {
  * A KPI value in its unit: thousands separators; 0 decimals from 100 up, 2 from 1 up, else 3;
  * a fraction 0..1 as a percentage with one decimal. `—` for a missing value.
  */
-export function fmtValue(x: unknown, unit = ''): string {
+export function fmtValue(x: unknown, unit = '', scale?: number): string {
   const v = num(x);
   if (v === null) return '—';
   if (unit === 'fraction 0..1') return `${(100 * v).toFixed(1)}%`;
-  const a = Math.abs(v);
+  // `scale`: the magnitude that picks the decimals, so both ends of a range get the same number of them
+  const a = scale ?? Math.abs(v);
   const digits = a >= 100 ? 0 : a >= 1 ? 2 : 3;
   return v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
 /** A difference in the KPI's unit; a fraction's difference in percentage points (pp). */
-export function fmtDifference(x: unknown, unit = ''): string {
+export function fmtDifference(x: unknown, unit = '', scale?: number): string {
   const v = num(x);
   if (v === null) return '—';
   if (unit === 'fraction 0..1') return `${v >= 0 ? '+' : '−'}${Math.abs(100 * v).toFixed(1)} pp`;
-  return `${v >= 0 ? '+' : '−'}${fmtValue(Math.abs(v), unit)}`;
+  return `${v >= 0 ? '+' : '−'}${fmtValue(Math.abs(v), unit, scale)}`;
+}
+
+/** A CI `lo to hi` of differences, both ends with the decimals of the larger one. */
+export function fmtDifferenceRange(lo: unknown, hi: unknown, unit = ''): string {
+  const a = num(lo);
+  const b = num(hi);
+  if (a === null || b === null) return '—';
+  const scale = Math.max(Math.abs(a), Math.abs(b));
+  return `${fmtDifference(a, unit, scale)} to ${fmtDifference(b, unit, scale)}`;
 }
 
 /** A relative change (fraction) as a signed percentage with one decimal, e.g. `+4.2%`. */

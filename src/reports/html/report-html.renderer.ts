@@ -8,7 +8,7 @@ import type { BalanceRow } from '../../analysis/stats/balance';
 import { forestPlotData, kpisOf, velocityDecompositionData, weeklyChartData, type ReportData } from './chart-data';
 import { forestPlotSpec, renderSvg, velocityDecompositionSpec, weeklySeriesSpec } from './charts';
 import { amendmentsOf, completenessFindings, decisionSummary } from './decision-summary';
-import { esc, fmtDifference, fmtMoney, fmtP, fmtPct, fmtValue, num, unitLabel } from './format';
+import { esc, fmtDifference, fmtDifferenceRange, fmtMoney, fmtP, fmtPct, fmtValue, num, unitLabel } from './format';
 import { returnOnPilot } from './return-on-pilot';
 import type { TopLevelSpec } from 'vega-lite';
 
@@ -47,6 +47,13 @@ export const SECTIONS = [
 
 /** The charts the page draws (the browser test checks each). */
 export const CHARTS = ['forest', 'weekly', 'velocity'] as const;
+
+/** Text as a sentence: capital first letter, final full stop (empty for nothing). */
+function sentence(text: unknown): string {
+  if (typeof text !== 'string' || !text.trim()) return '';
+  const t = text.trim();
+  return `${t[0].toUpperCase()}${t.slice(1)}${/[.!?]$/.test(t) ? '' : '.'}`;
+}
 
 function notAvailable(what: string): string {
   return `<p class="na">Not available for this report: ${esc(what)}.</p>`;
@@ -179,7 +186,7 @@ function kpiSection(report: ReportData): string {
       const rl = k.relative_lift ?? ({} as typeof k.relative_lift);
       const d = deciding(k);
       const liftCi = num(rl.ci_low) !== null && num(rl.ci_high) !== null ? `${fmtPct(rl.ci_low)} to ${fmtPct(rl.ci_high)}` : '—';
-      const effectCi = d.ci_low !== null && d.ci_high !== null ? `${fmtDifference(d.ci_low, k.unit)} to ${fmtDifference(d.ci_high, k.unit)}` : 'no CI';
+      const effectCi = d.ci_low !== null && d.ci_high !== null ? fmtDifferenceRange(d.ci_low, d.ci_high, k.unit) : 'no CI';
       const adjusted = k.adjusted ? (num((k.adjusted as unknown as Record<string, unknown>).primary_p) ?? num(k.adjusted.randomization_p)) : null;
       return `<tr data-kpi="${esc(k.kpi)}"${k.treatment_arm ? ` data-arm="${esc(k.treatment_arm)}"` : ''}>
 <th scope="row">${esc(k.label)}${esc(unitLabel(k.unit))}</th>
@@ -204,7 +211,7 @@ function kpiSection(report: ReportData): string {
 ${rows}
 </tbody>
 </table></div>
-<p class="note">p: the deciding method's two-sided p-value, unadjusted. Adjusted p: over the secondary and guardrail KPIs (${esc(adjName)}); it decides for those KPIs, the unadjusted p decides for the primary KPI${multiArm ? ' (adjusted across the treatment arms)' : ''}. ${esc(report.multiplicity ?? '')} Every other method's numbers (Welch, CUPED, regression adjustment, difference in differences…) are in the JSON report and the CSV export.</p>
+<p class="note">p: the deciding method's two-sided p-value, unadjusted. Adjusted p: over the secondary and guardrail KPIs (${esc(adjName)}); it decides for those KPIs, the unadjusted p decides for the primary KPI${multiArm ? ' (adjusted across the treatment arms)' : ''}. ${esc(sentence(report.multiplicity))} Every other method's numbers (Welch, CUPED, regression adjustment, difference in differences…) are in the JSON report and the CSV export.</p>
 <h3>Verdicts</h3>
 <ul>
 ${verdicts}
