@@ -3,7 +3,7 @@ import { validateEnvironment } from './env.validation';
 describe('validateEnvironment', () => {
   it('fills every default', () => {
     const env = validateEnvironment({});
-    expect(env).toMatchObject({ PORT: 3000, DB_NAME: 'pilotlab', REDIS_PORT: 6379, RI_MAX_EXACT: 100_000, RI_DRAWS: 10_000, WORKER_QUEUES: 'ingestion,analysis' });
+    expect(env).toMatchObject({ PORT: 3000, DB_NAME: 'pilotlab', REDIS_PORT: 6379, RI_MAX_EXACT: 100_000, RI_DRAWS: 10_000, WORKER_QUEUES: 'ingestion,analysis,rollups,governance,power' });
   });
 
   it('parses integers strictly and fails boot on bad values, naming each variable', () => {
