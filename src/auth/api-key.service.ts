@@ -70,19 +70,31 @@ export class ApiKeyService implements OnApplicationBootstrap {
   }
 
   /**
-   * Registers `key` as the bootstrap admin key (idempotent). A key revoked earlier stays revoked: set
-   * a new BOOTSTRAP_ADMIN_KEY to recover.
+   * Registers `key` as the bootstrap admin key (idempotent) and revokes any other bootstrap key, so
+   * rotating BOOTSTRAP_ADMIN_KEY retires the old one. A key revoked earlier stays revoked: set a new
+   * BOOTSTRAP_ADMIN_KEY to recover.
    */
   async registerBootstrapKey(key: string): Promise<void> {
-    const rows: { id: string }[] = await this.dataSource.query(
-      `INSERT INTO api_keys (name, role, prefix, key_hash, is_bootstrap) VALUES ('bootstrap admin', 'admin', 'bootstrap', $1, true)
-       ON CONFLICT (key_hash) DO NOTHING RETURNING id`,
-      [hashApiKey(key)],
-    );
-    if (rows.length) {
-      await this.audit.record({ action: 'api_key.bootstrap_registered', entity_type: 'api_key', entity_id: rows[0].id, after: { role: 'admin', is_bootstrap: true } });
-      this.logger.log(`bootstrap admin key registered (id ${rows[0].id})`);
-    }
+    const hash = hashApiKey(key);
+    await this.dataSource.transaction(async (em) => {
+      const rows: { id: string }[] = await em.query(
+        `INSERT INTO api_keys (name, role, prefix, key_hash, is_bootstrap) VALUES ('bootstrap admin', 'admin', 'bootstrap', $1, true)
+         ON CONFLICT (key_hash) DO NOTHING RETURNING id`,
+        [hash],
+      );
+      if (rows.length) {
+        await this.audit.record({ action: 'api_key.bootstrap_registered', entity_type: 'api_key', entity_id: rows[0].id, after: { role: 'admin', is_bootstrap: true } }, em);
+        this.logger.log(`bootstrap admin key registered (id ${rows[0].id})`);
+      }
+      const retired: { id: string }[] = await em.query(
+        `UPDATE api_keys SET revoked_at = now() WHERE is_bootstrap AND key_hash <> $1 AND revoked_at IS NULL RETURNING id`,
+        [hash],
+      );
+      for (const r of retired) {
+        await this.audit.record({ action: 'api_key.revoked', entity_type: 'api_key', entity_id: r.id, before: { revoked_at: null }, after: { reason: 'BOOTSTRAP_ADMIN_KEY rotated' } }, em);
+        this.logger.log(`previous bootstrap admin key ${r.id} revoked (BOOTSTRAP_ADMIN_KEY changed)`);
+      }
+    });
   }
 
   /**

@@ -18,6 +18,7 @@ describe('JSON batch row limit', () => {
       code: 'BATCH_TOO_LARGE',
       message: expect.stringMatching(/at most 3 rows; got 4/),
       details: { max_rows: 3, rows: 4 },
+      request_id: tooMany.headers['x-request-id'],
     });
     expect(await stack.dataSource.query('SELECT count(*)::int AS n FROM opportunity_batches')).toEqual([{ n: 0 }]);
     await request(stack.http).post('/opportunities/batches').send({ rows: [0, 1, 2].map(row) }).expect(202);
