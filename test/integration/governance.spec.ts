@@ -190,7 +190,7 @@ describe('governance: keys, lifecycle, separation of duties, plan, audit, reserv
     expect(planRes.body.current_hash).toBe(v1.plan_hash);
 
     const r1 = await request(stack.http).post(`/pilots/${id}/reports`).expect(202);
-    const report1 = await waitForReport(stack.http, id, r1.body.report_id);
+    const report1 = await waitForReport(stack.http, id, r1.body.report_id, 120_000);
     expect(report1.status).toBe('completed');
     expect(report1.result.plan).toEqual({ version: 1, hash: v1.plan_hash, locked_at: expect.any(String), amendments: [] });
 
@@ -213,7 +213,7 @@ describe('governance: keys, lifecycle, separation of duties, plan, audit, reserv
     expect(now.body.plan_hash).not.toBe(v1.plan_hash);
 
     const r2 = await request(stack.http).post(`/pilots/${id}/reports`).expect(202);
-    const report2 = await waitForReport(stack.http, id, r2.body.report_id);
+    const report2 = await waitForReport(stack.http, id, r2.body.report_id, 120_000);
     expect(report2.result.plan).toMatchObject({
       version: 2,
       hash: now.body.plan_hash,
@@ -228,7 +228,7 @@ describe('governance: keys, lifecycle, separation of duties, plan, audit, reserv
     expect(audit.body.items).toEqual([
       expect.objectContaining({ before: { plan_version: 1, plan_hash: v1.plan_hash }, after: expect.objectContaining({ plan_version: 2, reason: 'finance asked for deal counts' }) }),
     ]);
-  });
+  }, 300_000);
 
   it('the audit trail is append-only: no API route changes it, and PostgreSQL rejects UPDATE, DELETE and TRUNCATE', async () => {
     await request(stack.http).post('/api-keys').send({ name: 'for audit', role: 'analyst' }).expect(201);
@@ -341,7 +341,7 @@ describe('governance: keys, lifecycle, separation of duties, plan, audit, reserv
     expect(last.reason).toMatch(/no estimate/);
     const events = await request(stack.http).get(`/audit?pilot_id=${id}&action=pilot.interim_look_taken`).expect(200);
     expect(events.body.items.map((e: { after: { look_number: number } }) => e.after.look_number)).toEqual([1, 2, 3]);
-  }, 180_000);
+  }, 300_000);
 });
 
 describe('interim looks on the repeatable BullMQ job, with the reference O\'Brien–Fleming boundaries', () => {
@@ -383,7 +383,7 @@ describe('interim looks on the repeatable BullMQ job, with the reference O\'Brie
         return res.body.taken?.length === 3 && res.body.taken.every((l: { status: string }) => l.status === 'completed') ? res.body : undefined;
       },
       'three interim looks',
-      90_000,
+      300_000, // each look computes a full report (about 35 s each on a busy 2-core machine)
     );
     const expected = reference.expected as { z_boundaries: number[]; nominal_p_two_sided: number[]; cumulative_alpha_spent: number[] };
     const got = {
@@ -404,13 +404,13 @@ describe('interim looks on the repeatable BullMQ job, with the reference O\'Brie
 
     // The final report (the test period is over) tests at the final boundary given the three looks.
     const r = await request(stack.http).post(`/pilots/${id}/reports`).expect(202);
-    const final = await waitForReport(stack.http, id, r.body.report_id);
+    const final = await waitForReport(stack.http, id, r.body.report_id, 120_000);
     expect(final.result.sequential).toMatchObject({ kind: 'final', looks_taken: [{ look_number: 1 }, { look_number: 2 }, { look_number: 3 }] });
     expect(final.result.sequential.current.information_fraction).toBe(1);
     expect(compareToReference({ z: final.result.sequential.current.z_boundary }, { z: expected.z_boundaries[3] }, reference.tolerance)).toEqual([]);
     expect(final.result.sequential.current.cumulative_alpha_spent).toBeCloseTo(0.05, 12);
     expect(['stop_for_efficacy', 'stop_for_futility']).toContain(final.result.sequential.current.recommendation);
-  }, 300_000);
+  }, 480_000);
 });
 
 describe('hardening: request ids, security headers, rate limit per key', () => {
