@@ -116,11 +116,15 @@ export class IngestionService {
    * One staging partition in ONE statement: rank each opportunity's rows of the batch by version
    * (newest first), keep every row as a version, upsert the newest into `opportunities` when it
    * is newer than the stored one, and log the (territory, owner, ISO week) keys whose KPIs may
-   * change (old and new values of changed rows) for the rollups. All CTEs see the table before
-   * the statement, so `before` is the state the upsert replaces.
+   * change (old and new values of changed rows) for the rollups. All CTEs see the table as it was
+   * before the statement, so `incoming` joins each row to the version it would replace and decides
+   * there (by the same row comparison as the upsert's WHERE) whether it is newer; the global ingest
+   * lock guarantees nobody else writes in between. No join between CTEs (they have no statistics,
+   * and a nested loop over two of them is quadratic).
    * Counts: inserted (new ids), updated (data changed), unchanged (newer version with the same
    * data, or superseded in the batch by a later row of the same version), stale (older than the
    * stored version or than another row of the batch; ignored).
+   * @throws Error when the rows written differ from the rows decided newer (an invariant)
    */
   private async upsertChunk(em: EntityManager, batchId: string, chunk: number, receivedAt: Date, seq: number, dataVersion: number) {
     const data = (p: string) =>
@@ -134,7 +138,14 @@ export class IngestionService {
           WHERE s.reasons IS NULL
          WINDOW w AS (PARTITION BY s.opportunity_id ORDER BY v.version_at DESC, s.row_number DESC)
        ),
-       incoming AS (SELECT * FROM ranked WHERE rn = 1),
+       incoming AS (
+         SELECT r.*, o.opportunity_id IS NOT NULL AS existed,
+                o.territory_id AS before_territory_id, o.owner AS before_owner, o.engage_date AS before_engage_date,
+                (o.opportunity_id IS NULL OR (r.version_at, $2::bigint, r.row_number) > (o.version_at, o.version_batch_seq, o.version_row)) AS newer,
+                ${data('o.')} IS DISTINCT FROM ${data('r.')} AS changed
+           FROM ranked r LEFT JOIN opportunities o ON o.opportunity_id = r.opportunity_id
+          WHERE r.rn = 1
+       ),
        versions AS (
          INSERT INTO opportunity_versions (opportunity_id, version_at, version_batch_seq, version_row, data_version, territory_id,
                 owner, stage, status, amount, engage_date, close_date, created_at_source, source_updated_at, product, account, batch_id)
@@ -142,16 +153,12 @@ export class IngestionService {
                 close_date, created_at_source, source_updated_at, product, account, $4
            FROM ranked
        ),
-       before AS (
-         SELECT o.opportunity_id, o.territory_id, o.owner, o.engage_date, ${data('o.')} AS data
-           FROM opportunities o JOIN incoming i USING (opportunity_id)
-       ),
        written AS (
          INSERT INTO opportunities AS o (opportunity_id, territory_id, owner, stage, status, amount, engage_date, close_date,
                 created_at_source, source_updated_at, product, account, version_at, version_batch_seq, version_row, batch_id, data_version)
          SELECT opportunity_id, territory_id, owner, stage, status, amount, engage_date, close_date, created_at_source,
                 source_updated_at, product, account, version_at, $2, row_number, $4, $3
-           FROM incoming
+           FROM incoming WHERE newer
          ON CONFLICT (opportunity_id) DO UPDATE SET
            territory_id = EXCLUDED.territory_id, owner = EXCLUDED.owner, stage = EXCLUDED.stage, status = EXCLUDED.status,
            amount = EXCLUDED.amount, engage_date = EXCLUDED.engage_date, close_date = EXCLUDED.close_date,
@@ -161,34 +168,32 @@ export class IngestionService {
            batch_id = EXCLUDED.batch_id, data_version = EXCLUDED.data_version, ingested_at = now()
          WHERE (EXCLUDED.version_at, EXCLUDED.version_batch_seq, EXCLUDED.version_row)
              > (o.version_at, o.version_batch_seq, o.version_row)
-         RETURNING o.opportunity_id, (xmax = 0) AS inserted, o.territory_id, o.owner, o.engage_date, ${data('o.')} AS data
-       ),
-       diff AS (
-         SELECT w.*, b.data AS before_data, b.territory_id AS before_territory_id, b.owner AS before_owner,
-                b.engage_date AS before_engage_date
-           FROM written w LEFT JOIN before b USING (opportunity_id)
+         RETURNING 1
        ),
        changes AS (
          INSERT INTO opportunity_changes (data_version, territory_id, owner, engage_week)
          SELECT DISTINCT $3::bigint, t, coalesce(ow, ''), iso_week_start(d)
-           FROM (SELECT territory_id AS t, owner AS ow, engage_date AS d FROM diff WHERE before_data IS DISTINCT FROM data
+           FROM (SELECT territory_id AS t, owner AS ow, engage_date AS d FROM incoming WHERE newer AND changed
                  UNION ALL
-                 SELECT before_territory_id, before_owner, before_engage_date FROM diff
-                  WHERE before_data IS NOT NULL AND before_data IS DISTINCT FROM data) x
+                 SELECT before_territory_id, before_owner, before_engage_date FROM incoming WHERE newer AND changed AND existed) x
           WHERE d IS NOT NULL
          ON CONFLICT DO NOTHING
        )
-       SELECT count(*) FILTER (WHERE inserted) AS inserted,
-              count(*) FILTER (WHERE NOT inserted AND before_data IS DISTINCT FROM data) AS updated,
-              count(*) FILTER (WHERE NOT inserted AND before_data IS NOT DISTINCT FROM data) AS unchanged,
-              (SELECT count(*) FROM incoming) - count(*) AS stale,
+       SELECT count(*) FILTER (WHERE newer AND NOT existed) AS inserted,
+              count(*) FILTER (WHERE newer AND existed AND changed) AS updated,
+              count(*) FILTER (WHERE newer AND existed AND NOT changed) AS unchanged,
+              count(*) FILTER (WHERE NOT newer) AS stale,
+              (SELECT count(*) FROM written) AS written,
               (SELECT count(*) FROM ranked WHERE rn > 1 AND version_at < top_version) AS stale_in_batch,
               (SELECT count(*) FROM ranked WHERE rn > 1 AND version_at = top_version) AS superseded,
               (SELECT count(*) FROM ${stagingTable(batchId, chunk)}) AS rows
-         FROM diff`,
+         FROM incoming`,
       [receivedAt, seq, dataVersion, batchId],
     );
     const n = (k: string) => parseRequiredDecimal(r[k]);
+    if (n('written') !== n('inserted') + n('updated') + n('unchanged')) {
+      throw new Error(`batch ${batchId} chunk ${chunk}: ${n('written')} rows written, ${n('inserted') + n('updated') + n('unchanged')} decided newer`);
+    }
     return {
       rows: n('rows'),
       counts: {

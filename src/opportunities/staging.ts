@@ -168,12 +168,16 @@ export class StagingWriter {
     }
   }
 
-  /** Ends the COPY; resolves when PostgreSQL has stored every row. */
+  /**
+   * Ends the COPY; resolves when PostgreSQL has stored every row. Then ANALYZEs the staging table
+   * (a sample), so the upsert's plan knows its size instead of guessing.
+   */
   async finish(): Promise<void> {
     if (!this.stream) return;
     await this.flush();
     this.stream.end();
     await this.done;
+    await this.qr.query(`ANALYZE ${stagingTable(this.batchId)}`);
   }
 
   /** Aborts a COPY in progress (the caller rolls the transaction back). */
