@@ -161,7 +161,8 @@ export class BatchService {
     const b = await this.batches.findById(id);
     if (!b) throw new AppException('BATCH_NOT_FOUND', `No batch with id ${id}`);
     const rows: { id: string }[] = await this.dataSource.query(
-      `UPDATE opportunity_batches SET status = 'cancelled', completed_at = now() WHERE id = $1 AND status IN ('queued', 'processing') RETURNING id`,
+      `WITH u AS (UPDATE opportunity_batches SET status = 'cancelled', completed_at = now() WHERE id = $1 AND status IN ('queued', 'processing') RETURNING id)
+       SELECT id FROM u`,
       [id],
     );
     if (rows.length === 0) throw new AppException('INVALID_STATE', `Batch ${id} is ${b.status}; only a queued or processing batch can be cancelled`, { status: b.status });
@@ -185,8 +186,9 @@ export class BatchService {
     const b = await this.batches.findById(id);
     if (!b) throw new AppException('BATCH_NOT_FOUND', `No batch with id ${id}`);
     const rows: { id: string }[] = await this.dataSource.query(
-      `UPDATE opportunity_batches SET status = 'queued', error = NULL, completed_at = NULL, started_at = NULL, rows_processed = 0
-        WHERE id = $1 AND status = 'failed' RETURNING id`,
+      `WITH u AS (UPDATE opportunity_batches SET status = 'queued', error = NULL, completed_at = NULL, started_at = NULL, rows_processed = 0
+                   WHERE id = $1 AND status = 'failed' RETURNING id)
+       SELECT id FROM u`,
       [id],
     );
     if (rows.length === 0) throw new AppException('INVALID_STATE', `Batch ${id} is ${b.status}; only a failed batch can be retried`, { status: b.status });
