@@ -45,6 +45,14 @@ describe('decisionSummary', () => {
     expect(d.decision).toBe('stop');
   });
 
+  it('names the deciding estimate in the headline (it may differ in sign from the raw lift)', () => {
+    const r = withPrimary({ relative_lift: { ...base.relative_lift, estimate: -0.17 } });
+    const d = decisionSummary(r);
+    expect(d.decision).toBe('extend');
+    expect(d.headline).toContain("deciding method's estimate (+9.00 per day, CUPED-adjusted randomization inference) points the good way");
+    expect(d.reasons[0].finding).toContain('relative lift of the raw arm means −17.0%');
+  });
+
   it('extends an inconclusive result whose estimate points the good way; stops one pointing the bad way', () => {
     expect(decisionSummary(sampleReport()).decision).toBe('extend');
     expect(decisionSummary(sampleReport()).confidence).toBe('low');

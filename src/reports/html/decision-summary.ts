@@ -16,7 +16,7 @@
  */
 import type { KpiResult } from '../../analysis/report.types';
 import { kpisOf, type ReportData } from './chart-data';
-import { fmtMoney, fmtP, fmtPct, num } from './format';
+import { fmtMoney, fmtP, fmtPct, fmtValue, num } from './format';
 import type { ReturnOnPilot } from './return-on-pilot';
 
 export type Decision = 'ship' | 'extend' | 'stop';
@@ -56,6 +56,24 @@ function direction(k: KpiResult): Direction {
   const est = decidingEstimate(k);
   if (est === null || est === 0) return 'none';
   return est > 0 === Boolean(k.higher_is_better) ? 'better' : 'worse';
+}
+
+/** The deciding estimate in the KPI's unit, with its method when the report names one. */
+function estimateText(k: KpiResult): string {
+  const primary = (k as unknown as Record<string, unknown>).primary as { method?: unknown } | undefined;
+  const est = decidingEstimate(k);
+  const unit = k.unit === 'currency per day' ? ' per day' : k.unit === 'days' ? ' days' : '';
+  const value = est === null ? 'none' : k.unit === 'fraction 0..1' ? fmtDifferenceText(est) : `${est >= 0 ? '+' : '−'}${fmtValue(Math.abs(est))}${unit}`;
+  return typeof primary?.method === 'string' ? `${value}, ${shortMethod(primary.method)}` : value;
+}
+
+function fmtDifferenceText(x: number): string {
+  return `${x >= 0 ? '+' : '−'}${Math.abs(100 * x).toFixed(1)} pp`;
+}
+
+/** The method's name up to its first parenthesis or semicolon (a1's names are long). */
+function shortMethod(method: string): string {
+  return /cuped/i.test(method) && /randomization/i.test(method) ? 'CUPED-adjusted randomization inference' : method.split(/[;(]/)[0].trim();
 }
 
 function pText(k: KpiResult): string {
@@ -223,7 +241,8 @@ export function decisionSummary(report: ReportData, roi: ReturnOnPilot | null = 
   } else {
     const dir = direction(primary);
     const p = num(primary.decision_p);
-    const finding = `${primary.label}: ${primary.verdict ?? ''} Lift ${liftText(primary)}, ${pText(primary)} (α = ${alpha}).`.replace(/\s+/g, ' ');
+    const est = estimateText(primary);
+    const finding = `${primary.label}: ${primary.verdict ?? ''} Deciding estimate ${est}; relative lift of the raw arm means ${liftText(primary)}; ${pText(primary)} (α = ${alpha}).`.replace(/\s+/g, ' ');
     if (primary.significant) base = p !== null && p < alpha / 5 ? 'high' : 'moderate';
     if (guardHarm.length) {
       decision = 'stop';
@@ -248,10 +267,10 @@ export function decisionSummary(report: ReportData, roi: ReturnOnPilot | null = 
       decision = 'extend';
       headline = !complete
         ? `Extend: ${primary.label} shows no significant difference yet and the test period is still running.`
-        : `Extend: ${primary.label} shows no significant difference, but the estimate points the good way and a worthwhile lift is not ruled out; more time or more territories are needed.`;
+        : `Extend: ${primary.label} shows no significant difference, but the deciding method's estimate (${est}) points the good way and a worthwhile lift is not ruled out; more time or more territories are needed.`;
     } else {
       decision = 'stop';
-      headline = `Stop: ${primary.label} shows no significant difference and the estimate does not point the good way.`;
+      headline = `Stop: ${primary.label} shows no significant difference and the deciding method's estimate (${est}) does not point the good way.`;
     }
     reasons.unshift({ topic: 'primary KPI', finding, stance: primary.significant && dir === 'better' ? 'for' : 'against' });
   }
