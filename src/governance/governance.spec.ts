@@ -56,13 +56,13 @@ function pilotEntity(over: Partial<PilotEntity> = {}): PilotEntity {
 
 describe('locked plan', () => {
   it('hashes the canonical JSON (key order does not matter) and changes with any plan field', () => {
-    const plan = lockedPlanOf(pilotEntity());
+    const plan = lockedPlanOf(pilotEntity(), 'randomization_inference_cuped');
     const reordered = Object.fromEntries(Object.entries(plan).reverse()) as typeof plan;
     expect(planHash(reordered)).toBe(planHash(plan));
     expect(planHash(plan)).toMatch(/^[0-9a-f]{64}$/);
-    expect(planHash(lockedPlanOf(pilotEntity({ alpha: 0.1 })))).not.toBe(planHash(plan));
-    expect(planHash(lockedPlanOf(pilotEntity({ interimLookDates: [] })))).not.toBe(planHash(plan));
-    expect(planDiff(plan, lockedPlanOf(pilotEntity({ secondaryKpis: ['win_rate', 'opportunities'] })))).toEqual([
+    expect(planHash(lockedPlanOf(pilotEntity({ alpha: 0.1 }), 'randomization_inference_cuped'))).not.toBe(planHash(plan));
+    expect(planHash(lockedPlanOf(pilotEntity({ interimLookDates: [] }), 'randomization_inference_cuped'))).not.toBe(planHash(plan));
+    expect(planDiff(plan, lockedPlanOf(pilotEntity({ secondaryKpis: ['win_rate', 'opportunities'] }), 'randomization_inference_cuped'))).toEqual([
       { field: 'secondary_kpis', before: ['win_rate'], after: ['win_rate', 'opportunities'] },
     ]);
   });

@@ -7,6 +7,8 @@ import type { Principal } from '../auth/api-key.service';
 import { AppException } from '../common/errors/app.exception';
 import { PilotEntity, PilotStatus } from '../pilots/pilot.entity';
 import { PilotRepository } from '../pilots/pilot.repository';
+import { EligibilityService } from '../pilots/eligibility.service';
+import { recommendedPrimaryMethod } from '../analysis/primary-method';
 import { LifecycleAction, nextStatus } from './lifecycle';
 import { lockedPlanOf, planHash } from './plan';
 
@@ -33,6 +35,7 @@ export class LifecycleService {
     private readonly pilots: PilotRepository,
     private readonly assignments: AssignmentService,
     private readonly audit: AuditService,
+    private readonly eligibility: EligibilityService,
   ) {}
 
   /**
@@ -55,7 +58,7 @@ export class LifecycleService {
             author_key_id: pilot.authorKeyId,
           });
         }
-        const plan = lockedPlanOf(pilot);
+        const plan = lockedPlanOf(pilot, await this.primaryMethodOf(em, pilot));
         const hash = planHash(plan);
         // Version 1 normally; approved again after a return to draft, the plan is locked as a new version.
         const [{ v }] = await em.query(`SELECT coalesce(max(version), 0) + 1 AS v FROM analysis_plans WHERE pilot_id = $1`, [pilot.id]);
@@ -94,6 +97,20 @@ export class LifecycleService {
       await this.record(em, pilot.id, from, to, actor, reason ?? null, action, extra);
       return { pilot_id: pilot.id, status: to, previous_status: from, at: now, ...this.timestamps(pilot), ...extra };
     });
+  }
+
+  /**
+   * The key of the method that will decide the primary KPI (the report's choice,
+   * `recommendedPrimaryMethod`): from the design type and the number of assigned territories (the
+   * eligible ones before an assignment exists).
+   */
+  private async primaryMethodOf(em: EntityManager, pilot: PilotEntity): Promise<string> {
+    const [{ n }] = await em.query(
+      `SELECT count(*)::int AS n FROM assignment_units u JOIN assignments a ON a.id = u.assignment_id WHERE a.pilot_id = $1`,
+      [pilot.id],
+    );
+    const territories = n > 0 ? n : (await this.eligibility.resolve(pilot)).length;
+    return recommendedPrimaryMethod(pilot.designType, territories).key;
   }
 
   /** The recorded transitions of a pilot, oldest first. @throws PILOT_NOT_FOUND */

@@ -3,9 +3,6 @@ import { canonicalJson } from '../common/utils/canonical-json';
 import type { KpiKey } from '../kpis/kpi-catalogue';
 import type { PilotEntity } from '../pilots/pilot.entity';
 
-/** The method that decides the primary KPI (the report's decision p); fixed in this version. */
-export const PRIMARY_METHOD = 'randomization_inference_difference_in_means';
-
 /**
  * The analysis plan frozen at approval: what will be tested, how, at which level, over which
  * windows and at which interim looks. Its SHA-256 over canonical JSON is the plan hash.
@@ -16,9 +13,15 @@ export interface LockedPlan {
   guardrail_kpis: KpiKey[];
   /** non-inferiority margins of the guardrails when the pilot defines them (else null) */
   guardrail_margins: unknown;
-  /** covariates of the adjusted analysis when the pilot defines them (else null) */
+  /**
+   * covariates of the adjusted analysis: the pilot's own when it defines them, else
+   * `['pre_period_kpi']` (each KPI's own pre-period value, CUPED / Lin) for adjusted methods, else []
+   */
   covariates: unknown;
+  /** the method that decides the primary KPI (src/analysis/primary-method.ts, chosen at approval) */
   primary_method: string;
+  /** adjustment of the secondary/guardrail family: 'holm' or 'bh' */
+  multiple_testing: string;
   alpha: number;
   pre_period: { start: string; end: string };
   test_period: { start: string; end: string };
@@ -32,8 +35,11 @@ const OPTIONAL_FIELDS: { plan: 'guardrail_margins' | 'covariates'; entity: strin
   { plan: 'covariates', entity: ['covariates', 'adjustmentCovariates'] },
 ];
 
-/** The plan of a pilot as it stands now. */
-export function lockedPlanOf(p: PilotEntity): LockedPlan {
+/**
+ * The plan of a pilot as it stands now. `primaryMethod` is the key of the method that will decide
+ * the primary KPI (`recommendedPrimaryMethod(design type, territories)` at approval; amendments keep it).
+ */
+export function lockedPlanOf(p: PilotEntity, primaryMethod: string): LockedPlan {
   const extra = p as unknown as Record<string, unknown>;
   const optional = Object.fromEntries(
     OPTIONAL_FIELDS.map(({ plan, entity }) => [plan, entity.map((k) => extra[k]).find((v) => v !== undefined && v !== null) ?? null]),
@@ -44,7 +50,9 @@ export function lockedPlanOf(p: PilotEntity): LockedPlan {
     secondary_kpis: [...p.secondaryKpis],
     guardrail_kpis: [...p.guardrailKpis],
     ...optional,
-    primary_method: PRIMARY_METHOD,
+    covariates: optional.covariates ?? (/cuped|lin_regression/.test(primaryMethod) ? ['pre_period_kpi'] : []),
+    primary_method: primaryMethod,
+    multiple_testing: typeof extra.multipleTesting === 'string' ? extra.multipleTesting : 'holm',
     alpha: Number(p.alpha),
     pre_period: { start: p.prePeriodStart, end: p.prePeriodEnd },
     test_period: { start: p.testPeriodStart, end: p.testPeriodEnd },

@@ -27,7 +27,7 @@ export class CompatibilityDto {
 
 /** The plan fields an amendment may change (any subset). */
 export class PlanChangesDto extends PartialType(
-  PickType(CreatePilotDto, ['primary_kpi', 'secondary_kpis', 'guardrail_kpis', 'alpha', 'pre_period', 'test_period', 'interim_looks'] as const),
+  PickType(CreatePilotDto, ['primary_kpi', 'secondary_kpis', 'guardrail_kpis', 'guardrail_margins', 'multiple_testing', 'alpha', 'pre_period', 'test_period', 'interim_looks'] as const),
 ) {}
 
 /** A proposed change of a locked plan, with its reason (shown in every later report). */
