@@ -40,10 +40,20 @@ describe('territoryKpiCsv', () => {
 });
 
 describe('kpiResultCsv', () => {
+  it("adds a column group per method the report carries, empty where a KPI lacks it", () => {
+    const report = sampleReport();
+    (report.kpis[0] as any).methods = { cuped: { method: 'Welch t on CUPED', estimate: 1.5, ci_low: -1, ci_high: 4, p_value: 0.3 }, did_panel: null };
+    (report.kpis[4] as any).non_inferiority = { margin: 0.1, margin_type: 'relative', p_value: 0.01, adjusted_p: 0.02, non_inferior: true };
+    const rows = parse(kpiResultCsv(report), { columns: true }) as Record<string, string>[];
+    expect(rows[0]).toMatchObject({ cuped_method: 'Welch t on CUPED', cuped_estimate: '1.5', cuped_ci_low: '-1', cuped_ci_high: '4', cuped_p: '0.3', did_panel_estimate: '' });
+    expect(rows[1]).toMatchObject({ cuped_estimate: '', non_inferior: '' });
+    expect(rows[4]).toMatchObject({ non_inferiority_margin: '0.1', non_inferiority_adjusted_p: '0.02', non_inferior: 'true' });
+  });
+
   it("writes every KPI's stored numbers", () => {
     const report = sampleReport();
     const rows = parse(kpiResultCsv(report), { columns: true }) as Record<string, string>[];
-    expect(Object.keys(rows[0])).toEqual([...KPI_RESULT_COLUMNS]);
+    expect(Object.keys(rows[0]).slice(0, KPI_RESULT_COLUMNS.length)).toEqual([...KPI_RESULT_COLUMNS]);
     expect(rows.map((r) => r.kpi)).toEqual(report.kpis.map((k) => k.kpi));
     rows.forEach((row, i) => {
       const k = report.kpis[i];
@@ -52,7 +62,9 @@ describe('kpiResultCsv', () => {
       expect(row.difference_ci_low).toBe(String(k.difference.ci_low));
       expect(row.welch_p).toBe(String(k.difference.p_value));
       expect(row.relative_lift).toBe(k.relative_lift.estimate === null ? '' : String(k.relative_lift.estimate));
-      expect(row.adjusted_p).toBe(k.adjusted ? String(k.adjusted.randomization_p) : '');
+      expect(row.adjusted_p).toBe(k.adjusted ? String((k.adjusted as any).primary_p) : '');
+      expect(row.primary_estimate).toBe(String((k as any).primary.estimate));
+      expect(row.primary_p).toBe(String((k as any).primary.p_value));
       expect(row.decision_p).toBe(k.decision_p === null ? '' : String(k.decision_p));
       expect(row.significant).toBe(k.significant === null ? '' : String(k.significant));
     });

@@ -95,9 +95,60 @@ export const KPI_RESULT_COLUMNS = [
   'verdict',
 ] as const;
 
-/** The KPI result table: one row per KPI of the report, every number as stored. */
+const METHOD_FIELDS = [
+  ['estimate', 'estimate'],
+  ['ci_low', 'ci_low'],
+  ['ci_high', 'ci_high'],
+  ['p', 'p_value'],
+] as const;
+
+/** Columns of the deciding method (`primary`), the other methods (`methods.*`) and the non-inferiority test, as present. */
+function methodColumns(kpis: ReturnType<typeof kpisOf>): { columns: string[]; cells: (k: ReturnType<typeof kpisOf>[number]) => Record<string, unknown> } {
+  const rec = (k: unknown) => k as Record<string, unknown>;
+  const hasPrimary = kpis.some((k) => rec(k).primary && typeof rec(k).primary === 'object');
+  const methodKeys: string[] = [];
+  for (const k of kpis) {
+    const m = rec(k).methods as Record<string, unknown> | undefined;
+    if (m && typeof m === 'object') for (const key of Object.keys(m)) if (!methodKeys.includes(key)) methodKeys.push(key);
+  }
+  const hasNi = kpis.some((k) => rec(k).non_inferiority);
+  const columns = [
+    ...(hasPrimary ? ['primary_method', ...METHOD_FIELDS.map(([c]) => `primary_${c}`)] : []),
+    ...methodKeys.flatMap((key) => [`${key}_method`, ...METHOD_FIELDS.map(([c]) => `${key}_${c}`)]),
+    ...(hasNi ? ['non_inferiority_margin', 'non_inferiority_margin_type', 'non_inferiority_p', 'non_inferiority_adjusted_p', 'non_inferior'] : []),
+  ];
+  const cells = (k: ReturnType<typeof kpisOf>[number]) => {
+    const out: Record<string, unknown> = {};
+    const block = (prefix: string, b: Record<string, unknown> | null | undefined) => {
+      out[`${prefix}_method`] = b?.method ?? null;
+      for (const [c, f] of METHOD_FIELDS) out[`${prefix}_${c}`] = b?.[f] ?? null;
+    };
+    if (hasPrimary) block('primary', rec(k).primary as Record<string, unknown> | undefined);
+    const m = (rec(k).methods ?? {}) as Record<string, Record<string, unknown> | null>;
+    for (const key of methodKeys) block(key, m[key]);
+    const ni = rec(k).non_inferiority as Record<string, unknown> | null | undefined;
+    if (hasNi) {
+      out.non_inferiority_margin = ni?.margin ?? null;
+      out.non_inferiority_margin_type = ni?.margin_type ?? null;
+      out.non_inferiority_p = ni?.p_value ?? null;
+      out.non_inferiority_adjusted_p = ni?.adjusted_p ?? null;
+      out.non_inferior = ni?.non_inferior ?? null;
+    }
+    return out;
+  };
+  return { columns, cells };
+}
+
+/**
+ * The KPI result table: one row per KPI (and treatment arm) of the report, every number as stored:
+ * the fixed columns of {@link KPI_RESULT_COLUMNS}, then the deciding method (`primary_*`), each
+ * other method of the report (`<method>_estimate`, `_ci_low`, `_ci_high`, `_p`) and the
+ * non-inferiority test, when the report has them.
+ */
 export function kpiResultCsv(report: ReportData): string {
-  const rows = kpisOf(report).map((k) => {
+  const kpis = kpisOf(report);
+  const extra = methodColumns(kpis);
+  const rows = kpis.map((k) => {
     const r: Record<(typeof KPI_RESULT_COLUMNS)[number], unknown> = {
       kpi: k.kpi,
       label: k.label,
@@ -122,13 +173,14 @@ export function kpiResultCsv(report: ReportData): string {
       relative_lift_method: k.relative_lift?.method,
       randomization_p: k.randomization?.p_value,
       randomization_method: k.randomization?.method,
-      adjusted_p: k.adjusted?.randomization_p ?? null,
+      adjusted_p: (k.adjusted as unknown as Record<string, unknown> | null)?.primary_p ?? k.adjusted?.randomization_p ?? null,
       adjustment_method: k.adjusted?.method ?? null,
       decision_p: k.decision_p,
       significant: k.significant,
       verdict: k.verdict,
     };
-    return KPI_RESULT_COLUMNS.map((c) => cell(r[c]));
+    const more = extra.cells(k);
+    return [...KPI_RESULT_COLUMNS.map((c) => cell(r[c])), ...extra.columns.map((c) => cell(more[c]))];
   });
-  return stringify(rows, { ...CSV_OPTIONS, columns: [...KPI_RESULT_COLUMNS] });
+  return stringify(rows, { ...CSV_OPTIONS, columns: [...KPI_RESULT_COLUMNS, ...extra.columns] });
 }
