@@ -17,6 +17,7 @@ export const COMPLETENESS_ALPHA = 0.001;
 
 /** One chi-square completeness check. */
 export interface CompletenessCheck {
+  method: 'chi_square_goodness_of_fit';
   what: string;
   observed: number[];
   expected_ratio: number[];
@@ -41,7 +42,7 @@ export function completenessCheck(
   const alpha = opts.alpha ?? COMPLETENESS_ALPHA;
   const minTotal = opts.minTotal ?? 100;
   const total = observed.reduce((s, v) => s + v, 0);
-  const base = { what, observed: [...observed], expected_ratio: [...ratios], df: observed.length - 1 };
+  const base = { method: 'chi_square_goodness_of_fit' as const, what, observed: [...observed], expected_ratio: [...ratios], df: observed.length - 1 };
   if (ratios.some((r) => !(r > 0)) || total === 0) {
     return { ...base, expected_counts: null, chi2: null, p_value: null, state: 'too_little_data', note: `${what}: no data or no expected share for an arm; the check cannot run.` };
   }
