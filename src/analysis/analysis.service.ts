@@ -13,7 +13,7 @@ import { ReportEntity } from '../reports/report.entity';
 import { randomizationDesignForAssignment } from '../assignment/design-plan';
 import type { RandomizationDesign } from './design/designs';
 import { adjustSecondary, compareKpiAsync } from './kpi-comparison';
-import { recommendedPrimaryMethod } from './primary-method';
+import { PRIMARY_METHOD_NAMES, PrimaryMethod, PrimaryMethodKey, recommendedPrimaryMethod } from './primary-method';
 import { weeklyCalendars } from './weekly-panel';
 import { completenessCheck } from './stats/completeness';
 import { kaplanMeier, logRankTest, SurvivalSample } from './stats/survival';
@@ -66,6 +66,29 @@ export class AnalysisService {
     ]);
   }
 
+  /**
+   * The primary method: the one locked in the pilot's approved analysis plan (governance,
+   * `analysis_plans`), so the report decides with what was named before launch; without a locked
+   * plan (or with an unknown key), the recommendation for the design (primary-method.ts).
+   */
+  private async primaryMethodOf(pilotId: string, designType: string, nTerritories: number, em: DataSource['manager']): Promise<PrimaryMethod> {
+    const recommended = recommendedPrimaryMethod(designType, nTerritories);
+    const rows: { method: string | null; version: number }[] = await em.query(
+      `SELECT plan->>'primary_method' AS method, version FROM analysis_plans
+        WHERE pilot_id = $1 AND status = 'approved' ORDER BY version DESC LIMIT 1`,
+      [pilotId],
+    );
+    const locked = rows[0]?.method ?? null;
+    if (!locked || !(locked in PRIMARY_METHOD_NAMES) || locked === recommended.key) return recommended;
+    const key = locked as PrimaryMethodKey;
+    return {
+      key,
+      name: PRIMARY_METHOD_NAMES[key],
+      reason: `locked in the approved analysis plan (version ${rows[0].version}); the recommendation for this design today would be ${recommended.key}`,
+      skipped: [],
+    };
+  }
+
   private async buildReport(reportId: string, pilotId: string, em: DataSource['manager']): Promise<PilotReport> {
     const pilot = await this.pilots.getById(pilotId, em);
     const a = await this.assignments.findByPilot(pilotId, em);
@@ -95,7 +118,7 @@ export class AnalysisService {
     } catch (e) {
       this.logger.warn(`report ${reportId}: the stored design cannot be replayed for randomization inference (${(e as Error).message}); using its strata`);
     }
-    const primaryMethod = recommendedPrimaryMethod(a.design.type, a.units.length);
+    const primaryMethod = await this.primaryMethodOf(pilotId, a.design.type, a.units.length, em);
     const multipleTesting: 'holm' | 'bh' = pilot.multipleTesting ?? 'holm';
     const opts = { alpha: pilot.alpha, maxExact: this.env.RI_MAX_EXACT, draws: this.env.RI_DRAWS, seed: pilot.seed, primaryMethod: primaryMethod.key };
     const roles: [KpiKey, KpiResult['role']][] = [

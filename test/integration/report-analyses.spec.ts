@@ -109,6 +109,27 @@ describe('report analyses: matched pairs, several treatment arms', () => {
     expect(r.data_completeness.checks[0].state).toBe('too_little_data');
   });
 
+  it('the report decides with the primary method locked in the approved plan', async () => {
+    const created = await request(stack.http).post('/pilots').send(pilot(codes, { secondary_kpis: [] }));
+    expect(created.status).toBe(201);
+    const id = created.body.id as string;
+    await designAndLaunch(stack.http, id);
+    const [plan] = await stack.dataSource.query(`SELECT plan->>'primary_method' AS m FROM analysis_plans WHERE pilot_id = $1 AND status = 'approved'`, [id]);
+    expect(plan.m).toBe(recommendedPrimaryMethod('complete', 12).key);
+    // a plan locked under other calibration flags named Lin's regression: the report must follow it
+    await stack.dataSource.query(
+      `UPDATE analysis_plans SET plan = jsonb_set(plan, '{primary_method}', '"lin_regression_hc2"') WHERE pilot_id = $1 AND status = 'approved'`,
+      [id],
+    );
+    const res = await request(stack.http).post(`/pilots/${id}/reports`).expect(202);
+    const done = await waitForReport(stack.http, id, res.body.report_id);
+    const r = done.result as PilotReport;
+    expect(r.primary_method.key).toBe('lin_regression_hc2');
+    expect(r.primary_method.reason).toMatch(/locked in the approved analysis plan/);
+    expect(r.kpis[0].primary.method).toBe('lin_interacted_ols_hc2');
+    expect(r.kpis[0].decision_p).toBe(r.kpis[0].methods.regression_adjustment!.p_value);
+  });
+
   it('two treatment arms: each compared with control, the primary KPI adjusted across arms, Benjamini–Hochberg on request', async () => {
     const r = await runReport({
       arms: [
