@@ -143,7 +143,7 @@ export class InterimLookService {
         WHERE p.status = 'running' AND cardinality(p.interim_look_dates) > 0
           AND EXISTS (SELECT 1 FROM unnest(p.interim_look_dates) WITH ORDINALITY AS d(day, n)
                        WHERE d.day <= $1
-                         AND NOT EXISTS (SELECT 1 FROM interim_looks l WHERE l.pilot_id = p.id AND l.look_number = d.n AND l.status <> 'computing'))
+                         AND NOT EXISTS (SELECT 1 FROM interim_looks l WHERE l.pilot_id = p.id AND l.planned_date = d.day::date AND l.status <> 'computing'))
         ORDER BY p.launched_at, p.id`,
       [today],
     );
@@ -173,7 +173,7 @@ export class InterimLookService {
         await this.dataSource.transaction(async (em) => {
           await em.query(`UPDATE interim_looks SET status = 'completed', result = $3::jsonb, completed_at = now() WHERE pilot_id = $1 AND look_number = $2`, [
             pilotId,
-            look.look_number,
+            row.look_number,
             JSON.stringify(current),
           ]);
           await this.audit.record(
@@ -182,7 +182,7 @@ export class InterimLookService {
               entity_type: 'pilot',
               entity_id: pilotId,
               pilot_id: pilotId,
-              after: { look_number: look.look_number, date: look.date, report_id: row.report_id, recommendation: current?.recommendation ?? null, z: current?.z ?? null },
+              after: { look_number: row.look_number, date: look.date, report_id: row.report_id, recommendation: current?.recommendation ?? null, z: current?.z ?? null },
             },
             em,
           );
@@ -192,7 +192,7 @@ export class InterimLookService {
         // Left as 'computing': the next sweep retries it (the report is idempotent).
         await this.dataSource.query(`UPDATE interim_looks SET error = $3 WHERE pilot_id = $1 AND look_number = $2`, [
           pilotId,
-          look.look_number,
+          row.look_number,
           (err as Error).message.slice(0, 2000),
         ]);
         throw err;
@@ -201,19 +201,25 @@ export class InterimLookService {
     return done;
   }
 
-  /** Creates (once) the look row and its report row; returns the row. */
-  private async start(pilot: PilotEntity, look: { look_number: number; date: string; information_fraction: number }): Promise<LookRow> {
+  /**
+   * Creates (once) the look row for a planned date and its report row; returns the row. Looks are
+   * keyed by date (an amended schedule never retakes a date) and numbered in the order taken.
+   */
+  private async start(pilot: PilotEntity, look: { date: string; information_fraction: number }): Promise<LookRow> {
     return this.dataSource.transaction(async (em) => {
-      await em.query(
-        `INSERT INTO interim_looks (pilot_id, look_number, planned_date, information_fraction, status) VALUES ($1, $2, $3, $4, 'computing')
-         ON CONFLICT DO NOTHING`,
-        [pilot.id, look.look_number, look.date, look.information_fraction],
-      );
-      const [row]: LookRow[] = await em.query(`SELECT * FROM interim_looks WHERE pilot_id = $1 AND look_number = $2 FOR UPDATE`, [pilot.id, look.look_number]);
+      await em.query(`SELECT pg_advisory_xact_lock(hashtext('pilotlab:interim-looks:' || $1::text))`, [pilot.id]);
+      let [row]: LookRow[] = await em.query(`SELECT * FROM interim_looks WHERE pilot_id = $1 AND planned_date = $2 FOR UPDATE`, [pilot.id, look.date]);
+      if (!row) {
+        [row] = await em.query(
+          `INSERT INTO interim_looks (pilot_id, look_number, planned_date, information_fraction, status)
+           VALUES ($1, (SELECT coalesce(max(look_number), 0) + 1 FROM interim_looks WHERE pilot_id = $1), $2, $3, 'computing') RETURNING *`,
+          [pilot.id, look.date, look.information_fraction],
+        );
+      }
       if (row.status === 'computing' && !row.report_id) {
         // enqueued_at set: this process computes it, so the requeue sweeper must not enqueue it too.
         const [report] = await em.query(`INSERT INTO reports (pilot_id, status, enqueued_at) VALUES ($1, 'queued', now()) RETURNING id`, [pilot.id]);
-        await em.query(`UPDATE interim_looks SET report_id = $3 WHERE pilot_id = $1 AND look_number = $2`, [pilot.id, look.look_number, report.id]);
+        await em.query(`UPDATE interim_looks SET report_id = $3 WHERE pilot_id = $1 AND look_number = $2`, [pilot.id, row.look_number, report.id]);
         row.report_id = report.id;
       }
       return row;

@@ -341,6 +341,23 @@ describe('governance: keys, lifecycle, separation of duties, plan, audit, reserv
     expect(last.reason).toMatch(/no estimate/);
     const events = await request(stack.http).get(`/audit?pilot_id=${id}&action=pilot.interim_look_taken`).expect(200);
     expect(events.body.items.map((e: { after: { look_number: number } }) => e.after.look_number)).toEqual([1, 2, 3]);
+
+    // An amended schedule adds an earlier date: only that date is taken (as look 4), none is retaken.
+    const proposer = as(stack, await stack.keyFor('experimenter', true));
+    const approver = as(stack, await stack.keyFor('experimenter', true));
+    await proposer
+      .post(`/pilots/${id}/plan/amendments`, { changes: { interim_looks: ['2030-01-10', '2030-01-25', '2030-02-19', '2030-03-16'] }, reason: 'an early safety look' })
+      .expect(201);
+    await approver.post(`/pilots/${id}/plan/amendments/2/approve`).expect(200);
+    expect(await looks.sweep(compute, '2030-12-31')).toBe(1);
+    const after = await request(stack.http).get(`/pilots/${id}/interim-looks`).expect(200);
+    expect(after.body.taken.map((l: { look_number: number; date: string }) => `${l.look_number}:${l.date}`)).toEqual([
+      '1:2030-01-25',
+      '2:2030-02-19',
+      '3:2030-03-16',
+      '4:2030-01-10',
+    ]);
+    expect(await looks.sweep(compute, '2030-12-31')).toBe(0);
   }, 300_000);
 });
 
