@@ -93,7 +93,9 @@ export class PilotsService {
   private async check(pilot: PilotEntity): Promise<void> {
     assertPilotDefinition(pilot);
     const eligible = await this.eligibility.resolve(pilot);
-    this.eligibility.armCounts(pilot, eligible.length);
+    // excluded territories (design constraint) do not fill arms
+    const excluded = new Set(pilot.designOptions?.constraints?.exclude ?? []);
+    this.eligibility.armCounts(pilot, eligible.filter((t) => !excluded.has(t.code)).length);
   }
 }
 

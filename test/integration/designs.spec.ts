@@ -131,6 +131,16 @@ describe('designs and assignment replay', () => {
     expect(list.body.total).toBe(0);
   });
 
+  it('exact counts add up to the eligible territories minus the excluded ones', async () => {
+    const arms = [
+      { key: 'control', role: 'control', count: 6 },
+      { key: 'treatment', role: 'treatment', count: 6 },
+    ];
+    const { assignment } = await createAndAssign({ arms, design: { type: 'complete', seed: 2, constraints: { exclude: ['D07'] } } });
+    expect(assignment.units).toHaveLength(12);
+    expect(assignment.design.left_out).toEqual([{ code: 'D07', reason: 'excluded' }]);
+  });
+
   it('an infeasible constraint is a 422 DESIGN_INFEASIBLE at assignment and stores nothing', async () => {
     const created = await request(stack.http)
       .post('/pilots')

@@ -177,4 +177,29 @@ describe('CI by test inversion', () => {
     const input = { values, arms: armsOf, treatmentArm: 'treatment', controlArm: 'control', design, ci: { alpha: 0.1 } };
     expect(await randomizationTestAsync(input)).toEqual(randomizationTest(input));
   });
+
+  it('the async variant lets other callbacks run while it works (yields to the event loop)', async () => {
+    // 16 units, 8 treated: C(16, 8) = 12,870 assignments enumerated exactly, in chunks of 2,048
+    const u16 = Array.from({ length: 16 }, (_, i) => ({ code: `U${i}`, arm: i < 8 ? 'treatment' : 'control', stratum: 'all' }));
+    const d16 = randomizationDesignFromStored({ type: 'complete', arms: arms2 }, u16);
+    let ticks = 0;
+    let stop = false;
+    const tick = (): void => {
+      ticks++;
+      if (!stop) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const r = await randomizationTestAsync({
+      values: u16.map((_, i) => (i * 37) % 11),
+      arms: u16.map((u) => u.arm),
+      treatmentArm: 'treatment',
+      controlArm: 'control',
+      design: d16,
+      yieldEveryMs: 0,
+    });
+    stop = true;
+    expect(r.n_assignments).toBe(12870);
+    // 6 yields (12,870 / 2,048): the ticker runs once per yield; without yielding it could not run at all before this line
+    expect(ticks).toBeGreaterThanOrEqual(3);
+  });
 });

@@ -89,6 +89,8 @@ export interface RandomizationTestInput {
   ci?: { alpha: number };
   /** Monte Carlo with an acceptance rule: most draws tried before giving up (default 1000·B) */
   maxTries?: number;
+  /** randomizationTestAsync: yield to the event loop once this many ms of work have passed (default 20) */
+  yieldEveryMs?: number;
 }
 
 /** Confidence interval by inverting the randomization test over constant additive effects. */
@@ -228,11 +230,12 @@ export function randomizationTest(input: RandomizationTestInput): RandomizationT
  */
 export async function randomizationTestAsync(input: RandomizationTestInput): Promise<RandomizationTestResult> {
   const run = randomizationCore(input);
+  const every = input.yieldEveryMs ?? 20;
   let last = Date.now();
   for (;;) {
     const step = run.next();
     if (step.done) return step.value;
-    if (Date.now() - last >= 20) {
+    if (Date.now() - last >= every) {
       await new Promise<void>((resolve) => setImmediate(resolve));
       last = Date.now();
     }
