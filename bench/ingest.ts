@@ -1,0 +1,146 @@
+import 'reflect-metadata';
+import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { once } from 'node:events';
+import { request as httpRequest } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
+import { addDays, benchEnvironment, connect, freshSchema, intArg, peakRssMb, poll, prng, spawnEntry } from './bench-util';
+
+/**
+ * `npm run bench:ingest [-- --rows N --territories T]` (defaults 1,000,000 and 500).
+ *
+ * Measures in ONE run, on the same generated rows:
+ * (a) end to end: a CSV upload streamed to the API (a separate process), staged with COPY, the
+ *     `ingestion` job in a worker process (another process) upserting into `opportunities`, until
+ *     the batch status says completed: rows/s;
+ * (b) the physical ceiling: raw `COPY` of the same rows (already typed, from a file) into an empty
+ *     copy of `opportunities` (same columns, primary key, indexes and checks): rows/s.
+ * Prints both, the peak RSS (VmHWM) of the API and worker processes, and last the ratio line.
+ * Wipes DB_NAME (default pilotlab_bench).
+ */
+async function main(): Promise<void> {
+  const n = intArg('rows', 1_000_000);
+  const nTerritories = intArg('territories', 500);
+  const port = 3900 + Math.floor(Math.random() * 90);
+  const adminKey = `bench-admin-${Date.now()}-0123456789abcdef`;
+  const env = benchEnvironment();
+  const shared = {
+    DB_NAME: env.DB_NAME,
+    QUEUE_PREFIX: `pilotlab-bench-${process.pid}`,
+    LOG_LEVEL: 'warn',
+    BOOTSTRAP_ADMIN_KEY: adminKey,
+    NODE_ENV: 'development',
+  };
+  console.log(`bench:ingest  rows=${n.toLocaleString('en')}  territories=${nTerritories}  database=${env.DB_NAME}`);
+  await freshSchema(env);
+
+  const dir = mkdtempSync(join(tmpdir(), 'pilotlab-bench-'));
+  const csvPath = join(dir, 'opportunities.csv');
+  const stages = ['Won', 'Lost', 'Engaging', 'Prospecting'];
+  const rand = prng(42);
+  const out = createWriteStream(csvPath);
+  out.write('opportunity_id,territory,stage,amount,engage_date,close_date,created_at,source_updated_at,product,account\n');
+  let buf = '';
+  for (let i = 0; i < n; i++) {
+    const stage = stages[Math.floor(rand() * 4)];
+    const engage = addDays('2023-01-02', Math.floor(rand() * 700));
+    const closed = stage === 'Won' || stage === 'Lost';
+    const close = closed ? addDays(engage, 1 + Math.floor(rand() * 90)) : '';
+    const amount = stage === 'Won' ? `"$${(100 + Math.floor(rand() * 9_900_000) / 100).toLocaleString('en', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}"` : '';
+    buf += `BO-${i.toString(36).padStart(7, '0')},BT-${String(i % nTerritories).padStart(4, '0')},${stage},${amount},${engage},${close},${engage}T09:00:00Z,${close || engage}T17:30:00Z,GTX Plus Basic,Account ${i % 997}\n`;
+    if (buf.length > 1 << 20) {
+      if (!out.write(buf)) await once(out, 'drain');
+      buf = '';
+    }
+  }
+  out.end(buf);
+  await once(out, 'finish');
+  const bytes = statSync(csvPath).size;
+  console.log(`generated ${csvPath}: ${(bytes / 1e6).toFixed(1)} MB`);
+
+  const api = spawnEntry('main', { ...shared, PORT: port });
+  const worker = spawnEntry('worker', { ...shared, WORKER_QUEUES: 'ingestion' });
+  const base = `http://127.0.0.1:${port}`;
+  const headers = { 'x-api-key': adminKey, 'content-type': 'application/json' };
+  try {
+    await poll(async () => ((await fetch(`${base}/health`).catch(() => null))?.ok ? true : undefined), 'the API', 120_000, 500);
+    const territories = Array.from({ length: nTerritories }, (_, i) => ({
+      code: `BT-${String(i).padStart(4, '0')}`,
+      name: `Bench territory ${i}`,
+      region: ['North', 'South', 'East', 'West'][i % 4],
+    }));
+    const t = await fetch(`${base}/territories`, { method: 'POST', headers, body: JSON.stringify(territories) });
+    if (t.status !== 200) throw new Error(`POST /territories ${t.status}: ${await t.text()}`);
+    // Let the worker finish booting before the clock starts (it is polled by BullMQ).
+    await new Promise((r) => setTimeout(r, 3_000));
+
+    // (a) end to end
+    const started = Date.now();
+    const accepted = await new Promise<{ batch_id: string }>((resolve, reject) => {
+      const req = httpRequest(`${base}/opportunities/batches/csv`, { method: 'POST', headers: { 'x-api-key': adminKey, 'content-type': 'text/csv' } }, (res) => {
+        let body = '';
+        res.on('data', (c) => (body += c));
+        res.on('end', () => (res.statusCode === 202 ? resolve(JSON.parse(body)) : reject(new Error(`upload ${res.statusCode}: ${body}`))));
+      });
+      req.on('error', reject);
+      createReadStream(csvPath).pipe(req);
+    });
+    const uploaded = Date.now();
+    const status = await poll(
+      async () => {
+        const s = (await (await fetch(`${base}/opportunities/batches/${accepted.batch_id}?limit=1`, { headers })).json()) as Record<string, any>;
+        return ['completed', 'failed'].includes(s.status) ? s : undefined;
+      },
+      'the batch',
+      3_600_000,
+      250,
+    );
+    const e2eMs = Date.now() - started;
+    if (status.status !== 'completed' || status.rows_inserted !== n) throw new Error(`batch ended ${status.status}: ${JSON.stringify(status)}`);
+    const apiRss = peakRssMb(api.pid!);
+    const workerRss = peakRssMb(worker.pid!);
+
+    // (b) raw COPY of the same rows into an empty copy of the table
+    const c = await connect(env);
+    const copyPath = join(dir, 'opportunities.copy');
+    await pipeline(
+      c.query(
+        copyTo(`COPY (SELECT opportunity_id, territory_id, stage, status, amount, engage_date, close_date, created_at_source, source_updated_at,
+                             product, account, version_at, version_batch_seq, version_row, batch_id, ingested_at, owner, data_version
+                        FROM opportunities) TO STDOUT`),
+      ),
+      createWriteStream(copyPath),
+    );
+    await c.query(`CREATE TABLE bench_copy (LIKE opportunities INCLUDING ALL)`);
+    const copyStarted = Date.now();
+    const copyStream = c.query(
+      copyFrom(`COPY bench_copy (opportunity_id, territory_id, stage, status, amount, engage_date, close_date, created_at_source, source_updated_at,
+                                 product, account, version_at, version_batch_seq, version_row, batch_id, ingested_at, owner, data_version) FROM STDIN`),
+    );
+    await pipeline(createReadStream(copyPath), copyStream);
+    const copyMs = Date.now() - copyStarted;
+    const [{ n: copied }] = (await c.query(`SELECT count(*)::int AS n FROM bench_copy`)).rows;
+    await c.query(`DROP TABLE bench_copy`);
+    await c.end();
+    if (copied !== n) throw new Error(`COPY stored ${copied} rows`);
+
+    const e2eRate = n / (e2eMs / 1000);
+    const copyRate = n / (copyMs / 1000);
+    console.log(`upload streamed and staged in ${((uploaded - started) / 1000).toFixed(1)} s; batch completed after ${(e2eMs / 1000).toFixed(1)} s`);
+    console.log(`end to end (API → COPY staging → queue → worker upsert): ${Math.round(e2eRate).toLocaleString('en')} rows/s`);
+    console.log(`raw COPY into an empty copy of opportunities:          ${Math.round(copyRate).toLocaleString('en')} rows/s (${(copyMs / 1000).toFixed(1)} s)`);
+    console.log(`peak RSS: api ${apiRss} MB, worker ${workerRss} MB (target < 512 MB each)`);
+    console.log(`ingest e2e/copy ratio=${(e2eRate / copyRate).toFixed(2)}`);
+  } finally {
+    api.kill('SIGTERM');
+    worker.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
