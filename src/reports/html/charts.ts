@@ -15,6 +15,11 @@ const ARM_COLOURS = ['#4d4d4d', '#1f6fb4', '#b35806', '#5e3c99'];
 const ARM_DASHES = [[6, 3], [1, 0], [2, 2], [8, 2, 2, 2]];
 const ARM_SHAPES = ['square', 'circle', 'triangle-up', 'diamond'];
 
+/** A number with one decimal and a true minus sign. */
+function signed(x: number): string {
+  return `${x < 0 ? '−' : ''}${Math.abs(x).toFixed(1)}`;
+}
+
 const BASE_CONFIG = {
   font: 'Helvetica, Arial, sans-serif',
   axis: { labelFontSize: 11, titleFontSize: 12, gridColor: '#e5e5e5', labelLimit: 260 },
@@ -170,7 +175,7 @@ export function velocityDecompositionSpec(d: VelocityDecomposition): TopLevelSpe
       direction: c.contribution! >= 0 ? 'speeds up' : 'slows down',
       text:
         `${c.contribution! >= 0 ? '+' : '−'}${Math.abs(100 * c.contribution!).toFixed(1)} (${c.contribution! >= 0 ? 'speeds up' : 'slows down'})` +
-        (c.ci_low !== null && c.ci_high !== null ? ` [${(100 * c.ci_low).toFixed(1)}, ${(100 * c.ci_high).toFixed(1)}]` : ''),
+        (c.ci_low !== null && c.ci_high !== null ? ` [${signed(100 * c.ci_low)}, ${signed(100 * c.ci_high)}]` : ''),
     }));
   const withCi = values.filter((v) => v.ci_low !== null && v.ci_high !== null);
   const y = { field: 'label', type: 'nominal', sort: values.map((v) => v.label), title: null };
