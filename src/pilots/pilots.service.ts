@@ -144,6 +144,11 @@ export function applyDto(pilot: PilotEntity, dto: Partial<CreatePilotDto>): Pilo
   return pilot;
 }
 
+/** The fields of `a` whose values differ in `b` (for audit before/after). */
+function changedFields(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(a).filter(([k, v]) => k !== 'updated_at' && canonicalJson(v) !== canonicalJson(b[k])));
+}
+
 /** The design parameters beyond type, stratum variable and seed, with defaults filled in (only those given). */
 function designOptionsOf(d: NonNullable<CreatePilotDto['design']>): DesignOptions {
   const o: DesignOptions = {};
@@ -163,10 +168,6 @@ function designOptionsOf(d: NonNullable<CreatePilotDto['design']>): DesignOption
   }
   if (d.max_draws !== undefined) o.max_draws = d.max_draws;
   return o;
-}
-
-function changedFields(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(a).filter(([k, v]) => k !== 'updated_at' && canonicalJson(v) !== canonicalJson(b[k])));
 }
 
 /** The API view of a pilot (snake_case, windows as objects). */
