@@ -139,7 +139,22 @@ async function main(): Promise<void> {
     const [row] = await ds.query(`SELECT status, error, result::jsonb -> 'data' ->> 'kpi_source' AS source FROM reports WHERE id = $1`, [reportId]);
     if (row.status !== 'completed') throw new Error(`report ${row.status}: ${row.error}`);
 
+    // The report's data access alone (bound to its data version, rollups when fresh), for the split.
+    t = Date.now();
+    await ds.transaction('REPEATABLE READ', async (em) => {
+      await kpis.bindReport(em, reportId, pilotId);
+      await kpis.forTerritories(ids, test, em);
+      await kpis.forTerritories(ids, pre, em);
+      await kpis.weeklyPanel(ids, [{ period: 'pre', ...pre }, { period: 'test', ...test }], em);
+      await kpis.cycleTimesForSurvival(ids, test, test.end, em);
+      await kpis.openNowByTerritory(ids, em);
+      await kpis.dataCutoff(ids, em);
+    });
+    const dataMs = Date.now() - t;
+
     console.log(`bare SQL aggregation (no rollups): ${(aggregateMs / 1000).toFixed(2)} s`);
+    console.log(`the report's own data access (bound to its data version; rollups, attribution, contamination): ${(dataMs / 1000).toFixed(2)} s`);
+    console.log(`the rest of the report (statistics: ${nTerritories} territories, 7 KPIs, RI, adjustments): ${((reportMs - dataMs) / 1000).toFixed(2)} s`);
     console.log(`full report (KPIs from ${row.source}, RI ${overrides.RI_DRAWS} draws, adjusted estimates): ${(reportMs / 1000).toFixed(2)} s`);
     console.log(`report/aggregate ratio=${(reportMs / aggregateMs).toFixed(1)}`);
   } finally {
