@@ -1,4 +1,8 @@
 import request from 'supertest';
+import { getQueueToken } from '@nestjs/bullmq';
+import { Queue } from 'bullmq';
+import { QUEUES } from '../../src/queues/queue.constants';
+import { RollupScheduler } from '../../src/rollups/rollup.scheduler';
 import { RollupsService } from '../../src/rollups/rollups.service';
 import { ingest, loadTerritories, opportunityRow, OpportunityRowInput, pilot, designAndLaunch, territory } from '../factories';
 import { resetDatabase, startStack, TestStack, waitFor, waitForReport } from '../utils/test-stack';
@@ -184,5 +188,24 @@ describe('KPI collection at scale', () => {
     expect(after.result.data.attribution_date).toBe(new Date().toISOString().slice(0, 10));
     const rollups = stack.app.get(RollupsService);
     expect(await rollups.stored(pilotId)).toEqual(await rollups.recompute((await rollups.scope(pilotId))!, null));
+    // A mapping load changes the mapping version: the next refresh recomputes the whole pilot.
+    const fullBefore = (await rollupState())!.full_refreshes;
+    const csv = 'owner,territory,valid_from,valid_to\r\nrep-Y,' + c2 + ',2023-01-01,\r\n';
+    const loadedCsv = await request(stack.http).post('/owners/territories/csv').attach('file', Buffer.from(csv), { filename: 'owners.csv', contentType: 'text/csv' }).expect(200);
+    expect(loadedCsv.body).toMatchObject({ inserted: 0, updated: 1 });
+    expect((await rollups.refresh(pilotId)).mode).toBe('full');
+    expect((await rollupState())!.full_refreshes).toBe(fullBefore + 1);
+  });
+
+  it('keeps one repeatable rollup refresh per running pilot, and removes it when the pilot stops', async () => {
+    const scheduler = stack.app.get(RollupScheduler);
+    const queue = stack.app.get<Queue>(getQueueToken(QUEUES.rollups));
+    expect(await scheduler.reconcile()).toEqual({ upserted: 1, removed: 0 });
+    const schedulers = await queue.getJobSchedulers(0, -1);
+    expect(schedulers.map((j) => j.key ?? j.id)).toContain(`rollups:${pilotId}`);
+    expect(await scheduler.reconcile()).toEqual({ upserted: 0, removed: 0 });
+    await request(stack.http).post(`/pilots/${pilotId}/stop`).send({}).expect(200);
+    expect(await scheduler.reconcile()).toEqual({ upserted: 0, removed: 1 });
+    expect((await queue.getJobSchedulers(0, -1)).map((j) => j.key ?? j.id)).not.toContain(`rollups:${pilotId}`);
   });
 });
