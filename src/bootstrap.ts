@@ -39,7 +39,9 @@ export function configureApp(app: NestExpressApplication): void {
   const env = app.get(EnvironmentVariables);
   app.useLogger(app.get(Logger));
   app.use(requestIdMiddleware);
-  app.use(helmet());
+  // helmet's defaults, except upgrade-insecure-requests: over plain http (local runs, a TLS-terminating
+  // proxy) it would send the /docs page's own scripts to https and break the UI.
+  app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
   // Our own JSON parser (Nest's is off: see createApi) so its failures get our error shape.
   app.use(json({ limit: env.BODY_LIMIT }));
   app.use(bodyParserErrorHandler);

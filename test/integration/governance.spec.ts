@@ -288,6 +288,19 @@ describe('governance: keys, lifecycle, separation of duties, plan, audit, reserv
     await experimenter.post(`/pilots/${a.body.id}/stop`).expect(200);
     await experimenter.post(`/pilots/${b.body.id}/stop`).expect(200);
     await experimenter.post(`/pilots/${c.body.id}/launch`).expect(200);
+    await experimenter.post(`/pilots/${c.body.id}/stop`).expect(200);
+
+    // Two approved pilots on the same territories launched at the same moment: exactly one wins.
+    const d = await request(stack.http).post('/pilots').send(pilot(CODES.slice(0, 4), { name: 'Pilot D' })).expect(201);
+    const e = await request(stack.http).post('/pilots').send(pilot(CODES.slice(0, 4), { name: 'Pilot E' })).expect(201);
+    for (const x of [d, e]) {
+      await request(stack.http).post(`/pilots/${x.body.id}/assignment`).expect(201);
+      await request(stack.http).post(`/pilots/${x.body.id}/submit`).expect(200);
+      await experimenter.post(`/pilots/${x.body.id}/approve`).expect(200);
+    }
+    const both = await Promise.all([experimenter.post(`/pilots/${d.body.id}/launch`), experimenter.post(`/pilots/${e.body.id}/launch`)]);
+    expect(both.map((r) => r.status).sort()).toEqual([200, 409]);
+    expect(both.find((r) => r.status === 409)!.body.code).toBe('TERRITORY_RESERVED');
   });
 
   it('interim looks taken one by one: fewer data at a later look (deleted rows) and no data at all never crash it', async () => {
@@ -451,6 +464,9 @@ describe('hardening: request ids, security headers, rate limit per key', () => {
     const health = await request(stack.raw).get('/health');
     expect(health.headers['x-content-type-options']).toBe('nosniff');
     expect(health.headers['content-security-policy']).toContain("default-src 'self'");
+    expect(health.headers['content-security-policy']).not.toContain('upgrade-insecure-requests'); // /docs works over http
+    const ui = await request(stack.raw).get('/docs/').expect(200); // the Swagger UI needs no key, and no inline script
+    expect(ui.text).not.toMatch(/<script>[^<]/);
     expect(health.headers['x-powered-by']).toBeUndefined();
   });
 
