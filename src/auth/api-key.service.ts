@@ -61,8 +61,10 @@ export class ApiKeyService implements OnApplicationBootstrap {
     private readonly audit: AuditService,
   ) {}
 
+  /** Registers BOOTSTRAP_ADMIN_KEY. @throws when NODE_ENV=production and it is not set (the API does not start). */
   async onApplicationBootstrap(): Promise<void> {
     if (!this.env.BOOTSTRAP_ADMIN_KEY) {
+      if (this.env.NODE_ENV === 'production') throw new Error('BOOTSTRAP_ADMIN_KEY is required when NODE_ENV=production (at least 24 characters)');
       this.logger.warn('BOOTSTRAP_ADMIN_KEY is not set: no bootstrap admin key (existing keys keep working)');
       return;
     }

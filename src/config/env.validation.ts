@@ -1,5 +1,5 @@
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Max, Min, MinLength, ValidationError, validateSync } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Max, Min, MinLength, validateSync } from 'class-validator';
 
 const toInt = ({ value }: { value: unknown }) =>
   value === undefined || value === '' ? undefined : /^-?\d+$/.test(String(value)) ? Number(value) : value;
@@ -97,9 +97,9 @@ export class EnvironmentVariables {
   DATA_DIR?: string;
 
   /**
-   * The bootstrap admin API key (at least 24 characters), registered at API start. Required when
-   * NODE_ENV=production; without it in development no bootstrap key exists (the demo sets a
-   * documented local default).
+   * The bootstrap admin API key (at least 24 characters), registered at API start. The API refuses
+   * to start without it when NODE_ENV=production (workers and migrations do not need it); in
+   * development no bootstrap key exists then (the demo sets a documented local default).
    */
   @IsOptional() @IsString() @MinLength(24)
   BOOTSTRAP_ADMIN_KEY?: string;
@@ -123,9 +123,6 @@ export class EnvironmentVariables {
 export function validateEnvironment(config: Record<string, unknown>): EnvironmentVariables {
   const env = plainToInstance(EnvironmentVariables, config, { exposeDefaultValues: true });
   const errors = validateSync(env, { whitelist: false, skipMissingProperties: false });
-  if (env.NODE_ENV === 'production' && !env.BOOTSTRAP_ADMIN_KEY) {
-    errors.push(Object.assign(new ValidationError(), { property: 'BOOTSTRAP_ADMIN_KEY', constraints: { required: 'is required when NODE_ENV=production' } }));
-  }
   if (errors.length > 0) {
     const lines = errors.map((e) => `${e.property}: ${Object.values(e.constraints ?? {}).join(', ')}`);
     throw new Error(`Invalid configuration:\n  ${lines.join('\n  ')}`);

@@ -2,12 +2,14 @@ import { createHash } from 'node:crypto';
 import request from 'supertest';
 import { AnalysisService } from '../../src/analysis/analysis.service';
 import { ApiKeyService } from '../../src/auth/api-key.service';
+import { createApi } from '../../src/bootstrap';
 import { canonicalJson } from '../../src/common/utils/canonical-json';
 import { InterimLookService } from '../../src/governance/interim-look.service';
 import { opportunityRow, ingest } from '../factories/opportunity.factory';
 import { designAndLaunch, pilot } from '../factories/pilot.factory';
 import { loadTerritories, territory } from '../factories/territory.factory';
 import { compareToReference, loadReference } from '../fixtures/reference/compare';
+import { testOverrides } from '../utils/test-env';
 import { resetDatabase, startStack, TestStack, waitFor, waitForReport } from '../utils/test-stack';
 
 const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
@@ -73,6 +75,13 @@ describe('governance: keys, lifecycle, separation of duties, plan, audit, reserv
     // ...so the test puts it back behind the API's back for the other tests (shared test database).
     await stack.dataSource.query(`UPDATE api_keys SET revoked_at = NULL, revoked_by = NULL WHERE key_hash = $1`, [sha256(stackKey)]);
     await request(stack.http).get('/api-keys/me').expect(200);
+  });
+
+  it('in production the API does not start without BOOTSTRAP_ADMIN_KEY', async () => {
+    const overrides = { ...testOverrides({ NODE_ENV: 'production' }), BOOTSTRAP_ADMIN_KEY: undefined } as unknown as Record<string, string>;
+    const app = await createApi(overrides);
+    await expect(app.init()).rejects.toThrow(/BOOTSTRAP_ADMIN_KEY is required when NODE_ENV=production/);
+    await app.close().catch(() => undefined);
   });
 
   it('API keys: shown once, stored as a SHA-256 hash, one role, revocable; the bootstrap admin key exists', async () => {
