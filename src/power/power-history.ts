@@ -55,10 +55,13 @@ export class PowerHistory {
 
   /**
    * One past window: the outcome KPI and the pre-period KPI per unit, and the units with the design
-   * covariates (`pre_period_<kpi>`) computed over that window's pre-period.
+   * covariates (`pre_period_<kpi>`) computed over that window's pre-period. When the pre-period
+   * starts before the data (`dataStart`), its values would be zeros of missing history, not data:
+   * the pre-period KPI and the design covariates are then null (missing), never 0.
    */
-  async window(pilot: PilotEntity, units: DesignUnit[], kpi: KpiKey, shiftDays: number): Promise<SimulationWindow> {
+  async window(pilot: PilotEntity, units: DesignUnit[], kpi: KpiKey, shiftDays: number, dataStart: string | null = null): Promise<SimulationWindow> {
     const w = this.shifted(pilot, shiftDays);
+    const preComplete = dataStart === null || w.pre.start >= dataStart;
     const ids = units.map((u) => u.territory_id);
     const outcome = await this.kpis.forTerritories(ids, w.outcome);
     const pre = await this.kpis.forTerritories(ids, w.pre);
@@ -68,11 +71,12 @@ export class PowerHistory {
       pre: w.pre,
       units: units.map((u) => {
         const covariates = { ...u.covariates };
-        for (const k of needed) covariates[`${PRE_PERIOD_PREFIX}${k}`] = kpiValue(pre.get(u.territory_id)!, k);
+        for (const k of needed) covariates[`${PRE_PERIOD_PREFIX}${k}`] = preComplete ? kpiValue(pre.get(u.territory_id)!, k) : null;
         return { code: u.code, stratum: u.stratum, covariates };
       }),
       y: units.map((u) => kpiValue(outcome.get(u.territory_id)!, kpi)),
-      x: units.map((u) => kpiValue(pre.get(u.territory_id)!, kpi)),
+      x: units.map((u) => (preComplete ? kpiValue(pre.get(u.territory_id)!, kpi) : null)),
+      pre_complete: preComplete,
     };
   }
 

@@ -42,13 +42,15 @@ export class PowerJobService {
     const dataStart = await this.history.dataStart(plan.units.map((u) => u.territory_id));
     const windows: SimulationWindow[] = [];
     const base = this.history.baseShift(pilot);
+    // windows whose shifted test period lies inside the data; a pre-period reaching before the data
+    // leaves the covariates missing (pre_complete: false), it is not filled with zeros
     for (let k = 0; k < MAX_PLACEBO_WINDOWS && dataStart; k++) {
       const shift = base + 7 * k;
-      if (this.history.shifted(pilot, shift).pre.start < dataStart) break;
-      windows.push(await this.history.window(pilot, plan.units, req.kpi, shift));
+      if (this.history.shifted(pilot, shift).outcome.start < dataStart) break;
+      windows.push(await this.history.window(pilot, plan.units, req.kpi, shift, dataStart));
     }
     if (windows.length === 0) {
-      throw new UnrecoverableError(`no past window with a full pre-period in the history (data start ${dataStart ?? 'none'}) for a placebo pilot`);
+      throw new UnrecoverableError(`no past window of the test period's length inside the history (data start ${dataStart ?? 'none'}) for a placebo pilot`);
     }
     const { seed: _unused, ...spec } = plan.spec;
     const run = simulatePlacebo({ windows, spec, seed: pilot.seed, simulations: req.simulations, lifts: req.lifts, alpha: pilot.alpha });

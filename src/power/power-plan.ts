@@ -220,8 +220,10 @@ export interface SimulationWindow {
   units: DesignUnit[];
   /** outcome KPI per unit (same order) */
   y: (number | null)[];
-  /** pre-period KPI per unit (same order), the covariate of the adjusted method */
+  /** pre-period KPI per unit (same order), the covariate of the adjusted method; null where missing */
   x: (number | null)[];
+  /** false when the window's pre-period starts before the data: x and pre-period design covariates are null */
+  pre_complete?: boolean;
 }
 
 /** Rate with its Clopper–Pearson 95% interval. */
@@ -244,7 +246,7 @@ export interface SimulationResult {
   simulations: number;
   /** placebo pilots whose design could not be drawn on that window, or whose test had no result */
   skipped: number;
-  windows: { outcome: { start: string; end: string }; pre: { start: string; end: string } }[];
+  windows: { outcome: { start: string; end: string }; pre: { start: string; end: string }; pre_complete: boolean }[];
   treatment_arm: string;
   control_arm: string;
   lift_model: string;
@@ -315,8 +317,10 @@ export function* simulatePlacebo(input: {
       const t = y.filter((_, j) => treated[j]);
       const c = y.filter((_, j) => !treated[j]);
       const welch = welchTTest(t, c, { alpha: input.alpha });
-      const lin = linRegressionAdjustment(y, idx.map((k) => w.x[k]), treated, { alpha: input.alpha });
-      return [welch.p_two_sided, lin.p_value];
+      const x = idx.map((k) => w.x[k]);
+      // without any pre-period value there is nothing to adjust on: Lin is not run on this window
+      const lin = x.some((v) => v !== null) ? linRegressionAdjustment(y, x, treated, { alpha: input.alpha }).p_value : null;
+      return [welch.p_two_sided, lin];
     };
     const nullP = run(0);
     if (nullP.every((p) => p === null)) {
@@ -339,7 +343,7 @@ export function* simulatePlacebo(input: {
   return {
     simulations: input.simulations,
     skipped,
-    windows: input.windows.map((w) => ({ outcome: w.outcome, pre: w.pre })),
+    windows: input.windows.map((w) => ({ outcome: w.outcome, pre: w.pre, pre_complete: w.pre_complete ?? true })),
     treatment_arm: treatment.key,
     control_arm: control.key,
     lift_model: 'multiplicative: the treated territories’ KPI × (1 + lift)',

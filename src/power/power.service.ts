@@ -51,12 +51,13 @@ export class PowerService {
     const covariate = dto.covariate_adjustment ?? true;
     const plan = await this.history.plan(pilot);
     const shift = this.history.baseShift(pilot);
-    const window = await this.history.window(pilot, plan.units, kpi, shift);
+    const dataStart = await this.history.dataStart(plan.units.map((u) => u.territory_id));
+    const window = await this.history.window(pilot, plan.units, kpi, shift, dataStart);
     let analytic: AnalyticPlan;
     try {
       analytic = analyticPlan({
         y: window.y,
-        x: covariate ? window.x : null,
+        x: covariate && window.pre_complete ? window.x : null,
         blocks: this.history.blocksOf(pilot, window),
         paired: pilot.designType === 'matched_pairs',
         arms: plan.design.arms,
@@ -79,7 +80,12 @@ export class PowerService {
     const result = {
       kpi,
       design: { type: plan.design.type, arms: plan.design.arms, territories: plan.units.length },
-      reference_window: { outcome: window.outcome, pre_period: window.pre, rule: 'the pilot windows shifted back so that the test period ends on the last pre-period day' },
+      reference_window: {
+        outcome: window.outcome,
+        pre_period: window.pre,
+        pre_period_complete: window.pre_complete,
+        rule: 'the pilot windows shifted back so that the test period ends on the last pre-period day; a pre-period reaching before the data gives no covariate',
+      },
       ...analytic,
       weeks_needed: weeks,
     };
