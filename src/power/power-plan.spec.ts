@@ -70,4 +70,18 @@ describe('simulatePlacebo', () => {
     expect(run().result).toEqual(a.result);
     for (const m of a.result.methods) expect(m.detection[0].rate).toBe(1);
   });
+
+  it('a window without pre-period data runs Welch only (Lin is not fed zeros)', () => {
+    const units = Array.from({ length: 12 }, (_, i) => ({ code: `U${i}`, stratum: 'all', covariates: {} }));
+    const window = { outcome: { start: '2024-01-01', end: '2024-01-31' }, pre: { start: '2023-12-01', end: '2023-12-31' }, units, y: units.map((_, i) => 100 + ((i * 37) % 11)), x: units.map(() => null), pre_complete: false };
+    const spec = { type: 'complete' as const, arms: [{ key: 'control', role: 'control' as const, count: 6 }, { key: 'treatment', role: 'treatment' as const, count: 6 }] };
+    const g = simulatePlacebo({ windows: [window], spec, seed: 2, simulations: 20, lifts: [0.1], alpha: 0.05 });
+    let s = g.next();
+    while (!s.done) s = g.next();
+    const [welch, lin] = s.value.methods;
+    expect(welch.false_positive_rate.n).toBe(20);
+    expect(lin.false_positive_rate).toMatchObject({ n: 0, rate: null });
+    expect(s.value.windows[0].pre_complete).toBe(false);
+  });
 });
+
