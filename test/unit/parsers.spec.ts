@@ -198,7 +198,15 @@ describe('parseOpportunityRow', () => {
       source_updated_at: new Date('2024-03-04T16:00:00Z'),
       product: 'GTX Basic',
       account: 'Acme',
+      owner: null,
     });
+  });
+
+  it('keeps the owner (rep) when given, and rejects one longer than 128 characters', () => {
+    const out = parseOpportunityRow({ ...good, owner: '  rep-0042 ' }, territories);
+    expect(out.ok && out.row.owner).toBe('rep-0042');
+    const long = parseOpportunityRow({ ...good, owner: 'r'.repeat(129) }, territories);
+    expect(long).toEqual({ ok: false, opportunity_id: 'O-1', reasons: ['owner is longer than 128 characters'] });
   });
 
   it('parses an open row with empty amount and close date as nulls', () => {
