@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { UnrecoverableError } from 'bullmq';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import {
@@ -168,6 +169,15 @@ export class InterimLookService {
       try {
         await compute(row.report_id!);
         const [report] = await this.dataSource.query(`SELECT status, error, result FROM reports WHERE id = $1`, [row.report_id]);
+        if (report?.status === 'failed') {
+          // A report that failed for good (e.g. an unrecoverable error) is not retried: the look is failed, with the reason.
+          await this.dataSource.query(`UPDATE interim_looks SET status = 'failed', error = $3, completed_at = now() WHERE pilot_id = $1 AND look_number = $2`, [
+            pilotId,
+            row.look_number,
+            String(report.error ?? 'report failed').slice(0, 2000),
+          ]);
+          continue;
+        }
         if (report?.status !== 'completed') throw new Error(report?.error ?? `report ${row.report_id} did not complete`);
         const current = (report.result?.sequential as SequentialSection | undefined)?.current ?? null;
         await this.dataSource.transaction(async (em) => {
@@ -189,12 +199,19 @@ export class InterimLookService {
         });
         done++;
       } catch (err) {
+        const reason = (err as Error).message.slice(0, 2000);
+        if (err instanceof UnrecoverableError) {
+          // Permanent (the report can never be computed): report and look are failed, not retried.
+          await this.dataSource.query(`UPDATE reports SET status = 'failed', error = $2, completed_at = now() WHERE id = $1 AND status <> 'completed'`, [row.report_id, reason]);
+          await this.dataSource.query(`UPDATE interim_looks SET status = 'failed', error = $3, completed_at = now() WHERE pilot_id = $1 AND look_number = $2`, [
+            pilotId,
+            row.look_number,
+            reason,
+          ]);
+          continue;
+        }
         // Left as 'computing': the next sweep retries it (the report is idempotent).
-        await this.dataSource.query(`UPDATE interim_looks SET error = $3 WHERE pilot_id = $1 AND look_number = $2`, [
-          pilotId,
-          row.look_number,
-          (err as Error).message.slice(0, 2000),
-        ]);
+        await this.dataSource.query(`UPDATE interim_looks SET error = $3 WHERE pilot_id = $1 AND look_number = $2`, [pilotId, row.look_number, reason]);
         throw err;
       }
     }

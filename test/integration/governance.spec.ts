@@ -381,6 +381,27 @@ describe('governance: keys, lifecycle, separation of duties, plan, audit, reserv
     ]);
     expect(await looks.sweep(compute, '2030-12-31')).toBe(0);
   }, 300_000);
+  it('an interim look whose report can never be computed is marked failed with its reason, and not retried', async () => {
+    await seed(stack, CODES, [{ engage: '2031-01-05', close: '2031-01-15' }]);
+    const p = await request(stack.http)
+      .post('/pilots')
+      .send(pilot(CODES, { pre_period: { start: '2030-10-01', end: '2030-12-31' }, test_period: { start: '2031-01-01', end: '2031-04-10' }, interim_looks: ['2031-01-25'] }))
+      .expect(201);
+    await designAndLaunch(stack.http, p.body.id);
+    // Only a damaged database gets here (launch requires an assignment): remove it behind the API's back.
+    await stack.dataSource.query('DELETE FROM assignments WHERE pilot_id = $1', [p.body.id]);
+    const worker = await stack.startWorker();
+    const looks = worker.get(InterimLookService);
+    const analysis = worker.get(AnalysisService);
+    expect(await looks.sweep((id) => analysis.computeReport(id), '2031-02-01')).toBe(0);
+    const res = await request(stack.http).get(`/pilots/${p.body.id}/interim-looks`).expect(200);
+    expect(res.body.taken).toEqual([expect.objectContaining({ look_number: 1, status: 'failed', error: expect.stringMatching(/has no assignment/) })]);
+    const report = await request(stack.http).get(`/pilots/${p.body.id}/reports/${res.body.taken[0].report_id}`).expect(200);
+    expect(report.body).toMatchObject({ status: 'failed', error: expect.stringMatching(/has no assignment/) });
+    expect(await looks.sweep((id) => analysis.computeReport(id), '2031-03-01')).toBe(0);
+    const again = await request(stack.http).get(`/pilots/${p.body.id}/interim-looks`).expect(200);
+    expect(again.body.taken).toHaveLength(1);
+  });
 });
 
 describe('interim looks on the repeatable BullMQ job, with the reference O\'Brien–Fleming boundaries', () => {
