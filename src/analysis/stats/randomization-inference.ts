@@ -17,7 +17,8 @@
  *
  * THE API FOR REPORTS (design-aware; use this for every pilot):
  *
- *   const design = randomizationDesignFromStored(assignment.design, units);   // ../design/designs
+ *   const design = randomizationDesignForAssignment(assignment);   // src/assignment/design-plan.ts
+ *   // (= randomizationDesignFromStored of ../design/designs over assignment.units, in their order)
  *   const r = await randomizationTestAsync({
  *     values, arms, treatmentArm, controlArm,        // values[i], arms[i] belong to units[i]
  *     design,                                          // re-draw from the ACTUAL design
