@@ -74,7 +74,7 @@ export class AuditService {
     const [{ n }] = await this.dataSource.query(`SELECT count(*)::int AS n FROM audit_events ${clause}`, params);
     const rows: Record<string, unknown>[] = await this.dataSource.query(
       `SELECT id::text AS id, occurred_at, actor_key_id, actor_name, actor_role, action, entity_type, entity_id, pilot_id, request_id, before, after
-         FROM audit_events ${clause} ORDER BY id LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
+         FROM audit_events ${clause} ORDER BY audit_events.id LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
       [...params, f.limit, f.offset],
     );
     return { total: n, limit: f.limit, offset: f.offset, items: rows };

@@ -261,6 +261,17 @@ describe('governance: keys, lifecycle, separation of duties, plan, audit, reserv
     expect(page1.body.items[0].id).not.toBe(page2.body.items[0].id);
     expect(Number(page1.body.items[0].id)).toBeLessThan(Number(page2.body.items[0].id));
     await request(stack.http).get('/audit?pilot_id=not-a-uuid').expect(400);
+    // Oldest first by the numeric id (not as text: 99999999 before 100000000).
+    const action = `order-check-${Date.now()}`;
+    await stack.dataSource.query(
+      `INSERT INTO audit_events (id, action, entity_type) VALUES (100000000, $1, 'test'), (99999999, $1, 'test')`, // fresh test database per run
+      [action],
+    );
+    const ordered = await request(stack.http).get(`/audit?action=${action}`).expect(200);
+    const ids = ordered.body.items.map((e: { id: string }) => Number(e.id));
+    expect(ids).toHaveLength(2);
+    expect(ids[0]).toBeLessThan(ids[1]);
+    expect(String(ids[0]).length).toBeLessThan(String(ids[1]).length);
     const future = await request(stack.http).get(`/audit?from=${encodeURIComponent('2999-01-01T00:00:00Z')}`).expect(200);
     expect(future.body.total).toBe(0);
   });
