@@ -2,8 +2,9 @@ import { InitialSchema1764500000000 } from './1764500000000-InitialSchema';
 import { DesignsAndPower1765200000000 } from './1765200000000-DesignsAndPower';
 import { AnalysisOptions1765100000000 } from './1765100000000-AnalysisOptions';
 import { KpiCollectionAtScale1765300000000 } from './1765300000000-KpiCollectionAtScale';
+import { OpportunityBatchProvenanceWithoutForeignKey1765300000001 } from './1765300000001-OpportunityBatchProvenanceWithoutForeignKey';
 import { Governance1765400000000 } from './1765400000000-Governance';
 import { PilotMonthlyCost1765500000000 } from './1765500000000-PilotMonthlyCost';
 
 /** Every migration, in order. Listed as classes (not a glob) so ts-node, jest and dist/ all load them. */
-export const MIGRATIONS = [InitialSchema1764500000000, AnalysisOptions1765100000000, DesignsAndPower1765200000000, KpiCollectionAtScale1765300000000, Governance1765400000000, PilotMonthlyCost1765500000000];
+export const MIGRATIONS = [InitialSchema1764500000000, AnalysisOptions1765100000000, DesignsAndPower1765200000000, KpiCollectionAtScale1765300000000, OpportunityBatchProvenanceWithoutForeignKey1765300000001, Governance1765400000000, PilotMonthlyCost1765500000000];

@@ -1,6 +1,5 @@
 import { Check, Column, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
 import { TerritoryEntity } from '../territories/territory.entity';
-import { OpportunityBatchEntity } from './opportunity-batch.entity';
 import { bigintTransformer, decimalTransformer } from '../database/transformers';
 
 export type OpportunityStatus = 'open' | 'won' | 'lost';
@@ -71,8 +70,8 @@ export class OpportunityEntity {
   @Column({ type: 'bigint', name: 'data_version', default: 0, transformer: bigintTransformer })
   dataVersion: number;
 
+  /** The batch that wrote this version (provenance; no foreign key: see migration 1765300000001). */
   @Column({ type: 'uuid', name: 'batch_id' })
-  @ForeignKey(() => OpportunityBatchEntity, { name: 'opportunities_batch_id_fkey' })
   batchId: string;
 
   @Column({ type: 'timestamptz', name: 'ingested_at', default: () => 'now()' })
