@@ -353,6 +353,8 @@ async function main(): Promise<void> {
     if (earlier.length) say(`   stopped ${earlier.length} pilot(s) of earlier demo runs (they held the same territories)`);
     const launched = await experimenter.post(`/pilots/${pilot.id}/launch`);
     say(`   launched at ${launched.launched_at} by the experimenter: design and assignment are frozen`);
+    const trail = await analyst.get(`/audit?pilot_id=${pilot.id}&limit=500`);
+    say(`   audit trail of this pilot so far: ${trail.items.map((e: any) => `${e.action} (${e.actor_role})`).join(', ')}`);
     const treatment = new Set<string>(assignment.units.filter((u: any) => u.arm === 'treatment').map((u: any) => u.territory_code));
 
     say();
