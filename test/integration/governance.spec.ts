@@ -202,6 +202,7 @@ describe('governance: keys, lifecycle, separation of duties, plan, audit, reserv
     const report1 = await waitForReport(stack.http, id, r1.body.report_id, 120_000);
     expect(report1.status).toBe('completed');
     expect(report1.result.plan).toEqual({ version: 1, hash: v1.plan_hash, locked_at: expect.any(String), amendments: [] });
+    expect(report1.result.primary_method.key).toBe(v1.plan.primary_method); // the plan names the method the report uses
 
     // A change after approval: proposed with a reason, approved by another key.
     await proposer.post(`/pilots/${id}/plan/amendments`, { changes: { alpha: 0.05 }, reason: 'no change' }).expect(400);
