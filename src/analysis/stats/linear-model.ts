@@ -237,6 +237,15 @@ export interface Cr2Result {
  * CR2 (Bell & McCaffrey 2002) variance of coefficient `j`, and its Bell–McCaffrey df (see the file
  * header). A cluster whose I − H_gg is singular (a cluster fitted exactly, e.g. a territory dummy)
  * gets the Moore–Penrose inverse square root, as clubSandwich does.
+ *
+ * Computed in the k-dimensional column space, never with n_g × n_g matrices: with M = LL' and
+ * Z_g = X_g L, H_gg = Z_g Z_g' has rank ≤ k, its non-zero eigenvalues μ_i are those of
+ * K_g = L' S_g L (S_g = X_g'X_g, eigenvectors v_i), and the other eigenvalues of I − H_gg are 1, so
+ * A_g = I + Z_g V diag(φ(μ)) V' Z_g' with φ(μ) = ((1 − μ)^(−1/2) − 1)/μ = 1/(r(1 + r)), r = √(1 − μ)
+ * (φ = −1/μ where 1 − μ ≤ 1e-10: the pseudo-inverse's 0). Hence a_g = A_g X_g M c = X_g w_g with
+ * w_g = Mc + L V diag(φ) V' L' S_g Mc, and a_g'e_g = w_g'(X_g'e_g), u_g = X_g'a_g = S_g w_g,
+ * a_g'a_g = w_g'S_g w_g: O(N k² + G k³ + G² k) instead of O(Σ_g n_g³). Same numbers as the direct
+ * n_g × n_g route up to floating-point rounding (checked against it in linear-model.spec.ts).
  * @returns null when there are fewer than 2 clusters
  */
 export function cr2Coefficient(fit: OlsFit, clusters: readonly string[], j: number): Cr2Result | null {
@@ -245,29 +254,55 @@ export function cr2Coefficient(fit: OlsFit, clusters: readonly string[], j: numb
   if (G < 2) return null;
   const { k, x, residuals, xtxInv } = fit;
   const mc = xtxInv.map((row) => row[j]); // M c for the unit contrast c = e_j
-  const as: number[][] = [];
+  const l = psdFactor(xtxInv); // L L' = M
   const us: number[][] = [];
+  const aa: number[] = [];
   let variance = 0;
   for (const rows of groups) {
-    const xg = rows.map((i) => x[i]);
-    const ng = rows.length;
-    const igh: Matrix = xg.map((ri, a) => xg.map((rj, b) => (a === b ? 1 : 0) - dot(ri, matVec(xtxInv, rj))));
-    const { values, vectors } = symmetricEigen(igh);
-    // A_g = V diag(λ^(−1/2)) V' over the positive eigenvalues.
-    const inv = values.map((l) => (l > 1e-10 ? 1 / Math.sqrt(l) : 0));
-    const ag: Matrix = Array.from({ length: ng }, (_, a) =>
-      Array.from({ length: ng }, (_, b) => {
-        let s = 0;
-        for (let l = 0; l < ng; l++) s += vectors[a][l] * inv[l] * vectors[b][l];
-        return s;
-      }),
-    );
-    const xgmc = xg.map((r) => dot(r, mc));
-    const a = matVec(ag, xgmc); // a_g = A_g X_g M c
-    const eg = rows.map((i) => residuals[i]);
-    variance += dot(a, eg) ** 2;
-    as.push(a);
-    us.push(Array.from({ length: k }, (_, col) => xg.reduce((s, r, i) => s + r[col] * a[i], 0)));
+    // S_g = X_g'X_g and X_g'e_g
+    const sg: Matrix = Array.from({ length: k }, () => new Array<number>(k).fill(0));
+    const xe = new Array<number>(k).fill(0);
+    for (const i of rows) {
+      const r = x[i];
+      const e = residuals[i];
+      for (let a = 0; a < k; a++) {
+        xe[a] += r[a] * e;
+        for (let b = a; b < k; b++) sg[a][b] += r[a] * r[b];
+      }
+    }
+    for (let a = 0; a < k; a++) for (let b = 0; b < a; b++) sg[a][b] = sg[b][a];
+    const sl = multiply(sg, l);
+    const kg: Matrix = Array.from({ length: k }, (_, a) => Array.from({ length: k }, (_, b) => {
+      let s = 0;
+      for (let c = 0; c < k; c++) s += l[c][a] * sl[c][b];
+      return s;
+    }));
+    for (let a = 0; a < k; a++) for (let b = 0; b < a; b++) kg[a][b] = kg[b][a] = (kg[a][b] + kg[b][a]) / 2;
+    const { values, vectors } = symmetricEigen(kg);
+    const phi = values.map((mu) => {
+      const rest = 1 - mu;
+      if (rest <= 1e-10) return -1 / mu;
+      const r = Math.sqrt(rest);
+      return 1 / (r * (1 + r));
+    });
+    // t = L' S_g Mc; s = V diag(φ) V' t; w_g = Mc + L s
+    const smc = matVec(sg, mc);
+    const t = Array.from({ length: k }, (_, a) => {
+      let s = 0;
+      for (let c = 0; c < k; c++) s += l[c][a] * smc[c];
+      return s;
+    });
+    const vt = Array.from({ length: k }, (_, i) => {
+      let s = 0;
+      for (let c = 0; c < k; c++) s += vectors[c][i] * t[c];
+      return phi[i] * s;
+    });
+    const s = matVec(vectors, vt);
+    const w = mc.map((m, a) => m + dot(l[a], s));
+    variance += dot(w, xe) ** 2;
+    const u = matVec(sg, w);
+    us.push(u);
+    aa.push(dot(w, u));
   }
   // B_gh = δ_gh a_g'a_g − u_g' M u_h, u_g = X_g' a_g.
   const mu = us.map((u) => matVec(xtxInv, u));
@@ -275,11 +310,34 @@ export function cr2Coefficient(fit: OlsFit, clusters: readonly string[], j: numb
   let traceSq = 0;
   for (let g = 0; g < G; g++) {
     for (let h = 0; h < G; h++) {
-      const b = (g === h ? dot(as[g], as[g]) : 0) - dot(us[g], mu[h]);
+      const b = (g === h ? aa[g] : 0) - dot(us[g], mu[h]);
       if (g === h) trace += b;
       traceSq += b * b;
     }
   }
   const df = traceSq > 0 ? (trace * trace) / traceSq : null;
   return { variance, df, clusters: G };
+}
+
+/**
+ * A factor L with L L' = M of a symmetric positive (semi-)definite k × k matrix: Cholesky, or, when
+ * rounding makes a pivot non-positive, V diag(√max(λ, 0)) from the eigen-decomposition.
+ */
+function psdFactor(m: Matrix): Matrix {
+  const k = m.length;
+  const l: Matrix = Array.from({ length: k }, () => new Array<number>(k).fill(0));
+  for (let a = 0; a < k; a++) {
+    for (let b = 0; b <= a; b++) {
+      let s = m[a][b];
+      for (let c = 0; c < b; c++) s -= l[a][c] * l[b][c];
+      if (a === b) {
+        if (!(s > 0)) {
+          const { values, vectors } = symmetricEigen(m);
+          return vectors.map((row) => row.map((v, i) => v * Math.sqrt(Math.max(0, values[i]))));
+        }
+        l[a][a] = Math.sqrt(s);
+      } else l[a][b] = s / l[b][b];
+    }
+  }
+  return l;
 }
