@@ -92,3 +92,35 @@ describe('PRNG derived draws', () => {
     }
   });
 });
+
+describe('nextInt is exactly Lemire’s method on the raw stream (BigInt oracle)', () => {
+  /** Lemire (2019): m = x·n (64-bit), accept when low32(m) ≥ 2^32 mod n, return high32(m). */
+  const lemire = (rng: ReturnType<typeof createPrng>, n: number): number => {
+    const threshold = (2n ** 32n - BigInt(n)) % BigInt(n);
+    for (;;) {
+      const m = BigInt(rng.nextUint32()) * BigInt(n);
+      if ((m & 0xffffffffn) >= threshold) return Number(m >> 32n);
+    }
+  };
+
+  // 2,096,129 ≤ 2^21 has 2^32 mod n = 2,095,104: about 1 draw in 2,000 is rejected, so the
+  // rejection branch of the fast path is exercised (10 times in 20,000 draws)
+  it.each([[1], [2], [3], [7], [1000], [65_537], [0x20_0000 - 1], [0x20_0000], [0x20_0001], [2_096_129], [3_000_000_001], [0x1_0000_0000]])('n = %d', (n) => {
+    for (const seed of [0, 42, 20261130]) {
+      const a = createPrng(seed);
+      const b = createPrng(seed);
+      const got = Array.from({ length: 20_000 }, () => a.nextInt(n));
+      expect(got).toEqual(Array.from({ length: 20_000 }, () => lemire(b, n)));
+    }
+  });
+
+  it('a Fisher–Yates walk over every n from 1,000 down to 2 (the Monte Carlo draw pattern)', () => {
+    const a = createPrng(7);
+    const b = createPrng(7);
+    const got: number[] = [];
+    const want: number[] = [];
+    for (let rep = 0; rep < 20; rep++) for (let n = 1000; n >= 2; n--) got.push(a.nextInt(n));
+    for (let rep = 0; rep < 20; rep++) for (let n = 1000; n >= 2; n--) want.push(lemire(b, n));
+    expect(got).toEqual(want);
+  });
+});

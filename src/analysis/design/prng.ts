@@ -103,6 +103,16 @@ export function createPrng(seed: number): Prng {
       throw new RangeError(`nextInt needs an integer n in [1, 2^32], got ${n}`);
     }
     if (n === 1) return 0;
+    if (n <= 0x20_0000) {
+      // n ≤ 2^21: x·n < 2^53 is exact in a double, so take high32/low32 directly; 2^32 mod n (< n)
+      // only matters when low32 < n (Lemire's fast path): the same outputs as the general branch.
+      for (;;) {
+        const m = nextUint32() * n;
+        const high = Math.floor(m / 0x1_0000_0000);
+        const low = m - high * 0x1_0000_0000;
+        if (low >= n || low >= (0x1_0000_0000 - n) % n) return high;
+      }
+    }
     const threshold = (0x1_0000_0000 - n) % n; // 2^32 mod n
     for (;;) {
       const x = nextUint32();
