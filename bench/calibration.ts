@@ -16,7 +16,7 @@
  *    sample average effect; DiD: the same per week) is counted;
  *  - power: share of p < 0.05 with the planted lift.
  * Targets: FPR within [3.5%, 6.5%], coverage within [93%, 97%]. A design×method that misses either
- * is FLAGGED, and the list is written to src/analysis/calibration-flags.json, which the product
+ * is FLAGGED, and the list is written to src/analysis/calibration-results.json, which the product
  * reads (src/analysis/calibration-flags.ts) so it does not offer that method as primary for that
  * design. Randomization inference uses B = 200 Monte Carlo draws per test here (the product uses
  * RI_DRAWS, default 10,000) to keep the run within a few minutes; its CI is by test inversion.
@@ -296,7 +296,7 @@ function main(): void {
       flagged,
       results: rows,
     };
-    const path = join(__dirname, '..', 'src', 'analysis', 'calibration-flags.json');
+    const path = join(__dirname, '..', 'src', 'analysis', 'calibration-results.json');
     writeFileSync(path, `${JSON.stringify(flags, null, 2)}\n`);
     console.log(`flags written to ${path}`);
   }

@@ -2,7 +2,7 @@
  * Which design × method pairs failed calibration (`npm run bench:calibration`, bench/calibration.ts):
  * on 1,000 placebo pilots per design on real CRM history, a method is FLAGGED for a design when its
  * false-positive rate at α = 0.05 is outside [3.5%, 6.5%] or the coverage of its 95% CI for a planted
- * +10% lift is outside [93%, 97%]. The bench writes the list to calibration-flags.json next to this
+ * +10% lift is outside [93%, 97%]. The bench writes the list to calibration-results.json next to this
  * file; the table it printed is in docs/statistics.md ("Calibration").
  *
  * FOR REPORTS (a1): before naming a method as the pilot's recommended primary method, call
@@ -13,7 +13,7 @@
  * Names: design = 'complete' | 'stratified' | 'matched_pairs' | 'rerandomization';
  * method = 'welch' | 'randomization' | 'cuped' | 'regression_adjustment' | 'did'.
  */
-import flagsFile from './calibration-flags.json';
+import flagsFile from './calibration-results.json';
 
 /** A calibrated method name, as the bench and `isFlagged` use it. */
 export type CalibratedMethod = 'welch' | 'randomization' | 'cuped' | 'regression_adjustment' | 'did';

@@ -1,5 +1,5 @@
 // A calibration record with flags, standing in for the bench's output file.
-jest.mock('./calibration-flags.json', () => ({
+jest.mock('./calibration-results.json', () => ({
   generated_by: 'test',
   generated_at: null,
   data: 'test',

@@ -12,18 +12,7 @@
  * Every analysis in the report is computed; this only names the one that decides.
  * Sources: Imbens & Rubin (2015) ch. 5 and 7; Deng et al. (2013); Lin (2013).
  */
-// The bench's JSON is read directly: under ts-node, `require('./calibration-flags')` resolves to
-// calibration-flags.json before calibration-flags.ts (Node tries .json before ts-node's .ts).
-import flagsFile from './calibration-flags.json';
-
-/** Methods the calibration bench checks (names as in calibration-flags.ts). */
-type CalibratedMethod = 'welch' | 'randomization' | 'cuped' | 'regression_adjustment' | 'did';
-
-/** The bench's reasons for flagging `method` for designs of type `design` (empty when not flagged). */
-function flaggedReasons(design: string, method: CalibratedMethod): string[] {
-  const flags = (flagsFile as { flagged?: { design: string; method: string; reasons: string[] }[] }).flagged ?? [];
-  return flags.find((f) => f.design === design && f.method === method)?.reasons ?? [];
-}
+import { CalibratedMethod, flaggedReasons } from './calibration-flags';
 
 /** Largest design for which randomization inference is the recommended primary method. */
 export const RI_MAX_TERRITORIES = 200;
