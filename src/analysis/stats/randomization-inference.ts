@@ -325,7 +325,12 @@ function* randomizationCore(input: RandomizationTestInput): Generator<void, Rand
   const nAssignments = total.capped ? null : total.count;
   const exact = !total.capped && total.count <= maxExact;
 
-  const stat = makeStatistic(values, template, tIdx, cIdx, statistic);
+  // v_a: the same statistic on the observed-treatment indicator (for the CI by test inversion),
+  // computed in the same pass over the units as u_a (the statistic itself)
+  const wantCi = input.ci !== undefined;
+  const indicator = wantCi ? Float64Array.from(observedLabels, (l) => (l === tIdx ? 1 : 0)) : null;
+  const vOut = new Float64Array(1);
+  const stat = makeStatistic(values, template, tIdx, cIdx, statistic, indicator, vOut);
   const observed = tIdx < 0 || cIdx < 0 ? NaN : stat(observedLabels);
 
   const empty = insufficientResult(exact ? 'exact' : 'monte_carlo', statistic, nAssignments, strataSummary);
@@ -337,15 +342,11 @@ function* randomizationCore(input: RandomizationTestInput): Generator<void, Rand
   if (input.ci) empty.ci = null;
   if (Number.isNaN(observed)) return empty;
 
-  // v_a: the same statistic on the observed-treatment indicator (for the CI by test inversion)
-  const wantCi = input.ci !== undefined;
-  const indicator = wantCi ? values.map((v, i) => (v === null ? null : observedLabels[i] === tIdx ? 1 : 0)) : null;
-  const statW = indicator ? makeStatistic(indicator, template, tIdx, cIdx, statistic) : null;
   let us: Float64Array = new Float64Array(wantCi ? Math.min(1 << 16, exact ? total.count : draws) : 0);
   let vs: Float64Array = new Float64Array(us.length);
   let stored = 0;
-  const keep = (u: number, labels: Uint8Array): void => {
-    if (!statW || Number.isNaN(u)) return;
+  const keep = (u: number): void => {
+    if (!wantCi || Number.isNaN(u)) return;
     if (stored === us.length) {
       const bigger = new Float64Array(us.length * 2);
       bigger.set(us);
@@ -355,7 +356,7 @@ function* randomizationCore(input: RandomizationTestInput): Generator<void, Rand
       vs = biggerV;
     }
     us[stored] = u;
-    vs[stored] = statW(labels);
+    vs[stored] = vOut[0];
     stored++;
   };
 
@@ -385,7 +386,7 @@ function* randomizationCore(input: RandomizationTestInput): Generator<void, Rand
       const t = stat(labels);
       add(t);
       track(t);
-      keep(t, labels);
+      keep(t);
     }
     const N = tally.evaluated;
     let floor: number;
@@ -413,7 +414,7 @@ function* randomizationCore(input: RandomizationTestInput): Generator<void, Rand
       b++;
       const t = stat(buffer);
       add(t);
-      keep(t, buffer);
+      keep(t);
     }
     result = finish(empty, observed, tally, tally.evaluated + 1, 1, { draws: b, seed, min_attainable_p: 1 / (b + 1) });
     if (accept) result.n_assignments = null;
@@ -505,6 +506,9 @@ function finish(
 
 /**
  * Builds a fast statistic over arm-label vectors (no allocation per call; NaN when undefined).
+ * With `indicator` (one entry per unit), each call also writes to `vOut[0]` the same statistic of
+ * the indicator over the same observed units (the v_a of the CI), in the same pass and with the
+ * same arithmetic as a separate call would use.
  */
 function makeStatistic(
   values: readonly (number | null)[],
@@ -512,6 +516,8 @@ function makeStatistic(
   tIdx: number,
   cIdx: number,
   statistic: RandomizationStatistic,
+  indicator: Float64Array | null = null,
+  vOut: Float64Array = new Float64Array(1),
 ): (labels: Uint8Array) => number {
   const n = values.length;
   const observedUnits: number[] = [];
@@ -526,6 +532,35 @@ function makeStatistic(
   const idx = Int32Array.from(observedUnits);
   const val = Float64Array.from(vals);
   const m = idx.length;
+  const ind = indicator ? Float64Array.from(idx, (u) => indicator[u]) : null;
+  if (statistic === 'diff_in_means' && ind) {
+    return (labels) => {
+      let sumT = 0;
+      let sumC = 0;
+      let wT = 0;
+      let wC = 0;
+      let nT = 0;
+      let nC = 0;
+      for (let k = 0; k < m; k++) {
+        const l = labels[idx[k]];
+        if (l === tIdx) {
+          sumT += val[k];
+          wT += ind[k];
+          nT++;
+        } else if (l === cIdx) {
+          sumC += val[k];
+          wC += ind[k];
+          nC++;
+        }
+      }
+      if (nT > 0 && nC > 0) {
+        vOut[0] = wT / nT - wC / nC;
+        return sumT / nT - sumC / nC;
+      }
+      vOut[0] = NaN;
+      return NaN;
+    };
+  }
   if (statistic === 'diff_in_means') {
     return (labels) => {
       let sumT = 0;
@@ -552,6 +587,8 @@ function makeStatistic(
   });
   const sumT = new Float64Array(S);
   const sumC = new Float64Array(S);
+  const wT = new Float64Array(S);
+  const wC = new Float64Array(S);
   const nT = new Int32Array(S);
   const nC = new Int32Array(S);
   return (labels) => {
@@ -559,27 +596,37 @@ function makeStatistic(
     sumC.fill(0);
     nT.fill(0);
     nC.fill(0);
+    if (ind) {
+      wT.fill(0);
+      wC.fill(0);
+    }
     for (let k = 0; k < m; k++) {
       const u = idx[k];
       const l = labels[u];
       const s = stratumOf[u];
       if (l === tIdx) {
         sumT[s] += val[k];
+        if (ind) wT[s] += ind[k];
         nT[s]++;
       } else if (l === cIdx) {
         sumC[s] += val[k];
+        if (ind) wC[s] += ind[k];
         nC[s]++;
       }
     }
+    vOut[0] = NaN;
     let total = 0;
     for (let s = 0; s < S; s++) total += nT[s] + nC[s];
     let t = 0;
+    let v = 0;
     for (let s = 0; s < S; s++) {
       const size = nT[s] + nC[s];
       if (size === 0) continue; // a stratum without compared units carries no weight
       if (nT[s] === 0 || nC[s] === 0) return NaN;
       t += (size / total) * (sumT[s] / nT[s] - sumC[s] / nC[s]);
+      if (ind) v += (size / total) * (wT[s] / nT[s] - wC[s] / nC[s]);
     }
+    if (total > 0) vOut[0] = v;
     return total > 0 ? t : NaN;
   };
 }
