@@ -19,7 +19,8 @@ export interface FailedJobView {
 
 /**
  * Operations on the queues: counts, failed jobs (kept up to `removeOnFail`), and retry of a failed
- * job. A retried ingestion or report job first puts its batch or report back to `queued` (the
+ * job, for every queue the product has. A retried ingestion, report or power job first puts its
+ * batch, report or power analysis back to `queued` (the
  * processors skip failed work), in PostgreSQL, then asks BullMQ to retry the job. Every Redis call
  * is bounded by ENQUEUE_TIMEOUT_MS: Redis down gives a fast 503, never a hung request.
  */
@@ -33,8 +34,10 @@ export class QueueAdminService {
     @InjectQueue(QUEUES.ingestion) ingestion: Queue,
     @InjectQueue(QUEUES.analysis) analysis: Queue,
     @InjectQueue(QUEUES.rollups) rollups: Queue,
+    @InjectQueue(QUEUES.governance) governance: Queue,
+    @InjectQueue(QUEUES.power) power: Queue,
   ) {
-    this.queues = { ingestion, analysis, rollups };
+    this.queues = { ingestion, analysis, rollups, governance, power };
   }
 
   /** Job counts of every queue. @throws SERVICE_UNAVAILABLE when Redis does not answer */
@@ -61,7 +64,7 @@ export class QueueAdminService {
     if (!job) throw new AppException('JOB_NOT_FOUND', `No job ${jobId} in queue ${queue}`);
     const state = await this.redis(job.getState());
     if (state !== 'failed') throw new AppException('INVALID_STATE', `Job ${jobId} is ${state}; only a failed job can be retried`, { state });
-    const data = job.data as { batchId?: string; reportId?: string };
+    const data = job.data as { batchId?: string; reportId?: string; powerAnalysisId?: string };
     if (queue === QUEUES.ingestion && data.batchId) {
       await this.dataSource.query(
         `UPDATE opportunity_batches SET status = 'queued', error = NULL, completed_at = NULL, started_at = NULL, rows_processed = 0
@@ -71,6 +74,11 @@ export class QueueAdminService {
     }
     if (queue === QUEUES.analysis && data.reportId) {
       await this.dataSource.query(`UPDATE reports SET status = 'queued', error = NULL, completed_at = NULL WHERE id = $1 AND status = 'failed'`, [data.reportId]);
+    }
+    if (queue === QUEUES.power && data.powerAnalysisId) {
+      await this.dataSource.query(`UPDATE power_analyses SET status = 'queued', error = NULL, completed_at = NULL WHERE id = $1 AND status = 'failed'`, [
+        data.powerAnalysisId,
+      ]);
     }
     await this.redis(job.retry('failed'));
     return { queue, job_id: jobId, retried: true };

@@ -37,6 +37,15 @@ describe('ingestion operations', () => {
     expect(queues.body.ingestion.waiting).toBe(2);
   });
 
+  it('shows every queue the product runs, each with its failed-job list', async () => {
+    const queues = await request(stack.http).get('/queues').expect(200);
+    expect(Object.keys(queues.body).sort()).toEqual(Object.values(QUEUES).sort());
+    for (const name of Object.values(QUEUES)) {
+      const failed = await request(stack.http).get(`/queues/${name}/failed`).expect(200);
+      expect(failed.body).toMatchObject({ queue: name, total: 0, items: [] });
+    }
+  });
+
   it('cancels a queued batch: nothing of it is stored, its job skips it, a second cancel is a 409', async () => {
     const accepted = await postBatch(stack.http, [opportunityRow({ opportunity_id: 'C-1' }), opportunityRow({ opportunity_id: 'C-2' })]);
     expect(await stagingExists(accepted.batch_id)).toBe(true);
