@@ -206,6 +206,20 @@ describe('compareKpi: covariate adjustment, DiD, matched pairs, guardrails, seve
     expect(r.primary.p_value).toBe(r.randomization.p_value);
   });
 
+  it('a pre-period KPI that predicts the KPI exactly makes the CUPED test degenerate: said so, never a zero-width CI', () => {
+    // Each territory has 60 opportunities over both periods, so test = 60 − pre exactly (θ = −1).
+    const preAll = [20, 25, 31, 28, 22, 35, 30, 27, 33, 24, 29, 26];
+    const test = preAll.map((v) => 60 - v);
+    const u = units(test.slice(0, 6), test.slice(6));
+    const r = compareKpi('revenue_won', 'primary', u.values, u.design, { ...OPTS, primaryMethod: 'randomization_inference_cuped' }, { pre: preAll });
+    expect(r.methods.cuped!.status).toBe('zero_variance');
+    expect(r.methods.randomization_cuped!.status).toBe('zero_variance');
+    expect(r.methods.randomization_cuped!.ci_low).toBeNull();
+    expect(r.primary.method).toMatch(/CUPED-adjusted KPI is degenerate, unadjusted/);
+    expect(r.primary.p_value).toBe(r.randomization.p_value);
+    expect(r.primary.ci_high! - r.primary.ci_low!).toBeGreaterThan(1);
+  });
+
   it('DiD on a complete weekly panel: the effect per territory-week, CR2 with Bell–McCaffrey df', () => {
     const u = units([1, 2, 3, 4], [1, 2, 3, 4]);
     const weekly = [

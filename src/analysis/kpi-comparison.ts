@@ -234,7 +234,19 @@ function* compareCore(
     };
     // Randomization inference on the CUPED-adjusted values (θ pooled over the compared arms; under the
     // sharp null the adjusted values do not depend on the assignment).
-    if (cp.theta !== null && cp.mean_x !== null) {
+    if (cp.status === 'zero_variance') {
+      // The pre-period KPI explains the KPI exactly (e.g. a fixed total split across the two periods):
+      // the adjusted values are constant within each arm, so a test on them is degenerate (p = 1 with a
+      // zero-width CI would look precise). Pitfall P5: say so instead of reporting a number.
+      riCupedBlock = {
+        ...emptyEstimate(
+          'randomization inference on the CUPED-adjusted KPI',
+          'the CUPED-adjusted KPI does not vary within the arms (the pre-period KPI predicts it exactly), so the adjusted test is degenerate',
+        ),
+        status: 'zero_variance',
+        min_attainable_p: null,
+      };
+    } else if (cp.theta !== null && cp.mean_x !== null) {
       const adjusted = values.map((v, i) => {
         if (!compared[i] || v === null) return null;
         const xi = pre[i];
@@ -403,7 +415,8 @@ function* compareCore(
     let withCi = riPlain;
     if (primaryKey !== 'randomization_inference') {
       const again: RandomizationTestResult = yield { ...riBase, values, seed: randomizationSeed(opts.seed, seedKey), ci: { alpha } };
-      withCi = riEstimate(`${RI_NAME(ri)}; CI by test inversion (no usable pre-period KPI, unadjusted)`, again);
+      const why = riCupedBlock?.status === 'zero_variance' ? 'the CUPED-adjusted KPI is degenerate' : 'no usable pre-period KPI';
+      withCi = riEstimate(`${RI_NAME(ri)}; CI by test inversion (${why}, unadjusted)`, again);
     }
     const { min_attainable_p: _m, ...rest } = withCi;
     primary = rest;
