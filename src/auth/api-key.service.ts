@@ -88,7 +88,8 @@ export class ApiKeyService implements OnApplicationBootstrap {
         await this.audit.record({ action: 'api_key.bootstrap_registered', entity_type: 'api_key', entity_id: rows[0].id, after: { role: 'admin', is_bootstrap: true } }, em);
         this.logger.log(`bootstrap admin key registered (id ${rows[0].id})`);
       }
-      const retired: { id: string }[] = await em.query(
+      // A raw UPDATE … RETURNING through TypeORM's pg driver resolves to [rows, affectedCount].
+      const [retired]: [{ id: string }[], number] = await em.query(
         `UPDATE api_keys SET revoked_at = now() WHERE is_bootstrap AND key_hash <> $1 AND revoked_at IS NULL RETURNING id`,
         [hash],
       );

@@ -145,7 +145,8 @@ export class PlanService {
         amended.planHash = hash;
         await this.pilots.save(amended, em);
       }
-      const [after]: PlanRow[] = await em.query(
+      // A raw UPDATE … RETURNING through TypeORM's pg driver resolves to [rows, affectedCount].
+      const [[after]]: [PlanRow[], number] = await em.query(
         `UPDATE analysis_plans SET status = $3, decided_by = $4, decided_at = now() WHERE pilot_id = $1 AND version = $2 RETURNING ${COLUMNS}`,
         [pilotId, version, decision === 'approve' ? 'approved' : 'rejected', actor.key.id],
       );

@@ -61,7 +61,8 @@ export class PilotsService {
       await this.check(pilot);
       // Only what the draw depends on invalidates a stored assignment (launch re-checks the inputs hash too).
       const redraw = dto.eligibility !== undefined || dto.arms !== undefined || dto.design !== undefined;
-      const removed = redraw ? await em.query(`DELETE FROM assignments WHERE pilot_id = $1 RETURNING id`, [id]) : [];
+      // A raw DELETE … RETURNING through TypeORM's pg driver resolves to [rows, affectedCount].
+      const removed: unknown[] = redraw ? (await em.query(`DELETE FROM assignments WHERE pilot_id = $1 RETURNING id`, [id]))[0] : [];
       const saved = await this.pilots.save(pilot, em);
       const after = toPilotView(saved);
       await this.audit.record(

@@ -65,6 +65,10 @@ describe('governance: keys, lifecycle, separation of duties, plan, audit, reserv
     await keys.registerBootstrapKey(newKey);
     await request(stack.raw).get('/api-keys/me').set('x-api-key', oldKey).expect(401);
     await request(stack.raw).get('/api-keys/me').set('x-api-key', newKey).expect(200);
+    // One audit event per key actually revoked, naming that key (never an event without an entity).
+    const revoked = await stack.dataSource.query(`SELECT entity_id FROM audit_events WHERE action = 'api_key.revoked'`);
+    expect(revoked.length).toBeGreaterThan(0);
+    expect(revoked.every((e: { entity_id: string | null }) => e.entity_id !== null)).toBe(true);
     await keys.registerBootstrapKey(oldKey);
     await request(stack.raw).get('/api-keys/me').set('x-api-key', oldKey).expect(401);
     // The stack's own bootstrap key was retired by the rotation and stays revoked when registered again...
@@ -214,7 +218,8 @@ describe('governance: keys, lifecycle, separation of duties, plan, audit, reserv
     expect((await request(stack.http).post(`/pilots/${id}/plan/amendments/2/approve`).expect(403)).body.code).toBe('SEPARATION_OF_DUTIES');
     const stillV1 = await approver.get(`/pilots/${id}`).expect(200);
     expect(stillV1.body).toMatchObject({ plan_version: 1, plan_hash: v1.plan_hash, secondary_kpis: ['win_rate'] });
-    await approver.post(`/pilots/${id}/plan/amendments/2/approve`).expect(200);
+    const decided = await approver.post(`/pilots/${id}/plan/amendments/2/approve`).expect(200);
+    expect(decided.body).toMatchObject({ pilot_id: id, version: 2, status: 'approved' });
     await approver.post(`/pilots/${id}/plan/amendments/2/approve`).expect(409);
 
     const now = await approver.get(`/pilots/${id}`).expect(200);

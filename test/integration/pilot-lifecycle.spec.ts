@@ -69,6 +69,9 @@ describe('territories CSV and the pilot lifecycle', () => {
     const reseeded = await request(stack.http).patch(`/pilots/${id}`).send({ design: { type: 'complete', seed: 4 } }).expect(200);
     expect(reseeded.body).toMatchObject({ design: { type: 'complete', seed: 4 }, assignment_discarded: true });
     await request(stack.http).get(`/pilots/${id}/assignment`).expect(404);
+    // A design edit with no stored assignment discards nothing, and says so.
+    const reseededAgain = await request(stack.http).patch(`/pilots/${id}`).send({ design: { type: 'complete', seed: 5 } }).expect(200);
+    expect(reseededAgain.body).toMatchObject({ design: { type: 'complete', seed: 5 }, assignment_discarded: false });
 
     // Approved without an assignment: launch says so (404), then the approval is withdrawn to draw it.
     await request(stack.http).post(`/pilots/${id}/submit`).expect(200);
