@@ -87,14 +87,28 @@ export async function startStack(opts: { withWorker?: boolean; overrides?: Recor
  * by pilot or key).
  */
 export async function resetDatabase(ds: DataSource): Promise<void> {
-  await ds.query(
+  // A worker's repeatable job (rollups, interim looks) can hold row locks that the TRUNCATE's
+  // ACCESS EXCLUSIVE locks meet in the other order; PostgreSQL then aborts one side with a deadlock
+  // (40P01). The TRUNCATE is all-or-nothing, so trying it again is safe.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await truncateAll(ds);
+      break;
+    } catch (err) {
+      if ((err as { driverError?: { code?: string } }).driverError?.code !== '40P01' || attempt >= 5) throw err;
+    }
+  }
+  // Per-batch staging tables (src/opportunities/staging.ts) of batches never processed.
+  await ds.query(`DROP SCHEMA IF EXISTS opportunity_staging CASCADE; CREATE SCHEMA opportunity_staging`);
+}
+
+function truncateAll(ds: DataSource): Promise<unknown> {
+  return ds.query(
     `TRUNCATE power_analyses, reports, opportunities, opportunity_versions, opportunity_changes, owner_territories, kpi_rollups,
               kpi_rollup_state, opportunity_batch_rejections, opportunity_batches,
               interim_looks, pilot_compatibility, analysis_plans, pilot_transitions,
               assignment_units, assignments, pilots, territories RESTART IDENTITY CASCADE`,
   );
-  // Per-batch staging tables (src/opportunities/staging.ts) of batches never processed.
-  await ds.query(`DROP SCHEMA IF EXISTS opportunity_staging CASCADE; CREATE SCHEMA opportunity_staging`);
 }
 
 /** Polls until `check` returns a value, or fails after `timeoutMs` (never a fixed sleep). */
