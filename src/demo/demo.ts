@@ -7,6 +7,8 @@ import { stringify } from 'csv-stringify/sync';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { Client } from 'pg';
+import { hashApiKey } from '../auth/api-key.service';
 import { createApi, createWorker } from '../bootstrap';
 import { loadEnvironment } from '../config/env.validation';
 import { ensureDatabase, runMigrations } from '../database/migrate';
@@ -253,6 +255,18 @@ function shortVerdict(k: KpiResult): string {
   return `${up ? 'up' : 'down'}, ${up === k.higher_is_better ? 'better' : 'worse'} (significant)`;
 }
 
+/** Active bootstrap admin keys other than `key` in the demo's database (0 on a fresh one). */
+async function otherBootstrapKeys(env: ReturnType<typeof loadEnvironment>, key: string): Promise<number> {
+  const client = new Client({ host: env.DB_HOST, port: env.DB_PORT, user: env.DB_USER, password: env.DB_PASSWORD, database: env.DB_NAME });
+  await client.connect();
+  try {
+    const { rows } = await client.query(`SELECT count(*)::int AS n FROM api_keys WHERE is_bootstrap AND revoked_at IS NULL AND key_hash <> $1`, [hashApiKey(key)]);
+    return rows[0].n;
+  } finally {
+    await client.end();
+  }
+}
+
 async function main(): Promise<void> {
   const args = parseDemoArgs();
   if (!existsSync(args.dataDir)) {
@@ -269,6 +283,12 @@ async function main(): Promise<void> {
   say(`  migrations: ${applied.length ? applied.join(', ') : 'schema up to date'}`);
 
   const adminKey = env.BOOTSTRAP_ADMIN_KEY ?? DEMO_ADMIN_KEY;
+  if (!env.BOOTSTRAP_ADMIN_KEY && (await otherBootstrapKeys(env, adminKey)) > 0) {
+    // Registering the demo default would rotate (revoke) the operator's own bootstrap key.
+    say(`This database (${env.DB_NAME}) has its own bootstrap admin key, and the demo would revoke it by registering`);
+    say('its local default. Run the demo with BOOTSTRAP_ADMIN_KEY set to that key, or on another database (DB_NAME=...).');
+    process.exit(2);
+  }
   const demoOverrides = { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', QUEUE_PREFIX: `${env.QUEUE_PREFIX}-demo`, BOOTSTRAP_ADMIN_KEY: adminKey };
   const app: NestExpressApplication = await createApi(demoOverrides);
   await app.listen(0, '127.0.0.1');
