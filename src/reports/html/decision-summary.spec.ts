@@ -112,11 +112,12 @@ describe('decisionSummary', () => {
 
   it("reads the analysis' data-completeness checks, contamination and the governance amendments", () => {
     const r = withPrimary(better);
-    (r as any).data_completeness = { state: 'mismatch', arms: [], checks: [{ what: 'territories reporting per arm', state: 'mismatch', note: 'chi-square p = 0.0002' }] };
+    (r as any).data_completeness = { state: 'mismatch', arms: [], checks: [{ what: 'territories reporting per arm', state: 'mismatch', note: 'territories reporting per arm: the split differs (chi-square p = 0.0002)' }] };
     (r as any).data = { contamination: { treatment: { opportunities: 12, owners: 2 }, control: { opportunities: 0, owners: 0 } } };
     (r as any).plan = { version: 2, hash: 'h', amendments: [{ version: 2, reason: 'margin corrected', approved_at: '2024-02-20T00:00:00Z', changes: [{ field: 'guardrail_margins', before: 0.1, after: 0.2 }] }] };
     const text = decisionSummary(r).reasons.map((x) => x.finding).join(' ');
-    expect(text).toContain('territories reporting per arm: chi-square p = 0.0002');
+    expect(text).toContain('territories reporting per arm: the split differs (chi-square p = 0.0002)');
+    expect(text).not.toContain('territories reporting per arm: territories reporting per arm'); // the label once
     expect(text).toContain('12 test-period deals of arm treatment (2 owners)');
     expect(text).toContain('version 2: margin corrected (changed: guardrail_margins)');
   });

@@ -129,8 +129,9 @@ export function completenessFindings(report: ReportData): { issues: string[]; no
   const extra = report.data_completeness as unknown as Record<string, unknown> | undefined;
   if (extra && Array.isArray(extra.checks)) {
     for (const c of extra.checks as Record<string, unknown>[]) {
-      if (c?.state === 'mismatch') issues.push(`${String(c.what)}: ${String(c.note ?? 'does not match the design')}`);
-      else if (c?.state === 'too_little_data') notes.push(`${String(c.what)}: ${String(c.note ?? 'too little data to check')}`);
+      // A check's note already starts with what it checked (stats/completeness.ts).
+      if (c?.state === 'mismatch') issues.push(String(c.note ?? `${String(c.what)}: does not match the design`));
+      else if (c?.state === 'too_little_data') notes.push(String(c.note ?? `${String(c.what)}: too little data to check`));
     }
   }
   const contamination = ((report.data as unknown as Record<string, unknown> | undefined)?.contamination ?? {}) as Record<string, { opportunities?: unknown; owners?: unknown }>;
