@@ -4,7 +4,7 @@ import { Job } from 'bullmq';
 import { handleJobFailure } from '../queues/job-failure';
 import { QUEUES, WORKER_OPTIONS } from '../queues/queue.constants';
 import { PowerJobService } from './power-job.service';
-import type { ComputePowerPayload } from './power.service';
+import type { ComputePowerPayload } from '../queues/queue.constants';
 
 /** Consumes the `power` queue: one job per power analysis, carrying only its id. */
 @Processor(QUEUES.power, WORKER_OPTIONS.power)

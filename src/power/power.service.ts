@@ -1,21 +1,15 @@
-import { InjectQueue } from '@nestjs/bullmq';
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { Queue } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { AppException } from '../common/errors/app.exception';
 import { EnvironmentVariables } from '../config/env.validation';
 import { PilotRepository } from '../pilots/pilot.repository';
-import { JOBS, QUEUES } from '../queues/queue.constants';
+import { JobProducer } from '../queues/job-producer.service';
+import { requeuePending } from '../queues/requeue-pending';
 import { PowerRequestDto } from './dto/power-request.dto';
 import { PowerAnalysisEntity } from './power-analysis.entity';
 import { PowerHistory } from './power-history';
 import { analyticPlan, AnalyticPlan } from './power-plan';
-
-/** Payload of a `compute-power` job: the id of the power_analyses row only. */
-export interface ComputePowerPayload {
-  powerAnalysisId: string;
-}
 
 /** Candidate test-period lengths (weeks) for "how many weeks are needed". */
 const WEEK_CANDIDATES = [2, 4, 6, 8, 10, 13, 17, 21, 26, 35, 52];
@@ -26,11 +20,10 @@ const WEEK_CANDIDATES = [2, 4, 6, 8, 10, 13, 17, 21, 26, 35, 52];
  */
 @Injectable()
 export class PowerService {
-  private readonly logger = new Logger(PowerService.name);
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    @InjectQueue(QUEUES.power) private readonly queue: Queue<ComputePowerPayload>,
+    private readonly producer: JobProducer,
     private readonly pilots: PilotRepository,
     private readonly history: PowerHistory,
     private readonly env: EnvironmentVariables,
@@ -102,7 +95,7 @@ export class PowerService {
         completedAt: simulations > 0 ? null : new Date(),
       }),
     );
-    const enqueued = simulations > 0 ? await this.enqueue(row.id) : false;
+    const enqueued = simulations > 0 ? await this.producer.enqueuePower(row.id) : false;
     if (enqueued) await repo.update(row.id, { enqueuedAt: new Date() });
     return {
       power_analysis_id: row.id,
@@ -153,20 +146,8 @@ export class PowerService {
 
   /** Re-enqueues power analyses persisted but never (or long ago) enqueued; called by the sweeper. */
   async requeuePending(): Promise<number> {
-    const rows: { id: string }[] = await this.dataSource.query(
-      `SELECT id FROM power_analyses
-        WHERE (status = 'queued' AND enqueued_at IS NULL AND requested_at < now() - make_interval(secs => $1 / 1000.0))
-           OR (status IN ('queued', 'running') AND coalesce(started_at, enqueued_at) < now() - make_interval(secs => $2 / 1000.0))
-        ORDER BY requested_at LIMIT 100`,
-      [this.env.ENQUEUE_TIMEOUT_MS, this.env.REQUEUE_STALE_MS],
-    );
-    let n = 0;
-    for (const { id } of rows) {
-      if (!(await this.enqueue(id))) break;
-      await this.dataSource.query(`UPDATE power_analyses SET enqueued_at = now() WHERE id = $1`, [id]);
-      n++;
-    }
-    return n;
+    const timing = { enqueueTimeoutMs: this.env.ENQUEUE_TIMEOUT_MS, staleMs: this.env.REQUEUE_STALE_MS };
+    return requeuePending(this.dataSource, 'power_analyses', timing, (id) => this.producer.enqueuePower(id));
   }
 
   /**
@@ -197,23 +178,6 @@ export class PowerService {
       by_length: table,
       rule: 'σ and mean of the KPI over windows of each length ending on the last day of the reference window; same territories, design adjustment and power',
     };
-  }
-
-  /** Adds the job, racing ENQUEUE_TIMEOUT_MS (BullMQ add can hang while Redis is down, pitfall P15). */
-  private async enqueue(powerAnalysisId: string): Promise<boolean> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), this.env.ENQUEUE_TIMEOUT_MS);
-    });
-    try {
-      const outcome = await Promise.race([this.queue.add(JOBS.computePower, { powerAnalysisId }), timeout]);
-      return outcome !== 'timeout';
-    } catch (err) {
-      this.logger.warn(`Could not enqueue power analysis ${powerAnalysisId}: ${(err as Error).message}; will retry`);
-      return false;
-    } finally {
-      clearTimeout(timer);
-    }
   }
 }
 

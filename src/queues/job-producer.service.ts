@@ -2,7 +2,7 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger } from '@nestjs/common';
 import { JobsOptions, Queue } from 'bullmq';
 import { EnvironmentVariables } from '../config/env.validation';
-import { ComputeReportPayload, IngestBatchPayload, JOBS, QUEUES, RefreshRollupsPayload, rollupJobKey } from './queue.constants';
+import { ComputePowerPayload, ComputeReportPayload, IngestBatchPayload, JOBS, QUEUES, RefreshRollupsPayload, rollupJobKey } from './queue.constants';
 
 /**
  * Adds jobs without ever hanging a request: BullMQ's `add` can wait forever while Redis is down
@@ -18,6 +18,7 @@ export class JobProducer {
     @InjectQueue(QUEUES.ingestion) private readonly ingestion: Queue<IngestBatchPayload>,
     @InjectQueue(QUEUES.analysis) private readonly analysis: Queue<ComputeReportPayload>,
     @InjectQueue(QUEUES.rollups) private readonly rollups: Queue<RefreshRollupsPayload>,
+    @InjectQueue(QUEUES.power) private readonly power: Queue<ComputePowerPayload>,
     private readonly env: EnvironmentVariables,
   ) {}
 
@@ -29,6 +30,11 @@ export class JobProducer {
   /** @returns true when the job is in Redis, false when Redis did not answer in time. */
   enqueueReport(reportId: string): Promise<boolean> {
     return this.addWithTimeout(this.analysis, JOBS.computeReport, { reportId });
+  }
+
+  /** @returns true when the power simulation job is in Redis, false when Redis did not answer in time. */
+  enqueuePower(powerAnalysisId: string): Promise<boolean> {
+    return this.addWithTimeout(this.power, JOBS.computePower, { powerAnalysisId });
   }
 
   /**

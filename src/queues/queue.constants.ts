@@ -31,6 +31,11 @@ export interface RefreshRollupsPayload {
 }
 
 /** The deduplication id of a pilot's debounced rollup refresh (and its job scheduler id). */
+/** Payload of a `compute-power` job: the id of the power_analyses row only. */
+export interface ComputePowerPayload {
+  powerAnalysisId: string;
+}
+
 export function rollupJobKey(pilotId: string): string {
   return `rollups:${pilotId}`;
 }

@@ -5,6 +5,7 @@ import { AppException } from '../common/errors/app.exception';
 import { EnvironmentVariables } from '../config/env.validation';
 import { PilotRepository } from '../pilots/pilot.repository';
 import { JobProducer } from '../queues/job-producer.service';
+import { requeuePending } from '../queues/requeue-pending';
 import { ReportEntity } from './report.entity';
 import { RequestReportDto } from './dto/request-report.dto';
 import { parseInstant } from '../opportunities/ingestion/dates';
@@ -94,20 +95,7 @@ export class ReportsService {
 
   /** Re-enqueues reports persisted but never (or long ago) enqueued; called by the requeue sweeper. */
   async requeuePending(): Promise<number> {
-    const rows: { id: string }[] = await this.dataSource.query(
-      `SELECT id FROM reports
-        WHERE (status = 'queued' AND enqueued_at IS NULL AND requested_at < now() - make_interval(secs => $1 / 1000.0))
-           OR (status IN ('queued', 'running') AND coalesce(started_at, enqueued_at) < now() - make_interval(secs => $2 / 1000.0))
-        ORDER BY requested_at LIMIT 100`,
-      [this.env.ENQUEUE_TIMEOUT_MS, this.env.REQUEUE_STALE_MS],
-    );
-    let n = 0;
-    for (const { id } of rows) {
-      const ok = await this.producer.enqueueReport(id);
-      if (!ok) break;
-      await this.dataSource.query(`UPDATE reports SET enqueued_at = now() WHERE id = $1`, [id]);
-      n++;
-    }
-    return n;
+    const timing = { enqueueTimeoutMs: this.env.ENQUEUE_TIMEOUT_MS, staleMs: this.env.REQUEUE_STALE_MS };
+    return requeuePending(this.dataSource, 'reports', timing, (id) => this.producer.enqueueReport(id));
   }
 }
