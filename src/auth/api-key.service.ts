@@ -28,17 +28,8 @@ export interface ApiKeyView {
   revoked_by: string | null;
 }
 
-interface KeyRow {
-  id: string;
-  name: string;
-  role: Role;
-  prefix: string;
-  is_bootstrap: boolean;
-  created_by: string | null;
-  created_at: Date;
-  revoked_at: Date | null;
-  revoked_by: string | null;
-}
+/** A row as VIEW_COLUMNS selects it: exactly the API view. */
+type KeyRow = ApiKeyView;
 
 const VIEW_COLUMNS = `id, name, role, prefix, is_bootstrap, created_by, created_at, revoked_at, revoked_by`;
 
