@@ -35,3 +35,99 @@ describe('migrations match the entities', () => {
     expect(await ds.showMigrations()).toBe(false);
   });
 });
+
+/**
+ * opportunities.territory_id → territories.id is enforced by statement-level triggers instead of a
+ * foreign key (migration 1765600000000): the same rule, for every writer, with the same SQLSTATE.
+ * Each case runs in a transaction that is rolled back.
+ */
+describe('opportunities refer to existing territories (checked per statement)', () => {
+  let ds: DataSource;
+
+  beforeAll(async () => {
+    ds = new DataSource(buildDataSourceOptions(validateEnvironment({ ...process.env, DB_NAME: TEST_DB_NAME })));
+    await ds.initialize();
+  });
+
+  afterAll(async () => {
+    await ds?.destroy();
+  });
+
+  /** Runs `work` in a transaction that is always rolled back; returns the SQLSTATE it failed with, or null. */
+  async function sqlstateOf(work: (q: (sql: string, params?: unknown[]) => Promise<unknown>) => Promise<void>): Promise<string | null> {
+    const qr = ds.createQueryRunner();
+    await qr.connect();
+    await qr.startTransaction();
+    try {
+      await work((sql, params) => qr.query(sql, params));
+      return null;
+    } catch (err) {
+      return (err as { driverError?: { code?: string }; code?: string }).driverError?.code ?? (err as { code?: string }).code ?? 'unknown';
+    } finally {
+      await qr.rollbackTransaction();
+      await qr.release();
+    }
+  }
+
+  const territory = `INSERT INTO territories (code, name, region) VALUES ($1, $1, 'North') RETURNING id`;
+  const opportunity = `INSERT INTO opportunities (opportunity_id, territory_id, stage, status, version_at, version_batch_seq, version_row, batch_id)
+                       VALUES ($1, $2, 'engaging', 'open', now(), 1, 1, gen_random_uuid())`;
+
+  it('accepts rows whose territories exist, several at once', async () => {
+    const state = await sqlstateOf(async (q) => {
+      const [a] = (await q(territory, ['FKT-A'])) as { id: string }[];
+      const [b] = (await q(territory, ['FKT-B'])) as { id: string }[];
+      await q(`${opportunity}, ($3, $4, 'engaging', 'open', now(), 1, 2, gen_random_uuid())`, ['FKO-1', a.id, 'FKO-2', b.id]);
+      const rows = (await q(`SELECT count(*)::int AS n FROM opportunities WHERE opportunity_id IN ('FKO-1', 'FKO-2')`)) as { n: number }[];
+      expect(rows[0].n).toBe(2);
+    });
+    expect(state).toBeNull();
+  });
+
+  it('rejects an insert naming a missing territory with 23503, even among good rows', async () => {
+    const state = await sqlstateOf(async (q) => {
+      const [a] = (await q(territory, ['FKT-C'])) as { id: string }[];
+      await q(
+        `INSERT INTO opportunities (opportunity_id, territory_id, stage, status, version_at, version_batch_seq, version_row, batch_id)
+         SELECT 'FKO-' || i, CASE WHEN i = 7 THEN gen_random_uuid() ELSE $1::uuid END, 'engaging', 'open', now(), 1, i, gen_random_uuid()
+           FROM generate_series(1, 10) i`,
+        [a.id],
+      );
+    });
+    expect(state).toBe('23503');
+  });
+
+  it('rejects an upsert that moves a row to a missing territory with 23503', async () => {
+    const state = await sqlstateOf(async (q) => {
+      const [a] = (await q(territory, ['FKT-D'])) as { id: string }[];
+      await q(opportunity, ['FKO-3', a.id]);
+      await q(
+        `${opportunity} ON CONFLICT (opportunity_id) DO UPDATE SET territory_id = EXCLUDED.territory_id`,
+        ['FKO-3', '00000000-0000-4000-8000-000000000000'],
+      );
+    });
+    expect(state).toBe('23503');
+  });
+
+  it('refuses to delete, or change the id of, a territory that opportunities refer to; an unreferenced one can go', async () => {
+    const deleted = await sqlstateOf(async (q) => {
+      const [a] = (await q(territory, ['FKT-E'])) as { id: string }[];
+      await q(opportunity, ['FKO-4', a.id]);
+      await q(`DELETE FROM territories WHERE id = $1`, [a.id]);
+    });
+    expect(deleted).toBe('23503');
+    const renumbered = await sqlstateOf(async (q) => {
+      const [a] = (await q(territory, ['FKT-F'])) as { id: string }[];
+      await q(opportunity, ['FKO-5', a.id]);
+      await q(`UPDATE territories SET id = gen_random_uuid() WHERE id = $1`, [a.id]);
+    });
+    expect(renumbered).toBe('23503');
+    const unreferenced = await sqlstateOf(async (q) => {
+      const [a] = (await q(territory, ['FKT-G'])) as { id: string }[];
+      await q(`UPDATE territories SET name = 'renamed' WHERE id = $1`, [a.id]);
+      const [, count] = (await q(`DELETE FROM territories WHERE id = $1 RETURNING id`, [a.id])) as [unknown[], number];
+      expect(count).toBe(1);
+    });
+    expect(unreferenced).toBeNull();
+  });
+});
