@@ -7,7 +7,7 @@ import type { Request } from 'express';
 import { DataSource, QueryRunner } from 'typeorm';
 import { AppException } from '../common/errors/app.exception';
 import { canonicalJson } from '../common/utils/canonical-json';
-import { createCsvStreamParser } from '../common/utils/csv';
+import { CsvFormatError, readCsvStream } from '../common/utils/csv';
 import { EnvironmentVariables } from '../config/env.validation';
 import { JobProducer } from '../queues/job-producer.service';
 import { BatchRepository } from './batch.repository';
@@ -55,7 +55,7 @@ export class BatchService {
         await createStagingTable(qr.manager, b.id, chunks);
         const writer = new StagingWriter(qr, b.id, chunks, await this.territories.idsByCode(qr.manager));
         try {
-          for (const row of rows) await writer.add(row as RawOpportunityRow);
+          for (const row of rows) if (!writer.add(row as RawOpportunityRow)) await writer.drained();
           await writer.finish();
         } catch (err) {
           writer.abort(err as Error);
@@ -74,8 +74,8 @@ export class BatchService {
   }
 
   /**
-   * Streams a CSV upload (multipart field `file`, or a `text/csv` body) through csv-parse and the
-   * row parser into the batch's staging table with one PostgreSQL COPY, inside one transaction: a
+   * Streams a CSV upload (multipart field `file`, or a `text/csv` body) through the CSV reader and
+   * the row parser into the batch's staging table with one PostgreSQL COPY, inside one transaction: a
    * malformed file stores nothing. Memory stays flat whatever the file size (backpressure from
    * the COPY to the socket). Row numbers count data rows from 1 (header excluded).
    * @param mappingJson optional JSON object canonical field → CSV header
@@ -261,32 +261,33 @@ export class BatchService {
   }
 
   /**
-   * Parses the CSV stream record by record into the staging COPY (backpressure all the way from
-   * PostgreSQL to the socket), hashing the bytes as they pass. @throws MALFORMED_CSV, BATCH_TOO_LARGE
+   * Parses the CSV stream (common/utils/csv.ts) into the staging COPY, a slice of records at a
+   * time, with backpressure all the way from PostgreSQL to the socket; hashes the bytes as they
+   * pass. @throws MALFORMED_CSV, BATCH_TOO_LARGE
    */
   private async streamRows(writer: StagingWriter, file: Readable, explicit: Record<string, string> | null, hash: ReturnType<typeof createHash>) {
-    const parser = createCsvStreamParser();
-    // Same tick as pipe(): every chunk the parser sees is also hashed (for Idempotency-Key replays).
+    // Same tick as the pipe inside readCsvStream: every chunk parsed is also hashed (for Idempotency-Key replays).
     file.on('data', (chunk: Buffer) => hash.update(chunk));
-    file.pipe(parser);
-    file.on('error', (err) => parser.destroy(err));
     let mapping: ResolvedMapping | null = null;
     try {
-      for await (const record of parser as AsyncIterable<Record<string, string>>) {
-        if (!mapping) mapping = resolveColumnMapping(Object.keys(record), explicit);
-        if (writer.rows >= this.env.CSV_MAX_ROWS) {
+      await readCsvStream(file, (records, header) => {
+        mapping ??= resolveColumnMapping(header, explicit);
+        if (writer.rows + records.length > this.env.CSV_MAX_ROWS) {
           throw new AppException('BATCH_TOO_LARGE', `A CSV upload holds at most ${this.env.CSV_MAX_ROWS} rows`);
         }
-        await writer.add(mapRecord(record, mapping.mapping));
-      }
+        let full = false;
+        for (const record of records) full = !writer.add(mapRecord(record, mapping.mapping)) || full;
+        return full ? writer.drained() : undefined;
+      });
       await writer.finish();
     } catch (err) {
       writer.abort(err as Error);
       if (err instanceof AppException) throw err;
-      throw new AppException('MALFORMED_CSV', `CSV could not be parsed: ${(err as Error).message}`);
+      const reason = err instanceof CsvFormatError ? err.message : `the upload could not be read: ${(err as Error).message}`;
+      throw new AppException('MALFORMED_CSV', `CSV could not be parsed: ${reason}`);
     }
     if (!mapping || writer.rows === 0) throw new AppException('MALFORMED_CSV', 'The CSV has a header but no data rows');
-    return { rowCount: writer.rows, mapping };
+    return { rowCount: writer.rows, mapping: mapping as ResolvedMapping };
   }
 
   /** The CSV byte stream of the request: the `file` part of a multipart body, or a text/csv body. */

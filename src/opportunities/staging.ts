@@ -93,8 +93,9 @@ function copyTextArray(items: string[]): string {
 
 /**
  * Parses rows (canonical field names) and streams them into a staging table through one COPY on
- * the query runner's connection. Backpressure: waits for `drain` when PostgreSQL is slower than
- * the producer, so memory stays flat. Call {@link add} for every row, then {@link finish}.
+ * the query runner's connection. Backpressure as for a Writable: {@link add} returns false when
+ * PostgreSQL is slower than the producer; await {@link drained} then. Call {@link add} for every
+ * row, then {@link finish}.
  */
 export class StagingWriter {
   private stream: Writable | null = null;
@@ -123,8 +124,12 @@ export class StagingWriter {
     return stream;
   }
 
-  /** Parses one row (row numbers count from 1 in arrival order) and queues its COPY line. */
-  async add(raw: RawOpportunityRow): Promise<void> {
+  /**
+   * Parses one row (row numbers count from 1 in arrival order) and queues its COPY line.
+   * Synchronous, like `Writable.write`: returns false when PostgreSQL is behind, and the caller
+   * should await {@link drained} before adding more (memory then stays flat).
+   */
+  add(raw: RawOpportunityRow): boolean {
     this.stream ??= this.open();
     const rowNumber = ++this.rows;
     const outcome = parseOpportunityRow(raw, this.territoryIds);
@@ -155,17 +160,22 @@ export class StagingWriter {
     }
     this.buffer.push(line);
     this.bufferedBytes += line.length;
-    if (this.bufferedBytes >= 64 * 1024) await this.flush();
+    return this.bufferedBytes >= 64 * 1024 ? this.flush() : true;
   }
 
-  private async flush(): Promise<void> {
-    if (this.buffer.length === 0 || !this.stream) return;
+  /** Resolves when the COPY can take more (at once when it can); rejects when the COPY failed. */
+  drained(): Promise<void> {
+    if (!this.stream || !this.stream.writableNeedDrain) return Promise.resolve();
+    return Promise.race([once(this.stream, 'drain').then(() => undefined), this.done!]);
+  }
+
+  /** Sends the buffered lines; false when the COPY stream is full (see {@link drained}). */
+  private flush(): boolean {
+    if (this.buffer.length === 0 || !this.stream) return true;
     const chunk = this.buffer.join('\n') + '\n';
     this.buffer = [];
     this.bufferedBytes = 0;
-    if (!this.stream.write(chunk)) {
-      await Promise.race([once(this.stream, 'drain'), this.done]);
-    }
+    return this.stream.write(chunk);
   }
 
   /**
@@ -174,7 +184,7 @@ export class StagingWriter {
    */
   async finish(): Promise<void> {
     if (!this.stream) return;
-    await this.flush();
+    if (!this.flush()) await this.drained();
     this.stream.end();
     await this.done;
     await this.qr.query(`ANALYZE ${stagingTable(this.batchId)}`);
