@@ -23,6 +23,9 @@ export interface IngestionOutcome {
   data_version?: number;
 }
 
+/** The batch transaction's scratch table of (territory, owner, ISO week) keys whose KPIs may change. */
+const CHANGE_KEYS = 'pg_temp.opportunity_change_keys';
+
 /** Thrown between staging partitions when the batch was cancelled meanwhile (rolls back). */
 class BatchCancelled extends Error {}
 
@@ -70,6 +73,8 @@ export class IngestionService {
         }
         const [{ dv }]: { dv: string }[] = await em.query(`SELECT nextval('opportunity_data_version_seq') AS dv`);
         const dataVersion = parseRequiredDecimal(dv);
+        // Change keys of every partition, made distinct once for the whole batch at the end.
+        await em.query(`CREATE TEMP TABLE ${CHANGE_KEYS} (territory_id uuid NOT NULL, owner varchar(128) NOT NULL, engage_week date NOT NULL) ON COMMIT DROP`);
         const totals: UpsertCounts = { ...empty };
         let processed = 0;
         for (let chunk = 0; chunk < batch.stagingChunks; chunk++) {
@@ -80,6 +85,12 @@ export class IngestionService {
           await this.batches.setProgress(batchId, processed);
           await onProgress?.(processed);
         }
+        await em.query(
+          `INSERT INTO opportunity_changes (data_version, territory_id, owner, engage_week)
+           SELECT DISTINCT $1::bigint, territory_id, owner, engage_week FROM ${CHANGE_KEYS}
+           ON CONFLICT DO NOTHING`,
+          [dataVersion],
+        );
         const [{ n: rejectedText }]: { n: string }[] = await em.query(
           `WITH moved AS (
              INSERT INTO opportunity_batch_rejections (batch_id, row_number, opportunity_id, reasons)
@@ -114,13 +125,14 @@ export class IngestionService {
 
   /**
    * One staging partition in ONE statement: rank each opportunity's rows of the batch by version
-   * (newest first), keep every row as a version, upsert the newest into `opportunities` when it
-   * is newer than the stored one, and log the (territory, owner, ISO week) keys whose KPIs may
-   * change (old and new values of changed rows) for the rollups. All CTEs see the table as it was
-   * before the statement, so `incoming` joins each row to the version it would replace and decides
-   * there (by the same row comparison as the upsert's WHERE) whether it is newer; the global ingest
-   * lock guarantees nobody else writes in between. No join between CTEs (they have no statistics,
-   * and a nested loop over two of them is quadratic).
+   * (newest first), keep every row as a version, write the newest into `opportunities` when it
+   * is newer than the stored one (a plain INSERT for new ids, an UPDATE for stored ones: the
+   * global ingest lock guarantees nobody else writes `opportunities` meanwhile, so which ids exist
+   * is known from the join below), and note the (territory, owner, ISO week) keys whose KPIs may
+   * change (old and new values of changed rows) in the batch's change-key table. All CTEs see the
+   * table as it was before the statement, so `incoming` joins each row to the version it would
+   * replace and decides there whether it is newer. No join between CTEs except the UPDATE's
+   * (they have no statistics, and a nested loop over two of them is quadratic).
    * Counts: inserted (new ids), updated (data changed), unchanged (newer version with the same
    * data, or superseded in the batch by a later row of the same version), stale (older than the
    * stored version or than another row of the batch; ignored).
@@ -128,7 +140,7 @@ export class IngestionService {
    */
   private async upsertChunk(em: EntityManager, batchId: string, chunk: number, receivedAt: Date, seq: number, dataVersion: number) {
     const data = (p: string) =>
-      `ROW(${p}territory_id, ${p}owner, ${p}stage, ${p}status, ${p}amount, ${p}engage_date, ${p}close_date, ${p}created_at_source, ${p}product, ${p}account)::text`;
+      `(${p}territory_id, ${p}owner, ${p}stage, ${p}status, ${p}amount, ${p}engage_date, ${p}close_date, ${p}created_at_source, ${p}product, ${p}account)`;
     const [r]: Record<string, string>[] = await em.query(
       `WITH ranked AS (
          SELECT s.*, v.version_at,
@@ -153,39 +165,46 @@ export class IngestionService {
                 close_date, created_at_source, source_updated_at, product, account, $4
            FROM ranked
        ),
-       written AS (
-         INSERT INTO opportunities AS o (opportunity_id, territory_id, owner, stage, status, amount, engage_date, close_date,
+       inserted AS (
+         INSERT INTO opportunities (opportunity_id, territory_id, owner, stage, status, amount, engage_date, close_date,
                 created_at_source, source_updated_at, product, account, version_at, version_batch_seq, version_row, batch_id, data_version)
          SELECT opportunity_id, territory_id, owner, stage, status, amount, engage_date, close_date, created_at_source,
                 source_updated_at, product, account, version_at, $2, row_number, $4, $3
-           FROM incoming WHERE newer
-         ON CONFLICT (opportunity_id) DO UPDATE SET
-           territory_id = EXCLUDED.territory_id, owner = EXCLUDED.owner, stage = EXCLUDED.stage, status = EXCLUDED.status,
-           amount = EXCLUDED.amount, engage_date = EXCLUDED.engage_date, close_date = EXCLUDED.close_date,
-           created_at_source = EXCLUDED.created_at_source, source_updated_at = EXCLUDED.source_updated_at,
-           product = EXCLUDED.product, account = EXCLUDED.account, version_at = EXCLUDED.version_at,
-           version_batch_seq = EXCLUDED.version_batch_seq, version_row = EXCLUDED.version_row,
-           batch_id = EXCLUDED.batch_id, data_version = EXCLUDED.data_version, ingested_at = now()
-         WHERE (EXCLUDED.version_at, EXCLUDED.version_batch_seq, EXCLUDED.version_row)
-             > (o.version_at, o.version_batch_seq, o.version_row)
+           FROM incoming WHERE newer AND NOT existed
+         RETURNING 1
+       ),
+       updated AS (
+         UPDATE opportunities o SET
+           territory_id = i.territory_id, owner = i.owner, stage = i.stage, status = i.status,
+           amount = i.amount, engage_date = i.engage_date, close_date = i.close_date,
+           created_at_source = i.created_at_source, source_updated_at = i.source_updated_at,
+           product = i.product, account = i.account, version_at = i.version_at,
+           version_batch_seq = $2, version_row = i.row_number, batch_id = $4, data_version = $3, ingested_at = now()
+           FROM incoming i
+          WHERE i.newer AND i.existed AND o.opportunity_id = i.opportunity_id
+            AND (i.version_at, $2::bigint, i.row_number) > (o.version_at, o.version_batch_seq, o.version_row)
          RETURNING 1
        ),
        changes AS (
-         INSERT INTO opportunity_changes (data_version, territory_id, owner, engage_week)
-         SELECT DISTINCT $3::bigint, t, coalesce(ow, ''), iso_week_start(d)
+         INSERT INTO ${CHANGE_KEYS} (territory_id, owner, engage_week)
+         SELECT DISTINCT t, coalesce(ow, ''), iso_week_start(d)
            FROM (SELECT territory_id AS t, owner AS ow, engage_date AS d FROM incoming WHERE newer AND changed
                  UNION ALL
                  SELECT before_territory_id, before_owner, before_engage_date FROM incoming WHERE newer AND changed AND existed) x
           WHERE d IS NOT NULL
-         ON CONFLICT DO NOTHING
+       ),
+       ranks AS (
+         SELECT count(*) FILTER (WHERE rn > 1 AND version_at < top_version) AS stale_in_batch,
+                count(*) FILTER (WHERE rn > 1 AND version_at = top_version) AS superseded
+           FROM ranked
        )
        SELECT count(*) FILTER (WHERE newer AND NOT existed) AS inserted,
               count(*) FILTER (WHERE newer AND existed AND changed) AS updated,
               count(*) FILTER (WHERE newer AND existed AND NOT changed) AS unchanged,
               count(*) FILTER (WHERE NOT newer) AS stale,
-              (SELECT count(*) FROM written) AS written,
-              (SELECT count(*) FROM ranked WHERE rn > 1 AND version_at < top_version) AS stale_in_batch,
-              (SELECT count(*) FROM ranked WHERE rn > 1 AND version_at = top_version) AS superseded,
+              (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated) AS written,
+              (SELECT stale_in_batch FROM ranks) AS stale_in_batch,
+              (SELECT superseded FROM ranks) AS superseded,
               (SELECT count(*) FROM ${stagingTable(batchId, chunk)}) AS rows
          FROM incoming`,
       [receivedAt, seq, dataVersion, batchId],
