@@ -12,7 +12,7 @@ import { EnvironmentVariables } from '../config/env.validation';
 import { JobProducer } from '../queues/job-producer.service';
 import { BatchRepository } from './batch.repository';
 import { BatchAcceptedDto, CreateBatchDto } from './dto/create-batch.dto';
-import { mapRecord, resolveColumnMapping, ResolvedMapping } from './ingestion/column-mapping';
+import { resolveColumnMapping, ResolvedMapping, rowMapper } from './ingestion/column-mapping';
 import { RawOpportunityRow } from './ingestion/opportunity-row.parser';
 import { OpportunityBatchEntity } from './opportunity-batch.entity';
 import { chunkCountFor, createStagingTable, dropStagingTable, StagingWriter } from './staging';
@@ -269,14 +269,18 @@ export class BatchService {
     // Same tick as the pipe inside readCsvStream: every chunk parsed is also hashed (for Idempotency-Key replays).
     file.on('data', (chunk: Buffer) => hash.update(chunk));
     let mapping: ResolvedMapping | null = null;
+    let toFields: ((row: readonly string[]) => Record<string, string>) | null = null;
     try {
-      await readCsvStream(file, (records, header) => {
-        mapping ??= resolveColumnMapping(header, explicit);
-        if (writer.rows + records.length > this.env.CSV_MAX_ROWS) {
+      await readCsvStream(file, (rows, header) => {
+        if (!mapping) {
+          mapping = resolveColumnMapping([...header], explicit);
+          toFields = rowMapper(header, mapping.mapping);
+        }
+        if (writer.rows + rows.length > this.env.CSV_MAX_ROWS) {
           throw new AppException('BATCH_TOO_LARGE', `A CSV upload holds at most ${this.env.CSV_MAX_ROWS} rows`);
         }
         let full = false;
-        for (const record of records) full = !writer.add(mapRecord(record, mapping.mapping)) || full;
+        for (const row of rows) full = !writer.add(toFields!(row)) || full;
         return full ? writer.drained() : undefined;
       });
       await writer.finish();

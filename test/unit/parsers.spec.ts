@@ -2,7 +2,7 @@ import { resolveColumnMapping as resolveColumnMappingForTest } from '../../src/o
 import { parseCsvBuffer as parseCsvBufferForTest } from '../../src/common/utils/csv';
 import { AppException } from '../../src/common/errors/app.exception';
 import { parseAmount } from '../../src/opportunities/ingestion/amount';
-import { DEFAULT_HEADER_ALIASES, mapRecord, resolveColumnMapping } from '../../src/opportunities/ingestion/column-mapping';
+import { DEFAULT_HEADER_ALIASES, mapRecord, resolveColumnMapping, rowMapper } from '../../src/opportunities/ingestion/column-mapping';
 import { parseDay, parseInstant } from '../../src/opportunities/ingestion/dates';
 import { CANONICAL_FIELDS, parseOpportunityRow, RawOpportunityRow } from '../../src/opportunities/ingestion/opportunity-row.parser';
 import { KNOWN_STAGES, statusOfStage } from '../../src/opportunities/ingestion/stage';
@@ -318,6 +318,16 @@ describe('resolveColumnMapping', () => {
 
   it('has aliases for every canonical field', () => {
     expect(Object.keys(DEFAULT_HEADER_ALIASES).sort()).toEqual([...CANONICAL_FIELDS].sort());
+  });
+
+  it('rowMapper gives, from a row in header order, what mapRecord gives from the record', () => {
+    const header = [...CRM_HEADERS].reverse();
+    const { mapping } = resolveColumnMapping(header, null);
+    const row = header.map((h) => `v-${h}`);
+    const rec = Object.fromEntries(header.map((h, i) => [h, row[i]]));
+    expect(rowMapper(header, mapping)(row)).toEqual(mapRecord(rec, mapping));
+    expect(rowMapper(header, mapping)(row).territory).toBe('v-sales_agent');
+    expect(() => rowMapper(['x'], mapping)).toThrow(/not in the header/);
   });
 
   it('mapRecord renames a CSV record to canonical fields', () => {

@@ -1,6 +1,6 @@
 import { parse as csvParseSync } from 'csv-parse/sync';
 import { Readable } from 'node:stream';
-import { CsvFormatError, parseCsvBuffer, readCsvStream } from './csv';
+import { CsvFormatError, parseCsvBuffer, readCsvStream, toRecord } from './csv';
 
 /** The csv-parse options PilotLab used before papaparse (kept here as the parity oracle). */
 const CSV_PARSE_BEFORE = {
@@ -17,8 +17,8 @@ async function streamed(text: string | Buffer, size: number, slow = false) {
   const pieces: Buffer[] = [];
   for (let i = 0; i < bytes.length; i += size) pieces.push(bytes.subarray(i, i + size));
   const out: Record<string, string>[] = [];
-  const result = await readCsvStream(Readable.from(pieces, { objectMode: false }), (records) => {
-    out.push(...records);
+  const result = await readCsvStream(Readable.from(pieces, { objectMode: false }), (rows, header) => {
+    out.push(...rows.map((row) => toRecord(header, row)));
     // A slow consumer: every slice makes the reader wait (backpressure path).
     return slow ? new Promise<void>((r) => setTimeout(r, 1)) : undefined;
   });
@@ -112,9 +112,10 @@ describe('CSV contract (papaparse underneath)', () => {
     for (let i = 1; i <= n; i++) lines.push(`${i},"$${i},00",${i % 7 === 0 ? '"multi\nline"' : 'x'}`);
     const slices: number[] = [];
     let next = 1;
-    const result = await readCsvStream(Readable.from([Buffer.from(lines.join('\n'))]), (records) => {
-      slices.push(records.length);
-      for (const r of records) expect(Number(r.id)).toBe(next++);
+    const result = await readCsvStream(Readable.from([Buffer.from(lines.join('\n'))]), (rows, header) => {
+      slices.push(rows.length);
+      expect(header).toEqual(['id', 'amount', 'note']);
+      for (const r of rows) expect(Number(r[0])).toBe(next++);
       return new Promise<void>((r) => setImmediate(r));
     });
     expect(result.records).toBe(n);

@@ -28,27 +28,29 @@ const PAPA_OPTIONS = { delimiter: ',', newline: '\n', quoteChar: '"', escapeChar
 const SPACE_BEFORE_QUOTE = /^[ \t]+"/;
 
 /**
- * Turns Papa's rows into records under the contract. Stateful across calls (streaming): the
- * first non-blank row is the header. Record numbers count data rows from 1.
+ * Checks Papa's rows against the contract and trims their cells. Stateful across calls
+ * (streaming): the first non-blank row is the header. Data rows are numbered from 1.
  */
-class RecordBuilder {
+class RowChecker {
   header: string[] | null = null;
   records = 0;
 
-  /** Records of `rows` (raw cells); throws CsvFormatError on the first contract violation. */
-  build(rows: string[][], errors: Papa.ParseError[]): Record<string, string>[] {
+  /** The data rows of `rows` (cells trimmed); throws CsvFormatError on the first contract violation. */
+  check(rows: string[][], errors: Papa.ParseError[]): string[][] {
     if (errors.length > 0) {
       const e = errors[0];
       const at = e.row === undefined ? `after data row ${this.records}` : `near data row ${this.records + e.row + (this.header ? 1 : 0)}`;
       throw new CsvFormatError(`${e.message} (${at})`);
     }
-    const out: Record<string, string>[] = [];
+    const out: string[][] = [];
     for (const row of rows) {
       if (row.length === 1 && row[0].trim() === '') continue; // a blank line
-      for (const cell of row) {
+      for (let i = 0; i < row.length; i++) {
+        const cell = row[i];
         if (SPACE_BEFORE_QUOTE.test(cell)) {
           throw new CsvFormatError(`whitespace before an opening quote in ${this.header ? `data row ${this.records + 1}` : 'the header'}: ${JSON.stringify(cell.slice(0, 40))}`);
         }
+        row[i] = cell.trim();
       }
       if (!this.header) {
         this.header = headerOf(row);
@@ -58,12 +60,17 @@ class RecordBuilder {
       if (row.length !== this.header.length) {
         throw new CsvFormatError(`data row ${this.records} has ${row.length} cells; the header has ${this.header.length}`);
       }
-      const record: Record<string, string> = {};
-      for (let i = 0; i < row.length; i++) record[this.header[i]] = row[i].trim();
-      out.push(record);
+      out.push(row);
     }
     return out;
   }
+}
+
+/** A data row as a record keyed by header name. */
+export function toRecord(header: readonly string[], row: readonly string[]): Record<string, string> {
+  const record: Record<string, string> = {};
+  for (let i = 0; i < header.length; i++) record[header[i]] = row[i];
+  return record;
 }
 
 function headerOf(row: string[]): string[] {
@@ -116,30 +123,33 @@ class LineAlignedText extends Transform {
 export function parseCsvBuffer(input: Buffer | string): Record<string, string>[] {
   const text = (typeof input === 'string' ? input : input.toString('utf8')).replace(/^\uFEFF/, '');
   const parsed = Papa.parse<string[]>(text, PAPA_OPTIONS);
-  return new RecordBuilder().build(parsed.data, parsed.errors);
+  const checker = new RowChecker();
+  const rows = checker.check(parsed.data, parsed.errors);
+  return rows.map((row) => toRecord(checker.header!, row));
 }
 
 /**
- * Streams a CSV of any size: `onRecords` gets the records of each parsed slice (in file order,
- * a few hundred to a few thousand at a time), synchronously. When it returns a promise, reading
- * pauses until the promise settles (backpressure: memory stays flat whatever the file size).
+ * Streams a CSV of any size: `onRows` gets the data rows of each parsed slice (in file order, a
+ * few hundred to a few thousand at a time; cells trimmed, as many as the header's names, see
+ * {@link toRecord}), synchronously. When it returns a promise, reading pauses until the promise
+ * settles (backpressure: memory stays flat whatever the file size).
  * @param input the raw bytes (decoded here as UTF-8, with characters split across chunks kept whole)
  * @returns the header names and the number of data records
- * @throws CsvFormatError on malformed input, or whatever `onRecords` throws (reading stops)
+ * @throws CsvFormatError on malformed input, or whatever `onRows` throws (reading stops)
  */
 export function readCsvStream(
   input: Readable,
-  onRecords: (records: Record<string, string>[], header: string[]) => void | Promise<void>,
+  onRows: (rows: string[][], header: readonly string[]) => void | Promise<void>,
 ): Promise<{ header: string[]; records: number }> {
   const text = new LineAlignedText();
   input.on('error', (err) => text.destroy(err));
   input.pipe(text);
   text.on('error', () => undefined); // reported through Papa's error callback
-  const builder = new RecordBuilder();
+  const checker = new RowChecker();
   let first = true;
   return new Promise((resolve, reject) => {
     let failed: unknown = null;
-    // The last promise onRecords returned: the stream may end while it is pending.
+    // The last promise onRows returned: the stream may end while it is pending.
     let pending: Promise<void> = Promise.resolve();
     const fail = (err: unknown, parser?: Papa.Parser) => {
       if (failed) return;
@@ -155,9 +165,9 @@ export function readCsvStream(
       chunk: (results, parser) => {
         if (failed) return;
         try {
-          const records = builder.build(results.data, results.errors);
-          if (records.length === 0) return;
-          const wait = onRecords(records, builder.header!);
+          const rows = checker.check(results.data, results.errors);
+          if (rows.length === 0) return;
+          const wait = onRows(rows, checker.header!);
           if (wait) {
             text.pause();
             pending = wait.then(
@@ -174,8 +184,8 @@ export function readCsvStream(
       complete: () => {
         void pending.then(() => {
           if (failed) return;
-          if (!builder.header) return fail(new CsvFormatError('the CSV is empty (no header)'));
-          resolve({ header: builder.header, records: builder.records });
+          if (!checker.header) return fail(new CsvFormatError('the CSV is empty (no header)'));
+          resolve({ header: checker.header, records: checker.records });
         });
       },
       error: (err: Error) => fail(err instanceof CsvFormatError ? err : new CsvFormatError(err.message)),

@@ -1,15 +1,23 @@
-const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+/** Digit value of `s[i]`, or -1 when it is not an ASCII digit. */
+function digit(s: string, i: number): number {
+  const c = s.charCodeAt(i) - 48;
+  return c >= 0 && c <= 9 ? c : -1;
+}
 
 /**
  * True when `value` is a real calendar day written `YYYY-MM-DD` (2024-02-30 is not).
- * Pure string arithmetic, independent of the process time zone.
+ * Pure string arithmetic, independent of the process time zone. (Character checks instead of a
+ * regular expression: it runs for every date cell of an upload.)
  */
 export function isIsoDate(value: string): boolean {
-  const m = ISO_DATE.exec(value);
-  if (!m) return false;
-  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  if (mo < 1 || mo > 12 || d < 1) return false;
-  return d <= daysInMonth(y, mo);
+  if (value.length !== 10 || value.charCodeAt(4) !== 45 || value.charCodeAt(7) !== 45) return false;
+  const d = [0, 1, 2, 3, 5, 6, 8, 9].map((i) => digit(value, i));
+  if (d.some((x) => x < 0)) return false;
+  const y = d[0] * 1000 + d[1] * 100 + d[2] * 10 + d[3];
+  const mo = d[4] * 10 + d[5];
+  const day = d[6] * 10 + d[7];
+  if (mo < 1 || mo > 12 || day < 1) return false;
+  return day <= daysInMonth(y, mo);
 }
 
 function daysInMonth(year: number, month: number): number {

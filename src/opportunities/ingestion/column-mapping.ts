@@ -59,6 +59,20 @@ export function resolveColumnMapping(headers: string[], explicit: Record<string,
   return { mapping, ignored_columns: headers.filter((h) => !used.has(h)) };
 }
 
+/**
+ * Compiles a resolved mapping against a CSV header: the returned function turns one data row
+ * (cells in header order) into the canonical fields, as {@link mapRecord} does for a record.
+ */
+export function rowMapper(header: readonly string[], mapping: ResolvedMapping['mapping']): (row: readonly string[]) => Record<string, string> {
+  const columns = Object.entries(mapping).map(([field, name]) => [field, header.indexOf(name as string)] as const);
+  for (const [field, i] of columns) if (i < 0) throw new Error(`mapped column for ${field} is not in the header`);
+  return (row) => {
+    const out: Record<string, string> = {};
+    for (const [field, i] of columns) out[field] = row[i];
+    return out;
+  };
+}
+
 /** Applies a resolved mapping to one CSV record. */
 export function mapRecord(record: Record<string, string>, mapping: ResolvedMapping['mapping']): Record<string, string> {
   const out: Record<string, string> = {};
