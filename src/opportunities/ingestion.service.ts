@@ -50,7 +50,9 @@ export class IngestionService {
    * Processes batch `batchId`. Version of each row: (source_updated_at, or the batch's arrival
    * time `received_at` when absent; batch sequence; row number), so the newest source version wins
    * whatever the arrival order, and a later row of the same batch supersedes an earlier one with
-   * the same source version. Every accepted row is also kept in opportunity_versions.
+   * the same source version. Every accepted row is kept: the current version of each opportunity
+   * in `opportunities`, every other one in `opportunity_versions` (view `opportunity_all_versions`
+   * has both; migration 1765600000001).
    * @param onProgress called with rows processed so far (after each staging partition)
    */
   async processBatch(batchId: string, onProgress?: (rows: number) => Promise<void>): Promise<IngestionOutcome> {
@@ -125,10 +127,11 @@ export class IngestionService {
 
   /**
    * One staging partition in ONE statement: rank each opportunity's rows of the batch by version
-   * (newest first), keep every row as a version, write the newest into `opportunities` when it
-   * is newer than the stored one (a plain INSERT for new ids, an UPDATE for stored ones: the
+   * (newest first), write the newest into `opportunities` when it is newer than the stored one (a plain INSERT for new ids, an UPDATE for stored ones: the
    * global ingest lock guarantees nobody else writes `opportunities` meanwhile, so which ids exist
-   * is known from the join below), and note the (territory, owner, ISO week) keys whose KPIs may
+   * is known from the join below), keep every other version in `opportunity_versions` (the
+   * history: rows superseded within the batch, rows older than the stored version, and the stored
+   * version a newer row replaces), and note the (territory, owner, ISO week) keys whose KPIs may
    * change (old and new values of changed rows) in the batch's change-key table. All CTEs see the
    * table as it was before the statement, so `incoming` joins each row to the version it would
    * replace and decides there whether it is newer. No join between CTEs except the UPDATE's
@@ -158,12 +161,23 @@ export class IngestionService {
            FROM ranked r LEFT JOIN opportunities o ON o.opportunity_id = r.opportunity_id
           WHERE r.rn = 1
        ),
-       versions AS (
+       history AS (
+         -- Versions that are not (or no longer) current: rows superseded within the batch, rows
+         -- older than the stored version, and the stored version each newer row replaces.
          INSERT INTO opportunity_versions (opportunity_id, version_at, version_batch_seq, version_row, data_version, territory_id,
                 owner, stage, status, amount, engage_date, close_date, created_at_source, source_updated_at, product, account, batch_id)
-         SELECT opportunity_id, version_at, $2, row_number, $3, territory_id, owner, stage, status, amount, engage_date,
-                close_date, created_at_source, source_updated_at, product, account, $4
-           FROM ranked
+         SELECT opportunity_id, version_at, $2::bigint, row_number, $3::bigint, territory_id, owner, stage, status, amount, engage_date,
+                close_date, created_at_source, source_updated_at, product, account, $4::uuid
+           FROM ranked WHERE rn > 1
+         UNION ALL
+         SELECT opportunity_id, version_at, $2::bigint, row_number, $3::bigint, territory_id, owner, stage, status, amount, engage_date,
+                close_date, created_at_source, source_updated_at, product, account, $4::uuid
+           FROM incoming WHERE NOT newer
+         UNION ALL
+         SELECT o.opportunity_id, o.version_at, o.version_batch_seq, o.version_row, o.data_version, o.territory_id, o.owner, o.stage,
+                o.status, o.amount, o.engage_date, o.close_date, o.created_at_source, o.source_updated_at, o.product, o.account, o.batch_id
+           FROM incoming i JOIN opportunities o ON o.opportunity_id = i.opportunity_id
+          WHERE i.newer AND i.existed
        ),
        inserted AS (
          INSERT INTO opportunities (opportunity_id, territory_id, owner, stage, status, amount, engage_date, close_date,

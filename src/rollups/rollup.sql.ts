@@ -32,13 +32,14 @@ export interface AsOf {
 
 /**
  * The opportunity relation to aggregate: the current table, or the newest version of each
- * opportunity among the versions loaded up to data version $6 with version_at ≤ $7 (null: no
- * source-time limit). The two agree when $6 is the latest data version and $7 is null.
+ * opportunity among every version (current ones included: view `opportunity_all_versions`)
+ * loaded up to data version $6 with version_at ≤ $7 (null: no source-time limit). The two agree
+ * when $6 is the latest data version and $7 is null.
  */
 export function sourceRelation(asOf: AsOf | null): string {
   if (!asOf) return `SELECT opportunity_id, territory_id, owner, status, amount, engage_date, close_date FROM opportunities`;
   return `SELECT DISTINCT ON (v.opportunity_id) v.opportunity_id, v.territory_id, v.owner, v.status, v.amount, v.engage_date, v.close_date
-            FROM opportunity_versions v
+            FROM opportunity_all_versions v
            WHERE v.data_version <= $6::bigint AND ($7::timestamptz IS NULL OR v.version_at <= $7::timestamptz)
            ORDER BY v.opportunity_id, v.version_at DESC, v.version_batch_seq DESC, v.version_row DESC`;
 }

@@ -56,8 +56,50 @@ describe('KPI collection at scale', () => {
     expect(older).toMatchObject({ rows_stale: 1, rows_updated: 0 });
     const current = await request(stack.http).get('/opportunities/V-1').expect(200);
     expect(current.body.amount).toBe('300.00');
-    const versions = await stack.dataSource.query(`SELECT amount::text AS amount FROM opportunity_versions WHERE opportunity_id = 'V-1' ORDER BY version_at`);
+    const versions = await stack.dataSource.query(`SELECT amount::text AS amount FROM opportunity_all_versions WHERE opportunity_id = 'V-1' ORDER BY version_at`);
     expect(versions).toEqual([{ amount: '100.00' }, { amount: '300.00' }]);
+    // The current version lives in opportunities only; the history has the other one.
+    const history = await stack.dataSource.query(`SELECT amount::text AS amount FROM opportunity_versions WHERE opportunity_id = 'V-1'`);
+    expect(history).toEqual([{ amount: '100.00' }]);
+  });
+
+  it('keeps every accepted row exactly once (current ∪ history) through updates, stale rows, in-batch duplicates and re-sends', async () => {
+    const [c1, c2] = inArm('control');
+    const sent = [
+      [
+        row({ opportunity_id: 'H-1', territory: c1, amount: '10.00', source_updated_at: '2024-03-01T00:00:00Z' }),
+        row({ opportunity_id: 'H-1', territory: c1, amount: '11.00', source_updated_at: '2024-03-02T00:00:00Z' }),
+        row({ opportunity_id: 'H-2', territory: c2, amount: '20.00', source_updated_at: '2024-03-01T00:00:00Z' }),
+      ],
+      [
+        row({ opportunity_id: 'H-1', territory: c2, amount: '12.00', source_updated_at: '2024-03-05T00:00:00Z' }),
+        row({ opportunity_id: 'H-2', territory: c2, amount: '19.00', source_updated_at: '2024-02-01T00:00:00Z' }),
+      ],
+      [row({ opportunity_id: 'H-1', territory: c2, amount: '12.00', source_updated_at: '2024-03-05T00:00:00Z' })],
+    ];
+    for (const rows of sent) await ingest(stack.http, rows);
+    const all = await stack.dataSource.query(
+      `SELECT opportunity_id AS id, amount::text AS amount FROM opportunity_all_versions WHERE opportunity_id LIKE 'H-%' ORDER BY 1, version_at, version_batch_seq, version_row`,
+    );
+    expect(all).toEqual([
+      { id: 'H-1', amount: '10.00' },
+      { id: 'H-1', amount: '11.00' },
+      { id: 'H-1', amount: '12.00' },
+      { id: 'H-1', amount: '12.00' },
+      { id: 'H-2', amount: '19.00' },
+      { id: 'H-2', amount: '20.00' },
+    ]);
+    // No version is both current and in the history.
+    const [{ n }] = await stack.dataSource.query(
+      `SELECT count(*)::int AS n FROM opportunity_versions v JOIN opportunities o
+          ON o.opportunity_id = v.opportunity_id AND (o.version_at, o.version_batch_seq, o.version_row) = (v.version_at, v.version_batch_seq, v.version_row)`,
+    );
+    expect(n).toBe(0);
+    const current = await stack.dataSource.query(`SELECT opportunity_id AS id, amount::text AS amount FROM opportunities WHERE opportunity_id LIKE 'H-%' ORDER BY 1`);
+    expect(current).toEqual([
+      { id: 'H-1', amount: '12.00' },
+      { id: 'H-2', amount: '20.00' },
+    ]);
   });
 
   it('rollups equal a from-scratch recomputation after late and back-dated rows, refreshing only touched territory-weeks', async () => {

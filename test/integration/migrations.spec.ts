@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { validateEnvironment } from '../../src/config/env.validation';
 import { buildDataSourceOptions } from '../../src/database/typeorm-options';
 import { TEST_DB_NAME } from '../utils/test-env';
+import { OpportunityHistoryWithoutCurrentVersion1765600000001 } from '../../migrations/1765600000001-OpportunityHistoryWithoutCurrentVersion';
 
 /**
  * Entities and migrations describe the same schema (house style: CI fails on migration drift).
@@ -129,5 +130,46 @@ describe('opportunities refer to existing territories (checked per statement)', 
       expect(count).toBe(1);
     });
     expect(unreferenced).toBeNull();
+  });
+});
+
+describe('migration 1765600000001: the history keeps only non-current versions', () => {
+  let ds: DataSource;
+
+  beforeAll(async () => {
+    ds = new DataSource(buildDataSourceOptions(validateEnvironment({ ...process.env, DB_NAME: TEST_DB_NAME })));
+    await ds.initialize();
+  });
+
+  afterAll(async () => {
+    await ds?.destroy();
+  });
+
+  it('down copies the current versions into the history, up removes exactly those copies; every version stays in the view', async () => {
+    const qr = ds.createQueryRunner();
+    await qr.connect();
+    await qr.startTransaction();
+    try {
+      const n = async (table: string) => ((await qr.query(`SELECT count(*)::int AS n FROM ${table} WHERE opportunity_id LIKE 'MH-%'`)) as { n: number }[])[0].n;
+      const [t] = (await qr.query(`INSERT INTO territories (code, name, region) VALUES ('MH-T', 'MH-T', 'North') RETURNING id`)) as { id: string }[];
+      const insert = (table: string, id: string, at: string) =>
+        qr.query(
+          `INSERT INTO ${table} (opportunity_id, territory_id, stage, status, version_at, version_batch_seq, version_row, batch_id, data_version)
+           VALUES ($1, $2, 'engaging', 'open', $3, 1, 1, gen_random_uuid(), 1)`,
+          [id, t.id, at],
+        );
+      await insert('opportunities', 'MH-1', '2024-02-01T00:00:00Z');
+      await insert('opportunities', 'MH-2', '2024-02-01T00:00:00Z');
+      await insert('opportunity_versions', 'MH-1', '2024-01-01T00:00:00Z'); // an older, replaced version
+      const migration = new OpportunityHistoryWithoutCurrentVersion1765600000001();
+      await migration.down(qr);
+      expect(await n('opportunity_versions')).toBe(3);
+      await migration.up(qr);
+      expect(await n('opportunity_versions')).toBe(1);
+      expect(await n('opportunity_all_versions')).toBe(3);
+    } finally {
+      await qr.rollbackTransaction();
+      await qr.release();
+    }
   });
 });
