@@ -16,7 +16,8 @@ import { addDays, benchEnvironment, checkpoint, connect, freshSchema, intArg, pe
  *     `ingestion` job in a worker process (another process) upserting into `opportunities`, until
  *     the batch status says completed: rows/s;
  * (b) the physical ceiling: raw `COPY` of the same rows (already typed, from a file) into an empty
- *     copy of `opportunities` (same columns, primary key, indexes and checks): rows/s.
+ *     copy of `opportunities` (same columns, primary key, indexes and checks): rows/s, the faster
+ *     of two runs.
  * Prints both, the peak RSS (VmHWM) of the API and worker processes, and last the ratio line.
  * Wipes DB_NAME (default pilotlab_bench).
  */
@@ -116,24 +117,34 @@ async function main(): Promise<void> {
       createWriteStream(copyPath),
     );
     await c.query(`CREATE TABLE bench_copy (LIKE opportunities INCLUDING ALL)`);
-    await c.query('CHECKPOINT');
-    const copyStarted = Date.now();
-    const copyStream = c.query(
-      copyFrom(`COPY bench_copy (opportunity_id, territory_id, stage, status, amount, engage_date, close_date, created_at_source, source_updated_at,
-                                 product, account, version_at, version_batch_seq, version_row, batch_id, ingested_at, owner, data_version) FROM STDIN`),
-    );
-    await pipeline(createReadStream(copyPath), copyStream);
-    const copyMs = Date.now() - copyStarted;
-    const [{ n: copied }] = (await c.query(`SELECT count(*)::int AS n FROM bench_copy`)).rows;
+    // Twice (emptied and checkpointed in between); the faster run is the ceiling: a conservative
+    // ratio, and less at the mercy of a slow moment of a shared disk.
+    const copyRuns: number[] = [];
+    for (let run = 0; run < 2; run++) {
+      await c.query('TRUNCATE bench_copy');
+      await c.query('CHECKPOINT');
+      const copyStarted = Date.now();
+      const copyStream = c.query(
+        copyFrom(`COPY bench_copy (opportunity_id, territory_id, stage, status, amount, engage_date, close_date, created_at_source, source_updated_at,
+                                   product, account, version_at, version_batch_seq, version_row, batch_id, ingested_at, owner, data_version) FROM STDIN`),
+      );
+      await pipeline(createReadStream(copyPath), copyStream);
+      copyRuns.push(Date.now() - copyStarted);
+      const [{ n: copied }] = (await c.query(`SELECT count(*)::int AS n FROM bench_copy`)).rows;
+      if (copied !== n) throw new Error(`COPY stored ${copied} rows`);
+    }
+    const copyMs = Math.min(...copyRuns);
     await c.query(`DROP TABLE bench_copy`);
     await c.end();
-    if (copied !== n) throw new Error(`COPY stored ${copied} rows`);
 
     const e2eRate = n / (e2eMs / 1000);
     const copyRate = n / (copyMs / 1000);
     console.log(`upload streamed and staged in ${((uploaded - started) / 1000).toFixed(1)} s; batch completed after ${(e2eMs / 1000).toFixed(1)} s`);
     console.log(`end to end (API → COPY staging → queue → worker upsert): ${Math.round(e2eRate).toLocaleString('en')} rows/s`);
-    console.log(`raw COPY into an empty copy of opportunities:          ${Math.round(copyRate).toLocaleString('en')} rows/s (${(copyMs / 1000).toFixed(1)} s)`);
+    console.log(
+      `raw COPY into an empty copy of opportunities:          ${Math.round(copyRate).toLocaleString('en')} rows/s (${(copyMs / 1000).toFixed(1)} s; ` +
+        `the faster of ${copyRuns.map((ms) => `${(ms / 1000).toFixed(1)} s`).join(' and ')})`,
+    );
     console.log(`peak RSS: api ${apiRss} MB, worker ${workerRss} MB (target < 512 MB each)`);
     console.log(`ingest e2e/copy ratio=${(e2eRate / copyRate).toFixed(2)}`);
   } finally {

@@ -3,6 +3,7 @@ import type { PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Writable } from 'node:stream';
 import type { EntityManager, QueryRunner } from 'typeorm';
+import { utcInstantText } from '../common/utils/dates';
 import { parseOpportunityRow, RawOpportunityRow } from './ingestion/opportunity-row.parser';
 
 /**
@@ -147,8 +148,8 @@ export class StagingWriter {
         r.amount ?? '\\N',
         r.engage_date ?? '\\N',
         r.close_date ?? '\\N',
-        r.created_at ? r.created_at.toISOString() : '\\N',
-        r.source_updated_at ? r.source_updated_at.toISOString() : '\\N',
+        r.created_at ? utcInstantText(r.created_at) : '\\N',
+        r.source_updated_at ? utcInstantText(r.source_updated_at) : '\\N',
         copyValue(r.product),
         copyValue(r.account),
         '\\N',

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { isIsoDate } from './dates';
+import { isIsoDate, utcInstantText } from './dates';
 
 /** The former regular-expression implementation, kept as the oracle for the character-check one. */
 function isIsoDateByRegex(value: string): boolean {
@@ -42,5 +42,24 @@ describe('isIsoDate', () => {
       }),
       { numRuns: 20_000 },
     );
+  });
+});
+
+describe('utcInstantText', () => {
+  it('equals toISOString for any instant, inside and outside the four-digit years', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: -8.64e15, max: 8.64e15 }), (ms) => {
+        const d = new Date(ms);
+        expect(utcInstantText(d)).toBe(d.toISOString());
+      }),
+      { numRuns: 20_000 },
+    );
+    for (const text of ['1000-01-01T00:00:00.000Z', '9999-12-31T23:59:59.999Z', '2024-02-29T12:05:09.007Z', '0999-12-31T23:59:59.999Z']) {
+      expect(utcInstantText(new Date(text))).toBe(text);
+    }
+  });
+
+  it('throws for an invalid date, as toISOString does', () => {
+    expect(() => utcInstantText(new Date(Number.NaN))).toThrow(RangeError);
   });
 });

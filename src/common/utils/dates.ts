@@ -39,3 +39,22 @@ export function daysBetween(a: string, b: string): number {
 export function addDays(date: string, days: number): string {
   return utcDateOf(new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000));
 }
+
+function pad2(n: number): string {
+  return n < 10 ? `0${n}` : String(n);
+}
+
+/**
+ * `instant.toISOString()` (`YYYY-MM-DDTHH:MM:SS.sssZ`, UTC), formatted from the UTC fields:
+ * about 2-4× as fast, which matters at two instants per uploaded row. Years outside 1000–9999
+ * (never produced by the row parser's four-digit years, except through a zone offset) fall back
+ * to toISOString itself. @throws RangeError for an invalid Date, as toISOString does
+ */
+export function utcInstantText(instant: Date): string {
+  const y = instant.getUTCFullYear();
+  if (!(y >= 1000 && y <= 9999)) return instant.toISOString();
+  const ms = instant.getUTCMilliseconds();
+  return `${y}-${pad2(instant.getUTCMonth() + 1)}-${pad2(instant.getUTCDate())}T${pad2(instant.getUTCHours())}:${pad2(instant.getUTCMinutes())}:${pad2(
+    instant.getUTCSeconds(),
+  )}.${ms < 10 ? `00${ms}` : ms < 100 ? `0${ms}` : ms}Z`;
+}
