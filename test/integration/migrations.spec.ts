@@ -5,6 +5,18 @@ import { buildDataSourceOptions } from '../../src/database/typeorm-options';
 import { TEST_DB_NAME } from '../utils/test-env';
 import { OpportunityHistoryWithoutCurrentVersion1765600000001 } from '../../migrations/1765600000001-OpportunityHistoryWithoutCurrentVersion';
 
+/** One connection to the test database for every block below (built by the migrations alone: global-setup.ts). */
+let ds: DataSource;
+
+beforeAll(async () => {
+  ds = new DataSource(buildDataSourceOptions(validateEnvironment({ ...process.env, DB_NAME: TEST_DB_NAME })));
+  await ds.initialize();
+});
+
+afterAll(async () => {
+  await ds?.destroy();
+});
+
 /**
  * Entities and migrations describe the same schema (house style: CI fails on migration drift).
  * The test database was built by the migrations alone (global-setup.ts); TypeORM's schema builder
@@ -12,17 +24,6 @@ import { OpportunityHistoryWithoutCurrentVersion1765600000001 } from '../../migr
  * emit a migration, e.g. DROPs of the unique keys the upserts rely on.
  */
 describe('migrations match the entities', () => {
-  let ds: DataSource;
-
-  beforeAll(async () => {
-    ds = new DataSource(buildDataSourceOptions(validateEnvironment({ ...process.env, DB_NAME: TEST_DB_NAME })));
-    await ds.initialize();
-  });
-
-  afterAll(async () => {
-    await ds?.destroy();
-  });
-
   it('has no pending schema change (no drift)', async () => {
     const log = await ds.driver.createSchemaBuilder().log();
     const pending = log.upQueries.map((q) => q.query);
@@ -43,17 +44,6 @@ describe('migrations match the entities', () => {
  * Each case runs in a transaction that is rolled back.
  */
 describe('opportunities refer to existing territories (checked per statement)', () => {
-  let ds: DataSource;
-
-  beforeAll(async () => {
-    ds = new DataSource(buildDataSourceOptions(validateEnvironment({ ...process.env, DB_NAME: TEST_DB_NAME })));
-    await ds.initialize();
-  });
-
-  afterAll(async () => {
-    await ds?.destroy();
-  });
-
   /** Runs `work` in a transaction that is always rolled back; returns the SQLSTATE it failed with, or null. */
   async function sqlstateOf(work: (q: (sql: string, params?: unknown[]) => Promise<unknown>) => Promise<void>): Promise<string | null> {
     const qr = ds.createQueryRunner();
@@ -134,17 +124,6 @@ describe('opportunities refer to existing territories (checked per statement)', 
 });
 
 describe('migration 1765600000001: the history keeps only non-current versions', () => {
-  let ds: DataSource;
-
-  beforeAll(async () => {
-    ds = new DataSource(buildDataSourceOptions(validateEnvironment({ ...process.env, DB_NAME: TEST_DB_NAME })));
-    await ds.initialize();
-  });
-
-  afterAll(async () => {
-    await ds?.destroy();
-  });
-
   it('down copies the current versions into the history, up removes exactly those copies; every version stays in the view', async () => {
     const qr = ds.createQueryRunner();
     await qr.connect();
