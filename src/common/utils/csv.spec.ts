@@ -1,6 +1,6 @@
 import { parse as csvParseSync } from 'csv-parse/sync';
 import { Readable } from 'node:stream';
-import { CsvFormatError, parseCsvBuffer, readCsvStream, toRecord } from './csv';
+import { CsvFormatError, MAX_CSV_LINE_CHARS, parseCsvBuffer, readCsvStream, toRecord } from './csv';
 
 /** The csv-parse options PilotLab used before papaparse (kept here as the parity oracle). */
 const CSV_PARSE_BEFORE = {
@@ -132,6 +132,11 @@ describe('CSV contract (papaparse underneath)', () => {
     });
     await expect(read).rejects.toThrow('too many rows');
     expect(calls).toBe(1);
+  });
+
+  it('refuses a line longer than MAX_CSV_LINE_CHARS instead of buffering it', async () => {
+    const long = 'a,b\n1,"' + 'x'.repeat(MAX_CSV_LINE_CHARS + 10);
+    await expect(streamed(long, 1 << 20)).rejects.toThrow(/a CSV line is longer than/);
   });
 
   it('a failing input stream rejects instead of hanging', async () => {
