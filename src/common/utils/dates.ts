@@ -4,6 +4,17 @@ function digit(s: string, i: number): number {
   return c >= 0 && c <= 9 ? c : -1;
 }
 
+/** The decimal number in `s[from, from + length)`, or -1 when a character is not an ASCII digit. */
+function number(s: string, from: number, length: number): number {
+  let n = 0;
+  for (let i = from; i < from + length; i++) {
+    const d = digit(s, i);
+    if (d < 0) return -1;
+    n = n * 10 + d;
+  }
+  return n;
+}
+
 /**
  * True when `value` is a real calendar day written `YYYY-MM-DD` (2024-02-30 is not).
  * Pure string arithmetic, independent of the process time zone. (Character checks instead of a
@@ -11,12 +22,10 @@ function digit(s: string, i: number): number {
  */
 export function isIsoDate(value: string): boolean {
   if (value.length !== 10 || value.charCodeAt(4) !== 45 || value.charCodeAt(7) !== 45) return false;
-  const d = [0, 1, 2, 3, 5, 6, 8, 9].map((i) => digit(value, i));
-  if (d.some((x) => x < 0)) return false;
-  const y = d[0] * 1000 + d[1] * 100 + d[2] * 10 + d[3];
-  const mo = d[4] * 10 + d[5];
-  const day = d[6] * 10 + d[7];
-  if (mo < 1 || mo > 12 || day < 1) return false;
+  const y = number(value, 0, 4);
+  const mo = number(value, 5, 2);
+  const day = number(value, 8, 2);
+  if (y < 0 || mo < 1 || mo > 12 || day < 1) return false;
   return day <= daysInMonth(y, mo);
 }
 
