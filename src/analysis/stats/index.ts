@@ -56,3 +56,16 @@ export { kaplanMeier, logRankTest } from './survival';
 export type { SurvivalSample, KaplanMeierResult, LogRankResult } from './survival';
 export { completenessCheck, COMPLETENESS_ALPHA } from './completeness';
 export type { CompletenessCheck } from './completeness';
+// Few-cluster inference, diagnostics and exact completeness (issue 14).
+export { cr2WithImbensKolesarDf, cr3Jackknife } from './cluster-small-sample';
+export type { Cr2DfResult, Cr3Result } from './cluster-small-sample';
+export { wildClusterBootstrap } from './wild-cluster-bootstrap';
+export type { WildClusterBootstrapInput, WildClusterBootstrapResult, WildWeights } from './wild-cluster-bootstrap';
+export { randomizationTTest } from './randomization-t';
+export type { RandomizationTInput, RandomizationTResult, StudentizedStatistic } from './randomization-t';
+export { fewClusterDiagnostics, fragility } from './few-cluster-diagnostics';
+export type { FewClusterDiagnostics, FragilityResult, MethodVerdict, TerritoryLeverage } from './few-cluster-diagnostics';
+export { fewClusterInference, FEW_CLUSTER_METHOD_LABELS } from './few-cluster-inference';
+export type { FewClusterInferenceResult, FewClusterMethod, FewClusterRow } from './few-cluster-inference';
+export { exactCompletenessCheck, exactSampleRatioTest } from './srm-exact';
+export type { ExactCompletenessCheck, ExactSrmResult } from './srm-exact';
