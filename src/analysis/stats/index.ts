@@ -69,3 +69,5 @@ export { fewClusterInference, FEW_CLUSTER_METHOD_LABELS } from './few-cluster-in
 export type { FewClusterInferenceResult, FewClusterMethod, FewClusterRow } from './few-cluster-inference';
 export { exactCompletenessCheck, exactSampleRatioTest } from './srm-exact';
 export type { ExactCompletenessCheck, ExactSrmResult } from './srm-exact';
+export { holmConsistentLevels } from './holm-intervals';
+export type { HolmLevel } from './holm-intervals';
