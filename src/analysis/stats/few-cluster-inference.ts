@@ -14,7 +14,7 @@ import { studentTInv, studentTSf } from './distributions';
 import { cr2WithImbensKolesarDf, cr3Jackknife } from './cluster-small-sample';
 import { fewClusterDiagnostics, FewClusterDiagnostics, fragility, FragilityResult } from './few-cluster-diagnostics';
 import { cr1Covariance, Matrix, olsFit } from './linear-model';
-import { wildClusterBootstrap } from './wild-cluster-bootstrap';
+import { wildClusterBootstrap, WildWeights } from './wild-cluster-bootstrap';
 
 /** Method keys of `fewClusterInference`. */
 export type FewClusterMethod = 'cr2_bell_mccaffrey' | 'cr2_imbens_kolesar' | 'cr3_jackknife' | 'wild_cluster_bootstrap' | 'cr1_t';
@@ -68,18 +68,18 @@ function tRow(method: FewClusterMethod, deciding: boolean, est: number, variance
  * Runs every few-cluster method for coefficient j of y = Xb + e clustered by territory.
  * @param input x (N × k, intercept included), y (N), clusters (N territory labels), coefficient j
  * @param opts alpha (default 0.05), nullValue (0), the deciding method (default the wild cluster
- *   bootstrap), WCR draws/seed/maxEnumeration
+ *   bootstrap), WCR draws/seed/maxEnumeration/weights (see wildClusterBootstrap)
  * @throws RangeError on mismatched lengths, non-finite values, collinear columns or fewer than 2 clusters
  */
 export function fewClusterInference(
   input: { x: Matrix; y: readonly number[]; clusters: readonly string[]; coefficient: number },
-  opts: { alpha?: number; nullValue?: number; deciding?: FewClusterMethod; draws?: number; seed?: number; maxEnumeration?: number } = {},
+  opts: { alpha?: number; nullValue?: number; deciding?: FewClusterMethod; draws?: number; seed?: number; maxEnumeration?: number; weights?: 'auto' | WildWeights } = {},
 ): FewClusterInferenceResult {
   const { x, y, clusters, coefficient: j } = input;
   const alpha = opts.alpha ?? 0.05;
   const r = opts.nullValue ?? 0;
   const deciding = opts.deciding ?? 'wild_cluster_bootstrap';
-  const wcr = wildClusterBootstrap({ x, y, clusters, coefficient: j, alpha, nullValue: r, draws: opts.draws, seed: opts.seed, maxEnumeration: opts.maxEnumeration });
+  const wcr = wildClusterBootstrap({ x, y, clusters, coefficient: j, alpha, nullValue: r, draws: opts.draws, seed: opts.seed, maxEnumeration: opts.maxEnumeration, weights: opts.weights });
   if (wcr.clusters < 2) throw new RangeError('few-cluster inference needs at least 2 clusters');
   const fit = olsFit(x, y);
   const est = fit.coef[j];

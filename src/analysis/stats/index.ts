@@ -71,3 +71,5 @@ export { exactCompletenessCheck, exactSampleRatioTest } from './srm-exact';
 export type { ExactCompletenessCheck, ExactSrmResult } from './srm-exact';
 export { holmConsistentLevels } from './holm-intervals';
 export type { HolmLevel } from './holm-intervals';
+export { didPanelDesign, stratifiedDifference } from './design-consistent';
+export type { StratifiedDifferenceResult } from './design-consistent';
