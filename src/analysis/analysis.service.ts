@@ -15,7 +15,7 @@ import type { RandomizationDesign } from './design/designs';
 import { adjustSecondary, compareKpiAsync } from './kpi-comparison';
 import { PRIMARY_METHOD_NAMES, PrimaryMethod, PrimaryMethodKey, recommendedPrimaryMethod } from './primary-method';
 import { weeklyCalendars } from './weekly-panel';
-import { completenessCheck } from './stats/completeness';
+import { exactCompletenessCheck } from './stats/srm-exact';
 import { kaplanMeier, logRankTest, SurvivalSample } from './stats/survival';
 import { velocityDecomposition, VelocityTotals } from './stats/velocity-decomposition';
 import { KpiResult, PilotReport, TerritoryRow } from './report.types';
@@ -127,6 +127,7 @@ export class AnalysisService {
       ...pilot.guardrailKpis.map((k): [KpiKey, KpiResult['role']] => [k, 'guardrail']),
     ];
     const weekly = weeklyCalendars(panel, ids, preWindow, window);
+    const covariates = balancingCovariates(a);
     const compared: KpiResult[] = [];
     for (const [kpi, role] of roles) {
       const values = a.units.map((u) => kpiValue(test.get(u.territoryId)!, kpi));
@@ -141,6 +142,7 @@ export class AnalysisService {
             weekly: panelKpi ? ids.map((id) => weekly.get(id)?.[panelKpi.field] ?? null) : null,
             weeklyUnit: panelKpi?.unit,
             margin: role === 'guardrail' && margin ? { margin: margin.margin, type: margin.type } : null,
+            covariates,
           }),
         );
       }
@@ -230,12 +232,12 @@ export class AnalysisService {
       };
     });
     const checks = [
-      completenessCheck(
+      exactCompletenessCheck(
         'territories reporting (at least one opportunity in the test period) vs the designed territories per arm',
         completenessArms.map((x) => x.territories_reporting),
         completenessArms.map((x) => x.designed_territories),
       ),
-      completenessCheck(
+      exactCompletenessCheck(
         'test-period opportunities vs each arm’s share of the pre-period opportunities',
         completenessArms.map((x) => x.opportunities_test),
         completenessArms.map((x) => x.opportunities_pre),
@@ -328,4 +330,24 @@ function readoutOf(testPeriodEnd: string): PilotReport['readout'] {
       ? null
       : `Interim look: the test period runs until ${testPeriodEnd}. Deals engaged later are missing and p-values are not corrected for repeated looks.`,
   };
+}
+
+/**
+ * The rerandomization's balancing covariates per assigned territory (rows in unit order), from the
+ * covariate snapshot stored with the assignment; a missing value is mean-imputed (never 0) and a
+ * covariate without any value or without variation is left out. Null for other designs.
+ */
+export function balancingCovariates(a: { design: { type: string; rerandomization?: { covariates: string[] } | null }; units: { covariates?: Record<string, number | null | undefined> | null }[] }): number[][] | null {
+  const names = a.design.type === 'rerandomization' ? (a.design.rerandomization?.covariates ?? []) : [];
+  const cols = names
+    .map((name) => {
+      const raw = a.units.map((u) => u.covariates?.[name]);
+      const seen = raw.filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+      if (seen.length === 0) return null;
+      const m = seen.reduce((s, v) => s + v, 0) / seen.length;
+      const col = raw.map((v) => (typeof v === 'number' && Number.isFinite(v) ? v : m));
+      return col.some((v) => v !== col[0]) ? col : null;
+    })
+    .filter((c): c is number[] => c !== null);
+  return cols.length ? a.units.map((_, i) => cols.map((c) => c[i])) : null;
 }

@@ -12,6 +12,10 @@ import { relativeLift } from './stats/relative-lift';
 import { welchTTest } from './stats/welch';
 import { KPI_CATALOGUE, KpiKey } from '../kpis/kpi-catalogue';
 import { ArmSummary, KpiResult, KpiStatus, MethodEstimate } from './report.types';
+import { designAnalyses } from './design-analyses';
+
+/** Monte Carlo draws of the design-analyses robustness rows (randomization-t; the WCR of the panel). */
+export const DESIGN_ANALYSES_MAX_DRAWS = 1999;
 
 /** The territories of one pilot as the analysis sees them: one entry per assigned territory. */
 export interface AnalysisUnits {
@@ -49,6 +53,8 @@ export interface KpiExtras {
   weeklyUnit?: string;
   /** a guardrail's non-inferiority margin */
   margin?: NonInferiorityMargin | null;
+  /** the rerandomization's balancing covariates per territory (rows aligned with the units), mean-imputed */
+  covariates?: readonly (readonly number[])[] | null;
 }
 
 /** A reproducible Monte Carlo seed per pilot seed and KPI (first 48 bits of SHA-256). */
@@ -375,6 +381,26 @@ function* compareCore(
     };
   }
 
+  // ---- the design's own analyses, the panel's few-cluster methods, diagnostics, fragile flag (issue 14)
+  const designBlock = units.designType
+    ? designAnalyses({
+        designType: units.designType,
+        values,
+        arms: units.arms,
+        strata: units.strata,
+        treatmentArm: units.treatmentArm,
+        controlArm: units.controlArm,
+        design: units.design,
+        covariates: extras.covariates ?? null,
+        weekly: extras.weekly ?? null,
+        weeklyUnit: extras.weeklyUnit,
+        alpha,
+        seed: randomizationSeed(opts.seed, `${seedKey}:design`),
+        draws: Math.min(opts.draws, DESIGN_ANALYSES_MAX_DRAWS),
+        maxExact: opts.maxExact,
+      })
+    : null;
+
   // ---- guardrail non-inferiority
   let niBlock: KpiResult['non_inferiority'] = null;
   if (role === 'guardrail' && extras.margin) {
@@ -487,6 +513,7 @@ function* compareCore(
       wilcoxon_signed_rank: wilcoxonBlock,
     },
     non_inferiority: niBlock,
+    design_analyses: designBlock,
     primary,
     adjusted: null,
     decision_p: role === 'primary' ? primary.p_value : null,

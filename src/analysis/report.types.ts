@@ -2,6 +2,8 @@ import type { ReportGovernance } from '../governance/report-governance.service';
 import type { KpiKey } from '../kpis/kpi-catalogue';
 import type { WeeklyKpiSeries } from '../reports/html/weekly-series';
 import type { CompletenessCheck } from './stats/completeness';
+import type { ExactCompletenessCheck } from './stats/srm-exact';
+import type { DesignAnalysesResult } from './design-analyses';
 import type { VelocityDecompositionResult } from './stats/velocity-decomposition';
 import type { PrimaryMethod } from './primary-method';
 import type { ReportDataContext } from '../kpis/kpi.service';
@@ -106,6 +108,13 @@ export interface KpiResult {
     paired_t: MethodEstimate | null;
     wilcoxon_signed_rank: (MethodEstimate & { p_method: string | null }) | null;
   };
+  /**
+   * The design's own analyses (design_consistent rows), Welch as a labelled naive comparison on
+   * paired and rerandomized designs, the panel DiD (pair/stratum fixed effects) through every
+   * few-cluster method with the territory diagnostics, and the fragile flag (design-analyses.ts).
+   * Robustness only: `primary` decides. Absent when the design type is unknown.
+   */
+  design_analyses?: DesignAnalysesResult | null;
   /** guardrail with a stated margin: one-sided non-inferiority test (Welch-type) */
   non_inferiority: {
     method: 'non_inferiority_welch';
@@ -190,7 +199,8 @@ export interface PilotReport {
   data_completeness: {
     state: 'ok' | 'mismatch' | 'too_little_data';
     arms: { arm: string; designed_territories: number; territories_reporting: number; opportunities_test: number; opportunities_pre: number }[];
-    checks: CompletenessCheck[];
+    /** exact binomial/multinomial tests at pilot size (chi-square when the counts are large) */
+    checks: (CompletenessCheck | ExactCompletenessCheck)[];
   };
   completeness: {
     control: { territories: number; territories_with_opportunities: number };

@@ -210,11 +210,12 @@ describe('PilotLab end to end (HTTP API, BullMQ worker, PostgreSQL)', () => {
     const cohort = pipeline.filter((r) => r.engage_date >= TEST.start && r.engage_date <= TEST.end);
     expect(aa.sales_cycle_survival.arms.reduce((s, x) => s + x.n, 0)).toBe(cohort.length);
     expect(aa.sales_cycle_survival.log_rank[0].p_value!).toBeGreaterThan(0);
-    // Data completeness: per arm counts, two chi-square checks against the design and the pre-period.
+    // Data completeness: per arm counts, two exact checks against the design and the pre-period.
     expect(aa.data_completeness.arms.map((x) => x.designed_territories)).toEqual([6, 6]);
     expect(aa.data_completeness.arms.reduce((s, x) => s + x.opportunities_test, 0)).toBe(cohort.length);
     expect(aa.data_completeness.checks).toHaveLength(2);
-    expect(aa.data_completeness.checks[0].state).toBe('too_little_data'); // 12 territories cannot show a mismatch
+    // 12 territories, all reporting: the exact binomial test (issue 14) can flag at this size (smallest p 4.9e-4)
+    expect(aa.data_completeness.checks[0]).toMatchObject({ method: 'exact_binomial', observed: [6, 6], p_value: 1, state: 'ok' });
 
     // The SQL aggregation agrees with the reference-tested KPI function on the fixture file.
     const velocity = aa.kpis[0];
