@@ -120,7 +120,10 @@ export class AnalysisService {
     }
     const primaryMethod = await this.primaryMethodOf(pilotId, a.design.type, a.units.length, em);
     const multipleTesting: 'holm' | 'bh' = pilot.multipleTesting ?? 'holm';
-    const opts = { alpha: pilot.alpha, maxExact: this.env.RI_MAX_EXACT, draws: this.env.RI_DRAWS, seed: pilot.seed, primaryMethod: primaryMethod.key };
+    // Holm-consistent intervals need the primary method's CI at α/j, j = 1..size of the secondary/guardrail family.
+    const familySize = (pilot.secondaryKpis.length + pilot.guardrailKpis.length) * treatmentArms.length;
+    const intervalAlphas = multipleTesting === 'holm' ? Array.from({ length: familySize }, (_, j) => pilot.alpha / (j + 1)) : [];
+    const opts = { alpha: pilot.alpha, maxExact: this.env.RI_MAX_EXACT, draws: this.env.RI_DRAWS, seed: pilot.seed, primaryMethod: primaryMethod.key, intervalAlphas };
     const roles: [KpiKey, KpiResult['role']][] = [
       [pilot.primaryKpi, 'primary'],
       ...pilot.secondaryKpis.map((k): [KpiKey, KpiResult['role']] => [k, 'secondary']),

@@ -10,6 +10,8 @@ import { pairedTTest, wilcoxonSignedRank } from './stats/paired';
 import { randomizationTest, randomizationTestAsync, RandomizationTestInput, RandomizationTestResult } from './stats/randomization-inference';
 import { relativeLift } from './stats/relative-lift';
 import { welchTTest } from './stats/welch';
+import { studentTInv } from './stats/distributions';
+import { holmConsistentLevels } from './stats/holm-intervals';
 import { KPI_CATALOGUE, KpiKey } from '../kpis/kpi-catalogue';
 import { ArmSummary, KpiResult, KpiStatus, MethodEstimate } from './report.types';
 import { designAnalyses } from './design-analyses';
@@ -41,6 +43,11 @@ export interface ComparisonOptions {
   seed: number;
   /** the method whose numbers decide (default: randomization inference on the unadjusted KPI) */
   primaryMethod?: PrimaryMethodKey;
+  /**
+   * secondary/guardrail KPIs: also compute the primary method's CI at these levels α' (the candidates
+   * α/j, j = 1..family size, of the Holm-consistent intervals set by adjustSecondary)
+   */
+  intervalAlphas?: readonly number[];
 }
 
 /** Optional inputs beyond the test-period values, aligned with the units. */
@@ -198,6 +205,7 @@ function* compareCore(
   let cupedBlock: KpiResult['methods']['cuped'] = null;
   let linBlock: MethodEstimate | null = null;
   let riCupedBlock: KpiResult['methods']['randomization_cuped'] = null;
+  let riCupedValues: (number | null)[] | null = null;
   let changeBlock: MethodEstimate | null = null;
   let prePeriod: KpiResult['pre_period'] = null;
   if (pre) {
@@ -265,6 +273,7 @@ function* compareCore(
         ci: { alpha },
       };
       riCupedBlock = riEstimate(`${RI_NAME(riAdj)} on the CUPED-adjusted KPI; CI by test inversion`, riAdj);
+      riCupedValues = adjusted;
     } else {
       riCupedBlock = { ...emptyEstimate('randomization inference on the CUPED-adjusted KPI', 'no usable pre-period KPI (missing or constant)'), min_attainable_p: null };
     }
@@ -430,10 +439,13 @@ function* compareCore(
 
   // ---- the primary method's numbers
   let primary: MethodEstimate;
+  /** the randomization test behind `primary` (to recompute its CI at other levels), or null */
+  let primaryRi: RandomizationTestInput | null = null;
   const riPlain = riEstimate(`${RI_NAME(ri)}; CI by test inversion`, ri);
   if (primaryKey === 'randomization_inference_cuped' && riCupedBlock && riCupedBlock.status === 'ok') {
     const { min_attainable_p: _m, ...rest } = riCupedBlock;
     primary = rest;
+    primaryRi = { ...riBase, values: riCupedValues!, seed: randomizationSeed(opts.seed, `${seedKey}:cuped`) };
   } else if (primaryKey === 'lin_regression_hc2' && linBlock && linBlock.status === 'ok') {
     primary = linBlock;
   } else if (primaryKey === 'randomization_inference' || primaryKey === 'randomization_inference_cuped') {
@@ -446,6 +458,7 @@ function* compareCore(
     }
     const { min_attainable_p: _m, ...rest } = withCi;
     primary = rest;
+    primaryRi = { ...riBase, values, seed: randomizationSeed(opts.seed, seedKey) };
   } else {
     primary = {
       method: 'welch_t (regression adjustment unavailable)',
@@ -458,6 +471,20 @@ function* compareCore(
       p_value: welch.p_two_sided,
       note: 'no usable pre-period KPI for the regression adjustment',
     };
+  }
+
+  // ---- the primary method's CI at the levels a Holm-consistent interval may need (secondary/guardrail KPIs)
+  const primaryIntervals: NonNullable<KpiResult['primary_intervals']> = [];
+  if (role !== 'primary' && primary.status === 'ok' && primary.p_value !== null) {
+    for (const level of opts.intervalAlphas ?? []) {
+      if (primary.se !== null && primary.df !== null && primary.estimate !== null) {
+        const q = studentTInv(1 - level / 2, primary.df);
+        primaryIntervals.push({ alpha: level, ci_low: primary.estimate - q * primary.se, ci_high: primary.estimate + q * primary.se });
+      } else if (primaryRi) {
+        const again: RandomizationTestResult = yield { ...primaryRi, ci: { alpha: level } };
+        primaryIntervals.push({ alpha: level, ci_low: again.ci?.low ?? null, ci_high: again.ci?.high ?? null });
+      }
+    }
   }
 
   const result: KpiResult = {
@@ -515,6 +542,7 @@ function* compareCore(
     non_inferiority: niBlock,
     design_analyses: designBlock,
     primary,
+    primary_intervals: primaryIntervals.length ? primaryIntervals : null,
     adjusted: null,
     decision_p: role === 'primary' ? primary.p_value : null,
     significant: null,
@@ -552,6 +580,22 @@ export function adjustSecondary(results: KpiResult[], alpha: number, method: 'ho
   const pRiPrimary = multiArm ? adjustWithin(primaries, (r) => r.randomization.p_value) : new Map<KpiResult, number>();
   const pWelchPrimary = multiArm ? adjustWithin(primaries, (r) => r.difference.p_value) : new Map<KpiResult, number>();
   const p = adjustWithin(family, (r) => r.primary.p_value);
+  // Holm-consistent intervals of the primary method (holm-intervals.ts), from its CIs at the candidate levels.
+  const inFamily = family.filter((r) => r.status === 'ok' && r.primary.p_value !== null);
+  const levels = method === 'holm' ? holmConsistentLevels(inFamily.map((r) => r.primary.p_value!), alpha) : [];
+  const intervalOf = new Map<KpiResult, NonNullable<NonNullable<KpiResult['adjusted']>['interval']>>();
+  levels.forEach((lv, k) => {
+    const r = inFamily[k];
+    const at = r.primary_intervals?.find((x) => Math.abs(x.alpha - lv.interval_alpha) <= 1e-12 * lv.interval_alpha);
+    if (!at) return;
+    intervalOf.set(r, {
+      method: 'holm_consistent',
+      conf_level: 1 - lv.interval_alpha,
+      ci_low: at.ci_low,
+      ci_high: at.ci_high,
+      note: `the primary method's ${(100 * (1 - lv.interval_alpha)).toFixed(2)}% interval (level α/${Math.round(alpha / lv.interval_alpha)} of Holm's step ${lv.rejected ? lv.rank : 'where it stopped'}): it excludes 0 exactly when the Holm-adjusted p is below α`,
+    });
+  });
   const ri = adjustWithin(family, (r) => r.randomization.p_value);
   const welch = adjustWithin(family, (r) => r.difference.p_value);
   const niFamily = results.filter((r) => r.non_inferiority && r.non_inferiority.p_value !== null);
@@ -585,7 +629,7 @@ export function adjustSecondary(results: KpiResult[], alpha: number, method: 'ho
     return finalise(
       {
         ...withNi,
-        adjusted: { method, welch_p: welch.get(r) ?? null, randomization_p: ri.get(r) ?? null, primary_p: p.get(r) ?? null },
+        adjusted: { method, welch_p: welch.get(r) ?? null, randomization_p: ri.get(r) ?? null, primary_p: p.get(r) ?? null, interval: intervalOf.get(r) ?? null },
         decision_p: p.get(r) ?? null,
       },
       alpha,
@@ -638,10 +682,13 @@ function verdictOf(r: KpiResult, significant: boolean | null, alpha: number): st
   const m = r.primary;
   const level = Math.round(100 * (1 - alpha));
   const name = methodShort(m.method);
+  const hc = r.adjusted?.interval;
   const ci =
-    m.ci_low !== null && m.ci_high !== null
-      ? `${name} ${level}% CI of the difference ${diffText(m.ci_low, r.unit)} to ${diffText(m.ci_high, r.unit)}${r.adjusted ? ' (unadjusted)' : ''}`
-      : `${name}: no finite ${level}% CI (${m.note ?? 'not available'})`;
+    hc && hc.ci_low !== null && hc.ci_high !== null
+      ? `${name} Holm-consistent ${(100 * hc.conf_level).toFixed(1)}% CI of the difference ${diffText(hc.ci_low, r.unit)} to ${diffText(hc.ci_high, r.unit)}`
+      : m.ci_low !== null && m.ci_high !== null
+        ? `${name} ${level}% CI of the difference ${diffText(m.ci_low, r.unit)} to ${diffText(m.ci_high, r.unit)}${r.adjusted ? ' (unadjusted)' : ''}`
+        : `${name}: no finite ${level}% CI (${m.note ?? 'not available'})`;
   const pName = r.adjusted ? `${r.adjusted.method === 'bh' ? 'Benjamini–Hochberg' : 'Holm'}-adjusted ${name} p` : `${name} p`;
   const liftText = r.relative_lift.estimate !== null ? `${pct(r.relative_lift.estimate)} ` : '';
   const ni = r.non_inferiority

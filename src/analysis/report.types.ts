@@ -130,7 +130,20 @@ export interface KpiResult {
   /** the numbers of the recommended primary method (the decision uses them) */
   primary: MethodEstimate;
   /** adjusted p over the family (secondary and guardrail KPIs; the primary KPI across treatment arms) */
-  adjusted: { method: 'holm' | 'bh'; welch_p: number | null; randomization_p: number | null; primary_p: number | null } | null;
+  adjusted: {
+    method: 'holm' | 'bh';
+    welch_p: number | null;
+    randomization_p: number | null;
+    primary_p: number | null;
+    /**
+     * Holm: the primary method's interval at the level that agrees with the Holm decision
+     * (holm-intervals.ts): it excludes 0 exactly when the Holm-adjusted p is below α. Null for
+     * Benjamini–Hochberg (no interval matches an FDR decision) or when it could not be computed.
+     */
+    interval?: { method: 'holm_consistent'; conf_level: number; ci_low: number | null; ci_high: number | null; note: string } | null;
+  } | null;
+  /** the primary method's CI at the extra levels asked for (secondary/guardrail KPIs), for `adjusted.interval` */
+  primary_intervals?: { alpha: number; ci_low: number | null; ci_high: number | null }[] | null;
   /** the decision p: the primary method's p (adjusted when in a family) */
   decision_p: number | null;
   significant: boolean | null;

@@ -241,7 +241,7 @@ function printAnalyses(report: PilotReport): void {
   );
   const dc = report.data_completeness;
   say(
-    `  Data completeness: ${dc.state}; ` +
+    `  Data completeness: ${dc.state === 'ok' ? 'consistent with the design' : dc.state === 'mismatch' ? 'MISMATCH, investigate before trusting the results' : 'the checks cannot detect a mismatch at this size'}; ` +
       dc.arms.map((a) => `${a.arm} ${a.territories_reporting}/${a.designed_territories} territories reporting, ${a.opportunities_test} opportunities (pre-period ${a.opportunities_pre})`).join('; '),
   );
   for (const c of dc.checks) say(`    ${c.note}`);

@@ -1,5 +1,6 @@
 import { decisionSummary } from './decision-summary';
 import { returnOnPilot } from './return-on-pilot';
+import { renderReportHtml } from './report-html.renderer';
 import { welchTTest } from '../../analysis/stats/welch';
 import { sampleReport } from './sample-report.fixture';
 import type { ReportData } from './chart-data';
@@ -165,6 +166,28 @@ describe('returnOnPilot', () => {
     expect(roi.incremental_revenue.estimate).toBeCloseTo(4 * w.diff!, 9);
     expect(roi.incremental_revenue.ci_low).toBeCloseTo(4 * w.ci_low!, 9);
     expect(roi.source).toMatch(/Welch t on the territories/);
+  });
+
+  it('warns when the revenue-won effect is not significant, and never shows a point estimate without its interval', async () => {
+    const r = sampleReport();
+    (r.pilot as any).monthly_cost = 2000;
+    const roi = returnOnPilot(r)!;
+    expect(roi.lift_significant).toBe(false);
+    expect(roi.warning).toMatch(/not significant/);
+    expect(roi.warning).not.toMatch(/_/);
+    const html = await renderReportHtml({ report: r, meta: { report_id: 'r', created_at: '2024-03-04T00:00:00Z' } as any, assignment: null as any });
+    const ret = html.match(/<section id="return"[\s\S]*?<\/section>/)![0];
+    expect(ret).toContain('not significant');
+    const sig = sampleReport();
+    (sig.pilot as any).monthly_cost = 2000;
+    (sig.kpis.find((k) => k.kpi === 'revenue_won') as any).significant = true;
+    expect(returnOnPilot(sig)!.warning).toBeNull();
+    const noCi = sampleReport();
+    (noCi.pilot as any).monthly_cost = 2000;
+    Object.assign((noCi.kpis.find((k) => k.kpi === 'revenue_won') as any).primary, { ci_low: null, ci_high: null });
+    expect(returnOnPilot(noCi)!.warning).toMatch(/no confidence interval/);
+    const html2 = await renderReportHtml({ report: noCi, meta: { report_id: 'r', created_at: '2024-03-04T00:00:00Z' } as any, assignment: null as any });
+    expect(html2.match(/<section id="return"[\s\S]*?<\/section>/)![0]).toContain('— (no interval)');
   });
 
   it('a cost of 0 or a negative cost gives null', () => {

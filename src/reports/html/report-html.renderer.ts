@@ -133,17 +133,19 @@ function returnBlock(report: ReportData, input: ReportHtmlInput, arm: string | u
   const ci = (lo: number | null, hi: number | null, f: (x: number | null) => string) => (lo === null || hi === null ? '—' : `${f(lo)} to ${f(hi)}`);
   const money = (x: number | null) => fmtMoney(x, true);
   const pctf = (x: number | null) => fmtPct(x, 0);
+  // a point estimate only with its interval (issue 14)
+  const point = (v: { estimate: number; ci_low: number | null; ci_high: number | null }, f: (x: number | null) => string) => (v.ci_low === null || v.ci_high === null ? '— (no interval)' : f(v.estimate));
   return `<table class="numbers">
 <caption>Incremental revenue won by the ${roi.n_treatment} treatment territories over the test period, against the cost of the treatment (${pct}% confidence intervals)</caption>
 <thead><tr><th scope="col">Quantity</th><th scope="col">Estimate</th><th scope="col">${pct}% CI</th></tr></thead>
 <tbody>
 <tr><th scope="row">Cost: ${esc(fmtMoney(roi.monthly_cost))} per month × ${roi.months.toFixed(2)} months</th><td>${esc(fmtMoney(roi.cost))}</td><td>fixed</td></tr>
-<tr><th scope="row">Incremental revenue won</th><td>${esc(money(roi.incremental_revenue.estimate))}</td><td>${esc(ci(roi.incremental_revenue.ci_low, roi.incremental_revenue.ci_high, money))}</td></tr>
-<tr><th scope="row">Net (incremental revenue − cost)</th><td>${esc(money(roi.net.estimate))}</td><td>${esc(ci(roi.net.ci_low, roi.net.ci_high, money))}</td></tr>
-<tr><th scope="row">Return on cost (net ÷ cost)</th><td>${esc(pctf(roi.return_on_cost.estimate))}</td><td>${esc(ci(roi.return_on_cost.ci_low, roi.return_on_cost.ci_high, pctf))}</td></tr>
+<tr><th scope="row">Incremental revenue won</th><td>${esc(point(roi.incremental_revenue, money))}</td><td>${esc(ci(roi.incremental_revenue.ci_low, roi.incremental_revenue.ci_high, money))}</td></tr>
+<tr><th scope="row">Net (incremental revenue − cost)</th><td>${esc(point(roi.net, money))}</td><td>${esc(ci(roi.net.ci_low, roi.net.ci_high, money))}</td></tr>
+<tr><th scope="row">Return on cost (net ÷ cost)</th><td>${esc(point(roi.return_on_cost, pctf))}</td><td>${esc(ci(roi.return_on_cost.ci_low, roi.return_on_cost.ci_high, pctf))}</td></tr>
 </tbody>
 </table>
-<p class="note">Incremental revenue = treatment territories × (mean revenue won per treatment territory − per control territory); its CI is the CI of that difference, scaled the same way. Source: ${esc(roi.source)}. Revenue, not margin; deals engaged in the test period and won by its end.</p>`;
+${roi.warning ? `<p class="warning" role="note">${esc(roi.warning)}</p>\n` : ''}<p class="note">Incremental revenue = treatment territories × (mean revenue won per treatment territory − per control territory); its CI is the CI of that difference, scaled the same way. Source: ${esc(roi.source)}. Revenue, not margin; deals engaged in the test period and won by its end.</p>`;
 }
 
 function statusText(k: ReturnType<typeof kpisOf>[number]): string {

@@ -33,6 +33,10 @@ export interface ReturnOnPilot {
   return_on_cost: Interval;
   /** where the difference came from */
   source: string;
+  /** whether the revenue-won effect behind the increment is significant (its KPI's decision); null when unknown */
+  lift_significant: boolean | null;
+  /** plain-language warning to print beside the return when the effect is not significant, or it has no interval */
+  warning: string | null;
 }
 
 const DAYS_PER_MONTH = 365.25 / 12;
@@ -55,7 +59,9 @@ function daysInclusive(start: string, end: string): number | null {
  * by test inversion; the Welch difference in older reports), else from Welch on the report's
  * territory values. Net = increment − cost;
  * return on cost = net ÷ cost; both CIs follow from the increment's CI (cost is a fixed number).
- * Revenue, not margin: the page says so.
+ * Revenue, not margin: the page says so. The return is only ever shown with its interval; `warning`
+ * says when the revenue-won effect behind it is not significant (or has no interval, in which case
+ * the renderer shows no point estimate either).
  *
  * @param treatmentArm with several treatment arms: the arm to evaluate (default: `arms.treatment`)
  * @returns null when no cost is declared, the cost is not positive, or revenue won cannot be compared
@@ -71,10 +77,12 @@ export function returnOnPilot(report: ReportData, monthlyCost?: number | null, t
   const total = cost * months;
 
   let diff: { estimate: number; ci_low: number | null; ci_high: number | null; conf_level: number; n_t: number; source: string } | null = null;
+  let significant: boolean | null = null;
   const arm = treatmentArm ?? report.arms?.treatment;
   const kpi = kpisOf(report).find((k) => k.kpi === 'revenue_won' && (!k.treatment_arm || k.treatment_arm === arm));
   const d = kpi?.difference;
   const primary = (kpi as unknown as Record<string, unknown> | undefined)?.primary as Record<string, unknown> | undefined;
+  if (kpi && typeof kpi.significant === 'boolean') significant = kpi.significant;
   if (primary && primary.status === 'ok' && num(primary.estimate) !== null && num(kpi?.treatment?.n_territories) !== null) {
     // The deciding method's estimate (e.g. CUPED-adjusted randomization inference): the same numbers as the decision.
     diff = {
@@ -102,6 +110,7 @@ export function returnOnPilot(report: ReportData, monthlyCost?: number | null, t
     const alpha = num(report.pilot?.alpha) ?? 0.05;
     if (t.length && c.length) {
       const w = welchTTest(t, c, { alpha });
+      if (w.p_two_sided !== null) significant = w.p_two_sided < alpha;
       if (w.diff !== null) {
         diff = {
           estimate: w.diff,
@@ -130,5 +139,14 @@ export function returnOnPilot(report: ReportData, monthlyCost?: number | null, t
     net,
     return_on_cost: { estimate: net.estimate / total, ci_low: ratio(net.ci_low), ci_high: ratio(net.ci_high) },
     source: diff.source,
+    lift_significant: significant,
+    warning:
+      inc.ci_low === null || inc.ci_high === null
+        ? 'The revenue-won effect has no confidence interval, so no return is shown: a point estimate alone would overstate what is known.'
+        : significant === false
+          ? `The revenue-won effect is not significant: the interval runs from a return of ${(100 * ratio(net.ci_low)!).toFixed(0)}% to ${(100 * ratio(net.ci_high)!).toFixed(0)}%, so the pilot may not pay back; do not read the point estimate as its return.`
+          : significant === null
+            ? 'Whether the revenue-won effect is significant is not known for this report; read the return with its interval.'
+            : null,
   };
 }
