@@ -53,6 +53,22 @@ describe('renderReportHtml', () => {
     expect(sectionHtml(html, 'balance')).toContain('0.310');
   });
 
+  it('the lift column is the deciding method\'s effect over the control mean; the raw difference has its own column; no stored key as a method name', async () => {
+    const report = sampleReport();
+    const rev = report.kpis.find((k) => k.kpi === 'revenue_won')! as any;
+    rev.adjusted.interval = { method: 'holm_consistent', conf_level: 1 - 0.05 / 3, ci_low: -1800, ci_high: 7400, note: '' };
+    const html = await renderReportHtml({ report, meta, assignment });
+    const row = sectionHtml(html, 'kpis').match(/<tr data-kpi="revenue_won"[^>]*>[\s\S]*?<\/tr>/)![0];
+    const cells = [...row.matchAll(/<td[^>]*>([\s\S]*?)<\/td>/g)].map((m) => m[1]);
+    expect(cells[3]).toContain('+3,000'); // raw difference of the means (Welch)
+    expect(cells[3]).toContain('+10.0%'); // raw relative lift beside it
+    expect(cells[4]).toContain('+2,800'); // deciding effect
+    expect(cells[5]).toContain('+21.5%'); // 2,800 / 13,000
+    expect(cells[5]).toContain('−7.7% to +50.8%'); // −1,000 / 13,000 to 6,600 / 13,000
+    expect(cells[7]).toContain('Holm-consistent 98.3% CI −1,800 to +7,400');
+    expect(row).not.toMatch(/lin_interacted|welch_t|too_little_data/);
+  });
+
   it('says "not available" for parts the report lacks instead of failing', async () => {
     const report = sampleReport();
     delete (report as any).weekly_primary_kpi;
