@@ -146,6 +146,7 @@ export class AnalysisService {
             weeklyUnit: panelKpi?.unit,
             margin: role === 'guardrail' && margin ? { margin: margin.margin, type: margin.type } : null,
             covariates,
+            codes: a.units.map((u) => u.territoryCode),
           }),
         );
       }

@@ -58,6 +58,12 @@ describe('designAnalyses', () => {
     expect(ri.estimate).toBeCloseTo(c.expected.estimate, 12); // the same stratum-weighted statistic
     expect(r.rows.find((x) => x.key === 'randomization_t')!.label).toContain('stratified t');
     expect(r.panel).toBeNull();
+    // territory diagnostics of the difference in means: partial leverage of a 0/1 regressor is 1/n_arm per territory
+    const d = r.territory_diagnostics!;
+    expect(d.territories).toHaveLength(19);
+    const nT = arms.filter((a) => a === 'treatment').length;
+    d.territories.forEach((t, i) => expect(t.partial_leverage).toBeCloseTo(arms[i] === 'treatment' ? (1 - nT / 19) / nT : (nT / 19) / (19 - nT), 12));
+    expect(d.territories.every((t) => t.leave_one_out_estimate !== null)).toBe(true);
     assertNoNonFinite(r);
   });
 

@@ -21,7 +21,7 @@ import type { RandomizationDesign } from './design/designs';
 import { didPanelDesign, stratifiedDifference } from './stats/design-consistent';
 import { studentTInv, studentTSf } from './stats/distributions';
 import { fewClusterInference, FewClusterInferenceResult } from './stats/few-cluster-inference';
-import { fragility, FragilityResult } from './stats/few-cluster-diagnostics';
+import { fewClusterDiagnostics, FewClusterDiagnostics, fragility, FragilityResult } from './stats/few-cluster-diagnostics';
 import { hcCovariance, olsFit } from './stats/linear-model';
 import { pairedTTest } from './stats/paired';
 import { randomizationTest } from './stats/randomization-inference';
@@ -54,6 +54,13 @@ export interface DesignAnalysesResult {
   rows: DesignAnalysisRow[];
   /** the panel DiD with every few-cluster method (null without a weekly panel or above the size cap) */
   panel: (FewClusterInferenceResult & { fixed_effects: 'none' | 'pair' | 'stratum'; unit: string }) | null;
+  /**
+   * Territory diagnostics of the territory-level comparison (every KPI): each territory its own
+   * cluster in y ~ 1 + T (+ centred pre-period KPI and its interaction when available): leverage,
+   * partial leverage of the treatment effect, leave-one-territory-out estimates, effective number
+   * of territories. Null when fewer than 4 territories have a value.
+   */
+  territory_diagnostics: (FewClusterDiagnostics & { model: string }) | null;
   /** over the design-consistent and robustness rows and the panel methods (naive rows excluded) */
   fragility: FragilityResult;
 }
@@ -71,6 +78,10 @@ export interface DesignAnalysesInput {
   covariates?: readonly (readonly number[])[] | null;
   weekly?: readonly ({ pre: readonly number[]; test: readonly number[] } | null)[] | null;
   weeklyUnit?: string;
+  /** the KPI over the pre-period per territory (null = undefined), for the territory diagnostics */
+  pre?: readonly (number | null)[] | null;
+  /** territory codes (for the diagnostics' rows); default 'territory i' */
+  codes?: readonly string[];
   alpha: number;
   seed: number;
   draws: number;
@@ -205,6 +216,30 @@ function panelAnalysis(input: DesignAnalysesInput): DesignAnalysesResult['panel'
   }
 }
 
+/** Leverage and leave-one-out diagnostics of the territory-level regression (see DesignAnalysesResult). */
+function territoryDiagnostics(input: DesignAnalysesInput): DesignAnalysesResult['territory_diagnostics'] {
+  const { values, arms, treatmentArm: T, controlArm: C } = input;
+  const pre = input.pre ?? null;
+  const usePre = pre !== null && values.some((v, i) => v !== null && pre[i] !== null && (arms[i] === T || arms[i] === C));
+  const idx = values.map((v, i) => (v !== null && (arms[i] === T || arms[i] === C) && (!usePre || pre![i] !== null) ? i : -1)).filter((i) => i >= 0);
+  const nT = idx.filter((i) => arms[i] === T).length;
+  if (idx.length < 4 || nT < 2 || idx.length - nT < 2) return null;
+  const mx = usePre ? idx.reduce((s, i) => s + (pre![i] as number), 0) / idx.length : 0;
+  const x = idx.map((i) => {
+    const tr = arms[i] === T ? 1 : 0;
+    if (!usePre) return [1, tr];
+    const xc = (pre![i] as number) - mx;
+    return [1, tr, xc, tr * xc];
+  });
+  try {
+    const fit = olsFit(x, idx.map((i) => values[i] as number));
+    const d = fewClusterDiagnostics(fit, idx.map((i) => input.codes?.[i] ?? `territory ${i + 1}`), 1);
+    return { ...d, model: usePre ? "the KPI on treatment, the centred pre-period KPI and their interaction (Lin's regression), one territory per cluster" : 'the KPI on treatment (difference in means), one territory per cluster' };
+  } catch {
+    return null; // a constant pre-period KPI makes the interacted design collinear
+  }
+}
+
 /**
  * The design-consistent analyses of one KPI (see the file header).
  * @param input territories, arms, strata (pair ids for matched pairs), the stored design, optional
@@ -218,5 +253,5 @@ export function designAnalyses(input: DesignAnalysesInput): DesignAnalysesResult
     ...rows.filter((r) => r.role !== 'naive_comparison').map((r) => ({ method: r.label, p_value: r.p_value })),
     ...(panel ? panel.methods.map((m) => ({ method: `panel DiD: ${m.label}`, p_value: m.p_value })) : []),
   ];
-  return { design_type: input.designType, conf_level: 1 - input.alpha, rows, panel, fragility: fragility(offered, input.alpha) };
+  return { design_type: input.designType, conf_level: 1 - input.alpha, rows, panel, territory_diagnostics: territoryDiagnostics(input), fragility: fragility(offered, input.alpha) };
 }

@@ -60,6 +60,8 @@ export interface KpiExtras {
   weeklyUnit?: string;
   /** a guardrail's non-inferiority margin */
   margin?: NonInferiorityMargin | null;
+  /** territory codes aligned with the units (diagnostics rows name them) */
+  codes?: readonly string[];
   /** the rerandomization's balancing covariates per territory (rows aligned with the units), mean-imputed */
   covariates?: readonly (readonly number[])[] | null;
 }
@@ -403,6 +405,8 @@ function* compareCore(
         covariates: extras.covariates ?? null,
         weekly: extras.weekly ?? null,
         weeklyUnit: extras.weeklyUnit,
+        pre: extras.pre ?? null,
+        codes: extras.codes,
         alpha,
         seed: randomizationSeed(opts.seed, `${seedKey}:design`),
         draws: Math.min(opts.draws, DESIGN_ANALYSES_MAX_DRAWS),

@@ -120,6 +120,12 @@ describe('report analyses: matched pairs, several treatment arms', () => {
       expect(d.rows.find((x) => x.key === 'paired_t')!.estimate).toBeCloseTo(k.methods.paired_t!.estimate!, 12);
       expect(d.rows.find((x) => x.key === 'randomization_t')!.label).toMatch(/paired t/);
       expect(typeof d.fragility.fragile).toBe('boolean');
+      if (k.status === 'ok') {
+        const td = d.territory_diagnostics!;
+        expect(td.territories.reduce((s, t) => s + t.partial_leverage, 0)).toBeCloseTo(1, 9);
+        expect(td.territories.every((t) => /^[A-Z0-9-]+$/i.test(t.territory))).toBe(true);
+        expect(td.effective_clusters_independent!).toBeGreaterThan(1);
+      }
     }
     const panel = opps.design_analyses!.panel!;
     expect(panel.fixed_effects).toBe('pair');
