@@ -1,5 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsDateString, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
+import { IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
+import { IsIsoDateOrInstant } from '../common/validation/is-iso-instant';
 import { PagingQuery } from '../common/validation/paging.query';
 
 /** Filters of GET /audit; all optional, combined with AND. */
@@ -9,7 +10,7 @@ export class AuditQuery extends PagingQuery {
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(100) entity_id?: string;
   @ApiPropertyOptional({ example: 'pilot.approved' }) @IsOptional() @IsString() @MaxLength(100) action?: string;
   @ApiPropertyOptional() @IsOptional() @IsUUID() actor_key_id?: string;
-  @ApiPropertyOptional({ description: 'ISO 8601 instant, inclusive' }) @IsOptional() @IsDateString() from?: string;
-  @ApiPropertyOptional({ description: 'ISO 8601 instant, exclusive' }) @IsOptional() @IsDateString() to?: string;
+  @ApiPropertyOptional({ description: 'YYYY-MM-DD (00:00 UTC) or ISO 8601 instant with a zone, inclusive' }) @IsOptional() @IsIsoDateOrInstant() from?: string;
+  @ApiPropertyOptional({ description: 'YYYY-MM-DD (00:00 UTC) or ISO 8601 instant with a zone, exclusive' }) @IsOptional() @IsIsoDateOrInstant() to?: string;
 }
 

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { toUtcInstant } from '../common/validation/is-iso-instant';
 
 /** One audit event as written: who (key), what (action on an entity), before/after snapshots. */
 export interface AuditEventInput {
@@ -68,8 +69,9 @@ export class AuditService {
     if (f.entity_id) add('entity_id = ?', f.entity_id);
     if (f.action) add('action = ?', f.action);
     if (f.actor_key_id) add('actor_key_id = ?', f.actor_key_id);
-    if (f.from) add('occurred_at >= ?', f.from);
-    if (f.to) add('occurred_at < ?', f.to);
+    // validated by AuditQuery; normalised to UTC so the session time zone never matters
+    if (f.from) add('occurred_at >= ?::timestamptz', toUtcInstant(f.from));
+    if (f.to) add('occurred_at < ?::timestamptz', toUtcInstant(f.to));
     const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
     const [{ n }] = await this.dataSource.query(`SELECT count(*)::int AS n FROM audit_events ${clause}`, params);
     const rows: Record<string, unknown>[] = await this.dataSource.query(

@@ -303,7 +303,15 @@ export class BatchService {
       throw new AppException('UNSUPPORTED_MEDIA_TYPE', 'Send the CSV as multipart/form-data (field "file") or as a text/csv body');
     }
     return new Promise((resolve, reject) => {
-      const bb = busboy({ headers: req.headers, limits: { files: 1 } });
+      let bb: ReturnType<typeof busboy>;
+      try {
+        bb = busboy({ headers: req.headers, limits: { files: 1 } });
+      } catch (err) {
+        // busboy throws at once for a multipart Content-Type without a boundary parameter
+        req.resume();
+        reject(new AppException('MALFORMED_CSV', `Upload could not be read: ${(err as Error).message} (multipart/form-data needs a boundary)`));
+        return;
+      }
       let found = false;
       bb.on('file', (name, stream) => {
         if (name !== 'file' || found) {
