@@ -3,6 +3,7 @@ import request from 'supertest';
 import { AnalysisService } from '../../src/analysis/analysis.service';
 import { ApiKeyService } from '../../src/auth/api-key.service';
 import { createApi } from '../../src/bootstrap';
+import { loadEnvironment } from '../../src/config/env.validation';
 import { canonicalJson } from '../../src/common/utils/canonical-json';
 import { InterimLookService } from '../../src/governance/interim-look.service';
 import { opportunityRow, ingest } from '../factories/opportunity.factory';
@@ -446,7 +447,9 @@ describe('interim looks on the repeatable BullMQ job, with the reference O\'Brie
     await designAndLaunch(stack.http, id);
 
     const { Queue } = await import('bullmq');
-    const queue = new Queue('governance', { connection: { host: '127.0.0.1', port: 6379 }, prefix: String(stack.overrides.QUEUE_PREFIX) });
+    // The configured Redis (REDIS_HOST/REDIS_PORT), as every other connection of the suite.
+    const env = loadEnvironment();
+    const queue = new Queue('governance', { connection: { host: env.REDIS_HOST, port: env.REDIS_PORT }, prefix: String(stack.overrides.QUEUE_PREFIX) });
     try {
       const schedulers = await queue.getJobSchedulers();
       expect(schedulers).toEqual([expect.objectContaining({ key: 'interim-look-sweep', every: 300 })]);
