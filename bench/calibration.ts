@@ -16,8 +16,8 @@
  *    sample average effect; DiD: the same per week) is counted;
  *  - power: share of p < 0.05 with the planted lift.
  * Targets: FPR within [3.5%, 6.5%], coverage within [93%, 97%]. A design×method that misses either
- * is FLAGGED, and the list is written to src/analysis/calibration-results.json, which the product
- * reads (src/analysis/calibration-flags.ts) so it does not offer that method as primary for that
+ * is FLAGGED, and the list is written to src/stats/calibration-results.json, which the product
+ * reads (src/stats/calibration-flags.ts) so it does not offer that method as primary for that
  * design. Randomization inference uses B = 200 Monte Carlo draws per test here (the product uses
  * RI_DRAWS, default 10,000) to keep the run within a few minutes; its CI is by test inversion.
  *
@@ -27,16 +27,16 @@ import Table from 'cli-table3';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { drawDesign, DesignSpec, DesignType, DesignUnit, randomizationDesignFromStored } from '../src/analysis/design/designs';
-import { createPrng } from '../src/analysis/design/prng';
-import { cuped, differenceInDifferences, linRegressionAdjustment, welchTTest } from '../src/analysis/stats';
-import { randomizationTest } from '../src/analysis/stats/randomization-inference';
-import { computeTerritoryKpis, Opportunity } from '../src/analysis/stats/sales-velocity';
+import { drawDesign, DesignSpec, DesignType, DesignUnit, randomizationDesignFromStored } from '../src/stats/design/designs';
+import { createPrng } from '../src/stats/design/prng';
+import { cuped, differenceInDifferences, linRegressionAdjustment, welchTTest } from '../src/stats';
+import { randomizationTest } from '../src/stats/randomization-inference';
+import { computeTerritoryKpis, Opportunity } from '../src/stats/sales-velocity';
 import { addDays } from '../src/common/utils/dates';
 import { DATASET_HELP, DEFAULT_DATA_DIR, readCrmDataset } from '../src/demo/crm-dataset';
 import { statusOfStage } from '../src/opportunities/ingestion/stage';
 import { clopperPearson } from '../src/power/binomial-ci';
-import type { CalibrationFlags } from '../src/analysis/calibration-flags';
+import type { CalibrationFlags } from '../src/stats/calibration-flags';
 
 const ALPHA = 0.05;
 const LIFT = 0.1;
@@ -296,7 +296,7 @@ function main(): void {
       flagged,
       results: rows,
     };
-    const path = join(__dirname, '..', 'src', 'analysis', 'calibration-results.json');
+    const path = join(__dirname, '..', 'src', 'stats', 'calibration-results.json');
     writeFileSync(path, `${JSON.stringify(flags, null, 2)}\n`);
     console.log(`flags written to ${path}`);
   }

@@ -4,7 +4,7 @@ import { INestApplicationContext } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { AnalysisService } from '../src/analysis/analysis.service';
+import { AnalysisService } from '../src/reports/building/report-builder.service';
 import { createApi, createWorker } from '../src/bootstrap';
 import { KpiService } from '../src/kpis/kpi.service';
 import { QUEUES } from '../src/queues/queue.constants';

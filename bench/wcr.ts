@@ -1,6 +1,6 @@
-import { createPrng } from '../src/analysis/design/prng';
-import { cr1Covariance, olsFit } from '../src/analysis/stats/linear-model';
-import { wildClusterBootstrap } from '../src/analysis/stats/wild-cluster-bootstrap';
+import { createPrng } from '../src/stats/design/prng';
+import { cr1Covariance, olsFit } from '../src/stats/linear-model';
+import { wildClusterBootstrap } from '../src/stats/wild-cluster-bootstrap';
 import { intArg } from './bench-util';
 
 /**

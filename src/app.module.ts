@@ -10,7 +10,7 @@ import { PilotsModule } from './pilots/pilots.module';
 import { PowerModule } from './power/power.module';
 import { RequeueScheduler } from './queues/requeue.scheduler';
 import { OwnersModule } from './owners/owners.module';
-import { QueueAdminModule } from './queues/queue-admin.module';
+import { QueueAdminModule } from './queue-admin/queue-admin.module';
 import { RollupScheduler } from './rollups/rollup.scheduler';
 import { RollupsModule } from './rollups/rollups.module';
 import { ReportsModule } from './reports/reports.module';

@@ -1,10 +1,10 @@
 import { DynamicModule, Module, Provider } from '@nestjs/common';
-import { AnalysisProcessor } from './analysis/analysis.processor';
-import { AnalysisService } from './analysis/analysis.service';
+import { AnalysisProcessor } from './reports/building/report.processor';
+import { AnalysisService } from './reports/building/report-builder.service';
 import { AssignmentModule } from './assignment/assignment.module';
 import { EnvironmentVariables, validateEnvironment } from './config/env.validation';
 import { GovernanceModule } from './governance/governance.module';
-import { GovernanceProcessor } from './governance/governance.processor';
+import { GovernanceProcessor } from './reports/interim-look.processor';
 import { ConfigOverrides, CoreModule } from './core.module';
 import { KpisModule } from './kpis/kpis.module';
 import { IngestionProcessor } from './opportunities/ingestion.processor';

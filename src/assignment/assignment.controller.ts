@@ -1,7 +1,7 @@
 import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { uuidParam } from '../common/validation/uuid-param.pipe';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ALL_ROLES, Roles } from '../auth/roles.decorator';
+import { ALL_ROLES, Roles } from '../common/auth/roles';
 import { AssignmentService } from './assignment.service';
 
 @ApiTags('assignment')

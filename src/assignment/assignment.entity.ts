@@ -1,7 +1,7 @@
 import { Column, CreateDateColumn, Entity, ForeignKey, OneToMany, PrimaryGeneratedColumn, Unique } from 'typeorm';
-import type { DesignDraw, MatchedBlock, RerandomizationRecord } from '../analysis/design/designs';
+import type { DesignDraw, MatchedBlock, RerandomizationRecord } from '../stats/design/designs';
 import { DesignOptions, DesignType, PilotEntity } from '../pilots/pilot.entity';
-import { bigintTransformer } from '../database/transformers';
+import { bigintTransformer } from '../common/database/transformers';
 import { AssignmentUnitEntity } from './assignment-unit.entity';
 
 /**

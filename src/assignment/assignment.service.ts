@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { PRNG_ALGORITHM } from '../analysis/design/prng';
-import { mahalanobisBalance } from '../analysis/design/mahalanobis';
-import { balanceRow } from '../analysis/stats/balance';
+import { PRNG_ALGORITHM } from '../stats/design/prng';
+import { mahalanobisBalance } from '../stats/design/mahalanobis';
+import { balanceRow } from '../stats/balance';
 import { AppException } from '../common/errors/app.exception';
 import { KPI_CATALOGUE } from '../kpis/kpi-catalogue';
 import { KpiService, kpiValue } from '../kpis/kpi.service';

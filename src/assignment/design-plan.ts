@@ -1,4 +1,4 @@
-import { allocateCounts, DesignError } from '../analysis/design/allocation';
+import { allocateCounts, DesignError } from '../stats/design/allocation';
 import {
   DesignDraw,
   DesignSpec,
@@ -8,9 +8,9 @@ import {
   isPlainDesign,
   RandomizationDesign,
   randomizationDesignFromStored,
-} from '../analysis/design/designs';
-import { PRNG_ALGORITHM } from '../analysis/design/prng';
-import { DESIGN_ALGORITHM_VERSION } from '../analysis/design/randomization';
+} from '../stats/design/designs';
+import { PRNG_ALGORITHM } from '../stats/design/prng';
+import { DESIGN_ALGORITHM_VERSION } from '../stats/design/randomization';
 import { AppException } from '../common/errors/app.exception';
 import { KPI_KEYS, KpiKey } from '../kpis/kpi-catalogue';
 import { PilotEntity } from '../pilots/pilot.entity';

@@ -3,7 +3,7 @@ import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { AppException } from '../common/errors/app.exception';
 import { ApiKeyService, Principal } from './api-key.service';
-import { PUBLIC_METADATA, Role, ROLES_METADATA } from './roles.decorator';
+import { PUBLIC_METADATA, Role, ROLES_METADATA } from '../common/auth/roles';
 
 /** The key a request presents: `x-api-key`, or `Authorization: Bearer <key>`. */
 export function presentedKey(req: Pick<Request, 'headers'>): string | null {

@@ -5,7 +5,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { AppException } from '../common/errors/app.exception';
 import { EnvironmentVariables } from '../config/env.validation';
-import { Role } from './roles.decorator';
+import { Role } from '../common/auth/roles';
 
 /** Who is calling: the authenticated key (never its secret). */
 export interface Principal {

@@ -6,7 +6,7 @@ import { ApiKeyService, Principal } from './api-key.service';
 import { CurrentKey, RequestId } from './current-key.decorator';
 import { CreateApiKeyDto } from './dto/create-api-key.dto';
 import { ListApiKeysQuery } from './dto/list-api-keys.query';
-import { ALL_ROLES, Roles } from './roles.decorator';
+import { ALL_ROLES, Roles } from '../common/auth/roles';
 
 @ApiTags('api-keys')
 @Controller('api-keys')

@@ -3,7 +3,7 @@ import { ThrottlerGuard, ThrottlerLimitDetail } from '@nestjs/throttler';
 import { AppException } from '../common/errors/app.exception';
 import { presentedKey } from './api-key.guard';
 import { hashApiKey } from './api-key.service';
-import { PUBLIC_METADATA } from './roles.decorator';
+import { PUBLIC_METADATA } from '../common/auth/roles';
 
 /**
  * Rate limit per API key (@nestjs/throttler, in-process store): at most RATE_LIMIT_LIMIT requests

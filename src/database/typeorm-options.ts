@@ -9,7 +9,7 @@ import { PilotEntity } from '../pilots/pilot.entity';
 import { PowerAnalysisEntity } from '../power/power-analysis.entity';
 import { ReportEntity } from '../reports/report.entity';
 import { TerritoryEntity } from '../territories/territory.entity';
-import { installPgTypeParsers } from './pg-types';
+import { installPgTypeParsers } from '../common/database/pg-types';
 
 export const ENTITIES = [
   TerritoryEntity,

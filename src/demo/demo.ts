@@ -12,7 +12,7 @@ import { hashApiKey } from '../auth/api-key.service';
 import { createApi, createWorker } from '../bootstrap';
 import { loadEnvironment } from '../config/env.validation';
 import { ensureDatabase, runMigrations } from '../database/migrate';
-import type { KpiResult, PilotReport } from '../analysis/report.types';
+import type { KpiResult, PilotReport } from '../reports/report.types';
 import { ApiClient } from './api-client';
 import { DATASET_HELP, DEFAULT_DATA_DIR, PipelineRow, readCrmDataset } from './crm-dataset';
 import { plantLift } from './planted-effect';

@@ -6,8 +6,8 @@ import {
   conditionalPowerCurrentTrend,
   obrienFlemingBoundaries,
   SequentialRecommendation,
-} from '../analysis/stats/group-sequential';
-import { normalInv } from '../analysis/stats/distributions';
+} from '../stats/group-sequential';
+import { normalInv } from '../stats/distributions';
 import { AuditService } from '../audit/audit.service';
 import { daysBetween, utcDateOf } from '../common/utils/dates';
 import { PilotEntity } from '../pilots/pilot.entity';

@@ -3,7 +3,7 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuditedInService } from '../audit/audit.decorator';
 import type { Principal } from '../auth/api-key.service';
 import { CurrentKey, RequestId } from '../auth/current-key.decorator';
-import { ALL_ROLES, Roles } from '../auth/roles.decorator';
+import { ALL_ROLES, Roles } from '../common/auth/roles';
 import { AppException } from '../common/errors/app.exception';
 import { uuidParam } from '../common/validation/uuid-param.pipe';
 import { CompatibilityDto, DecisionDto, PlanAmendmentDto, TransitionDto } from './dto/governance.dto';

@@ -8,7 +8,7 @@ import { AppException } from '../common/errors/app.exception';
 import { PilotEntity, PilotStatus } from '../pilots/pilot.entity';
 import { PilotRepository } from '../pilots/pilot.repository';
 import { EligibilityService } from '../pilots/eligibility.service';
-import { recommendedPrimaryMethod } from '../analysis/primary-method';
+import { recommendedPrimaryMethod } from '../stats/primary-method';
 import { LifecycleAction, nextStatus } from './lifecycle';
 import { lockedPlanOf, planHash } from './plan';
 

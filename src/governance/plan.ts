@@ -18,7 +18,7 @@ export interface LockedPlan {
    * `['pre_period_kpi']` (each KPI's own pre-period value, CUPED / Lin) for adjusted methods, else []
    */
   covariates: unknown;
-  /** the method that decides the primary KPI (src/analysis/primary-method.ts, chosen at approval) */
+  /** the method that decides the primary KPI (src/stats/primary-method.ts, chosen at approval) */
   primary_method: string;
   /** adjustment of the secondary/guardrail family: 'holm' or 'bh' */
   multiple_testing: string;

@@ -6,7 +6,7 @@ import { Queue } from 'bullmq';
 import type { Response } from 'express';
 import { DataSource } from 'typeorm';
 import { QUEUES } from '../queues/queue.constants';
-import { Public } from '../auth/roles.decorator';
+import { Public } from '../common/auth/roles';
 
 async function within<T>(ms: number, work: Promise<T>): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { CohortAggregates, CohortKpis, kpisFromAggregates } from '../analysis/stats/sales-velocity';
-import { parseDecimal, parseRequiredDecimal } from '../database/transformers';
+import { CohortAggregates, CohortKpis, kpisFromAggregates } from '../stats/sales-velocity';
+import { parseDecimal, parseRequiredDecimal } from '../common/database/transformers';
 import { AsOf, attributedRelation } from '../rollups/rollup.sql';
 import { PilotScope, RollupsService } from '../rollups/rollups.service';
 import { KpiKey } from './kpi-catalogue';
@@ -97,7 +97,7 @@ function toAggregates(r: Record<string, string | null>): CohortAggregates {
 
 /**
  * Computes per-territory KPIs: the sums and counts in SQL (heavy work stays in PostgreSQL), the
- * ratios by the one definition in analysis/stats/sales-velocity.ts.
+ * ratios by the one definition in stats/sales-velocity.ts.
  *
  * Inside a report transaction bound with {@link bindReport}, every method reads the report's
  * data: opportunities as of its data version (and optional source-time cut-off), each attributed

@@ -3,7 +3,7 @@ import { ApiBody, ApiConsumes, ApiHeader, ApiOperation, ApiQuery, ApiTags } from
 import type { Request } from 'express';
 import { AppException } from '../common/errors/app.exception';
 import { uuidParam } from '../common/validation/uuid-param.pipe';
-import { ALL_ROLES, Roles } from '../auth/roles.decorator';
+import { ALL_ROLES, Roles } from '../common/auth/roles';
 import { QueueDepthGuard } from '../queues/queue-depth.guard';
 import { BatchSizeGuard } from './batch-size.guard';
 import { BatchService } from './batch.service';

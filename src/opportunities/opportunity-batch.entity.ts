@@ -1,5 +1,5 @@
 import { Check, Column, Entity, Generated, Index, PrimaryGeneratedColumn, Unique } from 'typeorm';
-import { bigintTransformer } from '../database/transformers';
+import { bigintTransformer } from '../common/database/transformers';
 
 export type BatchStatus = 'queued' | 'processing' | 'completed' | 'failed' | 'cancelled';
 

@@ -1,5 +1,5 @@
 import { Check, Column, Entity, Index, PrimaryColumn } from 'typeorm';
-import { bigintTransformer, decimalTransformer } from '../database/transformers';
+import { bigintTransformer, decimalTransformer } from '../common/database/transformers';
 
 export type OpportunityStatus = 'open' | 'won' | 'lost';
 

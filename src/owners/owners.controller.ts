@@ -2,7 +2,7 @@ import 'multer';
 import { Body, Controller, Get, HttpCode, Param, Post, UploadedFile, UseInterceptors } from '@nestjs/common';
 import { FileInterceptor } from '@nestjs/platform-express';
 import { ApiBody, ApiConsumes, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ALL_ROLES, Roles } from '../auth/roles.decorator';
+import { ALL_ROLES, Roles } from '../common/auth/roles';
 import { AppException } from '../common/errors/app.exception';
 import { ParseDtoArrayPipe } from '../common/validation/parse-dto-array.pipe';
 import { OwnerTerritoriesResultDto, OwnerTerritoryDto } from './dto/owner-territory.dto';

@@ -6,7 +6,7 @@ import { DataSource } from 'typeorm';
 import { AppException } from '../common/errors/app.exception';
 import { parseCsvBuffer } from '../common/utils/csv';
 import { flattenValidationErrors } from '../common/validation/validation';
-import { parseRequiredDecimal } from '../database/transformers';
+import { parseRequiredDecimal } from '../common/database/transformers';
 import { OwnerTerritoriesResultDto, OwnerTerritoryDto } from './dto/owner-territory.dto';
 
 export const MAX_OWNER_ROWS_PER_REQUEST = 100_000;

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AppException } from '../common/errors/app.exception';
-import { allocateCounts } from '../analysis/design/allocation';
+import { allocateCounts } from '../stats/design/allocation';
 import { TerritoryEntity } from '../territories/territory.entity';
 import { TerritoryRepository } from '../territories/territory.repository';
 import { PilotEntity } from './pilot.entity';

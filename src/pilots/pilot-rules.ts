@@ -77,7 +77,7 @@ export function assertDraft(p: PilotEntity, action: string): void {
 const PRE_PERIOD_PREFIX = 'pre_period_';
 
 /**
- * Cross-field rules of the design parameters (src/analysis/design/designs.ts): pair_on only and
+ * Cross-field rules of the design parameters (src/stats/design/designs.ts): pair_on only and
  * always for matched pairs (equal allocation: ratio on every arm, all equal), rerandomization
  * covariates only and always for rerandomization, `pre_period_<kpi>` names a catalogue KPI, forced
  * arms exist, a territory is not both forced and excluded.

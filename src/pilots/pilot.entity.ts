@@ -1,5 +1,5 @@
 import { Check, Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
-import { bigintTransformer, decimalTransformer } from '../database/transformers';
+import { bigintTransformer, decimalTransformer } from '../common/database/transformers';
 import type { KpiKey } from '../kpis/kpi-catalogue';
 
 /** The lifecycle (see src/governance/lifecycle.ts for the allowed transitions). */
@@ -7,7 +7,7 @@ export const PILOT_STATUSES = ['draft', 'in_review', 'approved', 'running', 'sto
 export type PilotStatus = (typeof PILOT_STATUSES)[number];
 export type DesignType = 'complete' | 'stratified' | 'matched_pairs' | 'rerandomization';
 
-/** Design parameters beyond type, stratum variable and seed (src/analysis/design/designs.ts). */
+/** Design parameters beyond type, stratum variable and seed (src/stats/design/designs.ts). */
 export interface DesignOptions {
   pair_on?: string;
   rerandomization?: { covariates: string[]; acceptance_probability: number };

@@ -4,7 +4,7 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuditedInService } from '../audit/audit.decorator';
 import type { Principal } from '../auth/api-key.service';
 import { CurrentKey, RequestId } from '../auth/current-key.decorator';
-import { ALL_ROLES, Roles } from '../auth/roles.decorator';
+import { ALL_ROLES, Roles } from '../common/auth/roles';
 import { PagingQuery } from '../common/validation/paging.query';
 import { CreatePilotDto } from './dto/create-pilot.dto';
 import { UpdatePilotDto } from './dto/update-pilot.dto';

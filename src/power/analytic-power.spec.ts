@@ -1,5 +1,5 @@
 import { compareToReference, loadReference, ReferenceCase } from '../../test/fixtures/reference/compare';
-import { studentTCdf } from '../analysis/stats/distributions';
+import { studentTCdf } from '../stats/distributions';
 import { cohensH, noncentralTCdf, proportionMde, proportionNobs1, proportionPower, tTestMde, tTestNobs1, tTestPower } from './analytic-power';
 
 const reference = loadReference<Record<string, any>, Record<string, number>>('power');

@@ -9,7 +9,7 @@
  * P(T' > t_{1−α/2,df}) + P(T' < −t_{1−α/2,df}) (BOTH tails; R's power.t.test drops the lower one
  * unless strict = TRUE); 'larger': P(T' > t_{1−α,df}); T' noncentral t.
  */
-import { ibeta, lnGamma, normalCdf, normalInv, normalSf, studentTInv } from '../analysis/stats/distributions';
+import { ibeta, lnGamma, normalCdf, normalInv, normalSf, studentTInv } from '../stats/distributions';
 
 /** 'two-sided' or 'larger' (H1: treatment > control). */
 export type PowerAlternative = 'two-sided' | 'larger';

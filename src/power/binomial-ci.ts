@@ -4,7 +4,7 @@
  * upper = Beta⁻¹(1 − α/2; x + 1, n − x) (Clopper & Pearson 1934, Biometrika 26). The beta quantile is
  * found by bisection on the accurate regularized incomplete beta of distributions.ts.
  */
-import { ibeta } from '../analysis/stats/distributions';
+import { ibeta } from '../stats/distributions';
 
 function betaQuantile(p: number, a: number, b: number): number {
   let lo = 0;

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { matchedBlocks } from '../analysis/design/designs';
+import { matchedBlocks } from '../stats/design/designs';
 import { DesignUnit, toDesignUnits } from '../assignment/assignment-inputs';
 import { PRE_PERIOD_PREFIX, planDesign, PlannedDesign, preperiodKpisNeeded, designCovariateNames } from '../assignment/design-plan';
 import { addDays, daysBetween } from '../common/utils/dates';

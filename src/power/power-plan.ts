@@ -14,10 +14,10 @@
  * the KPI's mean (0.10 = +10%): d = lift·mean/σ_eff.
  */
 import { createHash } from 'node:crypto';
-import { DesignError } from '../analysis/design/allocation';
-import { DesignSpec, DesignUnit, drawDesign } from '../analysis/design/designs';
-import { welchTTest } from '../analysis/stats/welch';
-import { linRegressionAdjustment } from '../analysis/stats/covariate-adjustment';
+import { DesignError } from '../stats/design/allocation';
+import { DesignSpec, DesignUnit, drawDesign } from '../stats/design/designs';
+import { welchTTest } from '../stats/welch';
+import { linRegressionAdjustment } from '../stats/covariate-adjustment';
 import { clopperPearson } from './binomial-ci';
 import { tTestMde, tTestNobs1, tTestPower } from './analytic-power';
 

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ALL_ROLES, Roles } from '../auth/roles.decorator';
+import { ALL_ROLES, Roles } from '../common/auth/roles';
 import { uuidParam } from '../common/validation/uuid-param.pipe';
 import { PowerRequestDto } from './dto/power-request.dto';
 import { PowerService } from './power.service';

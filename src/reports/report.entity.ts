@@ -1,7 +1,7 @@
 import { Check, Column, Entity, ForeignKey, Index, PrimaryGeneratedColumn } from 'typeorm';
 import { PilotEntity } from '../pilots/pilot.entity';
-import type { PilotReport } from '../analysis/report.types';
-import { bigintTransformer } from '../database/transformers';
+import type { PilotReport } from './report.types';
+import { bigintTransformer } from '../common/database/transformers';
 
 export type ReportStatus = 'queued' | 'running' | 'completed' | 'failed';
 

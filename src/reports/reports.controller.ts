@@ -5,8 +5,8 @@ import { ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { ReportQueryDto } from './dto/report-query.dto';
 import { RequestReportDto } from './dto/request-report.dto';
 import { ReportsService } from './reports.service';
-import { ReportExportService } from './html/report-export.service';
-import { ALL_ROLES, Roles } from '../auth/roles.decorator';
+import { ReportExportService } from './rendering/report-export.service';
+import { ALL_ROLES, Roles } from '../common/auth/roles';
 
 @ApiTags('reports')
 @Controller('pilots/:id/reports')

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AssignmentModule } from '../assignment/assignment.module';
 import { PilotsModule } from '../pilots/pilots.module';
-import { ReportExportService } from './html/report-export.service';
+import { ReportExportService } from './rendering/report-export.service';
 import { ReportsController } from './reports.controller';
 import { ReportsService } from './reports.service';
 

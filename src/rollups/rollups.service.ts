@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { parseRequiredDecimal } from '../database/transformers';
+import { parseRequiredDecimal } from '../common/database/transformers';
 import { AsOf, rollupAggregate, rollupParams, RollupScope } from './rollup.sql';
 
 /** The pilot facts a rollup depends on: windows, territories with arms, freeze date. */

@@ -7,7 +7,7 @@ import { ParseDtoArrayPipe } from '../common/validation/parse-dto-array.pipe';
 import { ListTerritoriesQuery } from './dto/list-territories.query';
 import { UpsertTerritoriesResultDto, UpsertTerritoryDto } from './dto/territory.dto';
 import { MAX_TERRITORIES_PER_REQUEST, TerritoriesService } from './territories.service';
-import { ALL_ROLES, Roles } from '../auth/roles.decorator';
+import { ALL_ROLES, Roles } from '../common/auth/roles';
 
 @ApiTags('territories')
 @Controller('territories')

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import type { PilotReport } from '../../src/analysis/report.types';
-import { forestPlotData } from '../../src/reports/html/chart-data';
-import { fmtPct } from '../../src/reports/html/format';
-import { CHARTS, SECTIONS } from '../../src/reports/html/report-html.renderer';
+import type { PilotReport } from '../../src/reports/report.types';
+import { forestPlotData } from '../../src/reports/rendering/chart-data';
+import { fmtPct } from '../../src/reports/rendering/format';
+import { CHARTS, SECTIONS } from '../../src/reports/rendering/report-html.renderer';
 
 /**
  * The demo's HTML report (written by `npm run demo` to out/) in headless Chromium from Debian's

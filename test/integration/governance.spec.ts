@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import request from 'supertest';
-import { AnalysisService } from '../../src/analysis/analysis.service';
+import { AnalysisService } from '../../src/reports/building/report-builder.service';
 import { ApiKeyService } from '../../src/auth/api-key.service';
 import { createApi } from '../../src/bootstrap';
 import { loadEnvironment } from '../../src/config/env.validation';

@@ -4,7 +4,7 @@ import { ModulesContainer } from '@nestjs/core';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import request from 'supertest';
-import { PUBLIC_METADATA, Role, ROLES, ROLES_METADATA } from '../../src/auth/roles.decorator';
+import { PUBLIC_METADATA, Role, ROLES, ROLES_METADATA } from '../../src/common/auth/roles';
 import { startStack, TestRole, TestStack } from '../utils/test-stack';
 
 interface RouteRule {

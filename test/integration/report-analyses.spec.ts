@@ -1,6 +1,6 @@
 import request from 'supertest';
-import { recommendedPrimaryMethod } from '../../src/analysis/primary-method';
-import type { PilotReport } from '../../src/analysis/report.types';
+import { recommendedPrimaryMethod } from '../../src/stats/primary-method';
+import type { PilotReport } from '../../src/reports/report.types';
 import { assertNoNonFinite } from '../fixtures/assert-finite';
 import { ingest, opportunityRow, OpportunityRowInput } from '../factories/opportunity.factory';
 import { designAndLaunch, pilot } from '../factories/pilot.factory';

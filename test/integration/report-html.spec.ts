@@ -2,11 +2,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import request from 'supertest';
-import type { PilotReport } from '../../src/analysis/report.types';
+import type { PilotReport } from '../../src/reports/report.types';
 import { parseCsvBuffer } from '../../src/common/utils/csv';
 import { PipelineRow, SalesTeamRow } from '../../src/demo/crm-dataset';
 import { KPI_KEYS } from '../../src/kpis/kpi-catalogue';
-import { CHARTS, SECTIONS } from '../../src/reports/html/report-html.renderer';
+import { CHARTS, SECTIONS } from '../../src/reports/rendering/report-html.renderer';
 import { designAndLaunch, pilot as pilotBody } from '../factories/pilot.factory';
 import { resetDatabase, startStack, TestStack, waitForBatch, waitForReport } from '../utils/test-stack';
 

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsIn, IsNotEmpty, IsString, MaxLength } from 'class-validator';
-import { Role, ROLES } from '../roles.decorator';
+import { Role, ROLES } from '../../common/auth/roles';
 
 /** A new API key: a label and its one role. */
 export class CreateApiKeyDto {

@@ -18,7 +18,7 @@ import { Readable, Transform, TransformCallback } from 'node:stream';
  *
  * Used to be csv-parse (the same options). papaparse parses the same files about six times as
  * fast (1,000,000 rows of bench:ingest: 1.2 s against 7.0 s), which is what CSV uploads at CRM
- * scale need; the contract above is tested in test/unit/csv.spec.ts, including against csv-parse.
+ * scale need; the contract above is tested in src/common/utils/csv.spec.ts, including against csv-parse.
  */
 /** A CSV that breaks the contract above; the message names the rule and the data row. */
 export class CsvFormatError extends Error {}
