@@ -2,7 +2,7 @@ import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nes
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { mergeMap, Observable } from 'rxjs';
-import type { Principal } from '../auth/api-key.service';
+import type { Principal } from '../common/auth/principal';
 import { AUDITED_IN_SERVICE } from './audit.decorator';
 import { AuditService } from './audit.service';
 

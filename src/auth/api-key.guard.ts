@@ -2,7 +2,8 @@ import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { AppException } from '../common/errors/app.exception';
-import { ApiKeyService, Principal } from './api-key.service';
+import type { Principal } from '../common/auth/principal';
+import { ApiKeyService } from './api-key.service';
 import { PUBLIC_METADATA, Role, ROLES_METADATA } from '../common/auth/roles';
 
 /** The key a request presents: `x-api-key`, or `Authorization: Bearer <key>`. */

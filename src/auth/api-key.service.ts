@@ -5,15 +5,9 @@ import { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { AppException } from '../common/errors/app.exception';
 import { EnvironmentVariables } from '../config/env.validation';
+import type { Principal } from '../common/auth/principal';
 import { Role } from '../common/auth/roles';
 
-/** Who is calling: the authenticated key (never its secret). */
-export interface Principal {
-  id: string;
-  name: string;
-  role: Role;
-  prefix: string;
-}
 
 /** The API view of a key: never the secret nor its hash. */
 export interface ApiKeyView {

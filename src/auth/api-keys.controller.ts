@@ -2,7 +2,8 @@ import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/com
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuditedInService } from '../audit/audit.decorator';
 import { uuidParam } from '../common/validation/uuid-param.pipe';
-import { ApiKeyService, Principal } from './api-key.service';
+import type { Principal } from '../common/auth/principal';
+import { ApiKeyService } from './api-key.service';
 import { CurrentKey, RequestId } from './current-key.decorator';
 import { CreateApiKeyDto } from './dto/create-api-key.dto';
 import { ListApiKeysQuery } from './dto/list-api-keys.query';

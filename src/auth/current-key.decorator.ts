@@ -1,5 +1,5 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
-import type { Principal } from './api-key.service';
+import type { Principal } from '../common/auth/principal';
 
 /** The authenticated caller (set by ApiKeyGuard). */
 export const CurrentKey = createParamDecorator((_: unknown, ctx: ExecutionContext): Principal => ctx.switchToHttp().getRequest().apiKey);

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, ParseIntPipe, Post } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuditedInService } from '../audit/audit.decorator';
-import type { Principal } from '../auth/api-key.service';
+import type { Principal } from '../common/auth/principal';
 import { CurrentKey, RequestId } from '../auth/current-key.decorator';
 import { ALL_ROLES, Roles } from '../common/auth/roles';
 import { AppException } from '../common/errors/app.exception';

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { AssignmentService } from '../assignment/assignment.service';
 import { AuditService } from '../audit/audit.service';
-import type { Principal } from '../auth/api-key.service';
+import type { Actor, Principal } from '../common/auth/principal';
 import { AppException } from '../common/errors/app.exception';
 import { PilotEntity, PilotStatus } from '../pilots/pilot.entity';
 import { PilotRepository } from '../pilots/pilot.repository';
@@ -12,11 +12,6 @@ import { recommendedPrimaryMethod } from '../stats/primary-method';
 import { LifecycleAction, nextStatus } from './lifecycle';
 import { lockedPlanOf, planHash } from './plan';
 
-/** Who acts, and the request it came in with (for the audit trail). */
-export interface Actor {
-  key: Principal;
-  requestId?: string;
-}
 
 /** Serialises every launch, so two launches cannot both reserve the same territory. */
 const RESERVATION_LOCK = `SELECT pg_advisory_xact_lock(hashtext('pilotlab:territory-reservations'))`;

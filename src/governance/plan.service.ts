@@ -9,7 +9,7 @@ import { PilotEntity } from '../pilots/pilot.entity';
 import { PilotRepository } from '../pilots/pilot.repository';
 import { applyDto } from '../pilots/pilots.service';
 import { AMENDABLE_STATUSES } from './lifecycle';
-import type { Actor } from './lifecycle.service';
+import type { Actor } from '../common/auth/principal';
 import { LockedPlan, lockedPlanOf, planDiff, planHash } from './plan';
 
 interface PlanRow {

@@ -2,7 +2,7 @@ import { Body, Controller, Get, Param, Patch, Post, Query } from '@nestjs/common
 import { uuidParam } from '../common/validation/uuid-param.pipe';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuditedInService } from '../audit/audit.decorator';
-import type { Principal } from '../auth/api-key.service';
+import type { Principal } from '../common/auth/principal';
 import { CurrentKey, RequestId } from '../auth/current-key.decorator';
 import { ALL_ROLES, Roles } from '../common/auth/roles';
 import { PagingQuery } from '../common/validation/paging.query';

@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { AppException } from '../common/errors/app.exception';
 import { canonicalJson } from '../common/utils/canonical-json';
-import type { Actor } from '../governance/lifecycle.service';
+import type { Actor } from '../common/auth/principal';
 import { CreatePilotDto } from './dto/create-pilot.dto';
 import { UpdatePilotDto } from './dto/update-pilot.dto';
 import { EligibilityService } from './eligibility.service';

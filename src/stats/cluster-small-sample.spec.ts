@@ -3,11 +3,10 @@
  * test/fixtures/few-cluster/cluster-small-sample.json (direct N × N formulas and explicit
  * leave-one-cluster-out refits in numpy; CR1 from statsmodels; script beside the fixture).
  */
-import * as fs from 'fs';
-import * as path from 'path';
 import { compareToReference } from '../../test/fixtures/reference/compare';
 import { cr2WithImbensKolesarDf, cr3Jackknife } from './cluster-small-sample';
 import { cr1Covariance, cr2Coefficient, olsFit } from './linear-model';
+import { loadFixture } from '../../test/fixtures/load-fixture';
 
 interface Case {
   name: string;
@@ -15,7 +14,7 @@ interface Case {
   expected: Record<string, unknown>;
   tolerance: { rel: number; abs: number };
 }
-const fixture = JSON.parse(fs.readFileSync(path.join(__dirname, '../../../test/fixtures/few-cluster/cluster-small-sample.json'), 'utf8')) as { cases: Case[] };
+const fixture = loadFixture('few-cluster/cluster-small-sample.json') as { cases: Case[] };
 
 describe('cluster small-sample inference against the numpy/statsmodels second route', () => {
   it.each(fixture.cases.map((c) => [c.name, c] as const))('%s', (_name, c) => {

@@ -1,12 +1,11 @@
 /** Design-consistent estimators against test/fixtures/few-cluster/design-consistent.json (numpy, statsmodels). */
-import * as fs from 'fs';
-import * as path from 'path';
 import { assertNoNonFinite } from '../../test/fixtures/assert-finite';
 import { compareToReference } from '../../test/fixtures/reference/compare';
 import { didPanelDesign, stratifiedDifference } from './design-consistent';
 import { fewClusterInference } from './few-cluster-inference';
+import { loadFixture } from '../../test/fixtures/load-fixture';
 
-const cases = JSON.parse(fs.readFileSync(path.join(__dirname, '../../../test/fixtures/few-cluster/design-consistent.json'), 'utf8')).cases as any[];
+const cases = loadFixture('few-cluster/design-consistent.json').cases as any[];
 
 describe('stratifiedDifference', () => {
   const c = cases.find((x) => x.kind === 'stratified_difference');

@@ -1,11 +1,10 @@
 /** Leverage, effective clusters and the fragile flag; reference: test/fixtures/few-cluster/diagnostics.json (numpy). */
-import * as fs from 'fs';
-import * as path from 'path';
 import { assertNoNonFinite } from '../../test/fixtures/assert-finite';
 import { compareToReference } from '../../test/fixtures/reference/compare';
 import { cr3Jackknife } from './cluster-small-sample';
 import { fewClusterDiagnostics, fragility } from './few-cluster-diagnostics';
 import { olsFit } from './linear-model';
+import { loadFixture } from '../../test/fixtures/load-fixture';
 
 interface Case {
   name: string;
@@ -13,7 +12,7 @@ interface Case {
   expected: Record<string, unknown>;
   tolerance: { rel: number; abs: number };
 }
-const fixture = JSON.parse(fs.readFileSync(path.join(__dirname, '../../../test/fixtures/few-cluster/diagnostics.json'), 'utf8')) as { cases: Case[] };
+const fixture = loadFixture('few-cluster/diagnostics.json') as { cases: Case[] };
 
 describe('fewClusterDiagnostics against the dense numpy route', () => {
   it.each(fixture.cases.map((c) => [c.name, c] as const))('%s', (_name, c) => {

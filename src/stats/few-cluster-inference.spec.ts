@@ -1,11 +1,10 @@
 /** fewClusterInference assembles the methods checked in their own specs; here: agreement and coherence. */
-import * as fs from 'fs';
-import * as path from 'path';
 import { assertNoNonFinite } from '../../test/fixtures/assert-finite';
 import { differenceInDifferences } from './difference-in-differences';
 import { fewClusterInference } from './few-cluster-inference';
+import { loadFixture } from '../../test/fixtures/load-fixture';
 
-const cases = JSON.parse(fs.readFileSync(path.join(__dirname, '../../../test/fixtures/few-cluster/cluster-small-sample.json'), 'utf8')).cases as {
+const cases = loadFixture('few-cluster/cluster-small-sample.json').cases as {
   name: string;
   input: { x: number[][]; y: number[]; clusters: string[]; coefficient: number };
   expected: { cr2_variance: number; df_bell_mccaffrey: number; df_imbens_kolesar: number; cr3_variance: number };

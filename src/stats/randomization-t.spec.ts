@@ -3,12 +3,11 @@
  * assignment of the design enumerated in Python (itertools), the statistic recomputed by hand or by
  * statsmodels (Lin HC2), rerandomization by the same Mahalanobis rule; CI by the same inversion.
  */
-import * as fs from 'fs';
-import * as path from 'path';
 import { assertNoNonFinite } from '../../test/fixtures/assert-finite';
 import { compareToReference } from '../../test/fixtures/reference/compare';
 import { randomizationDesignFromStored } from './design/designs';
 import { randomizationTTest, StudentizedStatistic } from './randomization-t';
+import { loadFixture } from '../../test/fixtures/load-fixture';
 
 interface Case {
   name: string;
@@ -16,7 +15,7 @@ interface Case {
   expected: Record<string, number | null>;
   tolerance: { rel: number; abs: number; fields?: Record<string, { rel: number; abs: number }> };
 }
-const fixture = JSON.parse(fs.readFileSync(path.join(__dirname, '../../../test/fixtures/few-cluster/randomization-t.json'), 'utf8')) as { cases: Case[] };
+const fixture = loadFixture('few-cluster/randomization-t.json') as { cases: Case[] };
 const arms2 = [
   { key: 'control', role: 'control' as const },
   { key: 'treatment', role: 'treatment' as const },

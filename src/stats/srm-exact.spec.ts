@@ -1,9 +1,8 @@
 /** Exact SRM / completeness at pilot size, against test/fixtures/few-cluster/srm-exact.json (scipy). */
-import * as fs from 'fs';
-import * as path from 'path';
 import { assertNoNonFinite } from '../../test/fixtures/assert-finite';
 import { compareToReference } from '../../test/fixtures/reference/compare';
 import { exactCompletenessCheck, exactSampleRatioTest } from './srm-exact';
+import { loadFixture } from '../../test/fixtures/load-fixture';
 
 interface Case {
   name: string;
@@ -11,7 +10,7 @@ interface Case {
   expected: { p_exact: number };
   tolerance: { rel: number; abs: number };
 }
-const fixture = JSON.parse(fs.readFileSync(path.join(__dirname, '../../../test/fixtures/few-cluster/srm-exact.json'), 'utf8')) as { cases: Case[] };
+const fixture = loadFixture('few-cluster/srm-exact.json') as { cases: Case[] };
 
 describe('exactSampleRatioTest against scipy binomtest / brute-force multinomial sums', () => {
   it.each(fixture.cases.map((c) => [c.name, c] as const))('%s', (_name, c) => {

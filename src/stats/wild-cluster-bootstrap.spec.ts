@@ -3,11 +3,10 @@
  * refit per weight vector in numpy over ALL weight vectors (no v ↔ −v halving), and the CI by the
  * same inversion rule. Plus properties the algebra must have.
  */
-import * as fs from 'fs';
-import * as path from 'path';
 import { assertNoNonFinite } from '../../test/fixtures/assert-finite';
 import { compareToReference } from '../../test/fixtures/reference/compare';
 import { wcrKernel, wcrPlan, wildClusterBootstrap } from './wild-cluster-bootstrap';
+import { loadFixture } from '../../test/fixtures/load-fixture';
 
 interface Case {
   name: string;
@@ -15,7 +14,7 @@ interface Case {
   expected: { estimate: number; se_cr1: number; vectors_enumerated: number; p_values: number[]; ci_low: number; ci_high: number };
   tolerance: { rel: number; abs: number; fields?: Record<string, { rel: number; abs: number }> };
 }
-const fixture = JSON.parse(fs.readFileSync(path.join(__dirname, '../../../test/fixtures/few-cluster/wild-cluster-bootstrap.json'), 'utf8')) as { cases: Case[] };
+const fixture = loadFixture('few-cluster/wild-cluster-bootstrap.json') as { cases: Case[] };
 
 describe('wild cluster restricted bootstrap against full enumeration by OLS refits (numpy)', () => {
   it.each(fixture.cases.map((c) => [c.name, c] as const))('%s', (_name, c) => {

@@ -2,13 +2,12 @@
  * designAnalyses wires the design-consistent methods; the numbers are checked against the fixtures of
  * the stats modules (test/fixtures/few-cluster/*.json, numpy/statsmodels second routes).
  */
-import * as fs from 'fs';
-import * as path from 'path';
 import { assertNoNonFinite } from '../../../test/fixtures/assert-finite';
 import { randomizationDesignFromStored } from '../../stats/design/designs';
 import { designAnalyses } from './design-analyses';
+import { loadFixture } from '../../../test/fixtures/load-fixture';
 
-const load = (f: string) => JSON.parse(fs.readFileSync(path.join(__dirname, '../../test/fixtures/few-cluster', f), 'utf8')).cases as any[];
+const load = (f: string) => loadFixture(`few-cluster/${f}`).cases as any[];
 const arms2 = [
   { key: 'control', role: 'control' as const },
   { key: 'treatment', role: 'treatment' as const },
