@@ -4,7 +4,7 @@ import { INestApplicationContext } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { AnalysisService } from '../src/reports/building/report-builder.service';
+import { ReportBuilderService } from '../src/reports/building/report-builder.service';
 import { createApi, createWorker } from '../src/bootstrap';
 import { KpiService } from '../src/kpis/kpi.service';
 import { QUEUES } from '../src/queues/queue.constants';
@@ -17,7 +17,7 @@ import { benchEnvironment, freshSchema, intArg } from './bench-util';
  * Loads N opportunities over T territories and 104 ISO weeks (pre-period = the first 52, test
  * period = the last 52) straight into PostgreSQL, defines and launches a pilot on all territories
  * through the API, refreshes its rollups, then measures in ONE run:
- * - the full report (`AnalysisService.computeReport`: every KPI, randomization inference with
+ * - the full report (`ReportBuilderService.computeReport`: every KPI, randomization inference with
  *   RI_DRAWS = 10,000 Monte Carlo draws, CUPED/regression-adjusted estimates, weekly panel, ...);
  * - the bare SQL aggregation that report needs, run directly on `opportunities` without rollups
  *   (test and pre-period KPIs per territory, the weekly panel, the survival cycle times, open
@@ -126,7 +126,7 @@ async function main(): Promise<void> {
     const aggregateMs = await bare();
 
     worker = await createWorker({ ...overrides, WORKER_QUEUES: '' });
-    const analysis = worker.get(AnalysisService);
+    const analysis = worker.get(ReportBuilderService);
     const [{ id: reportId }] = await ds.query(`INSERT INTO reports (pilot_id, status) VALUES ($1, 'queued') RETURNING id`, [pilotId]);
     t = Date.now();
     await analysis.computeReport(reportId);

@@ -5,10 +5,10 @@ import { GovernanceModule } from './governance/governance.module';
 import { ConfigOverrides, CoreModule } from './core.module';
 import { HealthController } from './health/health.controller';
 import { KpisModule } from './kpis/kpis.module';
+import { BatchRequeueScheduler } from './opportunities/batch-requeue.scheduler';
 import { OpportunitiesModule } from './opportunities/opportunities.module';
 import { PilotsModule } from './pilots/pilots.module';
 import { PowerModule } from './power/power.module';
-import { RequeueScheduler } from './queues/requeue.scheduler';
 import { OwnersModule } from './owners/owners.module';
 import { QueueAdminModule } from './queue-admin/queue-admin.module';
 import { RollupScheduler } from './rollups/rollup.scheduler';
@@ -38,7 +38,8 @@ export class AppModule {
         OwnersModule,
       ],
       controllers: [HealthController],
-      providers: [RequeueScheduler, RollupScheduler],
+      // API-only sweepers of modules the worker imports too (ReportsModule and PowerModule carry their own).
+      providers: [BatchRequeueScheduler, RollupScheduler],
     };
   }
 }

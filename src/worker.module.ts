@@ -1,10 +1,9 @@
 import { DynamicModule, Module, Provider } from '@nestjs/common';
-import { AnalysisProcessor } from './reports/building/report.processor';
-import { AnalysisService } from './reports/building/report-builder.service';
+import { ReportProcessor } from './reports/building/report.processor';
 import { AssignmentModule } from './assignment/assignment.module';
 import { EnvironmentVariables, validateEnvironment } from './config/env.validation';
 import { GovernanceModule } from './governance/governance.module';
-import { GovernanceProcessor } from './reports/interim-look.processor';
+import { InterimLookProcessor } from './reports/interim-look.processor';
 import { ConfigOverrides, CoreModule } from './core.module';
 import { KpisModule } from './kpis/kpis.module';
 import { IngestionProcessor } from './opportunities/ingestion.processor';
@@ -13,14 +12,15 @@ import { PilotsModule } from './pilots/pilots.module';
 import { PowerWorkerModule } from './power/power.module';
 import { PowerProcessor } from './power/power.processor';
 import { parseWorkerQueues, QueueName } from './queues/queue.constants';
+import { ReportsWorkerModule } from './reports/reports.module';
 import { RollupsModule } from './rollups/rollups.module';
 import { RollupsProcessor } from './rollups/rollups.processor';
 
 const PROCESSORS: Record<QueueName, Provider[]> = {
   ingestion: [IngestionProcessor],
-  analysis: [AnalysisProcessor],
+  analysis: [ReportProcessor],
   rollups: [RollupsProcessor],
-  governance: [GovernanceProcessor],
+  governance: [InterimLookProcessor],
   power: [PowerProcessor],
 };
 
@@ -35,8 +35,8 @@ export class WorkerModule {
     const queues = parseWorkerQueues(env.WORKER_QUEUES);
     return {
       module: WorkerModule,
-      imports: [CoreModule.forRoot(overrides, 'worker'), OpportunitiesModule, PilotsModule, AssignmentModule, KpisModule, RollupsModule, GovernanceModule, PowerWorkerModule],
-      providers: [AnalysisService, ...queues.flatMap((q) => PROCESSORS[q])],
+      imports: [CoreModule.forRoot(overrides, 'worker'), OpportunitiesModule, PilotsModule, AssignmentModule, KpisModule, RollupsModule, GovernanceModule, PowerWorkerModule, ReportsWorkerModule],
+      providers: queues.flatMap((q) => PROCESSORS[q]),
     };
   }
 }

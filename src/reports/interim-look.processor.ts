@@ -1,7 +1,7 @@
 import { InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { Job, Queue } from 'bullmq';
-import { AnalysisService } from './building/report-builder.service';
+import { ReportBuilderService } from './building/report-builder.service';
 import { EnvironmentVariables } from '../config/env.validation';
 import { JOBS, QUEUES, WORKER_OPTIONS } from '../queues/queue.constants';
 import { InterimLookService } from '../governance/interim-look.service';
@@ -14,12 +14,12 @@ export const INTERIM_LOOK_SCHEDULER_ID = 'interim-look-sweep';
  * INTERIM_LOOK_SWEEP_MS) that takes the due interim looks of running pilots.
  */
 @Processor(QUEUES.governance, WORKER_OPTIONS.governance)
-export class GovernanceProcessor extends WorkerHost implements OnApplicationBootstrap {
-  private readonly logger = new Logger(GovernanceProcessor.name);
+export class InterimLookProcessor extends WorkerHost implements OnApplicationBootstrap {
+  private readonly logger = new Logger(InterimLookProcessor.name);
 
   constructor(
     private readonly looks: InterimLookService,
-    private readonly analysis: AnalysisService,
+    private readonly analysis: ReportBuilderService,
     private readonly env: EnvironmentVariables,
     @InjectQueue(QUEUES.governance) private readonly queue: Queue,
   ) {

@@ -1,14 +1,31 @@
 import { Module } from '@nestjs/common';
 import { AssignmentModule } from '../assignment/assignment.module';
+import { GovernanceModule } from '../governance/governance.module';
+import { KpisModule } from '../kpis/kpis.module';
 import { PilotsModule } from '../pilots/pilots.module';
+import { ReportBuilderService } from './building/report-builder.service';
 import { ReportExportService } from './rendering/report-export.service';
 import { ReportsController } from './reports.controller';
+import { ReportRequeueScheduler } from './report-requeue.scheduler';
 import { ReportsService } from './reports.service';
 
+/** The API side of reports: requests, reads, exports, and the sweeper of lost report jobs. */
 @Module({
   imports: [PilotsModule, AssignmentModule],
   controllers: [ReportsController],
-  providers: [ReportsService, ReportExportService],
+  providers: [ReportsService, ReportExportService, ReportRequeueScheduler],
   exports: [ReportsService],
 })
 export class ReportsModule {}
+
+/**
+ * The worker side of reports: builds a report from its inputs (ReportBuilderService). The worker
+ * imports this module and registers the queue consumers (ReportProcessor, InterimLookProcessor)
+ * for the queues it serves.
+ */
+@Module({
+  imports: [PilotsModule, AssignmentModule, KpisModule, GovernanceModule],
+  providers: [ReportBuilderService],
+  exports: [ReportBuilderService],
+})
+export class ReportsWorkerModule {}

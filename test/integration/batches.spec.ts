@@ -4,7 +4,8 @@ import request from 'supertest';
 import { IngestionOutcome, IngestionService } from '../../src/opportunities/ingestion.service';
 import { JobProducer } from '../../src/queues/job-producer.service';
 import { QUEUES } from '../../src/queues/queue.constants';
-import { RequeueScheduler } from '../../src/queues/requeue.scheduler';
+import { BatchRequeueScheduler } from '../../src/opportunities/batch-requeue.scheduler';
+import { ReportRequeueScheduler } from '../../src/reports/report-requeue.scheduler';
 import { ingest, loadTerritories, openOpportunityRow, opportunityRow, postBatch, territory } from '../factories';
 import { resetDatabase, startStack, TestStack, waitFor, waitForBatch } from '../utils/test-stack';
 
@@ -363,7 +364,8 @@ describe('opportunity batches with the worker down', () => {
     expect(queued.body).toMatchObject({ status: 'queued', rows_processed: 0, rows_accepted: 0 });
     expect(await count(stack, 'opportunities')).toBe(0);
     // The requeue sweeper sees a batch that IS in Redis and adds nothing.
-    expect(await stack.app.get(RequeueScheduler).sweep()).toEqual({ batches: 0, reports: 0 });
+    expect(await stack.app.get(BatchRequeueScheduler).sweep()).toBe(0);
+    expect(await stack.app.get(ReportRequeueScheduler).sweep()).toBe(0);
     expect((await queue.getJobCounts('waiting')).waiting).toBe(1);
 
     await stack.startWorker();

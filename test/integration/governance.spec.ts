@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import request from 'supertest';
-import { AnalysisService } from '../../src/reports/building/report-builder.service';
+import { ReportBuilderService } from '../../src/reports/building/report-builder.service';
 import { ApiKeyService } from '../../src/auth/api-key.service';
 import { createApi } from '../../src/bootstrap';
 import { loadEnvironment } from '../../src/config/env.validation';
@@ -353,7 +353,7 @@ describe('governance: keys, lifecycle, separation of duties, plan, audit, reserv
     await designAndLaunch(stack.http, id);
     const worker = await stack.startWorker();
     const looks = worker.get(InterimLookService);
-    const analysis = worker.get(AnalysisService);
+    const analysis = worker.get(ReportBuilderService);
     const compute = (reportId: string) => analysis.computeReport(reportId);
 
     expect(await looks.sweep(compute, '2030-01-24')).toBe(0);
@@ -410,7 +410,7 @@ describe('governance: keys, lifecycle, separation of duties, plan, audit, reserv
     await stack.dataSource.query('DELETE FROM assignments WHERE pilot_id = $1', [p.body.id]);
     const worker = await stack.startWorker();
     const looks = worker.get(InterimLookService);
-    const analysis = worker.get(AnalysisService);
+    const analysis = worker.get(ReportBuilderService);
     expect(await looks.sweep((id) => analysis.computeReport(id), '2031-02-01')).toBe(0);
     const res = await request(stack.http).get(`/pilots/${p.body.id}/interim-looks`).expect(200);
     expect(res.body.taken).toEqual([expect.objectContaining({ look_number: 1, status: 'failed', error: expect.stringMatching(/has no assignment/) })]);

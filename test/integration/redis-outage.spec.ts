@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { RequeueScheduler } from '../../src/queues/requeue.scheduler';
+import { BatchRequeueScheduler } from '../../src/opportunities/batch-requeue.scheduler';
 import { resetDatabase, startStack, TestStack, waitFor, waitForBatch } from '../utils/test-stack';
 
 /**
@@ -43,12 +43,12 @@ describe('Redis unreachable at upload time', () => {
 
     // Redis is reachable from the healthy instance: its sweep enqueues what the cut one could not.
     // (after a grace period of ENQUEUE_TIMEOUT_MS since the upload, so an add still in flight is not doubled)
-    const sweeper = healthy.app.get(RequeueScheduler);
-    await waitFor(async () => (await sweeper.sweep()).batches === 1, 'the sweep to enqueue the kept batch', 10_000);
+    const sweeper = healthy.app.get(BatchRequeueScheduler);
+    await waitFor(async () => (await sweeper.sweep()) === 1, 'the sweep to enqueue the kept batch', 10_000);
     const done = await waitForBatch(healthy.http, res.body.batch_id);
     expect(done).toMatchObject({ status: 'completed', rows_accepted: 1, rows_inserted: 1 });
-    const again = await healthy.app.get(RequeueScheduler).sweep();
-    expect(again.batches).toBe(0);
+    const again = await healthy.app.get(BatchRequeueScheduler).sweep();
+    expect(again).toBe(0);
     const rows = await healthy.dataSource.query(`SELECT amount::text AS amount FROM opportunities WHERE opportunity_id = 'RX-1'`);
     expect(rows).toEqual([{ amount: '1200.50' }]);
   });

@@ -1,7 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import request from 'supertest';
-import { RequeueScheduler } from '../../src/queues/requeue.scheduler';
+import { BatchRequeueScheduler } from '../../src/opportunities/batch-requeue.scheduler';
 import { resetDatabase, startStack, TestStack, waitFor, waitForBatch } from '../utils/test-stack';
 
 const ROWS = 50_000;
@@ -63,8 +63,8 @@ describe('a worker killed mid-batch', () => {
     expect(mid[0].n).toBe(0); // the killed transaction left nothing behind
 
     await stack.startWorker();
-    const sweeper = stack.app.get(RequeueScheduler);
-    await waitFor(async () => (await sweeper.sweep()).batches >= 1, 'the stale batch to be enqueued again', 20_000);
+    const sweeper = stack.app.get(BatchRequeueScheduler);
+    await waitFor(async () => (await sweeper.sweep()) >= 1, 'the stale batch to be enqueued again', 20_000);
     const done = await waitForBatch(stack.http, batchId, 120_000);
     expect(done).toMatchObject({ status: 'completed', rows_accepted: ROWS, rows_rejected: 0, rows_inserted: ROWS });
     const after = await stack.dataSource.query(`SELECT count(*)::int AS n, count(DISTINCT opportunity_id)::int AS d FROM opportunities`);

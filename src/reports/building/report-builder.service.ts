@@ -27,8 +27,8 @@ import { weeklyArmSeries } from '../../stats/weekly-series';
  * report is never recomputed, so a duplicated or retried job changes nothing.
  */
 @Injectable()
-export class AnalysisService {
-  private readonly logger = new Logger(AnalysisService.name);
+export class ReportBuilderService {
+  private readonly logger = new Logger(ReportBuilderService.name);
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,

@@ -3,14 +3,14 @@ import { Logger } from '@nestjs/common';
 import { Job } from 'bullmq';
 import { handleJobFailure } from '../../queues/job-failure';
 import { ComputeReportPayload, QUEUES, WORKER_OPTIONS } from '../../queues/queue.constants';
-import { AnalysisService } from './report-builder.service';
+import { ReportBuilderService } from './report-builder.service';
 
 /** Consumes the `analysis` queue: one job per requested report, carrying only its id. */
 @Processor(QUEUES.analysis, WORKER_OPTIONS.analysis)
-export class AnalysisProcessor extends WorkerHost {
-  private readonly logger = new Logger(AnalysisProcessor.name);
+export class ReportProcessor extends WorkerHost {
+  private readonly logger = new Logger(ReportProcessor.name);
 
-  constructor(private readonly analysis: AnalysisService) {
+  constructor(private readonly analysis: ReportBuilderService) {
     super();
   }
 
