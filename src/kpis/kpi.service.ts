@@ -3,9 +3,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { CohortAggregates, CohortKpis, kpisFromAggregates } from '../stats/sales-velocity';
 import { parseDecimal, parseRequiredDecimal } from '../common/database/transformers';
-import { AsOf, attributedRelation } from '../rollups/rollup.sql';
+import { AsOf, attributedRelation, cohortAggregateColumns, cohortAggregatesOf, COHORT_SUM_COLUMNS } from '../rollups/rollup.sql';
 import { PilotScope, RollupsService } from '../rollups/rollups.service';
-import { KpiKey } from './kpi-catalogue';
 
 /** A window of calendar days, inclusive, `YYYY-MM-DD` (UTC). */
 export interface DateWindow {
@@ -50,50 +49,10 @@ interface BoundReport {
   rollupsFresh: boolean;
 }
 
-/** The value of catalogue KPI `key` for one territory (null when undefined for that territory). */
-export function kpiValue(k: TerritoryKpis, key: KpiKey): number | null {
-  switch (key) {
-    case 'sales_velocity':
-      return k.velocity;
-    case 'opportunities':
-      return k.n_opportunities;
-    case 'win_rate':
-      return k.win_rate;
-    case 'average_deal_size':
-      return k.avg_won_deal_size;
-    case 'sales_cycle_length':
-      return k.avg_cycle_days;
-    case 'revenue_won':
-      return k.won_amount_total;
-    case 'open_deals':
-      return k.n_open;
-  }
-}
-
-const AGGREGATE_COLUMNS = (end: string) => `
-  count(*) AS n_opportunities,
-  count(*) FILTER (WHERE a.status = 'won' AND a.close_date <= ${end}) AS n_won,
-  count(*) FILTER (WHERE a.status = 'lost' AND a.close_date <= ${end}) AS n_lost,
-  coalesce(sum(a.amount) FILTER (WHERE a.status = 'won' AND a.close_date <= ${end}), 0) AS won_amount_total,
-  coalesce(sum(a.close_date - a.engage_date) FILTER (WHERE a.status IN ('won', 'lost') AND a.close_date <= ${end}), 0) AS cycle_days_total`;
-
 /** Binds every rollup-style parameter ($1 pilot, $5 freeze date, $6 data version, $7 as-of) to a type. */
 const BIND_PARAMS = `CROSS JOIN (SELECT $1::uuid AS pilot_id, $5::date AS freeze_date, $6::bigint AS data_version, $7::timestamptz AS as_of) prm`;
 /** {@link BIND_PARAMS} plus a window $3..$4 of dates. */
 const BIND_ALL = `CROSS JOIN (SELECT $1::uuid AS pilot_id, $3::date AS start_d, $4::date AS end_d, $5::date AS freeze_date, $6::bigint AS data_version, $7::timestamptz AS as_of) prm`;
-
-function toAggregates(r: Record<string, string | null>): CohortAggregates {
-  const nWon = parseRequiredDecimal(r.n_won);
-  const nLost = parseRequiredDecimal(r.n_lost);
-  return {
-    n_opportunities: parseRequiredDecimal(r.n_opportunities),
-    n_closed: nWon + nLost,
-    n_won: nWon,
-    n_lost: nLost,
-    won_amount_total: parseRequiredDecimal(r.won_amount_total),
-    cycle_days_total: parseRequiredDecimal(r.cycle_days_total),
-  };
-}
 
 /**
  * Computes per-territory KPIs: the sums and counts in SQL (heavy work stays in PostgreSQL), the
@@ -155,10 +114,7 @@ export class KpiService {
     const period = b ? periodOf(b.scope, window) : null;
     if (b && period && b.rollupsFresh) {
       rows = await em!.query(
-        `SELECT t.id AS territory_id,
-                coalesce(sum(r.n_opportunities), 0) AS n_opportunities, coalesce(sum(r.n_won), 0) AS n_won,
-                coalesce(sum(r.n_lost), 0) AS n_lost, coalesce(sum(r.won_amount_total), 0) AS won_amount_total,
-                coalesce(sum(r.cycle_days_total), 0) AS cycle_days_total
+        `SELECT t.id AS territory_id, ${COHORT_SUM_COLUMNS.map((c) => `coalesce(sum(r.${c}), 0) AS ${c}`).join(', ')}
            FROM unnest($1::uuid[]) AS t(id)
            LEFT JOIN kpi_rollups r ON r.pilot_id = $2 AND r.period = $3 AND r.territory_id = t.id
           GROUP BY t.id`,
@@ -166,7 +122,7 @@ export class KpiService {
       );
     } else if (b) {
       rows = await em!.query(
-        `SELECT t.id AS territory_id, ${AGGREGATE_COLUMNS('$4::date').replace(/count\(\*\) AS n_opportunities/, 'count(a.opportunity_id) AS n_opportunities')}
+        `SELECT t.id AS territory_id, ${cohortAggregateColumns('$4::date', { count: 'count(a.opportunity_id)' })}
            FROM unnest($2::uuid[]) AS t(id)
            ${BIND_PARAMS}
            LEFT JOIN (${attributedRelation(b.asOf)}) a ON a.territory_id = t.id AND a.engage_date BETWEEN $3::date AND $4::date
@@ -175,7 +131,7 @@ export class KpiService {
       );
     } else {
       rows = await (em ?? this.dataSource.manager).query(
-        `SELECT t.id AS territory_id, ${AGGREGATE_COLUMNS('$3::date').replace(/count\(\*\) AS n_opportunities/, 'count(a.opportunity_id) AS n_opportunities')}
+        `SELECT t.id AS territory_id, ${cohortAggregateColumns('$3::date', { count: 'count(a.opportunity_id)' })}
            FROM unnest($1::uuid[]) AS t(id)
            LEFT JOIN opportunities a ON a.territory_id = t.id AND a.engage_date BETWEEN $2::date AND $3::date
           GROUP BY t.id`,
@@ -183,7 +139,7 @@ export class KpiService {
       );
     }
     const out = new Map<string, TerritoryKpis>();
-    for (const r of rows) out.set(String(r.territory_id), kpisFromAggregates(toAggregates(r)));
+    for (const r of rows) out.set(String(r.territory_id), kpisFromAggregates(cohortAggregatesOf(r)));
     return out;
   }
 
@@ -207,7 +163,7 @@ export class KpiService {
     if (b && b.rollupsFresh && periods.every((p) => p !== null)) {
       rows = await em!.query(
         `SELECT r.territory_id, w.period, greatest(r.week_start, w.start_d)::text AS week_start,
-                r.n_opportunities, r.n_won, r.n_lost, r.won_amount_total, r.cycle_days_total
+                ${COHORT_SUM_COLUMNS.map((c) => `r.${c}`).join(', ')}
            FROM unnest($2::text[], $3::text[], $4::date[]) AS w(period, rollup_period, start_d)
            JOIN kpi_rollups r ON r.pilot_id = $1 AND r.period = w.rollup_period
           WHERE r.territory_id = ANY($5::uuid[])`,
@@ -217,7 +173,7 @@ export class KpiService {
       const relation = b ? `(${attributedRelation(b.asOf)})` : `opportunities`;
       rows = await (em ?? this.dataSource.manager).query(
         `SELECT a.territory_id, w.period, greatest(iso_week_start(a.engage_date), w.start_d)::text AS week_start,
-                ${AGGREGATE_COLUMNS('w.end_d')}
+                ${cohortAggregateColumns('w.end_d')}
            FROM unnest($2::text[], $3::date[], $4::date[]) AS w(period, start_d, end_d)
            ${BIND_PARAMS}
            JOIN ${relation} a ON a.engage_date BETWEEN w.start_d AND w.end_d
@@ -239,7 +195,7 @@ export class KpiService {
       territory_id: String(r.territory_id),
       period: r.period as P,
       week_start: r.week_start,
-      aggregates: toAggregates(r),
+      aggregates: cohortAggregatesOf(r),
     }));
   }
 

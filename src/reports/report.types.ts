@@ -226,7 +226,7 @@ export interface PilotReport {
   kpis: KpiResult[];
   territories: TerritoryRow[];
   /** the primary KPI week by week per arm, pre-period and test period (for the HTML report's chart) */
-  weekly_primary_kpi?: WeeklyKpiSeries;
+  weekly_primary_kpi?: WeeklyKpiSeries<KpiKey>;
   /** governance: the locked analysis plan in force (version, SHA-256 hash) and its approved amendments with reasons */
   plan?: ReportGovernance['plan'];
   /** governance: scheduled interim looks with O'Brien–Fleming boundaries; null when the pilot plans none */

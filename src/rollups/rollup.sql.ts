@@ -14,6 +14,55 @@
  *   freeze date (owner_territories, effective dates inclusive), else the record's own territory.
  */
 
+import type { CohortAggregates } from '../stats/sales-velocity';
+import { parseRequiredDecimal } from '../common/database/transformers';
+
+/**
+ * The cohort sums every KPI is computed from (stats/sales-velocity.ts `kpisFromAggregates`), in
+ * the order of the `kpi_rollups` columns. A KPI that needs a new sum adds it here, in
+ * {@link cohortAggregateColumns}, in `CohortAggregates` and as a `kpi_rollups` column (a migration).
+ */
+export const COHORT_SUM_COLUMNS = ['n_opportunities', 'n_won', 'n_lost', 'won_amount_total', 'cycle_days_total'] as const;
+
+/** One row's cohort sums (the stored part of `CohortAggregates`: `n_closed` is derived). */
+export type CohortSums = Pick<CohortAggregates, (typeof COHORT_SUM_COLUMNS)[number]>;
+
+/**
+ * The SQL select list of the cohort sums over attributed opportunities `a` (cohort convention: a
+ * deal counts as won or lost when it closed by `end`, a SQL date expression).
+ * @param options.count the expression counting deals (default `count(*)`; a LEFT JOIN counts `count(a.opportunity_id)`)
+ * @param options.typed cast to the `kpi_rollups` column types (int, numeric(20,2), bigint) for an INSERT … SELECT
+ * @returns `<expr> AS n_opportunities, …` in {@link COHORT_SUM_COLUMNS} order
+ */
+export function cohortAggregateColumns(end: string, options: { count?: string; typed?: boolean } = {}): string {
+  const closedBy = `a.close_date <= ${end}`;
+  const typed = (sql: string, type: string) => (options.typed ? `(${sql})::${type}` : sql);
+  const columns: Record<(typeof COHORT_SUM_COLUMNS)[number], string> = {
+    n_opportunities: typed(options.count ?? 'count(*)', 'int'),
+    n_won: typed(`count(*) FILTER (WHERE a.status = 'won' AND ${closedBy})`, 'int'),
+    n_lost: typed(`count(*) FILTER (WHERE a.status = 'lost' AND ${closedBy})`, 'int'),
+    won_amount_total: typed(`coalesce(sum(a.amount) FILTER (WHERE a.status = 'won' AND ${closedBy}), 0)`, 'numeric(20,2)'),
+    cycle_days_total: typed(`coalesce(sum(a.close_date - a.engage_date) FILTER (WHERE a.status IN ('won', 'lost') AND ${closedBy}), 0)`, 'bigint'),
+  };
+  return COHORT_SUM_COLUMNS.map((c) => `${columns[c]} AS ${c}`).join(',\n       ');
+}
+
+/**
+ * The cohort sums of a query row (pg returns bigint and numeric as strings).
+ * @throws Error when a sum is missing or not a number
+ */
+export function cohortSumsOf(row: Record<string, unknown>): CohortSums {
+  const out = {} as CohortSums;
+  for (const c of COHORT_SUM_COLUMNS) out[c] = parseRequiredDecimal(row[c] as string | number | null);
+  return out;
+}
+
+/** The `CohortAggregates` of a query row: its sums plus `n_closed = n_won + n_lost`. */
+export function cohortAggregatesOf(row: Record<string, unknown>): CohortAggregates {
+  const sums = cohortSumsOf(row);
+  return { ...sums, n_closed: sums.n_won + sums.n_lost };
+}
+
 /** Positional parameters every rollup query takes (see {@link rollupParams}). */
 export interface RollupScope {
   pilotId: string;
@@ -65,11 +114,7 @@ export function rollupAggregate(asOf: AsOf | null, keysParam?: number): string {
       : `AND (a.territory_id, iso_week_start(a.engage_date)) IN
              (SELECT * FROM unnest($${keysParam}::uuid[], $${keysParam + 1}::date[]))`;
   return `SELECT a.territory_id, w.period, iso_week_start(a.engage_date) AS week_start,
-                 count(*)::int AS n_opportunities,
-                 (count(*) FILTER (WHERE a.status = 'won' AND a.close_date <= w.end_d))::int AS n_won,
-                 (count(*) FILTER (WHERE a.status = 'lost' AND a.close_date <= w.end_d))::int AS n_lost,
-                 coalesce(sum(a.amount) FILTER (WHERE a.status = 'won' AND a.close_date <= w.end_d), 0)::numeric(20,2) AS won_amount_total,
-                 coalesce(sum(a.close_date - a.engage_date) FILTER (WHERE a.status IN ('won', 'lost') AND a.close_date <= w.end_d), 0)::bigint AS cycle_days_total
+                 ${cohortAggregateColumns('w.end_d', { typed: true })}
             FROM (${attributedRelation(asOf)}) a
             JOIN (VALUES ('pre', ($3::date[])[1], ($3::date[])[2]), ('test', ($4::date[])[1], ($4::date[])[2])) AS w(period, start_d, end_d)
               ON a.engage_date BETWEEN w.start_d AND w.end_d

@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { parseRequiredDecimal } from '../common/database/transformers';
-import { AsOf, rollupAggregate, rollupParams, RollupScope } from './rollup.sql';
+import { AsOf, COHORT_SUM_COLUMNS, CohortSums, cohortSumsOf, rollupAggregate, rollupParams, RollupScope } from './rollup.sql';
 
 /** The pilot facts a rollup depends on: windows, territories with arms, freeze date. */
 export interface PilotScope extends RollupScope {
@@ -13,15 +13,10 @@ export interface PilotScope extends RollupScope {
 }
 
 /** One rollup row (sums as numbers; amounts exact in SQL, converted once per row). */
-export interface RollupRow {
+export interface RollupRow extends CohortSums {
   territory_id: string;
   period: 'pre' | 'test';
   week_start: string;
-  n_opportunities: number;
-  n_won: number;
-  n_lost: number;
-  won_amount_total: number;
-  cycle_days_total: number;
 }
 
 /** What a refresh did. */
@@ -132,7 +127,7 @@ export class RollupsService {
       await em.query(`DELETE FROM kpi_rollups WHERE pilot_id = $1`, [pilotId]);
       const [{ n }]: { n: string }[] = await em.query(
         `WITH ins AS (
-           INSERT INTO kpi_rollups (pilot_id, territory_id, period, week_start, n_opportunities, n_won, n_lost, won_amount_total, cycle_days_total)
+           INSERT INTO kpi_rollups (pilot_id, territory_id, period, week_start, ${COHORT_SUM_COLUMNS.join(', ')})
            SELECT $1, * FROM (${rollupAggregate(null)}) x
            RETURNING 1)
          SELECT count(*) AS n FROM ins`,
@@ -162,7 +157,7 @@ export class RollupsService {
           [pilotId, keyParams[7], keyParams[8]],
         );
         await em.query(
-          `INSERT INTO kpi_rollups (pilot_id, territory_id, period, week_start, n_opportunities, n_won, n_lost, won_amount_total, cycle_days_total)
+          `INSERT INTO kpi_rollups (pilot_id, territory_id, period, week_start, ${COHORT_SUM_COLUMNS.join(', ')})
            SELECT $1, * FROM (${rollupAggregate(null, 8)}) x`,
           keyParams,
         );
@@ -200,8 +195,7 @@ export class RollupsService {
   /** The stored rollup rows of a pilot, ordered (period, territory, week). */
   async stored(pilotId: string, em?: EntityManager): Promise<RollupRow[]> {
     const rows: Record<string, string>[] = await (em ?? this.dataSource.manager).query(
-      `SELECT territory_id, period, week_start::text AS week_start, n_opportunities, n_won, n_lost, won_amount_total::text AS won_amount_total,
-              cycle_days_total::text AS cycle_days_total
+      `SELECT territory_id, period, week_start::text AS week_start, ${COHORT_SUM_COLUMNS.join(', ')}
          FROM kpi_rollups WHERE pilot_id = $1 ORDER BY period, territory_id, week_start`,
       [pilotId],
     );
@@ -214,8 +208,7 @@ export class RollupsService {
    */
   async recompute(scope: RollupScope, asOf: AsOf | null, em?: EntityManager): Promise<RollupRow[]> {
     const rows: Record<string, string>[] = await (em ?? this.dataSource.manager).query(
-      `SELECT territory_id, period, week_start::text AS week_start, n_opportunities, n_won, n_lost, won_amount_total::text AS won_amount_total,
-              cycle_days_total::text AS cycle_days_total
+      `SELECT territory_id, period, week_start::text AS week_start, ${COHORT_SUM_COLUMNS.join(', ')}
          FROM (${rollupAggregate(asOf)}) x ORDER BY period, territory_id, week_start`,
       rollupParams(scope, asOf),
     );
@@ -232,14 +225,5 @@ export class RollupsService {
 }
 
 function toRollupRow(r: Record<string, string>): RollupRow {
-  return {
-    territory_id: String(r.territory_id),
-    period: r.period as 'pre' | 'test',
-    week_start: r.week_start,
-    n_opportunities: parseRequiredDecimal(r.n_opportunities),
-    n_won: parseRequiredDecimal(r.n_won),
-    n_lost: parseRequiredDecimal(r.n_lost),
-    won_amount_total: parseRequiredDecimal(r.won_amount_total),
-    cycle_days_total: parseRequiredDecimal(r.cycle_days_total),
-  };
+  return { territory_id: String(r.territory_id), period: r.period as 'pre' | 'test', week_start: r.week_start, ...cohortSumsOf(r) };
 }

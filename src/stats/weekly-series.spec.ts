@@ -1,4 +1,8 @@
-import { periodWeeks, weeklyArmSeries } from './weekly-series';
+import { periodWeeks, weeklyArmSeries, type WeeklyMeasure } from './weekly-series';
+
+// The two measures as the KPI catalogue defines them (kpis/kpi-catalogue.ts); stats/ does not import it.
+const salesVelocity: WeeklyMeasure = { key: 'sales_velocity', label: 'Sales velocity', unit: 'currency per day', value: (k) => k.velocity };
+const opportunities: WeeklyMeasure = { key: 'opportunities', label: 'Opportunities', unit: 'count', value: (k) => k.n_opportunities };
 
 describe('periodWeeks', () => {
   it('cuts a period into ISO weeks (Monday to Sunday), the first and last cut at the period ends', () => {
@@ -43,7 +47,7 @@ describe('weeklyArmSeries', () => {
   ];
 
   it('averages a ratio KPI over the territories with a value and counts the others as missing', () => {
-    const s = weeklyArmSeries(panel, units, ['control', 'treatment'], 'sales_velocity', periods);
+    const s = weeklyArmSeries(panel, units, ['control', 'treatment'], salesVelocity, periods);
     expect(s.weeks.map((w) => [w.period, w.week_start, w.days])).toEqual([
       ['pre', '2024-01-01', 7],
       ['pre', '2024-01-08', 3],
@@ -58,10 +62,11 @@ describe('weeklyArmSeries', () => {
     // closed but nothing won: velocity 0, not missing
     expect(s.weeks[2].arms[1]).toEqual({ arm: 'treatment', mean: 0, n_territories: 1, n_missing: 0 });
     expect(s.label).toBe('Sales velocity');
+    expect(s.kpi).toBe('sales_velocity');
   });
 
   it('averages a count KPI with 0 for territories that had no deal that week', () => {
-    const s = weeklyArmSeries(panel, units, ['control', 'treatment'], 'opportunities', periods);
+    const s = weeklyArmSeries(panel, units, ['control', 'treatment'], opportunities, periods);
     expect(s.weeks[0].arms[0]).toEqual({ arm: 'control', mean: 3, n_territories: 2, n_missing: 0 });
     expect(s.weeks[1].arms[0].mean).toBe(0);
     expect(s.weeks[2].arms[1].mean).toBe(3);
@@ -69,6 +74,6 @@ describe('weeklyArmSeries', () => {
 
   it('refuses a panel week that is not a week of its period', () => {
     const bad = [{ ...panel[0], week_start: '2024-01-02' }];
-    expect(() => weeklyArmSeries(bad, units, ['control', 'treatment'], 'opportunities', periods)).toThrow(/not a week/);
+    expect(() => weeklyArmSeries(bad, units, ['control', 'treatment'], opportunities, periods)).toThrow(/not a week/);
   });
 });

@@ -4,9 +4,16 @@
  * `KpiService.weeklyPanel` (one SQL aggregation); this module fills in empty territory-weeks and
  * averages per arm.
  */
-import { kpisFromAggregates, type CohortAggregates } from './sales-velocity';
-import { KPI_CATALOGUE, type KpiKey } from '../kpis/kpi-catalogue';
-import { kpiValue } from '../kpis/kpi.service';
+import { kpisFromAggregates, type CohortAggregates, type CohortKpis } from './sales-velocity';
+
+/** The KPI a weekly series plots: its key, how it is shown, and its value for one territory-week's cohort. */
+export interface WeeklyMeasure<K extends string = string> {
+  key: K;
+  label: string;
+  unit: string;
+  /** the KPI of one territory's cohort KPIs; null when undefined (e.g. a win rate without a closed deal) */
+  value: (k: CohortKpis) => number | null;
+}
 
 /** A named window of calendar days, inclusive, `YYYY-MM-DD` (UTC). */
 export interface PeriodWindow {
@@ -47,8 +54,8 @@ export interface WeeklyPoint {
 }
 
 /** The report's weekly series of one KPI, per arm, over the pre-period and the test period. */
-export interface WeeklyKpiSeries {
-  kpi: KpiKey;
+export interface WeeklyKpiSeries<K extends string = string> {
+  kpi: K;
   label: string;
   unit: string;
   /** how a week's value is defined (shown under the chart) */
@@ -100,17 +107,17 @@ const EMPTY: CohortAggregates = { n_opportunities: 0, n_closed: 0, n_won: 0, n_l
  * @param panel rows of `KpiService.weeklyPanel`
  * @param units every territory of the assignment with its arm
  * @param arms arm keys in display order (control first)
- * @param kpi the KPI to plot (the pilot's primary KPI)
+ * @param measure the KPI to plot (the pilot's primary KPI, from the KPI catalogue)
  * @param periods pre-period and test period
  * @throws RangeError when a panel row names a week that is not a week of its period
  */
-export function weeklyArmSeries(
+export function weeklyArmSeries<K extends string>(
   panel: readonly WeeklyPanelRow[],
   units: readonly { territory_id: string; arm: string }[],
   arms: readonly string[],
-  kpi: KpiKey,
+  measure: WeeklyMeasure<K>,
   periods: readonly PeriodWindow[],
-): WeeklyKpiSeries {
+): WeeklyKpiSeries<K> {
   const byKey = new Map<string, CohortAggregates>();
   for (const r of panel) byKey.set(`${r.period}|${r.week_start}|${r.territory_id}`, r.aggregates);
   const weeks: WeeklyPoint[] = [];
@@ -124,7 +131,7 @@ export function weeklyArmSeries(
         arms: arms.map((arm) => {
           const values = units
             .filter((u) => u.arm === arm)
-            .map((u) => kpiValue(kpisFromAggregates(byKey.get(`${p.period}|${wk.week_start}|${u.territory_id}`) ?? EMPTY), kpi));
+            .map((u) => measure.value(kpisFromAggregates(byKey.get(`${p.period}|${wk.week_start}|${u.territory_id}`) ?? EMPTY)));
           const defined = values.filter((v): v is number => v !== null);
           return {
             arm,
@@ -140,9 +147,9 @@ export function weeklyArmSeries(
     if (!known.has(`${r.period}|${r.week_start}`)) throw new RangeError(`panel week ${r.week_start} is not a week of the ${r.period} period`);
   }
   return {
-    kpi,
-    label: KPI_CATALOGUE[kpi].label,
-    unit: KPI_CATALOGUE[kpi].unit,
+    kpi: measure.key,
+    label: measure.label,
+    unit: measure.unit,
     convention:
       "each territory's KPI over the deals engaged that week (deals closed by the end of the period count as closed), averaged over the arm's territories; ISO weeks (Monday to Sunday), cut at the period's first and last day",
     periods: [...periods],

@@ -6,8 +6,8 @@ import { AssignmentRepository } from '../../assignment/assignment.repository';
 import { utcDateOf } from '../../common/utils/dates';
 import { EnvironmentVariables } from '../../config/env.validation';
 import { ReportGovernanceService } from '../../governance/report-governance.service';
-import { KpiKey, KPI_KEYS } from '../../kpis/kpi-catalogue';
-import { KpiService, kpiValue } from '../../kpis/kpi.service';
+import { KpiKey, KPI_KEYS, kpiMeasure, kpiValue } from '../../kpis/kpi-catalogue';
+import { KpiService } from '../../kpis/kpi.service';
 import { PilotRepository } from '../../pilots/pilot.repository';
 import { ReportEntity } from '../report.entity';
 import { randomizationDesignForAssignment } from '../../assignment/design-plan';
@@ -308,7 +308,7 @@ export class ReportBuilderService {
         panel,
         a.units.map((u) => ({ territory_id: u.territoryId, arm: u.arm })),
         [controlArm, ...treatmentArms],
-        pilot.primaryKpi,
+        kpiMeasure(pilot.primaryKpi),
         [{ period: 'pre', ...preWindow }, { period: 'test', ...window }],
       ),
     };

@@ -5,6 +5,7 @@
 import type { KpiResult } from '../report.types';
 import type { ReportData } from './chart-data';
 import { weeklyArmSeries } from '../../stats/weekly-series';
+import { kpiMeasure } from '../../kpis/kpi-catalogue';
 
 // Loosely typed on purpose: the report type grows (methods per number, non-inferiority, several arms),
 // and the renderer must cope with older and newer shapes alike.
@@ -66,7 +67,7 @@ export function sampleReport(): ReportData {
     ],
     TERRITORIES.map((t) => ({ territory_id: t.code, arm: t.arm })),
     ['control', 'treatment'],
-    'sales_velocity',
+    kpiMeasure('sales_velocity'),
     [
       { period: 'pre', start: '2024-01-01', end: '2024-01-31' },
       { period: 'test', start: '2024-02-05', end: '2024-03-03' },
