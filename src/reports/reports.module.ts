@@ -4,6 +4,7 @@ import { GovernanceModule } from '../governance/governance.module';
 import { KpisModule } from '../kpis/kpis.module';
 import { PilotsModule } from '../pilots/pilots.module';
 import { ReportBuilderService } from './building/report-builder.service';
+import { ReportInputsLoader } from './building/report-inputs';
 import { ReportExportService } from './rendering/report-export.service';
 import { ReportsController } from './reports.controller';
 import { ReportRequeueScheduler } from './report-requeue.scheduler';
@@ -25,7 +26,7 @@ export class ReportsModule {}
  */
 @Module({
   imports: [PilotsModule, AssignmentModule, KpisModule, GovernanceModule],
-  providers: [ReportBuilderService],
+  providers: [ReportInputsLoader, ReportBuilderService],
   exports: [ReportBuilderService],
 })
 export class ReportsWorkerModule {}
