@@ -13,7 +13,7 @@
  * scores (Imbens & Kolesár 2016).
  */
 import { normalInv, normalSf, studentTInv, studentTSf } from './distributions';
-import { classicCovariance, cr1Covariance, cr2Coefficient, olsFit } from './linear-model';
+import { classicCovariance, cr1Covariance, cr2Coefficient, OlsFit, olsFit } from './linear-model';
 import { welchTTest } from './welch';
 
 const P_FLOOR = Number.MIN_VALUE;
@@ -79,17 +79,10 @@ function cellMean(values: number[]): number | null {
 }
 
 /**
- * Difference-in-differences of a territory × period panel (see the file header).
- * @param input parallel arrays, one entry per territory-period row; `treated` must be constant
- *   within a territory; a (territory, period) pair may appear once
- * @param opts.alpha level of the CR2 and change-score CIs (default 0.05); the ci95_* fields are
- *   always 95% (reference convention)
+ * Validates the panel and returns the arm of each territory (true = treated).
  * @throws RangeError on mismatched lengths, non-finite y, duplicate rows or a territory switching arm
- * Sources: Bell & McCaffrey (2002), Survey Methodology 28; Cameron & Miller (2015), JHR 50;
- *   statsmodels OLS cov_type='cluster'; Angrist & Pischke (2009) ch. 5.
  */
-export function differenceInDifferences(input: DidPanelInput, opts: { alpha?: number } = {}): DidResult {
-  const alpha = opts.alpha ?? 0.05;
+function validatePanel(input: DidPanelInput): Map<string, boolean> {
   const n = input.y.length;
   for (const arr of [input.territory, input.period, input.treated, input.post]) {
     if (arr.length !== n) throw new RangeError('territory, period, treated, post and y must have the same length');
@@ -106,8 +99,16 @@ export function differenceInDifferences(input: DidPanelInput, opts: { alpha?: nu
     if (seen.has(key)) throw new RangeError(`territory ${t} has period ${String(input.period[i])} twice`);
     seen.add(key);
   }
+  return armOf;
+}
+
+/**
+ * The four arm × period cell means over rows and did_2x2 = (T post − T pre) − (C post − C pre)
+ * (null when a cell is empty).
+ */
+function cellMeansAndDid2x2(input: DidPanelInput): Pick<DidResult, 'cell_means' | 'did_2x2'> {
   const cells = { tp: [] as number[], tq: [] as number[], cp: [] as number[], cq: [] as number[] };
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < input.y.length; i++) {
     const tr = Boolean(input.treated[i]);
     const po = Boolean(input.post[i]);
     (tr ? (po ? cells.tq : cells.tp) : po ? cells.cq : cells.cp).push(input.y[i]);
@@ -122,10 +123,16 @@ export function differenceInDifferences(input: DidPanelInput, opts: { alpha?: nu
   const did_2x2 = defined
     ? cell_means.treated_post! - cell_means.treated_pre! - (cell_means.control_post! - cell_means.control_pre!)
     : null;
+  return { cell_means, did_2x2 };
+}
 
-  // Territory change scores.
+/**
+ * Territory change scores δ_i = mean(post rows) − mean(pre rows), split by arm (territories lacking
+ * pre or post rows are left out), and the number of territories G (clusters).
+ */
+function territoryChangeScores(input: DidPanelInput, armOf: ReadonlyMap<string, boolean>): { dT: number[]; dC: number[]; G: number } {
   const sums = new Map<string, { pre: number; npre: number; post: number; npost: number }>();
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < input.y.length; i++) {
     const s = sums.get(input.territory[i]) ?? { pre: 0, npre: 0, post: 0, npost: 0 };
     if (input.post[i]) {
       s.post += input.y[i];
@@ -142,30 +149,43 @@ export function differenceInDifferences(input: DidPanelInput, opts: { alpha?: nu
     if (s.npre === 0 || s.npost === 0) continue;
     (armOf.get(t) ? dT : dC).push(s.post / s.npost - s.pre / s.npre);
   }
-  const w = welchTTest(dT, dC, { alpha });
-  const G = sums.size;
-  const nullOls: DidResult['ols'] = {
-    coef_did: null,
-    coef_treated: null,
-    coef_post: null,
-    coef_intercept: null,
-    se_classic: null,
-    se_cluster: null,
-    p_cluster_normal: null,
-    ci95_cluster_normal: null,
-    p_cluster_t: null,
-    ci95_cluster_t: null,
-    t_df: null,
-  };
-  const nullCr2 = { method: 'ols_cr2_bell_mccaffrey' as const, se: null, df: null, t: null, p_value: null, ci_low: null, ci_high: null };
-  const result: DidResult = {
+  return { dT, dC, G: sums.size };
+}
+
+const NULL_OLS: DidResult['ols'] = {
+  coef_did: null,
+  coef_treated: null,
+  coef_post: null,
+  coef_intercept: null,
+  se_classic: null,
+  se_cluster: null,
+  p_cluster_normal: null,
+  ci95_cluster_normal: null,
+  p_cluster_t: null,
+  ci95_cluster_t: null,
+  t_df: null,
+};
+
+const NULL_CR2: DidResult['cr2'] = { method: 'ols_cr2_bell_mccaffrey', se: null, df: null, t: null, p_value: null, ci_low: null, ci_high: null };
+
+/** The result with the descriptive parts filled in and every OLS / CR2 field null ('insufficient_data'). */
+function insufficientDid(
+  n: number,
+  G: number,
+  cells: Pick<DidResult, 'cell_means' | 'did_2x2'>,
+  w: ReturnType<typeof welchTTest>,
+  dT: readonly number[],
+  dC: readonly number[],
+  alpha: number,
+): DidResult {
+  return {
     status: 'insufficient_data',
     n_obs: n,
     n_clusters: G,
-    cell_means,
-    did_2x2,
-    ols: nullOls,
-    cr2: nullCr2,
+    cell_means: cells.cell_means,
+    did_2x2: cells.did_2x2,
+    ols: { ...NULL_OLS },
+    cr2: { ...NULL_CR2 },
     territory_change_welch: {
       effect: w.diff,
       t: w.t,
@@ -178,21 +198,30 @@ export function differenceInDifferences(input: DidPanelInput, opts: { alpha?: nu
     },
     conf_level: 1 - alpha,
   };
-  if (!defined || dT.length < 2 || dC.length < 2) return result;
+}
 
-  const x = Array.from({ length: n }, (_, i) => {
+/** The OLS fit of y on [1, treated, post, treated·post] (one row per panel row). */
+function fitDidModel(input: DidPanelInput): OlsFit {
+  const x = Array.from({ length: input.y.length }, (_, i) => {
     const tr = input.treated[i] ? 1 : 0;
     const po = input.post[i] ? 1 : 0;
     return [1, tr, po, tr * po];
   });
-  const fit = olsFit(x, input.y);
+  return olsFit(x, input.y);
+}
+
+/**
+ * Coefficients, classic SE and CR1 cluster-robust inference for b3 (95%: normal, and Student t
+ * with G − 1 df), statsmodels cov_type='cluster' conventions.
+ */
+function olsClusterInference(fit: OlsFit, territory: readonly string[], G: number): DidResult['ols'] {
   const b = fit.coef[3];
   const classic = classicCovariance(fit);
-  const cr1 = cr1Covariance(fit, input.territory);
+  const cr1 = cr1Covariance(fit, territory);
   const seCl = cr1 && cr1[3][3] > 0 ? Math.sqrt(cr1[3][3]) : null;
   const z = normalInv(0.975);
   const tq = studentTInv(0.975, G - 1);
-  result.ols = {
+  return {
     coef_did: b,
     coef_treated: fit.coef[1],
     coef_post: fit.coef[2],
@@ -205,24 +234,57 @@ export function differenceInDifferences(input: DidPanelInput, opts: { alpha?: nu
     ci95_cluster_t: seCl ? [b - tq * seCl, b + tq * seCl] : null,
     t_df: G - 1,
   };
-  const cr2 = cr2Coefficient(fit, input.territory, 3);
-  if (!cr2 || cr2.df === null) return result;
+}
+
+/**
+ * CR2 inference for b3 with the Bell–McCaffrey df at level 1 − alpha (linear-model.ts
+ * `cr2Coefficient`): status 'insufficient_data' when CR2 has no df, 'zero_variance' when the SE is
+ * below 1e-12·max(1, |b3|), else 'ok'.
+ */
+function cr2Inference(fit: OlsFit, territory: readonly string[], alpha: number): { status: DidResult['status']; cr2: DidResult['cr2'] } {
+  const b = fit.coef[3];
+  const cr2 = cr2Coefficient(fit, territory, 3);
+  if (!cr2 || cr2.df === null) return { status: 'insufficient_data', cr2: { ...NULL_CR2 } };
   const se = Math.sqrt(Math.max(0, cr2.variance));
-  if (!(se > 1e-12 * Math.max(1, Math.abs(b)))) {
-    result.status = 'zero_variance';
-    result.cr2 = { ...nullCr2, se: 0, df: cr2.df };
-    return result;
-  }
+  if (!(se > 1e-12 * Math.max(1, Math.abs(b)))) return { status: 'zero_variance', cr2: { ...NULL_CR2, se: 0, df: cr2.df } };
   const q = studentTInv(1 - alpha / 2, cr2.df);
-  result.cr2 = {
-    method: 'ols_cr2_bell_mccaffrey',
-    se,
-    df: cr2.df,
-    t: b / se,
-    p_value: Math.max(P_FLOOR, Math.min(1, 2 * studentTSf(Math.abs(b / se), cr2.df))),
-    ci_low: b - q * se,
-    ci_high: b + q * se,
+  return {
+    status: 'ok',
+    cr2: {
+      method: 'ols_cr2_bell_mccaffrey',
+      se,
+      df: cr2.df,
+      t: b / se,
+      p_value: Math.max(P_FLOOR, Math.min(1, 2 * studentTSf(Math.abs(b / se), cr2.df))),
+      ci_low: b - q * se,
+      ci_high: b + q * se,
+    },
   };
-  result.status = 'ok';
+}
+
+/**
+ * Difference-in-differences of a territory × period panel (see the file header).
+ * @param input parallel arrays, one entry per territory-period row; `treated` must be constant
+ *   within a territory; a (territory, period) pair may appear once
+ * @param opts.alpha level of the CR2 and change-score CIs (default 0.05); the ci95_* fields are
+ *   always 95% (reference convention)
+ * @throws RangeError on mismatched lengths, non-finite y, duplicate rows or a territory switching arm
+ * Sources: Bell & McCaffrey (2002), Survey Methodology 28; Cameron & Miller (2015), JHR 50;
+ *   statsmodels OLS cov_type='cluster'; Angrist & Pischke (2009) ch. 5.
+ */
+export function differenceInDifferences(input: DidPanelInput, opts: { alpha?: number } = {}): DidResult {
+  const alpha = opts.alpha ?? 0.05;
+  const armOf = validatePanel(input);
+  const cells = cellMeansAndDid2x2(input);
+  const { dT, dC, G } = territoryChangeScores(input, armOf);
+  const w = welchTTest(dT, dC, { alpha });
+  const result = insufficientDid(input.y.length, G, cells, w, dT, dC, alpha);
+  if (cells.did_2x2 === null || dT.length < 2 || dC.length < 2) return result;
+
+  const fit = fitDidModel(input);
+  result.ols = olsClusterInference(fit, input.territory, G);
+  const { status, cr2 } = cr2Inference(fit, input.territory, alpha);
+  result.status = status;
+  result.cr2 = cr2;
   return result;
 }

@@ -110,29 +110,8 @@ export interface StratumTarget {
   counts: Record<string, number>;
 }
 
-/**
- * Distributes each arm's exact total across strata proportionally to stratum size, so that every
- * stratum's targets sum to its size AND every arm's targets sum to its total (controlled rounding of
- * the table m_{s,a} = size_s·count_a/N, Cox 1987; each entry is ⌊m⌋ or ⌈m⌉).
- *
- * Rounding: every cell gets ⌊m_{s,a}⌋ (exact integer arithmetic); the leftover units of each
- * stratum and arm are then placed on cells in order of largest remainder (size_s·count_a mod N),
- * ties broken by the seeded rng, with augmenting paths (a bipartite max-flow on the cells with a
- * positive remainder) whenever the greedy order alone would leave a row or column short. A solution
- * always exists because the fractional remainders themselves are a feasible fractional flow.
- *
- * @param strata strata in processing order (PilotLab passes them sorted by key), sizes ≥ 0 integers
- * @param armCounts exact count per arm (e.g. from allocateCounts), in design order; must sum to Σ size
- * @param rng seeded generator used only to break ties between equal remainders
- * @throws DesignError when the totals differ, a size/count is not a non-negative integer, or a
- *   stratum key repeats
- */
-export function stratumTargets(
-  strata: readonly StratumSize[],
-  armCounts: Readonly<Record<string, number>>,
-  rng: Prng,
-): StratumTarget[] {
-  const armKeys = Object.keys(armCounts);
+/** Check of the inputs of `stratumTargets`; returns the number of territories Σ size. */
+function validateStratumTotals(strata: readonly StratumSize[], armCounts: Readonly<Record<string, number>>, armKeys: readonly string[]): number {
   const seen = new Set<string>();
   let total = 0;
   for (const s of strata) {
@@ -150,6 +129,34 @@ export function stratumTargets(
   if (armTotal !== total) {
     throw new DesignError(`the arm counts add up to ${armTotal} but the strata hold ${total} territories`);
   }
+  return total;
+}
+
+/**
+ * The strata × arms table of the controlled rounding, cells in row-major order (cell = s·A + a):
+ * ⌊m_{s,a}⌋ and the remainders size_s·count_a mod N, the units each stratum (row) and arm (column)
+ * still needs after the floors, and the 0/1 extra unit placed on each cell.
+ */
+interface RoundingTable {
+  S: number;
+  A: number;
+  floors: number[];
+  remainders: number[];
+  /** units each stratum still needs (updated as extras are placed) */
+  rowLeft: number[];
+  /** units each arm still needs (updated as extras are placed) */
+  colLeft: number[];
+  /** 0/1 per cell: the cell's entry is ⌊m⌋ + extra */
+  extra: number[];
+  /** cells with a positive remainder (the only cells that may get an extra unit) */
+  isCandidate: boolean[];
+}
+
+/**
+ * The proportional shares m_{s,a} = size_s·count_a/N in exact integer arithmetic: floor and
+ * remainder per cell, and what each row and column still needs once every cell has its floor.
+ */
+function proportionalFloors(strata: readonly StratumSize[], armCounts: Readonly<Record<string, number>>, armKeys: readonly string[], total: number): RoundingTable {
   const S = strata.length;
   const A = armKeys.length;
   const cell = (s: number, a: number) => s * A + a;
@@ -175,7 +182,18 @@ export function stratumTargets(
     for (let s = 0; s < S; s++) sum += floors[cell(s, a)];
     colNeed[a] = armCounts[armKeys[a]] - sum;
   }
-  // candidate cells (positive remainder), largest remainder first, ties by the seeded rng
+  const none = new Array<number>(S * A).fill(0);
+  return { S, A, floors, remainders, rowLeft: rowNeed, colLeft: colNeed, extra: none, isCandidate: new Array<boolean>(S * A).fill(false) };
+}
+
+/**
+ * Greedy step: candidate cells (positive remainder) in order of largest remainder, ties by the
+ * seeded rng (one draw per candidate, in cell order), then stratum and arm; each gets an extra unit
+ * while its row and column still need one. Marks the candidates in `table.isCandidate`.
+ */
+function placeLargestRemainders(table: RoundingTable, rng: Prng): void {
+  const { S, A, remainders, extra, rowLeft, colLeft, isCandidate } = table;
+  const cell = (s: number, a: number) => s * A + a;
   const candidates: { s: number; a: number; rem: number; tie: number }[] = [];
   for (let s = 0; s < S; s++) {
     for (let a = 0; a < A; a++) {
@@ -184,10 +202,6 @@ export function stratumTargets(
   }
   for (const c of candidates) c.tie = rng.nextUint32();
   candidates.sort((x, y) => y.rem - x.rem || x.tie - y.tie || x.s - y.s || x.a - y.a);
-
-  const extra = new Array<number>(S * A).fill(0); // 0/1 per candidate cell
-  const rowLeft = rowNeed.slice();
-  const colLeft = colNeed.slice();
   for (const c of candidates) {
     if (rowLeft[c.s] > 0 && colLeft[c.a] > 0) {
       extra[cell(c.s, c.a)] = 1;
@@ -195,36 +209,59 @@ export function stratumTargets(
       colLeft[c.a]--;
     }
   }
-  // augmenting paths for rows still short: row s → (unused cell) col a → (used cell) row s' → ...
-  const isCandidate = new Array<boolean>(S * A).fill(false);
   for (const c of candidates) isCandidate[cell(c.s, c.a)] = true;
-  for (let s0 = 0; s0 < S; s0++) {
-    while (rowLeft[s0] > 0) {
-      // BFS over rows; an edge row→col uses a candidate cell with extra = 0, col→row a cell with extra = 1
-      const prevRowOfCol = new Array<number>(A).fill(-1);
-      const prevColOfRow = new Array<number>(S).fill(-1);
-      const visitedRow = new Array<boolean>(S).fill(false);
-      visitedRow[s0] = true;
-      const queue = [s0];
-      let endCol = -1;
-      while (queue.length > 0 && endCol < 0) {
-        const r = queue.shift() as number;
-        for (let a = 0; a < A && endCol < 0; a++) {
-          if (!isCandidate[cell(r, a)] || extra[cell(r, a)] === 1 || prevRowOfCol[a] !== -1) continue;
-          prevRowOfCol[a] = r;
-          if (colLeft[a] > 0) {
-            endCol = a;
-            break;
-          }
-          for (let r2 = 0; r2 < S; r2++) {
-            if (!visitedRow[r2] && extra[cell(r2, a)] === 1) {
-              visitedRow[r2] = true;
-              prevColOfRow[r2] = a;
-              queue.push(r2);
-            }
-          }
+}
+
+/**
+ * BFS for an augmenting path from row s0: row → col over a candidate cell with extra = 0,
+ * col → row over a cell with extra = 1, ending at a column that still needs a unit.
+ *
+ * @returns the end column (−1 when none) and the predecessor links of the search tree
+ */
+function findAugmentingPath(table: RoundingTable, s0: number): { endCol: number; prevRowOfCol: number[]; prevColOfRow: number[] } {
+  const { S, A, extra, colLeft, isCandidate } = table;
+  const cell = (s: number, a: number) => s * A + a;
+  const prevRowOfCol = new Array<number>(A).fill(-1);
+  const prevColOfRow = new Array<number>(S).fill(-1);
+  const visitedRow = new Array<boolean>(S).fill(false);
+  visitedRow[s0] = true;
+  const queue = [s0];
+  let endCol = -1;
+  while (queue.length > 0 && endCol < 0) {
+    const r = queue.shift() as number;
+    for (let a = 0; a < A && endCol < 0; a++) {
+      if (!isCandidate[cell(r, a)] || extra[cell(r, a)] === 1 || prevRowOfCol[a] !== -1) continue;
+      prevRowOfCol[a] = r;
+      if (colLeft[a] > 0) {
+        endCol = a;
+        break;
+      }
+      for (let r2 = 0; r2 < S; r2++) {
+        if (!visitedRow[r2] && extra[cell(r2, a)] === 1) {
+          visitedRow[r2] = true;
+          prevColOfRow[r2] = a;
+          queue.push(r2);
         }
       }
+    }
+  }
+  return { endCol, prevRowOfCol, prevColOfRow };
+}
+
+/**
+ * Augmenting step (bipartite max-flow on the candidate cells): for every stratum still short after
+ * the greedy step, find an augmenting path and flip it (one more unit for the row and the end column,
+ * every other row and column unchanged).
+ *
+ * @throws DesignError when no path exists (cannot happen for valid inputs: the fractional remainders
+ *   are a feasible fractional flow)
+ */
+function augmentShortRows(table: RoundingTable): void {
+  const { S, A, extra, rowLeft, colLeft } = table;
+  const cell = (s: number, a: number) => s * A + a;
+  for (let s0 = 0; s0 < S; s0++) {
+    while (rowLeft[s0] > 0) {
+      const { endCol, prevRowOfCol, prevColOfRow } = findAugmentingPath(table, s0);
       if (endCol < 0) throw new DesignError('internal: no controlled rounding found for the stratum targets');
       // flip the path
       let a = endCol;
@@ -240,10 +277,40 @@ export function stratumTargets(
       rowLeft[s0]--;
     }
   }
+}
+
+/**
+ * Distributes each arm's exact total across strata proportionally to stratum size, so that every
+ * stratum's targets sum to its size AND every arm's targets sum to its total (controlled rounding of
+ * the table m_{s,a} = size_s·count_a/N, Cox 1987; each entry is ⌊m⌋ or ⌈m⌉).
+ *
+ * Rounding: every cell gets ⌊m_{s,a}⌋ (exact integer arithmetic); the leftover units of each
+ * stratum and arm are then placed on cells in order of largest remainder (size_s·count_a mod N),
+ * ties broken by the seeded rng, with augmenting paths (a bipartite max-flow on the cells with a
+ * positive remainder) whenever the greedy order alone would leave a row or column short. A solution
+ * always exists because the fractional remainders themselves are a feasible fractional flow.
+ *
+ * @param strata strata in processing order (PilotLab passes them sorted by key), sizes ≥ 0 integers
+ * @param armCounts exact count per arm (e.g. from allocateCounts), in design order; must sum to Σ size
+ * @param rng seeded generator used only to break ties between equal remainders
+ * @throws DesignError when the totals differ, a size/count is not a non-negative integer, or a
+ *   stratum key repeats
+ */
+export function stratumTargets(
+  strata: readonly StratumSize[],
+  armCounts: Readonly<Record<string, number>>,
+  rng: Prng,
+): StratumTarget[] {
+  const armKeys = Object.keys(armCounts);
+  const total = validateStratumTotals(strata, armCounts, armKeys);
+  const table = proportionalFloors(strata, armCounts, armKeys, total);
+  placeLargestRemainders(table, rng);
+  augmentShortRows(table);
+  const A = table.A;
   return strata.map((st, s) => {
     const counts: Record<string, number> = {};
     armKeys.forEach((k, a) => {
-      counts[k] = floors[cell(s, a)] + extra[cell(s, a)];
+      counts[k] = table.floors[s * A + a] + table.extra[s * A + a];
     });
     return { stratum: st.key, n: st.size, counts };
   });

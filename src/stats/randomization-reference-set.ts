@@ -1,0 +1,158 @@
+/**
+ * The reference set of a randomization test (Imbens & Rubin 2015, ch. 5): the design re-drawn from
+ * (the stored design restricted to the two compared arms, or the template of the observed
+ * assignment), and the passes over its assignments — exact enumeration, or Monte Carlo re-draws
+ * with the seeded PRNG — with the acceptance rule applied to every assignment. The passes are
+ * generators that yield every `CHUNK` assignments so that `randomizationTestAsync` can give the
+ * event loop a turn.
+ */
+import type { RandomizationDesign } from './design/designs';
+import { createPrng } from './design/prng';
+import { DesignTemplate, designTemplateFromAssignment, drawFromDesign, enumerateAssignments } from './design/randomization';
+
+/** Assignments (or draws) between two yields of the core generator. */
+export const CHUNK = 2048;
+
+/** An acceptance rule over label vectors (rerandomization threshold, treated-share cap). */
+export type AcceptanceRule = (labels: Uint8Array) => boolean;
+
+/** The design a randomization test re-draws from, and the observed assignment as labels. */
+export interface ReferenceDesign {
+  /** the template re-drawn from (other arms' territories held fixed as singleton strata) */
+  template: DesignTemplate;
+  /** acceptance rule of the stored design, or null */
+  accept: AcceptanceRule | null;
+  /** whether territories of arms other than the two compared were held fixed */
+  conditioned: boolean;
+  /** observed label (index into template.arms) per unit */
+  observedLabels: Uint8Array;
+}
+
+/**
+ * Restricts a design to the two compared arms: within each stratum, territories of other arms are
+ * held in their observed arm (each becomes a singleton stratum), so only treatment and control
+ * labels are permuted among their own places.
+ */
+function conditionOnComparedArms(template: DesignTemplate, observed: Uint8Array, tIdx: number, cIdx: number): { template: DesignTemplate; conditioned: boolean } {
+  let conditioned = false;
+  const strata: DesignTemplate['strata'] = [];
+  for (const s of template.strata) {
+    const free: number[] = [];
+    const counts = new Array<number>(template.arms.length).fill(0);
+    for (const u of s.units) {
+      const a = observed[u];
+      if (a === tIdx || a === cIdx) {
+        free.push(u);
+        counts[a]++;
+      } else {
+        conditioned = true;
+        const single = new Array<number>(template.arms.length).fill(0);
+        single[a] = 1;
+        strata.push({ stratum: `${s.stratum}:fixed:${u}`, units: [u], counts: single });
+      }
+    }
+    if (free.length) strata.push({ stratum: s.stratum, units: free, counts });
+  }
+  return { template: { arms: template.arms, n_units: template.n_units, strata }, conditioned };
+}
+
+/**
+ * The reference design of a design-aware test: the stored design's template restricted to the two
+ * compared arms (`conditionOnComparedArms`) and its acceptance rule.
+ *
+ * @param design the stored design over the same units, in the same order as `arms`
+ * @param arms arm key per unit as assigned
+ * @throws RangeError when the unit counts differ, a unit's arm or a compared arm is not in the design
+ */
+export function referenceDesignFromStored(design: RandomizationDesign, arms: readonly string[], treatmentArm: string, controlArm: string): ReferenceDesign {
+  const n = arms.length;
+  const observedLabels = new Uint8Array(n);
+  if (design.template.n_units !== n) throw new RangeError(`the design has ${design.template.n_units} units but ${n} values were given`);
+  for (let i = 0; i < n; i++) {
+    const a = design.template.arms.indexOf(arms[i]);
+    if (a < 0) throw new RangeError(`unit ${i} has arm '${arms[i]}', which is not in the design`);
+    observedLabels[i] = a;
+  }
+  const tI = design.template.arms.indexOf(treatmentArm);
+  const cI = design.template.arms.indexOf(controlArm);
+  if (tI < 0 || cI < 0) throw new RangeError(`the design has no arm '${tI < 0 ? treatmentArm : controlArm}'`);
+  const restricted = conditionOnComparedArms(design.template, observedLabels, tI, cI);
+  return { template: restricted.template, accept: design.accept, conditioned: restricted.conditioned, observedLabels };
+}
+
+/**
+ * The reference design of a test without a stored design: complete randomization, or stratified
+ * with each stratum's observed arm counts fixed (`designTemplateFromAssignment`); no acceptance rule.
+ *
+ * @param arms arm key per unit as assigned
+ * @param strata stratum per unit, or undefined for complete randomization
+ */
+export function referenceDesignFromAssignment(arms: readonly string[], strata: readonly string[] | undefined): ReferenceDesign {
+  const n = arms.length;
+  const observedLabels = new Uint8Array(n);
+  const template = designTemplateFromAssignment(arms, strata);
+  for (let i = 0; i < n; i++) observedLabels[i] = template.arms.indexOf(arms[i]);
+  return { template, accept: null, conditioned: false, observedLabels };
+}
+
+/**
+ * Exact pass: every assignment of the template, in `enumerateAssignments` order; those the
+ * acceptance rule rejects are skipped, the others passed to `record`. Yields every CHUNK assignments.
+ *
+ * @returns the number of assignments rejected by the acceptance rule
+ */
+export function* enumerateReferenceSet(template: DesignTemplate, accept: AcceptanceRule | null, record: (labels: Uint8Array) => void): Generator<void, number, undefined> {
+  let rejected = 0;
+  let k = 0;
+  for (const labels of enumerateAssignments(template)) {
+    if (++k % CHUNK === 0) yield;
+    if (accept && !accept(labels)) {
+      rejected++;
+      continue;
+    }
+    record(labels);
+  }
+  return rejected;
+}
+
+/** Budget of a Monte Carlo pass. */
+export interface MonteCarloBudget {
+  /** draws B wanted in the reference set */
+  draws: number;
+  /** most draws tried (accepted or not) before giving up */
+  maxTries: number;
+  /** PRNG seed (`createPrng`) */
+  seed: number;
+}
+
+/**
+ * Monte Carlo pass: assignments re-drawn from the template with the seeded PRNG (`drawFromDesign`)
+ * until `draws` are accepted or `maxTries` were tried; accepted ones go to `record` (the label
+ * buffer is reused between draws). Yields every CHUNK tries.
+ *
+ * @returns the accepted draws B and the number rejected by the acceptance rule
+ */
+export function* sampleReferenceSet(
+  template: DesignTemplate,
+  accept: AcceptanceRule | null,
+  budget: MonteCarloBudget,
+  record: (labels: Uint8Array) => void,
+): Generator<void, { draws: number; rejected: number }, undefined> {
+  const rng = createPrng(budget.seed);
+  const buffer = new Uint8Array(template.n_units);
+  let rejected = 0;
+  let tries = 0;
+  let b = 0;
+  while (b < budget.draws && tries < budget.maxTries) {
+    tries++;
+    if (tries % CHUNK === 0) yield;
+    drawFromDesign(template, rng, buffer);
+    if (accept && !accept(buffer)) {
+      rejected++;
+      continue;
+    }
+    b++;
+    record(buffer);
+  }
+  return { draws: b, rejected };
+}
