@@ -1,5 +1,6 @@
 import { assertNoNonFinite } from '../../../test/fixtures/assert-finite';
-import { adjustSecondary, compareKpi, compareKpiAsync, randomizationSeed } from './kpi-comparison';
+import { adjustSecondary, compareKpi, compareKpiAsync } from './kpi-comparison';
+import { randomizationSeed } from './comparison-inputs';
 import { KpiResult } from '../report.types';
 
 const OPTS = { alpha: 0.05, maxExact: 100_000, draws: 999, seed: 42 };

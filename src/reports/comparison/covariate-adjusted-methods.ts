@@ -1,0 +1,149 @@
+import { cuped, CupedResult, linRegressionAdjustment } from '../../stats/covariate-adjustment';
+import { RandomizationTestResult } from '../../stats/randomization-inference';
+import { welchTTest } from '../../stats/welch';
+import { KpiResult, MethodEstimate } from '../report.types';
+import { ComparedArms, RandomizationRuns, RandomizationSetup, randomizationInput } from './comparison-inputs';
+import { emptyEstimate, randomizationEstimate, randomizationMethodName, welchEstimate } from './method-estimates';
+
+/** The analyses of one KPI that use its pre-period value as covariate (KpiResult.methods and pre_period). */
+export interface CovariateAdjustedMethods {
+  prePeriod: NonNullable<KpiResult['pre_period']>;
+  cuped: NonNullable<KpiResult['methods']['cuped']>;
+  regression: MethodEstimate;
+  randomizationCuped: NonNullable<KpiResult['methods']['randomization_cuped']>;
+  /** the CUPED-adjusted values the randomization test ran on (one per unit), null when it did not run */
+  cupedValues: (number | null)[] | null;
+  changeScore: MethodEstimate;
+}
+
+/** The compared territories' test-period values y, pre-period values x (null = missing) and treatment indicator. */
+interface AdjustmentData {
+  y: number[];
+  x: (number | null)[];
+  tr: (0 | 1)[];
+}
+
+/**
+ * Every covariate-adjusted analysis of one KPI, with the pre-period KPI `pre` (one per unit, null =
+ * undefined) as covariate: CUPED (pooled θ, Welch on adjusted values; territories without a pre-period
+ * value dropped), Lin's regression adjustment (HC2, n − k df; missing pre-period mean-imputed with an
+ * indicator), randomization inference on the CUPED-adjusted values (missing pre-period: the territory
+ * enters unadjusted, i.e. X mean-imputed; yields its test), and the per-territory change score (Welch).
+ * `values` are the test-period values per unit in the KPI's unit, null = undefined. Never throws on
+ * degenerate data: each block carries its status.
+ * Sources: Deng et al. (2013); Lin (2013); Imbens & Rubin (2015) ch. 5; Welch (1947).
+ */
+export function* covariateAdjustedMethods(
+  values: readonly (number | null)[],
+  pre: readonly (number | null)[],
+  arms: ComparedArms,
+  setup: RandomizationSetup,
+  alpha: number,
+): RandomizationRuns<CovariateAdjustedMethods> {
+  const data: AdjustmentData = {
+    y: arms.idx.map((i) => values[i] as number),
+    x: arms.idx.map((i) => pre[i]),
+    tr: arms.idx.map((i) => (arms.inT(i) ? 1 : 0) as 0 | 1),
+  };
+  const prePeriod = prePeriodHandling(data.x.filter((v) => v === null).length);
+  const cp = cuped(data.y, data.x, data.tr, { alpha });
+  const regression = linEstimate(data, alpha);
+  const cupedRi = yield* cupedRandomization(cp, values, pre, arms, setup, alpha);
+  return {
+    prePeriod,
+    cuped: cupedEstimate(cp),
+    regression,
+    randomizationCuped: cupedRi.estimate,
+    cupedValues: cupedRi.values,
+    changeScore: changeScoreEstimate(values, pre, arms, alpha),
+  };
+}
+
+/** How the compared territories without a pre-period value were handled by each method. */
+function prePeriodHandling(nMissing: number): NonNullable<KpiResult['pre_period']> {
+  return {
+    n_missing: nMissing,
+    handling:
+      nMissing === 0
+        ? 'every compared territory has a pre-period value'
+        : `${nMissing} territories without a pre-period value: dropped by CUPED and the change score; mean-imputed with a missingness indicator in the regression adjustment; entered unadjusted in the CUPED randomization test (never filled with 0)`,
+  };
+}
+
+/** CUPED's block: Welch on the adjusted values with the pooled θ and the variance reduction 1 − corr² (Deng et al. 2013). */
+function cupedEstimate(cp: CupedResult): NonNullable<KpiResult['methods']['cuped']> {
+  return {
+    method: 'cuped_pooled_theta_welch',
+    status: cp.status === 'ok' ? 'ok' : cp.status === 'zero_variance' ? 'zero_variance' : 'insufficient_data',
+    estimate: cp.effect_adjusted,
+    ci_low: cp.adjusted_welch.ci_low,
+    ci_high: cp.adjusted_welch.ci_high,
+    se: cp.se_adjusted,
+    df: cp.adjusted_welch.df,
+    p_value: cp.adjusted_welch.p_two_sided,
+    note: cp.status === 'constant_covariate' ? 'the pre-period KPI is constant or missing, so CUPED cannot adjust' : null,
+    theta: cp.theta,
+    variance_reduction: cp.variance_ratio_pooled !== null ? 1 - cp.variance_ratio_pooled : null,
+  };
+}
+
+/** Lin's (2013) interacted OLS with HC2 errors and n − k df; missing pre-period values mean-imputed with an indicator. */
+function linEstimate(data: AdjustmentData, alpha: number): MethodEstimate {
+  const lin = linRegressionAdjustment(data.y, data.x, data.tr, { alpha, missingX: 'mean_impute' });
+  return {
+    method: 'lin_interacted_ols_hc2',
+    status: lin.status,
+    estimate: lin.estimate,
+    ci_low: lin.ci_low,
+    ci_high: lin.ci_high,
+    se: lin.se,
+    df: lin.df,
+    p_value: lin.p_value,
+    note: lin.status === 'ok' ? `${lin.k} regression columns, df = n − k = ${lin.df}` : 'too few territories per arm for the regression',
+  };
+}
+
+/**
+ * Randomization inference on the CUPED-adjusted values (θ pooled over the compared arms; under the
+ * sharp null the adjusted values do not depend on the assignment), CI by test inversion.
+ */
+function* cupedRandomization(
+  cp: CupedResult,
+  values: readonly (number | null)[],
+  pre: readonly (number | null)[],
+  arms: ComparedArms,
+  setup: RandomizationSetup,
+  alpha: number,
+): RandomizationRuns<{ estimate: CovariateAdjustedMethods['randomizationCuped']; values: (number | null)[] | null }> {
+  const method = 'randomization inference on the CUPED-adjusted KPI';
+  if (cp.status === 'zero_variance') {
+    // The pre-period KPI explains the KPI exactly (e.g. a fixed total split across the two periods):
+    // the adjusted values are constant within each arm, so a test on them is degenerate (p = 1 with a
+    // zero-width CI would look precise). Pitfall P5: say so instead of reporting a number.
+    const note = 'the CUPED-adjusted KPI does not vary within the arms (the pre-period KPI predicts it exactly), so the adjusted test is degenerate';
+    return { estimate: { ...emptyEstimate(method, note), status: 'zero_variance', min_attainable_p: null }, values: null };
+  }
+  if (cp.theta === null || cp.mean_x === null) {
+    return { estimate: { ...emptyEstimate(method, 'no usable pre-period KPI (missing or constant)'), min_attainable_p: null }, values: null };
+  }
+  const theta = cp.theta;
+  const meanX = cp.mean_x;
+  const adjusted = values.map((v, i) => {
+    if (!arms.compared[i] || v === null) return null;
+    const xi = pre[i];
+    return xi === null ? v : v - theta * (xi - meanX);
+  });
+  const riAdj: RandomizationTestResult = yield randomizationInput(setup, adjusted, ':cuped', alpha);
+  return {
+    estimate: randomizationEstimate(`${randomizationMethodName(riAdj)} on the CUPED-adjusted KPI; CI by test inversion`, riAdj),
+    values: adjusted,
+  };
+}
+
+/** Welch on the per-territory change (test − pre-period value), territories without a pre-period value dropped. */
+function changeScoreEstimate(values: readonly (number | null)[], pre: readonly (number | null)[], arms: ComparedArms, alpha: number): MethodEstimate {
+  const dT: number[] = [];
+  const dC: number[] = [];
+  for (const i of arms.idx) if (pre[i] !== null) (arms.inT(i) ? dT : dC).push((values[i] as number) - (pre[i] as number));
+  return welchEstimate('change_score_welch (test − pre-period per territory)', welchTTest(dT, dC, { alpha }), null);
+}
