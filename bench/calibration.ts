@@ -3,9 +3,9 @@
  *
  * On the public CRM Sales Opportunities data (../shared/data/crm-sales-opportunities, read with
  * src/demo/crm-dataset.ts; territories = the sales agents with opportunities, region = regional
- * office, as in src/demo/demo.ts), it runs N placebo pilots (default 1,000) per design (complete,
- * stratified by region, matched pairs on pre-period revenue, rerandomization on pre-period revenue
- * and opportunities) and, on each, every method (Welch, randomization inference from the actual
+ * office, arms control and treatment 1:1, all from src/demo/pilot-factory.ts as in the demo), it
+ * runs N placebo pilots (default 1,000) per design (complete, stratified by region, matched pairs
+ * on pre-period revenue, rerandomization on pre-period revenue and opportunities) and, on each, every method (Welch, randomization inference from the actual
  * design, CUPED, Lin regression adjustment, difference-in-differences with CR2). A placebo pilot: a
  * 8-week test period and the 8 weeks before it as pre-period, at a start drawn from the weeks in
  * which at least 80% of territories won revenue in both windows; the design is drawn with its own seed; the KPI is revenue won (cohort convention).
@@ -34,6 +34,7 @@ import { randomizationTest } from '../src/stats/randomization-inference';
 import { computeTerritoryKpis, Opportunity } from '../src/stats/sales-velocity';
 import { addDays } from '../src/common/utils/dates';
 import { DATASET_HELP, DEFAULT_DATA_DIR, readCrmDataset } from '../src/demo/crm-dataset';
+import { controlTreatmentArms, crmEligibleAgents } from '../src/demo/pilot-factory';
 import { statusOfStage } from '../src/opportunities/ingestion/stage';
 import { clopperPearson } from '../src/power/binomial-ci';
 import type { CalibrationFlags } from '../src/stats/calibration-flags';
@@ -143,9 +144,10 @@ function main(): void {
     });
     byAgent.set(r.sales_agent, list);
   }
-  const territories: Territory[] = data.teams
-    .filter((t) => byAgent.has(t.sales_agent))
-    .map((t) => ({ code: t.sales_agent, region: t.regional_office, deals: byAgent.get(t.sales_agent) as Opportunity[] }))
+  // The demo's eligible territories (src/demo/pilot-factory.ts): the sales agents with opportunities.
+  const { eligible } = crmEligibleAgents(data);
+  const territories: Territory[] = eligible
+    .map((t) => ({ code: t.sales_agent, region: t.regional_office, deals: byAgent.get(t.sales_agent) ?? [] }))
     .sort((a, b) => (a.code < b.code ? -1 : a.code > b.code ? 1 : 0));
   // test starts: Mondays such that the pre-period starts on or after the first engage date and the
   // test period ends by the last one
@@ -160,10 +162,7 @@ function main(): void {
     const live = (v: number[]) => v.filter((x) => x > 0).length >= 0.8 * v.length;
     if (live(w.y) && live(w.x)) windows.push(w);
   }
-  const arms = [
-    { key: 'control', role: 'control' as const, ratio: 1 },
-    { key: 'treatment', role: 'treatment' as const, ratio: 1 },
-  ];
+  const arms = controlTreatmentArms();
   console.log(`Calibration: ${territories.length} territories (sales agents), ${windows.length} placebo windows of ${WEEKS}+${WEEKS} weeks (${windows[0].testStart} … ${windows[windows.length - 1].testStart}),`);
   console.log(`${pilots} placebo pilots per design, KPI revenue won, planted lift +${100 * LIFT}%, α = ${ALPHA}, RI with ${riDraws} Monte Carlo draws per test.`);
 

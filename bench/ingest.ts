@@ -29,7 +29,7 @@ async function main(): Promise<void> {
   const env = benchEnvironment();
   const shared = {
     DB_NAME: env.DB_NAME,
-    QUEUE_PREFIX: `pilotlab-bench-${process.pid}`,
+    QUEUE_PREFIX: `${env.QUEUE_PREFIX}-bench-${process.pid}`,
     LOG_LEVEL: 'warn',
     BOOTSTRAP_ADMIN_KEY: adminKey,
     NODE_ENV: 'development',

@@ -2,13 +2,15 @@ import 'reflect-metadata';
 import { getQueueToken } from '@nestjs/bullmq';
 import { INestApplicationContext } from '@nestjs/common';
 import { Queue } from 'bullmq';
-import request from 'supertest';
+import type { AddressInfo } from 'node:net';
 import { DataSource } from 'typeorm';
 import { ReportBuilderService } from '../src/reports/building/report-builder.service';
 import { createApi, createWorker } from '../src/bootstrap';
 import { KpiService } from '../src/kpis/kpi.service';
 import { QUEUES } from '../src/queues/queue.constants';
 import { RollupsService } from '../src/rollups/rollups.service';
+import { ApiClient } from '../src/demo/api-client';
+import { createRunningPilot, roleClients, technicalSpecialistPilot } from '../src/demo/pilot-factory';
 import { benchEnvironment, freshSchema, intArg } from './bench-util';
 
 /**
@@ -16,7 +18,7 @@ import { benchEnvironment, freshSchema, intArg } from './bench-util';
  *
  * Loads N opportunities over T territories and 104 ISO weeks (pre-period = the first 52, test
  * period = the last 52) straight into PostgreSQL, defines and launches a pilot on all territories
- * through the API, refreshes its rollups, then measures in ONE run:
+ * through the API (src/demo/pilot-factory.ts, as the demo does), refreshes its rollups, then measures in ONE run:
  * - the full report (`ReportBuilderService.computeReport`: every KPI, randomization inference with
  *   RI_DRAWS = 10,000 Monte Carlo draws, CUPED/regression-adjusted estimates, weekly panel, ...);
  * - the bare SQL aggregation that report needs, run directly on `opportunities` without rollups
@@ -24,27 +26,29 @@ import { benchEnvironment, freshSchema, intArg } from './bench-util';
  *   deals and the data cut-off).
  * Prints both and last the ratio line. Wipes DB_NAME (default pilotlab_bench).
  */
+const PRE_PERIOD = { start: '2023-01-02', end: '2023-12-31' };
+const TEST_PERIOD = { start: '2024-01-01', end: '2024-12-29' };
+
 async function main(): Promise<void> {
   const n = intArg('rows', 1_000_000);
   const nTerritories = intArg('territories', 1_000);
   const adminKey = `bench-admin-${Date.now()}-0123456789abcdef`;
   const env = benchEnvironment();
-  const overrides = { DB_NAME: env.DB_NAME, QUEUE_PREFIX: `pilotlab-bench-${process.pid}`, LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn', BOOTSTRAP_ADMIN_KEY: adminKey, RI_DRAWS: 10_000 };
+  const overrides = { DB_NAME: env.DB_NAME, QUEUE_PREFIX: `${env.QUEUE_PREFIX}-bench-${process.pid}`, LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn', BOOTSTRAP_ADMIN_KEY: adminKey, RI_DRAWS: 10_000 };
   console.log(`bench:report  rows=${n.toLocaleString('en')}  territories=${nTerritories}  weeks=104  database=${env.DB_NAME}`);
   await freshSchema(env);
 
   const app = await createApi(overrides);
-  await app.init();
+  await app.listen(0, '127.0.0.1');
   let worker: INestApplicationContext | null = null;
   try {
-    const http = app.getHttpServer();
+    const admin = new ApiClient(`http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`, adminKey);
     const ds = app.get(DataSource);
     const codes = Array.from({ length: nTerritories }, (_, i) => `RT-${String(i).padStart(4, '0')}`);
-    const loaded = await request(http)
-      .post('/territories')
-      .set('x-api-key', adminKey)
-      .send(codes.map((code, i) => ({ code, name: code, region: ['North', 'South', 'East', 'West'][i % 4], attributes: { headcount: 2 + (i % 5) } })));
-    if (loaded.status !== 200) throw new Error(`territories: ${loaded.status} ${JSON.stringify(loaded.body)}`);
+    await admin.post(
+      '/territories',
+      codes.map((code, i) => ({ code, name: code, region: ['North', 'South', 'East', 'West'][i % 4], attributes: { headcount: 2 + (i % 5) } })),
+    );
 
     // N opportunities straight into the tables (this bench measures reports, not ingestion).
     let t = Date.now();
@@ -68,38 +72,13 @@ async function main(): Promise<void> {
     await ds.query(`ANALYZE opportunities`);
     console.log(`loaded ${n.toLocaleString('en')} opportunities in ${((Date.now() - t) / 1000).toFixed(1)} s`);
 
-    const key = async (role: string) => (await request(http).post('/api-keys').set('x-api-key', adminKey).send({ name: `bench ${role}`, role })).body.key as string;
-    const experimenter = await key('experimenter');
-    const created = await request(http)
-      .post('/pilots')
-      .set('x-api-key', adminKey)
-      .send({
-        name: 'Bench pilot',
-        hypothesis: 'A technical sales specialist raises sales velocity',
-        treatment_description: 'a technical sales specialist joins the team',
-        eligibility: { territory_codes: codes },
-        arms: [
-          { key: 'control', role: 'control', ratio: 1 },
-          { key: 'treatment', role: 'treatment', ratio: 1 },
-        ],
-        primary_kpi: 'sales_velocity',
-        secondary_kpis: ['opportunities', 'win_rate', 'average_deal_size', 'sales_cycle_length', 'revenue_won'],
-        guardrail_kpis: ['open_deals'],
-        pre_period: { start: '2023-01-02', end: '2023-12-31' },
-        test_period: { start: '2024-01-01', end: '2024-12-29' },
-        design: { type: 'complete', seed: 42 },
-      });
-    if (created.status !== 201) throw new Error(`pilot: ${created.status} ${JSON.stringify(created.body)}`);
-    const pilotId = created.body.id as string;
-    for (const [path, k] of [
-      ['assignment', adminKey],
-      ['submit', adminKey],
-      ['approve', experimenter],
-      ['launch', adminKey],
-    ] as const) {
-      const res = await request(http).post(`/pilots/${pilotId}/${path}`).set('x-api-key', k).send({});
-      if (res.status >= 300) throw new Error(`${path}: ${res.status} ${JSON.stringify(res.body)}`);
-    }
+    // The pilot on every territory, through the API and its lifecycle (admin authors, an experimenter approves).
+    const { experimenter } = await roleClients(admin, 'bench', ['experimenter'] as const);
+    const { pilot } = await createRunningPilot(
+      { author: admin, experimenter },
+      technicalSpecialistPilot({ name: 'Bench pilot', territoryCodes: codes, prePeriod: PRE_PERIOD, testPeriod: TEST_PERIOD, design: { type: 'complete', seed: 42 } }),
+    );
+    const pilotId = pilot.id as string;
 
     t = Date.now();
     const refreshed = await app.get(RollupsService).refresh(pilotId);
@@ -110,8 +89,8 @@ async function main(): Promise<void> {
     const ids: string[] = (await ds.query(`SELECT territory_id FROM assignment_units u JOIN assignments a ON a.id = u.assignment_id WHERE a.pilot_id = $1`, [pilotId])).map(
       (r: { territory_id: string }) => r.territory_id,
     );
-    const pre = { start: '2023-01-02', end: '2023-12-31' };
-    const test = { start: '2024-01-01', end: '2024-12-29' };
+    const pre = PRE_PERIOD;
+    const test = TEST_PERIOD;
     const bare = async () => {
       const s = Date.now();
       await kpis.forTerritories(ids, test);
