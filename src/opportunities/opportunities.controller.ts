@@ -1,7 +1,7 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Req, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, UseGuards } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiHeader, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
-import { AppException } from '../common/errors/app.exception';
+import { IdempotencyKey } from '../common/validation/idempotency-key.decorator';
 import { uuidParam } from '../common/validation/uuid-param.pipe';
 import { ALL_ROLES, Roles } from '../common/auth/roles';
 import { QueueDepthGuard } from '../queues/queue-depth.guard';
@@ -10,8 +10,6 @@ import { BatchService } from './batch.service';
 import { BatchStatusQuery } from './dto/batch-status.query';
 import { BatchAcceptedDto, CreateBatchDto } from './dto/create-batch.dto';
 import { OpportunityRepository } from './opportunity.repository';
-
-const IDEMPOTENCY_HEADER = 'idempotency-key';
 
 @ApiTags('opportunities')
 @Controller('opportunities')
@@ -27,8 +25,8 @@ export class OpportunitiesController {
   @UseGuards(QueueDepthGuard, BatchSizeGuard)
   @ApiOperation({ summary: 'Submit a JSON batch of opportunity rows (at most BATCH_MAX_ROWS, default 50,000); processed by the ingestion queue' })
   @ApiHeader({ name: 'Idempotency-Key', required: false })
-  createBatch(@Body() dto: CreateBatchDto, @Headers(IDEMPOTENCY_HEADER) key?: string): Promise<BatchAcceptedDto> {
-    return this.batches.createFromJson(dto, normaliseKey(key));
+  createBatch(@Body() dto: CreateBatchDto, @IdempotencyKey() key: string | null): Promise<BatchAcceptedDto> {
+    return this.batches.createFromJson(dto, key);
   }
 
   @Post('batches/csv')
@@ -40,8 +38,8 @@ export class OpportunitiesController {
   @ApiBody({ schema: { type: 'object', properties: { file: { type: 'string', format: 'binary' } } } })
   @ApiQuery({ name: 'mapping', required: false, description: 'JSON object: field → CSV column, e.g. {"territory":"sales_agent"}' })
   @ApiHeader({ name: 'Idempotency-Key', required: false })
-  createCsvBatch(@Req() req: Request, @Query('mapping') mapping?: string, @Headers(IDEMPOTENCY_HEADER) key?: string): Promise<BatchAcceptedDto> {
-    return this.batches.createFromCsv(req, mapping, normaliseKey(key));
+  createCsvBatch(@Req() req: Request, @Query('mapping') mapping: string | undefined, @IdempotencyKey() key: string | null): Promise<BatchAcceptedDto> {
+    return this.batches.createFromCsv(req, mapping, key);
   }
 
   @Post('batches/:id/cancel')
@@ -67,23 +65,10 @@ export class OpportunitiesController {
     return this.batches.status(id, query);
   }
 
-  @Get(":opportunityId")
+  @Get(':opportunityId')
   @Roles(...ALL_ROLES)
   @ApiOperation({ summary: 'The current version of one opportunity' })
-  async get(@Param('opportunityId') id: string) {
-    const row = await this.opportunities.findView(id);
-    if (!row) throw new AppException('NOT_FOUND', `No opportunity '${id}'`);
-    return row;
+  get(@Param('opportunityId') id: string) {
+    return this.opportunities.getView(id);
   }
-}
-
-function normaliseKey(key: string | undefined): string | null {
-  if (key === undefined) return null;
-  const k = key.trim();
-  if (k === '' || k.length > 200) {
-    throw new AppException('VALIDATION_FAILED', 'Idempotency-Key must be 1 to 200 characters', [
-      { path: 'headers.idempotency-key', errors: ['must be 1 to 200 characters'] },
-    ]);
-  }
-  return k;
 }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { AppException } from '../common/errors/app.exception';
 
 /** Reads of opportunities (writes: the set-based upsert in ingestion.service.ts). */
 @Injectable()
@@ -17,5 +18,15 @@ export class OpportunityRepository {
       [id],
     );
     return rows[0] ?? null;
+  }
+
+  /**
+   * The API view of opportunity `id` (see {@link findView}).
+   * @throws AppException NOT_FOUND (404) when there is no such opportunity
+   */
+  async getView(id: string): Promise<Record<string, unknown>> {
+    const row = await this.findView(id);
+    if (!row) throw new AppException('NOT_FOUND', `No opportunity '${id}'`);
+    return row;
   }
 }
