@@ -10,6 +10,7 @@ import { PowerAnalysisEntity } from '../power/power-analysis.entity';
 import { ReportEntity } from '../reports/report.entity';
 import { TerritoryEntity } from '../territories/territory.entity';
 import { installPgTypeParsers } from '../common/database/pg-types';
+import { TypeOrmLogger } from '../common/database/typeorm-logger';
 
 export const ENTITIES = [
   TerritoryEntity,
@@ -41,7 +42,9 @@ export function buildDataSourceOptions(env: EnvironmentVariables): DataSourceOpt
     migrationsTableName: 'migrations',
     synchronize: false,
     migrationsRun: false,
-    logging: ['error'],
+    // Errors and warnings go through the app's logger; a failed query is a debug line (see TypeOrmLogger).
+    logging: ['error', 'warn'],
+    logger: new TypeOrmLogger(env.LOG_LEVEL),
     extra: { max: 10, application_name: 'pilotlab' },
   };
 }
