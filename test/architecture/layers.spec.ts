@@ -1,55 +1,12 @@
 import { join } from 'path';
-import { folderCycles, folderGraph, ImportEdge, measureSource, readImports, topFolder } from './import-graph';
+import { existsSync, readFileSync } from 'fs';
+import { folderCycles, folderGraph, ImportEdge, measureSource, readImports } from './import-graph';
+import { FLOORS, floorViolations, mermaidGraph } from './floors';
+import { ARCHITECTURE_DOC, folderGraphBlock, GRAPH_BEGIN, GRAPH_END } from './print-graph';
 
-/**
- * The floors of src/ (docs/architecture.md). A folder may import its own floor's folders (without
- * a cycle) and any floor below; the ground floor imports nothing of src/ but itself.
- */
 /** A spec file, and the packages a spec of the pure core may use besides jstat (fixtures and invariant checks live under test/). */
 const SPEC = /\.spec\.ts$/;
 const TEST_PACKAGES = new Set(['fast-check']);
-
-export const FLOORS: Record<string, number> = {
-  common: 0,
-  config: 0,
-  stats: 0,
-  queues: 1,
-  territories: 2,
-  owners: 2,
-  audit: 2,
-  auth: 2,
-  opportunities: 2,
-  rollups: 2,
-  kpis: 2,
-  pilots: 2,
-  assignment: 2,
-  power: 2,
-  governance: 2,
-  reports: 2,
-  'queue-admin': 2,
-  health: 2,
-  database: 3,
-  demo: 3,
-  '(root)': 3,
-};
-const FLOOR_NAMES = ['ground', 'plumbing', 'domain', 'composition'];
-
-/** Imports that break the floors: upward, or out of a ground-floor folder. */
-export function floorViolations(edges: ImportEdge[], floors: Record<string, number>): string[] {
-  const out: string[] = [];
-  for (const e of edges) {
-    if (e.to === null || e.to.startsWith('..')) continue; // packages; migrations/ (outside src) is read by database/ only
-    const a = topFolder(e.from);
-    const b = topFolder(e.to);
-    if (a === b) continue;
-    const fa = floors[a];
-    const fb = floors[b];
-    if (fa === undefined || fb === undefined) out.push(`${e.from} → ${e.to}: folder without a floor (add it to FLOORS and docs/architecture.md)`);
-    else if (fb > fa) out.push(`${e.from} → ${e.to}: ${FLOOR_NAMES[fa]} floor imports the ${FLOOR_NAMES[fb]} floor`);
-    else if (fa === 0) out.push(`${e.from} → ${e.to}: the ground floor imports only its own folder`);
-  }
-  return out;
-}
 
 const SRC = join(__dirname, '../../src');
 const edges = readImports(SRC);
@@ -85,6 +42,33 @@ describe('the import graph of src/', () => {
     expect(edges.length).toBeGreaterThan(300);
     expect(edges).toContainEqual(expect.objectContaining({ from: 'reports/building/report-builder.service.ts', to: 'reports/comparison/kpi-comparison.ts' }));
     expect(Object.keys(FLOORS).sort()).toEqual([...folderGraph(edges).keys()].sort());
+  });
+});
+
+describe('docs/architecture.md', () => {
+  const doc = readFileSync(ARCHITECTURE_DOC, 'utf8');
+
+  it('shows the current folder graph (regenerate with npm run arch:graph -- --write)', () => {
+    const a = doc.indexOf(GRAPH_BEGIN);
+    const b = doc.indexOf(GRAPH_END);
+    expect(a).toBeGreaterThan(0);
+    expect(doc.slice(a + GRAPH_BEGIN.length, b).trim()).toBe(folderGraphBlock());
+  });
+
+  it('names every folder of src/ with its floor', () => {
+    const table = doc.slice(doc.indexOf('## Floors'), doc.indexOf(GRAPH_BEGIN));
+    const missing = Object.entries(FLOORS)
+      .filter(([folder]) => folder !== '(root)')
+      .filter(([folder, floor]) => !new RegExp(`\\| ${floor} \\|[^\\n]*\`${folder}/\``).test(table))
+      .map(([folder]) => folder);
+    expect(missing).toEqual([]);
+  });
+
+  it('names only files that exist in its "Adding a KPI" steps', () => {
+    const steps = doc.slice(doc.indexOf('## Adding a KPI'));
+    const paths = [...steps.matchAll(/`((?:src|migrations|test|docs)\/[\w./-]+\.(?:ts|md))`/g)].map((m) => m[1]);
+    expect(paths.length).toBeGreaterThanOrEqual(4);
+    expect(paths.filter((p) => !existsSync(join(__dirname, '../..', p)))).toEqual([]);
   });
 });
 
