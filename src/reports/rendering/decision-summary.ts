@@ -172,40 +172,35 @@ function sequentialLook(report: ReportData): { recommendation: string | null; te
   return { recommendation: rec, text };
 }
 
-/**
- * Decides ship / extend / stop from a stored report (rule in the module comment).
- * @param roi the return on the pilot when the pilot declares its cost (shown as a reason, never decisive)
- * @param treatmentArm with several treatment arms: decide for this arm's comparisons with control
- */
-export function decisionSummary(report: ReportData, roi: ReturnOnPilot | null = null, treatmentArm?: string): DecisionSummary {
-  const kpis = kpisOf(report).filter((k) => !treatmentArm || !k.treatment_arm || k.treatment_arm === treatmentArm);
-  const alpha = num(report.pilot?.alpha) ?? 0.05;
-  const primary = kpis.find((k) => k.role === 'primary');
-  const guardrails = kpis.filter((k) => k.role === 'guardrail');
-  const reasons: DecisionReason[] = [];
-  const caveats: string[] = [];
-
+/** The guardrail reason, and the breaches (significantly worse, or failing non-inferiority) that force a stop. */
+function guardrailStep(guardrails: KpiResult[]): { guardHarm: string[]; reason: DecisionReason } {
   const harmed = guardrails.filter((k) => k.significant === true && direction(k) === 'worse').map((k) => `${k.label} is significantly worse (${liftText(k)}, ${pText(k)})`);
   const niFailed = guardrails.map(failsNonInferiority).filter((x): x is string => x !== null);
   const guardHarm = [...harmed, ...niFailed];
-  if (!guardrails.length) reasons.push({ topic: 'guardrails', finding: 'The pilot declares no guardrail KPI.', stance: 'neutral' });
-  else if (guardHarm.length) reasons.push({ topic: 'guardrails', finding: `Guardrail breached: ${guardHarm.join('; ')}.`, stance: 'against' });
-  else
-    reasons.push({
+  if (!guardrails.length) return { guardHarm, reason: { topic: 'guardrails', finding: 'The pilot declares no guardrail KPI.', stance: 'neutral' } };
+  if (guardHarm.length) return { guardHarm, reason: { topic: 'guardrails', finding: `Guardrail breached: ${guardHarm.join('; ')}.`, stance: 'against' } };
+  return {
+    guardHarm,
+    reason: {
       topic: 'guardrails',
       finding: `No guardrail is significantly worse (${guardrails.map((k) => `${k.label}: ${liftText(k)}, ${pText(k)}`).join('; ')}).`,
       stance: 'for',
-    });
+    },
+  };
+}
 
-  const complete = report.readout?.test_period_complete !== false;
-  const seq = sequentialLook(report);
+/** The readout reasons: an interim look (a caveat unless it is a scheduled one) and the scheduled look's outcome. */
+function readoutStep(report: ReportData, complete: boolean, seq: ReturnType<typeof sequentialLook>, reasons: DecisionReason[], caveats: string[]): void {
   if (!complete) {
     // A scheduled look has its own O'Brien–Fleming boundary (alpha spending), so it is no caveat.
     if (!seq) caveats.push('interim look: the test period is still running');
     reasons.push({ topic: 'readout', finding: report.readout?.note ?? 'The test period is still running (interim look).', stance: 'neutral' });
   }
   if (seq) reasons.push({ topic: 'readout', finding: seq.text, stance: seq.recommendation === 'stop_for_efficacy' ? 'for' : seq.recommendation === 'stop_for_futility' ? 'against' : 'neutral' });
+}
 
+/** The data completeness reason; incomplete data is a caveat. */
+function completenessStep(report: ReportData, reasons: DecisionReason[], caveats: string[]): void {
   const comp = completenessFindings(report);
   if (comp.issues.length) {
     caveats.push('incomplete data');
@@ -217,7 +212,10 @@ export function decisionSummary(report: ReportData, roi: ReturnOnPilot | null = 
       stance: 'for',
     });
   }
+}
 
+/** The plan amendments reason; an amended plan is a caveat. */
+function amendmentStep(report: ReportData, reasons: DecisionReason[], caveats: string[]): void {
   const amendments = amendmentsOf(report);
   if (amendments.length) {
     caveats.push('plan amended after launch');
@@ -229,65 +227,85 @@ export function decisionSummary(report: ReportData, roi: ReturnOnPilot | null = 
   } else {
     reasons.push({ topic: 'plan amendments', finding: 'No amendment to the plan is recorded in this report.', stance: 'for' });
   }
+}
 
-  let decision: Decision;
-  let headline: string;
-  let base: Confidence = 'low';
-  if (!primary || primary.status !== 'ok' || primary.significant === null || primary.significant === undefined) {
-    decision = guardHarm.length ? 'stop' : complete ? 'stop' : 'extend';
-    headline = primary
-      ? `The primary KPI, ${primary.label}, has no result (${String(primary.status_reason ?? primary.status).replace(/_/g, ' ')}).`
-      : 'The report has no primary KPI result.';
-    reasons.unshift({ topic: 'primary KPI', finding: headline, stance: 'against' });
-  } else {
-    const dir = direction(primary);
-    const p = num(primary.decision_p);
-    const est = estimateText(primary);
-    const finding = `${primary.label}: ${primary.verdict ?? ''} Deciding estimate ${est}; relative lift of the raw arm means ${liftText(primary)}; ${pText(primary)} (α = ${alpha}).`.replace(/\s+/g, ' ');
-    if (primary.significant) base = p !== null && p < alpha / 5 ? 'high' : 'moderate';
-    if (guardHarm.length) {
-      decision = 'stop';
-      headline = `Stop: a guardrail is breached${primary.significant && dir === 'better' ? `, even though ${primary.label} improved` : ''}.`;
-      base = 'moderate';
-    } else if (primary.significant && dir === 'worse') {
-      decision = 'stop';
-      headline = `Stop: ${primary.label} is significantly worse in treatment.`;
-    } else if (!complete && seq?.recommendation === 'stop_for_futility') {
-      decision = 'stop';
-      headline = `Stop: the scheduled interim look recommends stopping for futility (${primary.label} is unlikely to reach significance by the end).`;
-    } else if (primary.significant && dir === 'better') {
-      const early = !complete && seq?.recommendation === 'stop_for_efficacy';
-      decision = complete || early ? 'ship' : 'extend';
-      if (early) {
-        headline = `Ship: ${primary.label} crossed the O'Brien–Fleming efficacy boundary at a scheduled interim look, and no guardrail is breached.`;
-      } else
-      headline = complete
+interface PrimaryOutcome {
+  decision: Decision;
+  headline: string;
+  /** the confidence before the caveats */
+  base: Confidence;
+  reason: DecisionReason;
+}
+
+/** The decision when the primary KPI has no result (or there is none): stop, or extend during an interim look. */
+function noPrimaryResult(primary: KpiResult | undefined, complete: boolean, guardHarm: string[]): PrimaryOutcome {
+  const decision: Decision = guardHarm.length ? 'stop' : complete ? 'stop' : 'extend';
+  const headline = primary
+    ? `The primary KPI, ${primary.label}, has no result (${String(primary.status_reason ?? primary.status).replace(/_/g, ' ')}).`
+    : 'The report has no primary KPI result.';
+  return { decision, headline, base: 'low', reason: { topic: 'primary KPI', finding: headline, stance: 'against' } };
+}
+
+/** Rules 1 to 4 of the module comment for a primary KPI with a result: the decision and its headline. */
+function primaryRule(primary: KpiResult, dir: Direction, est: string, complete: boolean, seq: ReturnType<typeof sequentialLook>, guardHarm: string[]): { decision: Decision; headline: string } {
+  if (guardHarm.length) {
+    return { decision: 'stop', headline: `Stop: a guardrail is breached${primary.significant && dir === 'better' ? `, even though ${primary.label} improved` : ''}.` };
+  }
+  if (primary.significant && dir === 'worse') return { decision: 'stop', headline: `Stop: ${primary.label} is significantly worse in treatment.` };
+  if (!complete && seq?.recommendation === 'stop_for_futility') {
+    return { decision: 'stop', headline: `Stop: the scheduled interim look recommends stopping for futility (${primary.label} is unlikely to reach significance by the end).` };
+  }
+  if (primary.significant && dir === 'better') {
+    const early = !complete && seq?.recommendation === 'stop_for_efficacy';
+    const decision: Decision = complete || early ? 'ship' : 'extend';
+    if (early) return { decision, headline: `Ship: ${primary.label} crossed the O'Brien–Fleming efficacy boundary at a scheduled interim look, and no guardrail is breached.` };
+    return {
+      decision,
+      headline: complete
         ? `Ship: ${primary.label} is significantly better in treatment and no guardrail is breached.`
-        : `Extend: ${primary.label} looks significantly better, but the test period is not over; finish it before deciding.`;
-    } else if (!complete || dir === 'better') {
-      decision = 'extend';
-      headline = !complete
+        : `Extend: ${primary.label} looks significantly better, but the test period is not over; finish it before deciding.`,
+    };
+  }
+  if (!complete || dir === 'better') {
+    return {
+      decision: 'extend',
+      headline: !complete
         ? `Extend: ${primary.label} shows no significant difference yet and the test period is still running.`
-        : `Extend: ${primary.label} shows no significant difference, but the deciding method's estimate (${est}) points the good way and a worthwhile lift is not ruled out; more time or more territories are needed.`;
-    } else {
-      decision = 'stop';
-      headline = `Stop: ${primary.label} shows no significant difference and the deciding method's estimate (${est}) does not point the good way.`;
-    }
-    reasons.unshift({ topic: 'primary KPI', finding, stance: primary.significant && dir === 'better' ? 'for' : 'against' });
+        : `Extend: ${primary.label} shows no significant difference, but the deciding method's estimate (${est}) points the good way and a worthwhile lift is not ruled out; more time or more territories are needed.`,
+    };
   }
+  return { decision: 'stop', headline: `Stop: ${primary.label} shows no significant difference and the deciding method's estimate (${est}) does not point the good way.` };
+}
 
-  if (roi) {
-    const ci = roi.net.ci_low !== null && roi.net.ci_high !== null;
-    reasons.push({
-      topic: 'return on the pilot',
-      finding:
-        `Incremental revenue won ${fmtMoney(roi.incremental_revenue.estimate, true)} against a cost of ` +
-        `${fmtMoney(roi.cost)} (return on cost ${fmtPct(roi.return_on_cost.estimate, 0)}` +
-        `${ci ? `, CI ${fmtPct(roi.return_on_cost.ci_low, 0)} to ${fmtPct(roi.return_on_cost.ci_high, 0)}` : ''}).`,
-      stance: roi.net.ci_low !== null && roi.net.ci_low > 0 ? 'for' : roi.net.ci_high !== null && roi.net.ci_high < 0 ? 'against' : 'neutral',
-    });
-  }
+/** The decision from the primary KPI (and any guardrail breach), its headline, base confidence and reason. */
+function primaryStep(primary: KpiResult | undefined, alpha: number, complete: boolean, seq: ReturnType<typeof sequentialLook>, guardHarm: string[]): PrimaryOutcome {
+  if (!primary || primary.status !== 'ok' || primary.significant === null || primary.significant === undefined) return noPrimaryResult(primary, complete, guardHarm);
+  const dir = direction(primary);
+  const p = num(primary.decision_p);
+  const est = estimateText(primary);
+  const finding = `${primary.label}: ${primary.verdict ?? ''} Deciding estimate ${est}; relative lift of the raw arm means ${liftText(primary)}; ${pText(primary)} (α = ${alpha}).`.replace(/\s+/g, ' ');
+  let base: Confidence = 'low';
+  if (primary.significant) base = p !== null && p < alpha / 5 ? 'high' : 'moderate';
+  if (guardHarm.length) base = 'moderate';
+  const { decision, headline } = primaryRule(primary, dir, est, complete, seq, guardHarm);
+  return { decision, headline, base, reason: { topic: 'primary KPI', finding, stance: primary.significant && dir === 'better' ? 'for' : 'against' } };
+}
 
+/** The return on the pilot as a reason (never decisive): for when the net's CI is above 0, against when below. */
+function roiReason(roi: ReturnOnPilot): DecisionReason {
+  const ci = roi.net.ci_low !== null && roi.net.ci_high !== null;
+  return {
+    topic: 'return on the pilot',
+    finding:
+      `Incremental revenue won ${fmtMoney(roi.incremental_revenue.estimate, true)} against a cost of ` +
+      `${fmtMoney(roi.cost)} (return on cost ${fmtPct(roi.return_on_cost.estimate, 0)}` +
+      `${ci ? `, CI ${fmtPct(roi.return_on_cost.ci_low, 0)} to ${fmtPct(roi.return_on_cost.ci_high, 0)}` : ''}).`,
+    stance: roi.net.ci_low !== null && roi.net.ci_low > 0 ? 'for' : roi.net.ci_high !== null && roi.net.ci_high < 0 ? 'against' : 'neutral',
+  };
+}
+
+/** The confidence: the base level lowered once per caveat, and the sentence that explains it. */
+function confidenceStep(base: Confidence, caveats: string[], alpha: number, guardHarm: string[]): { confidence: Confidence; confidence_reason: string } {
   let confidence = base;
   caveats.forEach(() => (confidence = LOWER[confidence]));
   const baseText =
@@ -299,5 +317,33 @@ export function decisionSummary(report: ReportData, roi: ReturnOnPilot | null = 
           : `the primary KPI's decision p is below α = ${alpha} but not below α/5`
         : 'the primary KPI result is inconclusive';
   const confidence_reason = `${confidence[0].toUpperCase()}${confidence.slice(1)}: ${baseText}${caveats.length ? `; lowered for: ${caveats.join(', ')}` : ''}.`;
+  return { confidence, confidence_reason };
+}
+
+/**
+ * Decides ship / extend / stop from a stored report (rule in the module comment).
+ * @param roi the return on the pilot when the pilot declares its cost (shown as a reason, never decisive)
+ * @param treatmentArm with several treatment arms: decide for this arm's comparisons with control
+ */
+export function decisionSummary(report: ReportData, roi: ReturnOnPilot | null = null, treatmentArm?: string): DecisionSummary {
+  const kpis = kpisOf(report).filter((k) => !treatmentArm || !k.treatment_arm || k.treatment_arm === treatmentArm);
+  const alpha = num(report.pilot?.alpha) ?? 0.05;
+  const primary = kpis.find((k) => k.role === 'primary');
+  const guardrails = kpis.filter((k) => k.role === 'guardrail');
+  const caveats: string[] = [];
+
+  const { guardHarm, reason: guardReason } = guardrailStep(guardrails);
+  const reasons: DecisionReason[] = [guardReason];
+  const complete = report.readout?.test_period_complete !== false;
+  const seq = sequentialLook(report);
+  readoutStep(report, complete, seq, reasons, caveats);
+  completenessStep(report, reasons, caveats);
+  amendmentStep(report, reasons, caveats);
+
+  const { decision, headline, base, reason: primaryReason } = primaryStep(primary, alpha, complete, seq, guardHarm);
+  reasons.unshift(primaryReason);
+  if (roi) reasons.push(roiReason(roi));
+
+  const { confidence, confidence_reason } = confidenceStep(base, caveats, alpha, guardHarm);
   return { decision, headline, confidence, confidence_reason, reasons, caveats };
 }
