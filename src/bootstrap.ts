@@ -9,7 +9,7 @@ import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { bodyParserErrorHandler } from './common/errors/body-parser-errors';
 import { GlobalExceptionFilter } from './common/errors/global-exception.filter';
-import { RejectNulBytesPipe } from './common/validation/nul-bytes';
+import { RejectUnsafeInputPipe } from './common/validation/unsafe-input';
 import { buildValidationPipe } from './common/validation/validation';
 import { EnvironmentVariables } from './config/env.validation';
 import { ConfigOverrides } from './core.module';
@@ -46,7 +46,7 @@ export function configureApp(app: NestExpressApplication): void {
   // Our own JSON parser (Nest's is off: see createApi) so its failures get our error shape.
   app.use(json({ limit: env.BODY_LIMIT }));
   app.use(bodyParserErrorHandler);
-  app.useGlobalPipes(new RejectNulBytesPipe(), buildValidationPipe());
+  app.useGlobalPipes(new RejectUnsafeInputPipe(), buildValidationPipe());
   app.useGlobalFilters(new GlobalExceptionFilter());
   app.enableShutdownHooks();
   const config = new DocumentBuilder()

@@ -1,10 +1,10 @@
-import { Body, Controller, Get, HttpCode, Param, ParseIntPipe, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuditedInService } from '../audit/audit.decorator';
 import type { Principal } from '../common/auth/principal';
 import { CurrentKey, RequestId } from '../auth/current-key.decorator';
 import { ALL_ROLES, Roles } from '../common/auth/roles';
-import { AppException } from '../common/errors/app.exception';
+import { intParam } from '../common/validation/int-param.pipe';
 import { uuidParam } from '../common/validation/uuid-param.pipe';
 import { CompatibilityDto, DecisionDto, PlanAmendmentDto, TransitionDto } from './dto/governance.dto';
 import { LifecycleAction } from './lifecycle';
@@ -12,9 +12,7 @@ import { LifecycleService } from './lifecycle.service';
 import { PlanService } from './plan.service';
 import { InterimLookService } from './interim-look.service';
 
-const versionPipe = new ParseIntPipe({
-  exceptionFactory: () => new AppException('VALIDATION_FAILED', 'version must be an integer', [{ path: 'version', errors: ['version must be an integer'] }]),
-});
+const versionPipe = intParam('version');
 
 /** Lifecycle transitions, locked plans and amendments, compatibility declarations, interim looks. */
 @ApiTags('lifecycle')

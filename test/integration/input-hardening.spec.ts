@@ -1,11 +1,14 @@
 import request from 'supertest';
+import { pilot } from '../factories/pilot.factory';
 import { loadTerritories, territory } from '../factories/territory.factory';
 import { resetDatabase, startStack, TestStack } from '../utils/test-stack';
 
 /**
  * Inputs that used to reach PostgreSQL or busboy unchecked and answered 500 (issue 15, issue 13):
  * NUL bytes in JSON strings, query and path parameters; paging beyond the database's range;
- * impossible or zone-less dates in GET /audit; a multipart upload without a boundary. Each must be
+ * impossible or zone-less dates in GET /audit; a multipart upload without a boundary; reserved keys
+ * (`constructor`, `__proto__`) and out-of-range integer path parameters (both found by the fuzz
+ * suite, test/integration/fuzz.spec.ts). Each must be
  * a 400 in the API's error shape, naming the field, with nothing written.
  */
 describe('input hardening: no 500 for bad input', () => {
@@ -17,6 +20,7 @@ describe('input hardening: no 500 for bad input', () => {
   beforeEach(() => resetDatabase(stack.dataSource));
   afterAll(() => stack.close());
 
+  const res400Paths = (res: request.Response) => (res.status === 400 ? res.body.details.map((d: { path: string }) => d.path) : [`status ${res.status}`]);
   const territoryCount = async () => Number((await stack.dataSource.query(`SELECT count(*)::int AS n FROM territories`))[0].n);
 
   it('a NUL byte in a JSON string (value or key) is a 400 naming the field; nothing is stored', async () => {
@@ -43,6 +47,42 @@ describe('input hardening: no 500 for bad input', () => {
     expect(p.body.details).toEqual([expect.objectContaining({ path: 'opportunityId', in: 'path' })]);
     const t = await request(stack.http).get('/territories/T%00X');
     expect(t.status).toBe(400);
+  });
+
+  it('a reserved key (constructor, __proto__, prototype) anywhere in a body or query is a 400 naming it (was: class-transformer TypeError, 500)', async () => {
+    // Found by the fuzz suite: a nested object with an own "constructor" key made plainToInstance throw.
+    const cases: [string, string][] = [
+      ['/territories', JSON.stringify([{ ...territory({ code: 'T-C' }), team: { constructor: 'x' } }])],
+      ['/owners/territories', JSON.stringify([{ owner: { constructor: 'NaN' }, territory: 'T-C', valid_from: '2024-01-01' }])],
+      ['/territories', `[${JSON.stringify(territory({ code: 'T-P' })).slice(0, -1)}, "__proto__": {"admin": true}}]`],
+      ['/pilots', JSON.stringify({ name: 'x', eligibility: { prototype: ['T-C'] } })],
+    ];
+    for (const [path, body] of cases) {
+      const res = await request(stack.http).post(path).set('content-type', 'application/json').send(body);
+      expect({ path, body, status: res.status, code: res.body.code }).toEqual({ path, body, status: 400, code: 'VALIDATION_FAILED' });
+      expect(res.body.details[0].errors[0]).toMatch(/reserved key/);
+    }
+    expect(res400Paths(await request(stack.http).get('/territories?constructor=1'))).toEqual(['constructor']);
+    expect(await territoryCount()).toBe(0);
+    const [{ n }] = await stack.dataSource.query(`SELECT count(*)::int AS n FROM pilots`);
+    expect(n).toBe(0);
+  });
+
+  it('an integer path parameter beyond the column range is a 400 (was: integer out of range, 500)', async () => {
+    const t = await loadTerritories(stack.http, ['T-1', 'T-2', 'T-3', 'T-4'].map((code) => territory({ code })));
+    expect(t.size).toBe(4);
+    const created = await request(stack.http).post('/pilots').send(pilot(['T-1', 'T-2', 'T-3', 'T-4'])).expect(201);
+    for (const version of ['9007199254740992', '2147483648', '0', '-1', '1.5']) {
+      for (const action of ['approve', 'reject']) {
+        const res = await request(stack.http).post(`/pilots/${created.body.id}/plan/amendments/${version}/${action}`).send({});
+        expect({ version, action, status: res.status, paths: res.body.details?.map((d: { path: string }) => d.path) }).toEqual({ version, action, status: 400, paths: ['version'] });
+      }
+    }
+    // In range, the route reaches the service, which answers for the pilot's state (a 4xx, not a validation error).
+    const inRange = await request(stack.http).post(`/pilots/${created.body.id}/plan/amendments/2147483647/approve`).send({});
+    expect(inRange.status).toBeGreaterThanOrEqual(400);
+    expect(inRange.status).toBeLessThan(500);
+    expect(inRange.body.code).not.toBe('VALIDATION_FAILED');
   });
 
   it('offset and limit beyond the database range are a 400 (was: bigint out of range, 500)', async () => {
