@@ -1,4 +1,8 @@
-import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { AuditedInService } from '../audit/audit.decorator';
+import type { Principal } from '../common/auth/principal';
+import { CurrentKey, RequestId } from '../auth/current-key.decorator';
+import { DrawAssignmentDto } from './dto/draw-assignment.dto';
 import { uuidParam } from '../common/validation/uuid-param.pipe';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ALL_ROLES, Roles } from '../common/auth/roles';
@@ -12,9 +16,13 @@ export class AssignmentController {
   @Post('assignment')
   @HttpCode(201)
   @Roles('experimenter')
-  @ApiOperation({ summary: 'Draw (or redraw, while draft) the seeded assignment of territories to arms' })
-  assign(@Param('id', uuidParam('id')) id: string) {
-    return this.service.assign(id);
+  @AuditedInService()
+  @ApiOperation({
+    summary:
+      "Draw (or redraw, while draft) the seeded assignment of territories to arms; the seed is the plan's or the server's, every draw is recorded, a redraw needs a reason",
+  })
+  assign(@Param('id', uuidParam('id')) id: string, @Body() dto: DrawAssignmentDto, @CurrentKey() key: Principal, @RequestId() requestId?: string) {
+    return this.service.assign(id, dto ?? {}, { key, requestId });
   }
 
   @Get('assignment')

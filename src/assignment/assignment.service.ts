@@ -16,6 +16,10 @@ import { toDesignUnits } from './assignment-inputs';
 import { designCovariateNames, drawPlanned, PlannedDesign, planDesign, PRE_PERIOD_PREFIX, preperiodKpisNeeded, replayAssignment, storedDesignOf } from './design-plan';
 import { AssignmentEntity } from './assignment.entity';
 import { AssignmentRepository } from './assignment.repository';
+import { AssignmentDrawRepository, planDraws, SeedSource, serverSeed } from './assignment-draws';
+import { DrawAssignmentDto } from './dto/draw-assignment.dto';
+import { AuditService } from '../audit/audit.service';
+import type { Actor } from '../common/auth/principal';
 
 /** Draws, stores and explains assignments (launch and stop are lifecycle transitions: governance/). */
 @Injectable()
@@ -27,18 +31,43 @@ export class AssignmentService {
     private readonly eligibility: EligibilityService,
     private readonly territories: TerritoryRepository,
     private readonly kpis: KpiService,
+    private readonly draws: AssignmentDrawRepository,
+    private readonly audit: AuditService,
   ) {}
 
   /**
    * Draws the assignment for a draft pilot with its seeded design and stores it with seed,
-   * PRNG, algorithm version and the inputs hash. Same inputs and seed: same assignment.
-   * @throws PILOT_FROZEN after launch; DESIGN_INFEASIBLE; UNKNOWN_TERRITORY
+   * PRNG, algorithm version and the inputs hash. Same inputs and seed: same assignment. The seed is
+   * the plan's stated seed (`design.seed`) or, without one, a crypto-random seed drawn by the
+   * server; every draw is recorded (assignment_draws) and audited (`assignment.drawn`).
+   * @param req `reason` (required for every draw after the first), `seed` (only the plan's own)
+   * @throws PILOT_FROZEN after launch; VALIDATION_FAILED (400, path `reason`) for a redraw without a
+   *   reason; SEED_LOCKED (409) for a seed other than the plan's; DESIGN_INFEASIBLE; UNKNOWN_TERRITORY
    */
-  async assign(pilotId: string) {
+  async assign(pilotId: string, req: DrawAssignmentDto = {}, actor?: Actor) {
     await this.dataSource.transaction(async (em) => {
       const pilot = await this.pilots.getForUpdate(em, pilotId);
       assertDraft(pilot, 'redraw the assignment');
-      const plan = await this.plan(pilot);
+      const previous = await this.draws.list(pilotId, em);
+      const number = previous.length + 1;
+      const reason = req.reason?.trim() ? req.reason.trim() : null;
+      if (number > 1 && !reason) {
+        throw new AppException('VALIDATION_FAILED', `This would be draw ${number} of the assignment: a redraw needs a reason`, [
+          { path: 'reason', errors: ['a redraw (any draw after the first) needs a non-empty reason'] },
+        ]);
+      }
+      if (req.seed !== undefined && req.seed !== pilot.seed) {
+        throw new AppException(
+          'SEED_LOCKED',
+          pilot.seed === null
+            ? 'The plan states no seed, so the server draws it; a draw cannot choose its seed'
+            : `The plan states seed ${pilot.seed}; a draw cannot use another seed`,
+          { requested_seed: req.seed, plan_seed: pilot.seed, draws: number - 1 },
+        );
+      }
+      const seed = pilot.seed ?? serverSeed();
+      const source: SeedSource = pilot.seed === null ? 'server' : 'plan';
+      const plan = await this.plan(pilot, seed);
       const drawn = drawPlanned(plan, pilot.designOptions?.constraints?.exclude ?? []);
       const design = storedDesignOf(plan, drawn);
       const byCode = new Map(plan.units.map((u) => [u.code, u]));
@@ -46,7 +75,7 @@ export class AssignmentService {
         em,
         {
           pilotId,
-          seed: pilot.seed,
+          seed,
           prngAlgorithm: PRNG_ALGORITHM,
           algorithmVersion: drawn.algorithm_version,
           inputsHash: plan.inputsHash,
@@ -58,6 +87,20 @@ export class AssignmentService {
             const u = byCode.get(code)!;
             return { territoryId: u.territory_id, territoryCode: code, arm: drawn.arms[code], stratum: drawn.unit_strata[code], covariates: u.covariates };
           }),
+      );
+      const draw = await this.draws.record(em, { pilotId, number, seed, source, reason, actorKeyId: actor?.key.id ?? null });
+      await this.audit.record(
+        {
+          actor: actor?.key ?? null,
+          request_id: actor?.requestId,
+          action: 'assignment.drawn',
+          entity_type: 'pilot',
+          entity_id: pilotId,
+          pilot_id: pilotId,
+          before: previous.length ? { draws: previous.length, seed: previous[previous.length - 1].seed } : null,
+          after: { draw_number: number, seed, seed_source: source, reason, inputs_hash: plan.inputsHash },
+        },
+        em,
       );
     });
     return this.get(pilotId);
@@ -109,6 +152,7 @@ export class AssignmentService {
       pilot_id: pilotId,
       pilot_status: pilot.status,
       seed: a.seed,
+      draws: planDraws(await this.draws.list(pilotId)),
       prng_algorithm: a.prngAlgorithm,
       algorithm_version: a.algorithmVersion,
       inputs_hash: a.inputsHash,
@@ -157,7 +201,7 @@ export class AssignmentService {
    */
   async assertFresh(pilot: PilotEntity, em?: Parameters<AssignmentRepository['findByPilot']>[1]): Promise<AssignmentEntity> {
     const a = await this.requireAssignment(pilot.id, em);
-    const plan = await this.plan(pilot);
+    const plan = await this.plan(pilot, a.seed);
     if (plan.inputsHash !== a.inputsHash) {
       throw new AppException(
         'ASSIGNMENT_STALE',
@@ -187,7 +231,7 @@ export class AssignmentService {
     const replay = replayAssignment(a);
     let current: { inputs_hash: string | null; matches: boolean | null; error: string | null };
     try {
-      const plan = await this.plan(pilot);
+      const plan = await this.plan(pilot, a.seed);
       current = { inputs_hash: plan.inputsHash, matches: plan.inputsHash === a.inputsHash, error: null };
     } catch (err) {
       current = { inputs_hash: null, matches: null, error: (err as Error).message };
@@ -211,7 +255,7 @@ export class AssignmentService {
   }
 
   /** Eligible units (with the pre-period covariates the design needs), exact arm counts, the draw spec and the inputs hash. */
-  private async plan(pilot: PilotEntity): Promise<PlannedDesign> {
+  private async plan(pilot: PilotEntity, seed: number): Promise<PlannedDesign> {
     const eligible = await this.eligibility.resolve(pilot);
     const excluded = pilot.designOptions?.constraints?.exclude ?? [];
     // plain designs keep the original count check and message
@@ -227,6 +271,6 @@ export class AssignmentService {
         for (const k of needed) u.covariates[`${PRE_PERIOD_PREFIX}${k}`] = kpiValue(pre.get(u.territory_id)!, k);
       }
     }
-    return planDesign(pilot, units);
+    return planDesign(pilot, units, seed);
   }
 }

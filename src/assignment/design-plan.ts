@@ -109,9 +109,11 @@ export interface PlannedDesign {
  * is exactly the one of version 1 (type, stratify_by, arms), so stored hashes keep matching.
  *
  * @param units every eligible territory (DesignUnit, sorted by code)
+ * @param seed the draw's seed (the plan-stated or server-drawn seed of the draw; default the pilot's
+ *   stated seed, else 0 — what power simulations of a pilot without a stated seed use)
  * @throws DESIGN_INFEASIBLE when counts cannot be met or an excluded/forced code is not eligible
  */
-export function planDesign(pilot: PilotEntity, units: DesignUnit[]): PlannedDesign {
+export function planDesign(pilot: PilotEntity, units: DesignUnit[], seed: number = pilot.seed ?? 0): PlannedDesign {
   const options = optionsOf(pilot);
   const excluded = new Set(pilot.designOptions?.constraints?.exclude ?? []);
   const eligibleCodes = new Set(units.map((u) => u.code));
@@ -127,9 +129,9 @@ export function planDesign(pilot: PilotEntity, units: DesignUnit[]): PlannedDesi
     arms,
     ...options,
   } as Omit<StoredDesign, 'strata'>;
-  const spec = specOf(design.type, arms, pilot.seed, options);
+  const spec = specOf(design.type, arms, seed, options);
   const algorithmVersion = isPlainDesign(spec) ? DESIGN_ALGORITHM_VERSION : DESIGN_ALGORITHM_VERSION_V2;
-  const inputsHash = hashAssignmentInputs({ algorithm_version: algorithmVersion, prng: PRNG_ALGORITHM, seed: pilot.seed, design, units: included });
+  const inputsHash = hashAssignmentInputs({ algorithm_version: algorithmVersion, prng: PRNG_ALGORITHM, seed, design, units: included });
   return { spec, units: included, design, inputsHash, algorithmVersion };
 }
 

@@ -11,6 +11,7 @@ import { EligibilityService } from '../pilots/eligibility.service';
 import { recommendedPrimaryMethod } from '../stats/primary-method';
 import { LifecycleAction, nextStatus } from './lifecycle';
 import { lockedPlanOf, planHash } from './plan';
+import { AssignmentDrawRepository, planDraws } from '../assignment/assignment-draws';
 
 
 /** Serialises every launch, so two launches cannot both reserve the same territory. */
@@ -19,7 +20,8 @@ const RESERVATION_LOCK = `SELECT pg_advisory_xact_lock(hashtext('pilotlab:territ
 /**
  * Moves pilots through the lifecycle (see lifecycle.ts), enforcing who may do what beyond the role
  * rule of the route: a sales_ops key only submits its own pilots; nobody approves a pilot they
- * authored (admins included). Approval freezes the analysis plan (version 1, hashed); launch checks
+ * authored — created, edited or drew the assignment of — nor through a key an author created
+ * (admins included; separation-of-duties.ts). Approval freezes the analysis plan (version 1, hashed); launch checks
  * the assignment is fresh and reserves the territories. Each transition is stored in
  * `pilot_transitions` and the audit trail, in the same transaction as the change.
  */
@@ -31,6 +33,7 @@ export class LifecycleService {
     private readonly assignments: AssignmentService,
     private readonly audit: AuditService,
     private readonly eligibility: EligibilityService,
+    private readonly draws: AssignmentDrawRepository,
   ) {}
 
   /**
@@ -53,7 +56,7 @@ export class LifecycleService {
             author_key_id: pilot.authorKeyId,
           });
         }
-        const plan = lockedPlanOf(pilot, await this.primaryMethodOf(em, pilot));
+        const plan = lockedPlanOf(pilot, await this.primaryMethodOf(em, pilot), planDraws(await this.draws.list(pilot.id, em)));
         const hash = planHash(plan);
         // Version 1 normally; approved again after a return to draft, the plan is locked as a new version.
         const [{ v }] = await em.query(`SELECT coalesce(max(version), 0) + 1 AS v FROM analysis_plans WHERE pilot_id = $1`, [pilot.id]);

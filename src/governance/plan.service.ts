@@ -77,9 +77,9 @@ export class PlanService {
         if (actor.key.role === 'sales_ops' && pilot.authorKeyId !== actor.key.id) {
           throw new AppException('FORBIDDEN', 'A sales_ops key may only amend pilots it created', { author_key_id: pilot.authorKeyId });
         }
-        const method = await this.lockedMethod(em, pilotId);
-        const current = lockedPlanOf(pilot, method);
-        const next = lockedPlanOf(this.amended(pilot, changes), method);
+        const locked = await this.lockedPlan(em, pilotId);
+        const current = lockedPlanOf(pilot, locked.primary_method, locked.draws);
+        const next = lockedPlanOf(this.amended(pilot, changes), locked.primary_method, locked.draws);
         const diff = planDiff(current, next);
         if (!diff.length) throw new AppException('VALIDATION_FAILED', 'The amendment changes nothing in the plan', [{ path: 'changes', errors: ['changes nothing'] }]);
         const [{ v }] = await em.query(`SELECT coalesce(max(version), 0) + 1 AS v FROM analysis_plans WHERE pilot_id = $1`, [pilotId]);
@@ -137,7 +137,7 @@ export class PlanService {
       const before = { plan_version: pilot.planVersion, plan_hash: pilot.planHash };
       if (decision === 'approve') {
         const amended = this.amended(pilot, row.changes ?? {});
-        const hash = planHash(lockedPlanOf(amended, row.plan.primary_method));
+        const hash = planHash(lockedPlanOf(amended, row.plan.primary_method, row.plan.draws));
         if (hash !== row.plan_hash) {
           throw new AppException('INVALID_STATE', 'The pilot changed since the amendment was proposed; propose it again', { expected: row.plan_hash, now: hash });
         }
@@ -187,10 +187,10 @@ export class PlanService {
     };
   }
 
-  /** The primary method of the plan in force (fixed at approval; amendments keep it). */
-  private async lockedMethod(em: EntityManager, pilotId: string): Promise<string> {
+  /** The plan in force: its primary method and the assignment draws are fixed at approval; amendments keep them. */
+  private async lockedPlan(em: EntityManager, pilotId: string): Promise<LockedPlan> {
     const rows = (await this.rows(em, pilotId)).filter((r) => r.status === 'approved');
-    return rows[rows.length - 1].plan.primary_method;
+    return rows[rows.length - 1].plan;
   }
 
   private amended(pilot: PilotEntity, changes: Partial<CreatePilotDto>): PilotEntity {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { canonicalJson } from '../common/utils/canonical-json';
 import type { KpiKey } from '../kpis/kpi-catalogue';
 import type { PilotEntity } from '../pilots/pilot.entity';
+import type { PlanDraw } from '../assignment/assignment-draws';
 
 /**
  * The analysis plan frozen at approval: what will be tested, how, at which level, over which
@@ -27,6 +28,11 @@ export interface LockedPlan {
   test_period: { start: string; end: string };
   interim_looks: string[];
   sequential_boundaries: 'lan_demets_obrien_fleming' | null;
+  /**
+   * every draw of the assignment before approval, first first (number, seed, seed_source, reason,
+   * drawn_at): how many draws were made and with which seeds. Absent in plans locked before draws were recorded.
+   */
+  draws?: PlanDraw[];
 }
 
 /** Pilot fields outside the core columns that belong to the plan when present (added by other features). */
@@ -38,8 +44,10 @@ const OPTIONAL_FIELDS: { plan: 'guardrail_margins' | 'covariates'; entity: strin
 /**
  * The plan of a pilot as it stands now. `primaryMethod` is the key of the method that will decide
  * the primary KPI (`recommendedPrimaryMethod(design type, territories)` at approval; amendments keep it).
+ * `draws` are the assignment's recorded draws (at approval; amendments keep the locked ones); when
+ * undefined the plan carries no `draws` field (plans locked before draws were recorded keep their hash).
  */
-export function lockedPlanOf(p: PilotEntity, primaryMethod: string): LockedPlan {
+export function lockedPlanOf(p: PilotEntity, primaryMethod: string, draws?: PlanDraw[]): LockedPlan {
   const extra = p as unknown as Record<string, unknown>;
   const optional = Object.fromEntries(
     OPTIONAL_FIELDS.map(({ plan, entity }) => [plan, entity.map((k) => extra[k]).find((v) => v !== undefined && v !== null) ?? null]),
@@ -58,6 +66,7 @@ export function lockedPlanOf(p: PilotEntity, primaryMethod: string): LockedPlan 
     test_period: { start: p.testPeriodStart, end: p.testPeriodEnd },
     interim_looks: looks,
     sequential_boundaries: looks.length ? 'lan_demets_obrien_fleming' : null,
+    ...(draws ? { draws: draws.map((d) => ({ ...d })) } : {}),
   };
 }
 

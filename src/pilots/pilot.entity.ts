@@ -108,8 +108,9 @@ export class PilotEntity {
   @Column({ type: 'jsonb', name: 'design_options', default: () => `'{}'` })
   designOptions: DesignOptions;
 
-  @Column({ type: 'bigint', transformer: bigintTransformer })
-  seed: number;
+  /** The seed the plan states (0 to 2^53 − 1), or null: the server draws a crypto-random seed at each draw (assignment_draws). */
+  @Column({ type: 'bigint', nullable: true, transformer: bigintTransformer })
+  seed: number | null;
 
   @Column({ type: 'timestamptz', name: 'launched_at', nullable: true })
   launchedAt: Date | null;

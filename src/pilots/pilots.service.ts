@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { AppException } from '../common/errors/app.exception';
 import { canonicalJson } from '../common/utils/canonical-json';
@@ -56,6 +56,7 @@ export class PilotsService {
         throw new AppException('FORBIDDEN', 'A sales_ops key may only edit pilots it created', { author_key_id: pilot.authorKeyId });
       }
       assertDraft(pilot, 'edit the pilot');
+      await this.assertSeedOpen(em, pilot, dto);
       const before = toPilotView(pilot);
       applyDto(pilot, dto);
       await this.check(pilot);
@@ -89,6 +90,24 @@ export class PilotsService {
   async list(opts: { limit: number; offset: number }) {
     const [items, total] = await this.pilots.findPage(opts);
     return { total, limit: opts.limit, offset: opts.offset, items: items.map(toPilotView) };
+  }
+
+  /**
+   * The plan states its seed before the first draw, or never: once an assignment was drawn (any
+   * recorded draw, even a discarded one) `design.seed` cannot change. @throws SEED_LOCKED (409)
+   */
+  private async assertSeedOpen(em: EntityManager, pilot: PilotEntity, dto: UpdatePilotDto): Promise<void> {
+    const requested = dto.design?.seed;
+    if (requested === undefined || requested === pilot.seed) return;
+    const [{ n }] = await em.query(`SELECT count(*)::int AS n FROM assignment_draws WHERE pilot_id = $1`, [pilot.id]);
+    if (n > 0) {
+      throw new AppException('SEED_LOCKED', `The assignment was drawn ${n} time(s) already: design.seed can no longer change (it is stated before the first draw)`, {
+        path: 'design.seed',
+        current_seed: pilot.seed,
+        requested_seed: requested,
+        draws: n,
+      });
+    }
   }
 
   private async check(pilot: PilotEntity): Promise<void> {
@@ -139,7 +158,9 @@ export function applyDto(pilot: PilotEntity, dto: Partial<CreatePilotDto>): Pilo
   if (dto.design !== undefined) {
     pilot.designType = dto.design.type;
     pilot.stratifyBy = dto.design.type === 'stratified' ? (dto.design.stratify_by ?? 'region') : (dto.design.stratify_by ?? null);
-    pilot.seed = dto.design.seed;
+    // the plan-stated seed; a PATCH of the design without one keeps the current seed (stated or not)
+    if (dto.design.seed !== undefined) pilot.seed = dto.design.seed;
+    else if (pilot.seed === undefined) pilot.seed = null;
     pilot.designOptions = designOptionsOf(dto.design);
   }
   return pilot;

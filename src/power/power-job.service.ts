@@ -53,7 +53,7 @@ export class PowerJobService {
       throw new UnrecoverableError(`no past window of the test period's length inside the history (data start ${dataStart ?? 'none'}) for a placebo pilot`);
     }
     const { seed: _unused, ...spec } = plan.spec;
-    const run = simulatePlacebo({ windows, spec, seed: pilot.seed, simulations: req.simulations, lifts: req.lifts, alpha: pilot.alpha });
+    const run = simulatePlacebo({ windows, spec, seed: pilot.seed ?? 0, simulations: req.simulations, lifts: req.lifts, alpha: pilot.alpha });
     let lastWrite = Date.now();
     let result: SimulationResult;
     for (;;) {

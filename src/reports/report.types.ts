@@ -181,6 +181,11 @@ export interface PilotReport {
     type: string;
     stratify_by: string | null;
     seed: number;
+    /**
+     * every draw of the assignment, first first (number, seed, seed_source 'plan' | 'server',
+     * reason of a redraw, drawn_at ISO instant); absent in reports stored before draws were recorded
+     */
+    draws?: { number: number; seed: number; seed_source: 'server' | 'plan'; reason: string | null; drawn_at: string }[];
     algorithm_version: string;
     inputs_hash: string;
     strata: { stratum: string; n: number; counts: Record<string, number> }[];

@@ -166,11 +166,16 @@ export class DesignDto {
   @IsIn(['region', 'team'])
   stratify_by?: 'region' | 'team';
 
-  @ApiProperty({ example: 42, description: 'PRNG seed (0 to 2^53 - 1)' })
+  @ApiPropertyOptional({
+    example: 42,
+    description:
+      'PRNG seed the plan states (0 to 2^53 - 1); omit it and the server draws a crypto-random seed at each draw. Cannot change once an assignment was drawn.',
+  })
+  @IsOptional()
   @IsInt()
   @Min(0)
   @Max(Number.MAX_SAFE_INTEGER)
-  seed: number;
+  seed?: number;
 
   @ApiPropertyOptional({ example: 'pre_period_revenue_won', description: 'matched_pairs: the pre-period KPI (pre_period_<kpi>) or attribute to pair on' })
   @IsOptional()

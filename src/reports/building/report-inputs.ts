@@ -3,6 +3,7 @@ import { UnrecoverableError } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { AssignmentEntity } from '../../assignment/assignment.entity';
 import { AssignmentRepository } from '../../assignment/assignment.repository';
+import { AssignmentDrawRepository, PlanDraw, planDraws } from '../../assignment/assignment-draws';
 import { randomizationDesignForAssignment } from '../../assignment/design-plan';
 import { utcDateOf } from '../../common/utils/dates';
 import { DateWindow, KpiService, ReportDataContext, TerritoryKpis } from '../../kpis/kpi.service';
@@ -23,6 +24,8 @@ export interface ReportInputs {
   reportId: string;
   pilot: PilotEntity;
   assignment: AssignmentEntity;
+  /** every recorded draw of the assignment, first first (seed shopping is visible in the report) */
+  draws: PlanDraw[];
   controlArm: string;
   /** treatment arm keys in design order (one for a two-arm pilot) */
   treatmentArms: string[];
@@ -56,6 +59,7 @@ export class ReportInputsLoader {
   constructor(
     private readonly pilots: PilotRepository,
     private readonly assignments: AssignmentRepository,
+    private readonly drawRecords: AssignmentDrawRepository,
     private readonly kpis: KpiService,
   ) {}
 
@@ -84,6 +88,7 @@ export class ReportInputsLoader {
       reportId,
       pilot,
       assignment,
+      draws: planDraws(await this.drawRecords.list(pilotId, em)),
       controlArm: assignment.design.arms.find((x) => x.role === 'control')!.key,
       treatmentArms: assignment.design.arms.filter((x) => x.role === 'treatment').map((x) => x.key),
       ids,

@@ -175,6 +175,7 @@ export function assembleReport(inp: ReportInputs, kpis: KpiResult[], ri: { maxEx
       type: a.design.type,
       stratify_by: a.design.stratify_by,
       seed: a.seed,
+      draws: inp.draws,
       algorithm_version: a.algorithmVersion,
       inputs_hash: a.inputsHash,
       strata: a.design.strata,

@@ -197,6 +197,13 @@ function sequentialText(report: ReportData): string {
   return `${planned} planned (O'Brien–Fleming boundaries), ${taken} taken; this report: ${String(seq.kind ?? '—')}${seq.note ? `. ${String(seq.note)}` : ''}`;
 }
 
+/** The draws of the assignment in one line: how many, and each seed (with its source and a redraw's reason). */
+function drawsText(draws: NonNullable<ReportData['design']>['draws']): string {
+  if (!draws?.length) return 'not recorded in this report';
+  const each = draws.map((x) => `#${x.number} seed ${esc(x.seed)} (${esc(x.seed_source)})${x.reason ? `: ${esc(x.reason)}` : ''}`);
+  return `${draws.length} draw${draws.length === 1 ? '' : 's'}; ${each.join('; ')}`;
+}
+
 /** The design and methods of the pilot and its analysis. */
 export function detailsSection(report: ReportData): string {
   const d = report.design;
@@ -210,6 +217,7 @@ export function detailsSection(report: ReportData): string {
 <dt>Pre-period</dt><dd>${esc(report.pilot?.pre_period?.start ?? '—')} to ${esc(report.pilot?.pre_period?.end ?? '—')}</dd>
 <dt>Test period</dt><dd>${esc(report.pilot?.test_period?.start ?? '—')} to ${esc(report.pilot?.test_period?.end ?? '—')}</dd>
 <dt>Design</dt><dd>${esc(d?.type ?? '—')}${d?.stratify_by ? `, stratified by ${esc(d.stratify_by)}` : ''}; seed ${esc(d?.seed ?? '—')}; ${esc(d?.algorithm_version ?? '')}</dd>
+<dt>Assignment draws</dt><dd>${drawsText(d?.draws)}</dd>
 <dt>Assignment inputs hash</dt><dd><code>${esc(d?.inputs_hash ?? '—')}</code></dd>
 <dt>Analysis plan</dt><dd>${planHash ? `${esc(planVersion)}<code>${esc(planHash)}</code>` : 'no locked plan recorded in this report'}</dd>
 <dt>Plan amendments</dt><dd>${amendments.length ? `<ul>${amendments.map((a) => `<li>${esc(a.at ?? '')} ${esc(a.summary)}</li>`).join('')}</ul>` : 'none recorded'}</dd>
