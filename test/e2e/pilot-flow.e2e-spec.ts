@@ -113,7 +113,7 @@ describe('PilotLab end to end (HTTP API, BullMQ worker, PostgreSQL)', () => {
     expect(pilot.body).toMatchObject({ status: 'draft', alpha: 0.05, design: { type: 'stratified', stratify_by: 'region', seed: 7 } });
 
     const a1 = await request(http).post(`/pilots/${id}/assignment`).expect(201);
-    const a2 = await request(http).post(`/pilots/${id}/assignment`).expect(201);
+    const a2 = await request(http).post(`/pilots/${id}/assignment`).send({ reason: 'replay check' }).expect(201); // a redraw needs a reason
     const arms = (a: typeof a1) => a.body.units.map((u: { territory_code: string; arm: string }) => `${u.territory_code}:${u.arm}`);
     expect(arms(a2)).toEqual(arms(a1)); // same inputs and seed → same assignment
     expect(a2.body.inputs_hash).toBe(a1.body.inputs_hash);

@@ -43,7 +43,8 @@ export async function designAndLaunch(
   pilotId: string,
   opts: { approverKey?: string } = {},
 ): Promise<Record<string, any>> {
-  const assignment = await request(http).post(`/pilots/${pilotId}/assignment`).expect(201);
+  // A reason is sent always: a redraw (the pilot was drawn before) needs one, a first draw records it.
+  const assignment = await request(http).post(`/pilots/${pilotId}/assignment`).send({ reason: 'drawn by the test factory' }).expect(201);
   await request(http).post(`/pilots/${pilotId}/submit`).expect(200);
   let approver = opts.approverKey;
   if (!approver) {

@@ -158,7 +158,7 @@ describe('governance: keys, lifecycle, separation of duties, plan, audit, reserv
     const launch = events.body.items.find((e: { action: string }) => e.action === 'pilot.launch');
     expect(launch).toMatchObject({ before: { status: 'approved' }, after: { status: 'running' }, actor_role: 'experimenter', request_id: expect.any(String) });
     expect(events.body.items.map((e: { action: string }) => e.action)).toEqual(
-      expect.arrayContaining(['pilot.created', 'POST /pilots/:id/assignment', 'pilot.submit', 'pilot.approve', 'pilot.stop', 'pilot.conclude', 'pilot.archive']),
+      expect.arrayContaining(['pilot.created', 'assignment.drawn', 'pilot.submit', 'pilot.approve', 'pilot.stop', 'pilot.conclude', 'pilot.archive']),
     );
   });
 

@@ -66,12 +66,14 @@ describe('territories CSV and the pilot lifecycle', () => {
     const edited = await request(stack.http).patch(`/pilots/${id}`).send({ alpha: 0.1 }).expect(200);
     expect(edited.body).toMatchObject({ alpha: 0.1, assignment_discarded: false }); // alpha does not change the draw
     await request(stack.http).get(`/pilots/${id}/assignment`).expect(200);
-    const reseeded = await request(stack.http).patch(`/pilots/${id}`).send({ design: { type: 'complete', seed: 4 } }).expect(200);
-    expect(reseeded.body).toMatchObject({ design: { type: 'complete', seed: 4 }, assignment_discarded: true });
+    // The seed is stated before the first draw: after it, a new seed is refused (seed shopping).
+    expect((await request(stack.http).patch(`/pilots/${id}`).send({ design: { type: 'complete', seed: 4 } }).expect(409)).body.code).toBe('SEED_LOCKED');
+    const redesigned = await request(stack.http).patch(`/pilots/${id}`).send({ design: { type: 'stratified', stratify_by: 'region', seed: pilotBody.design.seed } }).expect(200);
+    expect(redesigned.body).toMatchObject({ design: { type: 'stratified', seed: pilotBody.design.seed }, assignment_discarded: true });
     await request(stack.http).get(`/pilots/${id}/assignment`).expect(404);
     // A design edit with no stored assignment discards nothing, and says so.
-    const reseededAgain = await request(stack.http).patch(`/pilots/${id}`).send({ design: { type: 'complete', seed: 5 } }).expect(200);
-    expect(reseededAgain.body).toMatchObject({ design: { type: 'complete', seed: 5 }, assignment_discarded: false });
+    const redesignedAgain = await request(stack.http).patch(`/pilots/${id}`).send({ design: { type: 'complete', seed: pilotBody.design.seed } }).expect(200);
+    expect(redesignedAgain.body).toMatchObject({ design: { type: 'complete', seed: pilotBody.design.seed }, assignment_discarded: false });
 
     // Approved without an assignment: launch says so (404), then the approval is withdrawn to draw it.
     await request(stack.http).post(`/pilots/${id}/submit`).expect(200);
@@ -79,7 +81,9 @@ describe('territories CSV and the pilot lifecycle', () => {
     expect((await request(stack.http).post(`/pilots/${id}/launch`).expect(404)).body.code).toBe('ASSIGNMENT_NOT_FOUND');
     await asExperimenter(`/pilots/${id}/return`).send({ reason: 'draw the assignment first' }).expect(200);
 
-    const a = await request(stack.http).post(`/pilots/${id}/assignment`).expect(201);
+    // Every draw after the first is a redraw: it needs a reason.
+    await request(stack.http).post(`/pilots/${id}/assignment`).expect(400);
+    const a = await request(stack.http).post(`/pilots/${id}/assignment`).send({ reason: 'design back to complete' }).expect(201);
     expect(a.body.units).toHaveLength(6);
     expect(a.body.units.filter((u: { arm: string }) => u.arm === 'treatment')).toHaveLength(3);
     await request(stack.http).post(`/pilots/${id}/submit`).expect(200);
