@@ -72,10 +72,12 @@ async function main(): Promise<void> {
     await ds.query(`ANALYZE opportunities`);
     console.log(`loaded ${n.toLocaleString('en')} opportunities in ${((Date.now() - t) / 1000).toFixed(1)} s`);
 
-    // The pilot on every territory, through the API and its lifecycle (admin authors, an experimenter approves).
+    // The pilot on every territory, through the API and its lifecycle (admin authors, an experimenter
+    // draws and launches, another experimenter approves: separation of duties).
     const { experimenter } = await roleClients(admin, 'bench', ['experimenter'] as const);
+    const { experimenter: approver } = await roleClients(admin, 'bench approver', ['experimenter'] as const);
     const { pilot } = await createRunningPilot(
-      { author: admin, experimenter },
+      { author: admin, experimenter, approver },
       technicalSpecialistPilot({ name: 'Bench pilot', territoryCodes: codes, prePeriod: PRE_PERIOD, testPeriod: TEST_PERIOD, design: { type: 'complete', seed: 42 } }),
     );
     const pilotId = pilot.id as string;

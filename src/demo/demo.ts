@@ -83,8 +83,10 @@ interface DemoStack {
   worker: INestApplicationContext;
   /** sales_ops: loads territories and opportunities, defines and submits the pilot */
   salesOps: ApiClient;
-  /** draws, approves, launches and stops pilots */
+  /** draws, launches and stops pilots */
   experimenter: ApiClient;
+  /** a second experimenter: approves (separation of duties: whoever drew may not approve) */
+  reviewer: ApiClient;
   /** reads reports and the audit trail */
   analyst: ApiClient;
 }
@@ -131,8 +133,9 @@ async function startStack(args: DemoArgs): Promise<DemoStack> {
   say(`  API listening on http://127.0.0.1:${address.port} (OpenAPI at /docs); worker consuming ingestion and analysis`);
   // One key per role, created with the bootstrap admin key (each key is shown once; not printed here).
   const keys = await roleClients(admin, 'demo', ['sales_ops', 'experimenter', 'analyst'] as const);
-  say(`  API keys: bootstrap admin ${env.BOOTSTRAP_ADMIN_KEY ? 'from BOOTSTRAP_ADMIN_KEY' : '(local demo default)'}; sales_ops, experimenter and analyst keys created`);
-  return { env, app, worker, salesOps: keys.sales_ops, experimenter: keys.experimenter, analyst: keys.analyst };
+  const { experimenter: reviewer } = await roleClients(admin, 'demo reviewer', ['experimenter'] as const);
+  say(`  API keys: bootstrap admin ${env.BOOTSTRAP_ADMIN_KEY ? 'from BOOTSTRAP_ADMIN_KEY' : '(local demo default)'}; sales_ops, experimenter, reviewer (experimenter) and analyst keys created`);
+  return { env, app, worker, salesOps: keys.sales_ops, experimenter: keys.experimenter, reviewer, analyst: keys.analyst };
 }
 
 /** Step 1: one territory per sales agent, with pre-period covariates. @returns the eligible territory codes */
@@ -198,10 +201,10 @@ async function buildPilot(stack: DemoStack, eligible: string[]): Promise<{ pilot
     design: { type: 'stratified', stratify_by: 'region', seed: SEED },
     monthlyCost: MONTHLY_COST,
   });
-  const { pilot, assignment, launched } = await createRunningPilot({ author: stack.salesOps, experimenter: stack.experimenter }, definition, async (sofar) => {
+  const { pilot, assignment, launched } = await createRunningPilot({ author: stack.salesOps, experimenter: stack.experimenter, approver: stack.reviewer }, definition, async (sofar) => {
     say(`   pilot ${sofar.pilot.id}: ${eligible.length} eligible territories, primary KPI sales velocity`);
     printAssignment(sofar.assignment);
-    say(`   submitted by sales_ops, approved by the experimenter: analysis plan locked, hash ${sofar.approved.plan_hash.slice(0, 12)}…`);
+    say(`   drawn by the experimenter, submitted by sales_ops, approved by a second experimenter (the reviewer): analysis plan locked, hash ${sofar.approved.plan_hash.slice(0, 12)}…`);
     await stopEarlierRuns(stack, sofar.pilot.name);
   });
   say(`   launched at ${launched.launched_at} by the experimenter: design and assignment are frozen`);

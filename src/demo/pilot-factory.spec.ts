@@ -86,15 +86,16 @@ describe('pilot factory', () => {
     const answers = { '/pilots/p1/approve': { plan_hash: 'h' }, '/pilots/p1/launch': { launched_at: 't' } };
     const author = fakeClient('author', calls, answers);
     const experimenter = fakeClient('experimenter', calls, answers);
+    const approver = fakeClient('approver', calls, answers);
     const body = technicalSpecialistPilot({ name: 'P', territoryCodes: ['Ada'], prePeriod: PRE, testPeriod: TEST, design: { type: 'complete', seed: 1 } });
-    const running = await createRunningPilot({ author, experimenter }, body, async (sofar) => {
+    const running = await createRunningPilot({ author, experimenter, approver }, body, async (sofar) => {
       calls.push(`hook ${sofar.approved.plan_hash}`);
     });
     expect(calls).toEqual([
       'author POST /pilots',
       'experimenter POST /pilots/p1/assignment',
       'author POST /pilots/p1/submit',
-      'experimenter POST /pilots/p1/approve',
+      'approver POST /pilots/p1/approve',
       'hook h',
       'experimenter POST /pilots/p1/launch',
     ]);

@@ -150,12 +150,17 @@ export async function roleClients<R extends string>(admin: ApiClient, label: str
   return clients;
 }
 
-/** Who takes a pilot through its lifecycle (the approver must not be the author). */
+/**
+ * Who takes a pilot through its lifecycle. Separation of duties: the approver neither created,
+ * edited nor drew the pilot, and was not created by a key that did.
+ */
 export interface PilotLifecycleKeys {
   /** defines and submits the pilot (sales_ops or admin) */
   author: ApiClient;
-  /** draws the assignment, approves (locks the analysis plan) and launches (experimenter) */
+  /** draws the assignment and launches (experimenter) */
   experimenter: ApiClient;
+  /** approves (locks the analysis plan): an experimenter key other than the author's and the drawer's */
+  approver: ApiClient;
 }
 
 /** The API's answers along the way, as returned by each route. */
@@ -173,7 +178,7 @@ export interface RunningPilot {
 /**
  * Defines `definition` through the API and takes it to `running` the way the product requires:
  * POST /pilots (author), draw the assignment (experimenter), submit (author, draft → in_review),
- * approve (experimenter: the analysis plan is locked), then `beforeLaunch` (if given, e.g. to stop
+ * approve (approver: the analysis plan is locked), then `beforeLaunch` (if given, e.g. to stop
  * other running pilots holding the same territories: a territory is in one running pilot at a
  * time), then launch (experimenter: design and assignment are frozen).
  * @returns every answer of the API ({@link RunningPilot})
@@ -188,7 +193,7 @@ export async function createRunningPilot(
   const pilot = await keys.author.post('/pilots', definition);
   const assignment = await keys.experimenter.post(`/pilots/${pilot.id}/assignment`);
   await keys.author.post(`/pilots/${pilot.id}/submit`, { reason: 'definition and assignment ready for review' });
-  const approved = await keys.experimenter.post(`/pilots/${pilot.id}/approve`, { reason: 'balance checked' });
+  const approved = await keys.approver.post(`/pilots/${pilot.id}/approve`, { reason: 'balance checked' });
   await beforeLaunch?.({ pilot, assignment, approved });
   const launched = await keys.experimenter.post(`/pilots/${pilot.id}/launch`);
   return { pilot, assignment, approved, launched };

@@ -12,6 +12,7 @@ import { recommendedPrimaryMethod } from '../stats/primary-method';
 import { LifecycleAction, nextStatus } from './lifecycle';
 import { lockedPlanOf, planHash } from './plan';
 import { AssignmentDrawRepository, planDraws } from '../assignment/assignment-draws';
+import { assertMayApprove } from './separation-of-duties';
 
 
 /** Serialises every launch, so two launches cannot both reserve the same territory. */
@@ -51,11 +52,7 @@ export class LifecycleService {
       const extra: Record<string, unknown> = {};
       if ((action === 'submit' || action === 'archive') && actor.key.role === 'sales_ops') this.assertAuthor(pilot, actor.key, action);
       if (action === 'approve') {
-        if (pilot.authorKeyId && pilot.authorKeyId === actor.key.id) {
-          throw new AppException('SEPARATION_OF_DUTIES', 'Nobody approves a pilot they authored; another key must approve it', {
-            author_key_id: pilot.authorKeyId,
-          });
-        }
+        await assertMayApprove(em, pilot.id, actor.key.id, 'pilot');
         const plan = lockedPlanOf(pilot, await this.primaryMethodOf(em, pilot), planDraws(await this.draws.list(pilot.id, em)));
         const hash = planHash(plan);
         // Version 1 normally; approved again after a return to draft, the plan is locked as a new version.

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { assertMayApprove } from './separation-of-duties';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, QueryFailedError } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
@@ -127,12 +128,7 @@ export class PlanService {
       }
       if (decision === 'approve') {
         this.assertAmendable(pilot);
-        if (row.proposed_by === actor.key.id || pilot.authorKeyId === actor.key.id) {
-          throw new AppException('SEPARATION_OF_DUTIES', 'An amendment is approved by a key that neither proposed it nor authored the pilot', {
-            proposed_by: row.proposed_by,
-            author_key_id: pilot.authorKeyId,
-          });
-        }
+        await assertMayApprove(em, pilotId, actor.key.id, 'amendment', row.proposed_by);
       }
       const before = { plan_version: pilot.planVersion, plan_hash: pilot.planHash };
       if (decision === 'approve') {

@@ -1,5 +1,6 @@
 import request from 'supertest';
 import type { TestStack } from '../utils/test-stack';
+import { TEST_ADMIN_KEY } from '../utils/test-env';
 
 /** The JSON body of POST /pilots (CreatePilotDto) with full defaults; `overrides` replace fields. */
 export function pilot(territoryCodes: string[], overrides: Record<string, unknown> = {}): Record<string, unknown> {
@@ -22,12 +23,14 @@ export function pilot(territoryCodes: string[], overrides: Record<string, unknow
 }
 
 
-/** An experimenter key per API handler (created once with the default admin key). */
+/** An experimenter key per API handler (created once with the bootstrap key). */
 const approvers = new WeakMap<object, Promise<string>>();
 
-/** A key of `role` created through the API with the default (bootstrap admin) key of `http`. */
+/** A key of `role` created through the API of `http` with the bootstrap admin key (TEST_ADMIN_KEY). */
 export async function createKey(http: TestStack['http'], role: 'admin' | 'sales_ops' | 'experimenter' | 'analyst'): Promise<string> {
-  const res = await request(http).post('/api-keys').send({ name: `factory ${role}`, role });
+  // Created by the bootstrap key, so the new key is not in the creator chain of the default key
+  // (which authors the factory's pilots) and may approve them.
+  const res = await request(http).post('/api-keys').set('x-api-key', TEST_ADMIN_KEY).send({ name: `factory ${role}`, role });
   if (res.status !== 201) throw new Error(`POST /api-keys answered ${res.status}: ${JSON.stringify(res.body)}`);
   return res.body.key;
 }

@@ -147,4 +147,65 @@ describe('design integrity: seed shopping and separation of duties', () => {
       expect(html.text).toContain(`2 draws; #1 seed ${first.seed} (server); #2 seed ${second.seed} (server): eligibility list corrected`);
     });
   });
+
+  describe('separation of duties', () => {
+    it('separation of duties: whoever edited the draft or drew its assignment cannot approve it, nor can a key an author created (directly or through another key)', async () => {
+      const authorKey = await stack.keyFor('admin', true);
+      const author = as(authorKey);
+      const editor = as(await stack.keyFor('sales_ops', true));
+      const drawerKey = await stack.keyFor('experimenter', true);
+      const drawer = as(drawerKey);
+      const p = await editor.post('/pilots', pilot(CODES, { name: 'SoD pilot', design: { type: 'complete' } })).expect(201);
+      const id = p.body.id;
+      // The author (admin) edits; the sales_ops creator is an author too; the experimenter draws.
+      await author.patch(`/pilots/${id}`, { hypothesis: 'A specialist raises win rate in the treated territories' }).expect(200);
+      await drawer.post(`/pilots/${id}/assignment`, { reason: 'first draw' }).expect(201);
+      await editor.post(`/pilots/${id}/submit`).expect(200);
+
+      const byDrawer = await drawer.post(`/pilots/${id}/approve`).expect(403);
+      expect(byDrawer.body).toMatchObject({ code: 'SEPARATION_OF_DUTIES', details: { conflict: { depth: 0, did: ['drew_assignment'] } } });
+      const byEditor = await author.post(`/pilots/${id}/approve`).expect(403);
+      expect(byEditor.body.details.conflict).toMatchObject({ depth: 0, did: ['edited'] });
+      expect(byEditor.body.details.authors.map((a: { did: string[] }) => a.did.join('+')).sort()).toEqual(['created', 'drew_assignment', 'edited']);
+
+      // A second key of the author's own making (and a third made by that one) cannot approve either.
+      const child = await author.post('/api-keys', { name: 'my other key', role: 'experimenter' }).expect(201);
+      const byChild = await as(child.body.key).post(`/pilots/${id}/approve`).expect(403);
+      expect(byChild.body.details.conflict).toMatchObject({ depth: 1, did: ['edited'] });
+      expect(byChild.body.message).toMatch(/created \(directly\) by an author/);
+      const childAdmin = await author.post('/api-keys', { name: 'my admin key', role: 'admin' }).expect(201);
+      const grandchild = await as(childAdmin.body.key).post('/api-keys', { name: 'its key', role: 'experimenter' }).expect(201);
+      const byGrandchild = await as(grandchild.body.key).post(`/pilots/${id}/approve`).expect(403);
+      expect(byGrandchild.body.details.conflict).toMatchObject({ key_id: (await author.get('/api-keys/me')).body.id, depth: 2 });
+
+      // Nothing changed on refusal; a key outside every author's chain approves.
+      expect((await author.get(`/pilots/${id}`).expect(200)).body.status).toBe('in_review');
+      const fresh = as(await stack.keyFor('experimenter', true));
+      await fresh.post(`/pilots/${id}/approve`).expect(200);
+    });
+
+    it('an amendment is refused to the pilot\'s authors, its proposer and any key they created; another key approves it', async () => {
+      const id = await createPilot({ type: 'complete' });
+      const drawerKey = await stack.keyFor('experimenter', true);
+      await as(drawerKey).post(`/pilots/${id}/assignment`).expect(201);
+      await request(stack.http).post(`/pilots/${id}/submit`).expect(200);
+      await as(await stack.keyFor('experimenter', true)).post(`/pilots/${id}/approve`).expect(200);
+      const proposer = as(await stack.keyFor('admin', true));
+      await proposer.post(`/pilots/${id}/plan/amendments`, { changes: { secondary_kpis: ['win_rate', 'opportunities'] }, reason: 'finance asked for deal counts' }).expect(201);
+
+      const byProposer = await proposer.post(`/pilots/${id}/plan/amendments/2/approve`).expect(403);
+      expect(byProposer.body.details.conflict).toMatchObject({ depth: 0, did: ['proposed_amendment'] });
+      // The experimenter who drew the assignment is an author of the pilot.
+      const byDrawer = await as(drawerKey).post(`/pilots/${id}/plan/amendments/2/approve`).expect(403);
+      expect(byDrawer.body.details.conflict).toMatchObject({ depth: 0, did: ['drew_assignment'] });
+      // A key the proposer made for the purpose.
+      const child = await proposer.post('/api-keys', { name: 'second key', role: 'experimenter' }).expect(201);
+      const byChild = await as(child.body.key).post(`/pilots/${id}/plan/amendments/2/approve`).expect(403);
+      expect(byChild.body.details.conflict).toMatchObject({ depth: 1, did: ['proposed_amendment'] });
+      expect((await request(stack.http).get(`/pilots/${id}`).expect(200)).body.plan_version).toBe(1);
+
+      const decided = await as(await stack.keyFor('experimenter', true)).post(`/pilots/${id}/plan/amendments/2/approve`).expect(200);
+      expect(decided.body).toMatchObject({ version: 2, status: 'approved' });
+    });
+  });
 });

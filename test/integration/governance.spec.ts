@@ -75,11 +75,11 @@ describe('governance: keys, lifecycle, separation of duties, plan, audit, reserv
     // The stack's own bootstrap key was retired by the rotation and stays revoked when registered again...
     const stackKey = String(stack.overrides.BOOTSTRAP_ADMIN_KEY);
     await keys.registerBootstrapKey(stackKey);
-    await request(stack.http).get('/api-keys/me').expect(401);
+    await request(stack.raw).get('/api-keys/me').set('x-api-key', stackKey).expect(401);
     await request(stack.raw).get('/api-keys/me').set('x-api-key', newKey).expect(401);
     // ...so the test puts it back behind the API's back for the other tests (shared test database).
     await stack.dataSource.query(`UPDATE api_keys SET revoked_at = NULL, revoked_by = NULL WHERE key_hash = $1`, [sha256(stackKey)]);
-    await request(stack.http).get('/api-keys/me').expect(200);
+    await request(stack.raw).get('/api-keys/me').set('x-api-key', stackKey).expect(200);
   });
 
   it('in production the API does not start without BOOTSTRAP_ADMIN_KEY', async () => {
@@ -128,7 +128,9 @@ describe('governance: keys, lifecycle, separation of duties, plan, audit, reserv
       const res = await experimenter.post(`/pilots/${id}/${verb}`).expect(409);
       expect(res.body).toMatchObject({ code: 'INVALID_STATE', details: { status: 'draft', action: verb } });
     }
-    await experimenter.post(`/pilots/${id}/assignment`).expect(201);
+    // Another experimenter draws: whoever drew the assignment may not approve it (separation of duties).
+    const drawer = as(stack, await stack.keyFor('experimenter', true));
+    await drawer.post(`/pilots/${id}/assignment`).expect(201);
     await salesOps.post(`/pilots/${id}/submit`, { reason: 'ready' }).expect(200);
     expect((await salesOps.patch(`/pilots/${id}`, { name: 'late edit' }).expect(409)).body.code).toBe('PILOT_FROZEN');
     expect((await experimenter.post(`/pilots/${id}/assignment`).expect(409)).body.code).toBe('PILOT_FROZEN');

@@ -21,13 +21,19 @@ export interface TestStack {
   worker: INestApplicationContext | null;
   /**
    * The API as a request handler for supertest: a request without `x-api-key` or `Authorization`
-   * gets the bootstrap admin key, so tests that are not about access control need no keys.
+   * gets the stack's default admin key (created by the bootstrap key at start, see `defaultKey`),
+   * so tests that are not about access control need no keys.
    */
   http: RequestHandler;
   /** The API with no default key (access-control tests). */
   raw: RequestHandler;
+  /** The admin key `http` sends by default (created by the bootstrap key; not the bootstrap key). */
+  defaultKey: string;
   dataSource: DataSource;
-  /** A key of `role` created through POST /api-keys (cached per stack and role; `fresh` makes a new one). */
+  /**
+   * A key of `role` created through POST /api-keys with the bootstrap key (cached per stack and
+   * role; `fresh` makes a new one): a sibling of the default key, never its descendant.
+   */
   keyFor(role: TestRole, fresh?: boolean): Promise<string>;
   overrides: Record<string, string | number>;
   startWorker(): Promise<INestApplicationContext>;
@@ -41,8 +47,15 @@ export async function startStack(opts: { withWorker?: boolean; overrides?: Recor
   const app = await createApi(overrides);
   await app.init();
   const express = app.getHttpAdapter().getInstance() as (req: IncomingMessage, res: ServerResponse) => void;
+  const bootstrapKey = String(overrides.BOOTSTRAP_ADMIN_KEY ?? TEST_ADMIN_KEY);
+  // The default key is an admin key the bootstrap key creates, not the bootstrap key itself: keys
+  // made by keyFor() are then its siblings, so one may approve what the default key authored
+  // (separation of duties refuses an approver created by an author).
+  const created = await request(express).post('/api-keys').set('x-api-key', bootstrapKey).send({ name: 'test default admin', role: 'admin' });
+  if (created.status !== 201) throw new Error(`POST /api-keys answered ${created.status}: ${JSON.stringify(created.body)}`);
+  const defaultKey = String(created.body.key);
   const withDefaultKey = (req: IncomingMessage, res: ServerResponse) => {
-    if (req.headers['x-api-key'] === undefined && req.headers.authorization === undefined) req.headers['x-api-key'] = String(overrides.BOOTSTRAP_ADMIN_KEY ?? TEST_ADMIN_KEY);
+    if (req.headers['x-api-key'] === undefined && req.headers.authorization === undefined) req.headers['x-api-key'] = defaultKey;
     express(req, res);
   };
   const keys = new Map<TestRole, string>();
@@ -51,11 +64,12 @@ export async function startStack(opts: { withWorker?: boolean; overrides?: Recor
     worker: null,
     http: withDefaultKey,
     raw: express,
+    defaultKey,
     dataSource: app.get(DataSource),
     overrides,
     async keyFor(role, fresh = false) {
       if (!fresh && keys.has(role)) return keys.get(role)!;
-      const res = await request(withDefaultKey).post('/api-keys').send({ name: `test ${role}`, role });
+      const res = await request(express).post('/api-keys').set('x-api-key', bootstrapKey).send({ name: `test ${role}`, role });
       if (res.status !== 201) throw new Error(`POST /api-keys answered ${res.status}: ${JSON.stringify(res.body)}`);
       if (!fresh) keys.set(role, res.body.key);
       return res.body.key as string;
