@@ -40,6 +40,7 @@ export function configureApp(app: NestExpressApplication): void {
   const env = app.get(EnvironmentVariables);
   app.useLogger(app.get(Logger));
   app.use(requestIdMiddleware);
+  if (env.TRUST_PROXY) app.set('trust proxy', /^\d+$/.test(env.TRUST_PROXY) ? Number(env.TRUST_PROXY) : env.TRUST_PROXY);
   // helmet's defaults, except upgrade-insecure-requests: over plain http (local runs, a TLS-terminating
   // proxy) it would send the /docs page's own scripts to https and break the UI.
   app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));

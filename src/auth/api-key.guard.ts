@@ -1,9 +1,10 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import { AppException } from '../common/errors/app.exception';
 import type { Principal } from '../common/auth/principal';
 import { ApiKeyService } from './api-key.service';
+import { AuthFailureLimiter } from './auth-failure-limiter';
 import { PUBLIC_METADATA, Role, ROLES_METADATA } from '../common/auth/roles';
 
 /** The key a request presents: `x-api-key`, or `Authorization: Bearer <key>`. */
@@ -21,13 +22,15 @@ export function presentedKey(req: Pick<Request, 'headers'>): string | null {
 /**
  * Global guard: every route needs a valid, unrevoked key unless marked @Public(); then the key's
  * role must be listed in the handler's @Roles(...) (admin always passes). A route without a rule
- * is admin-only (fail closed). 401 UNAUTHENTICATED, 403 FORBIDDEN.
+ * is admin-only (fail closed). 401 UNAUTHENTICATED, 403 FORBIDDEN; failed authentications are
+ * limited per client address and globally (AuthFailureLimiter: 429 RATE_LIMITED with Retry-After).
  */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly keys: ApiKeyService,
+    private readonly failures: AuthFailureLimiter,
   ) {}
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
@@ -35,12 +38,7 @@ export class ApiKeyGuard implements CanActivate {
     const targets = [ctx.getHandler(), ctx.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_METADATA, targets)) return true;
     const req = ctx.switchToHttp().getRequest<Request & { apiKey?: Principal }>();
-    const presented = presentedKey(req);
-    if (!presented) {
-      throw new AppException('UNAUTHENTICATED', 'An API key is required: send it in the x-api-key header (or Authorization: Bearer)');
-    }
-    const principal = await this.keys.authenticate(presented);
-    if (!principal) throw new AppException('UNAUTHENTICATED', 'The API key is unknown or has been revoked');
+    const principal = await this.withRetryAfter(ctx.switchToHttp().getResponse<Response>(), () => this.authenticate(req));
     req.apiKey = principal;
     if (principal.role === 'admin') return true;
     const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_METADATA, targets);
@@ -54,5 +52,28 @@ export class ApiKeyGuard implements CanActivate {
       });
     }
     return true;
+  }
+
+  /** The key's principal, counting a failure against the client address. @throws UNAUTHENTICATED, RATE_LIMITED */
+  private async authenticate(req: Request): Promise<Principal> {
+    const address = String(req.ip ?? req.socket?.remoteAddress ?? 'unknown');
+    await this.failures.assertAddressAllowed(address);
+    const presented = presentedKey(req);
+    const principal = presented ? await this.keys.authenticate(presented) : null;
+    if (principal) return principal;
+    await this.failures.recordFailure(address);
+    if (!presented) throw new AppException('UNAUTHENTICATED', 'An API key is required: send it in the x-api-key header (or Authorization: Bearer)');
+    throw new AppException('UNAUTHENTICATED', 'The API key is unknown or has been revoked');
+  }
+
+  /** Runs `work`; a RATE_LIMITED refusal gets its Retry-After header (seconds), as the request limiter's does. */
+  private async withRetryAfter<T>(res: Response, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (err) {
+      const retry = err instanceof AppException && err.code === 'RATE_LIMITED' ? (err.details as { retry_after_s?: number } | undefined)?.retry_after_s : undefined;
+      if (retry !== undefined && !res.headersSent) res.setHeader('Retry-After', String(retry));
+      throw err;
+    }
   }
 }

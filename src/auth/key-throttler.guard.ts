@@ -6,10 +6,12 @@ import { hashApiKey } from './api-key.service';
 import { PUBLIC_METADATA } from '../common/auth/roles';
 
 /**
- * Rate limit per API key (@nestjs/throttler, in-process store): at most RATE_LIMIT_LIMIT requests
- * per RATE_LIMIT_TTL_MS for one key over all routes together; requests without a key count per
- * client IP. Public routes (health, docs) are not limited. Over the limit: 429 RATE_LIMITED with a
- * Retry-After header. The key is tracked by its SHA-256, never in clear.
+ * Rate limit per API key (@nestjs/throttler with its counters in Redis, FailOpenThrottlerStorage):
+ * at most RATE_LIMIT_LIMIT requests per RATE_LIMIT_TTL_MS for one key over all routes together and
+ * over every API process sharing Redis and QUEUE_PREFIX; requests without a key count per client
+ * IP. Made-up keys each get a counter here, but their failures are limited per address and
+ * globally by AuthFailureLimiter. Public routes (health, docs) are not limited. Over the limit: 429
+ * RATE_LIMITED with a Retry-After header. The key is tracked by its SHA-256, never in clear.
  */
 @Injectable()
 export class KeyThrottlerGuard extends ThrottlerGuard {

@@ -111,6 +111,28 @@ export class EnvironmentVariables {
   @Transform(toInt) @IsInt() @Min(1_000) @Max(3_600_000)
   RATE_LIMIT_TTL_MS = 60_000;
 
+  /**
+   * Failed authentications (no key, unknown or revoked key) per client address within
+   * AUTH_FAILURE_TTL_MS; then every request from that address gets 429 until the window ends.
+   */
+  @Transform(toInt) @IsInt() @Min(1) @Max(100_000_000)
+  AUTH_FAILURE_LIMIT = 20;
+
+  /** Failed authentications over all addresses within AUTH_FAILURE_TTL_MS; beyond it they get 429, not 401. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(100_000_000)
+  AUTH_FAILURE_GLOBAL_LIMIT = 1_000;
+
+  @Transform(toInt) @IsInt() @Min(1_000) @Max(86_400_000)
+  AUTH_FAILURE_TTL_MS = 300_000;
+
+  /**
+   * Express `trust proxy`: which proxies' X-Forwarded-For names the client address the limits count
+   * per. Empty (default): the socket's address. `loopback`, a subnet list, or a hop count behind
+   * load balancers (https://expressjs.com/en/guide/behind-proxies.html).
+   */
+  @IsString()
+  TRUST_PROXY = '';
+
   /** How often the repeatable job looks for due interim looks (governance queue). */
   @Transform(toInt) @IsInt() @Min(100) @Max(86_400_000)
   INTERIM_LOOK_SWEEP_MS = 60_000;

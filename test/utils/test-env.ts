@@ -19,6 +19,9 @@ export function testOverrides(extra: Record<string, string | number> = {}): Reco
     BOOTSTRAP_ADMIN_KEY: TEST_ADMIN_KEY,
     // Tests poll every 50 ms with one key; the rate-limit test sets its own low limit.
     RATE_LIMIT_LIMIT: 100_000_000,
+    // Access-control tests fail authentication on purpose; the failed-authentication test sets its own limits.
+    AUTH_FAILURE_LIMIT: 100_000_000,
+    AUTH_FAILURE_GLOBAL_LIMIT: 100_000_000,
     ...extra,
   };
 }
