@@ -18,7 +18,7 @@ export interface StoredDesign {
   strata: { stratum: string; n: number; counts: Record<string, number> }[];
   /** requested design parameters (as on the pilot) */
   pair_on?: string;
-  rerandomization?: { covariates: string[]; acceptance_probability: number };
+  rerandomization?: { covariates: string[]; acceptance_probability: number; threshold_rule?: 'chi_square' | 'empirical' };
   constraints?: DesignOptions['constraints'];
   max_draws?: number;
   /** matched pairs: the blocks, sorted by the pairing value; each unit's stratum is its pair id */

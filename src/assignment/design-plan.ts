@@ -240,6 +240,7 @@ export function randomizationDesignForAssignment(a: Pick<AssignmentEntity, 'desi
       type: d.type,
       arms: d.arms,
       rerandomization: d.rerandomization ?? null,
+      rerandomization_threshold: d.rerandomization_record?.threshold ?? null,
       constraints: {
         forced: (d.constraints?.force ?? []).map((f) => ({ code: f.territory_code, arm: f.arm })),
         max_treated_share: d.constraints?.max_treated_share ?? null,

@@ -10,7 +10,7 @@ export type DesignType = 'complete' | 'stratified' | 'matched_pairs' | 'rerandom
 /** Design parameters beyond type, stratum variable and seed (src/stats/design/designs.ts). */
 export interface DesignOptions {
   pair_on?: string;
-  rerandomization?: { covariates: string[]; acceptance_probability: number };
+  rerandomization?: { covariates: string[]; acceptance_probability: number; threshold_rule?: 'chi_square' | 'empirical' };
   constraints?: {
     force?: { territory_code: string; arm: string }[];
     exclude?: string[];

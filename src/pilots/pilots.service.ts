@@ -176,7 +176,13 @@ function designOptionsOf(d: NonNullable<CreatePilotDto['design']>): DesignOption
   const o: DesignOptions = {};
   if (d.pair_on !== undefined) o.pair_on = d.pair_on;
   if (d.rerandomization !== undefined) {
-    o.rerandomization = { covariates: d.rerandomization.covariates, acceptance_probability: d.rerandomization.acceptance_probability ?? 0.05 };
+    o.rerandomization = {
+      covariates: d.rerandomization.covariates,
+      acceptance_probability: d.rerandomization.acceptance_probability ?? 0.05,
+      // New designs set the threshold from M's own distribution (skewed covariates keep p_a); pilots
+      // stored without the field keep the χ² rule they were drawn with.
+      threshold_rule: d.rerandomization.threshold_rule ?? 'empirical',
+    };
   }
   if (d.constraints !== undefined) {
     const c = d.constraints;

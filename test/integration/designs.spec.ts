@@ -68,7 +68,12 @@ describe('designs and assignment replay', () => {
     });
     const d = assignment.design;
     expect(d.rerandomization_record.df).toBe(2);
-    expect(d.rerandomization_record.threshold).toBeCloseTo(-2 * Math.log(1 - 0.2), 10);
+    // New pilots set the threshold empirically (the p_a quantile of M over 10,000 complete
+    // randomizations); the χ² value (exact for df = 2: −2 ln(1 − p_a)) is recorded beside it.
+    expect(d.rerandomization).toMatchObject({ acceptance_probability: 0.2, threshold_rule: 'empirical' });
+    expect(d.rerandomization_record).toMatchObject({ threshold_rule: 'empirical', calibration_draws: 10_000 });
+    expect(d.rerandomization_record.chi_square_threshold).toBeCloseTo(-2 * Math.log(1 - 0.2), 10);
+    expect(d.rerandomization_record.threshold).toBeGreaterThan(0);
     expect(d.rerandomization_record.mahalanobis).toBeLessThanOrEqual(d.rerandomization_record.threshold);
     expect(d.draws_tried).toBeGreaterThanOrEqual(1);
     expect(d.draws_accepted).toBe(1);

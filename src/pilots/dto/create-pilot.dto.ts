@@ -147,12 +147,22 @@ export class RerandomizationDto {
   @Matches(COVARIATE_NAME, { each: true })
   covariates: string[];
 
-  @ApiPropertyOptional({ default: 0.05, description: 'Acceptance probability p_a: threshold = chi-square(k) quantile at p_a' })
+  @ApiPropertyOptional({ default: 0.05, description: 'Acceptance probability p_a: an assignment is accepted when M ≤ a, with P(M ≤ a) = p_a' })
   @IsOptional()
   @IsNumber({ allowNaN: false, allowInfinity: false })
   @Min(0.001)
   @Max(1)
   acceptance_probability?: number;
+
+  @ApiPropertyOptional({
+    enum: ['empirical', 'chi_square'],
+    default: 'empirical',
+    description:
+      'How the threshold a is set: empirical = the p_a quantile of M over 10,000 complete randomizations of this design (holds for skewed covariates); chi_square = the chi-square(k) quantile at p_a (Morgan & Rubin 2012, assumes roughly normal covariate means)',
+  })
+  @IsOptional()
+  @IsIn(['empirical', 'chi_square'])
+  threshold_rule?: 'empirical' | 'chi_square';
 }
 
 /** The randomization design and its seed. */

@@ -54,8 +54,11 @@ export interface DesignSpec {
   seed: number;
   /** matched_pairs: the covariate to pair on (e.g. `pre_period_revenue_won`) */
   pair_on?: string | null;
-  /** rerandomization: covariates of M, acceptance probability p_a in (0, 1], cap on draws */
-  rerandomization?: { covariates: string[]; acceptance_probability: number } | null;
+  /**
+   * rerandomization: covariates of M, acceptance probability p_a in (0, 1], and how the threshold a
+   * is set (`threshold_rule`, absent = `chi_square` as drawn before the rule existed)
+   */
+  rerandomization?: { covariates: string[]; acceptance_probability: number; threshold_rule?: ThresholdRule } | null;
   constraints?: DesignConstraints | null;
   /** cap on draws of the acceptance loop (default 100,000) */
   max_draws?: number | null;
@@ -71,6 +74,23 @@ export interface MatchedBlock {
   spread: number;
 }
 
+/**
+ * How the rerandomization threshold a is set. `chi_square`: the χ²_df quantile at p_a (Morgan &
+ * Rubin 2012, asymptotic: assumes roughly normal covariate means). `empirical`: the p_a quantile of
+ * M over RERANDOMIZATION_CALIBRATION_DRAWS complete randomizations of the same design, so the stated
+ * acceptance probability holds for skewed covariates too (one very large territory).
+ */
+export type ThresholdRule = 'chi_square' | 'empirical';
+
+/** Complete randomizations drawn to set an empirical threshold (the p_a quantile's Monte Carlo SE is √(p_a(1−p_a)/B)). */
+export const RERANDOMIZATION_CALIBRATION_DRAWS = 10_000;
+
+/**
+ * Version of the general design algorithm for rerandomization with the empirical threshold:
+ * version 2's steps, plus the calibration draws (their own PRNG stream, see designs.ts step 5).
+ */
+export const DESIGN_ALGORITHM_VERSION_V3 = `pilotlab-design@3 (${PRNG_ALGORITHM})`;
+
 /** Rerandomization record: enough to replay the acceptance rule and to report it. */
 export interface RerandomizationRecord {
   covariates: string[];
@@ -79,8 +99,14 @@ export interface RerandomizationRecord {
   missing_values: 'mean-imputed';
   acceptance_probability: number;
   df: number;
-  /** a = χ²_df quantile at acceptance_probability; accept when M ≤ a */
+  /** the threshold a (χ²_df quantile, or the empirical p_a quantile of M); accept when M ≤ a */
   threshold: number;
+  /** how a was set (absent on records drawn before the rule existed: chi_square) */
+  threshold_rule?: ThresholdRule;
+  /** the χ²_df quantile at acceptance_probability, for comparison with an empirical threshold */
+  chi_square_threshold?: number;
+  /** empirical rule: complete randomizations drawn to set a */
+  calibration_draws?: number;
   /** M of the accepted assignment */
   mahalanobis: number;
 }

@@ -26,6 +26,7 @@ import {
   byCodeUnits,
   DEFAULT_MAX_DRAWS,
   DESIGN_ALGORITHM_VERSION_V2,
+  DESIGN_ALGORITHM_VERSION_V3,
   DESIGN_TYPES,
   DesignDraw,
   DesignSpec,
@@ -65,7 +66,9 @@ export function isPlainDesign(spec: DesignSpec): boolean {
  * randomness); (3) forced territories take their arm's places in their stratum; (4) one draw = per
  * stratum in order, Fisher–Yates over the stratum's free codes (sorted) dealt to the remaining places
  * in arm order; (5) repeat (4) until the acceptance rule holds (M ≤ a and the treated share ≤ cap),
- * at most `max_draws` times.
+ * at most `max_draws` times. With `threshold_rule: 'empirical'` (version 3) a is first set as the
+ * p_a quantile of M over RERANDOMIZATION_CALIBRATION_DRAWS draws of (4) from a PRNG seeded with
+ * `calibrationSeed(seed)`; the draw's own stream is unchanged.
  *
  * @throws DesignError on duplicate codes, unknown forced/excluded codes or arms, a missing stratum or
  *   pairing value, too many arms, infeasible counts (incl. forced territories that overfill an arm),
@@ -82,7 +85,12 @@ export function drawDesign(units: readonly DesignUnit[], spec: DesignSpec): Desi
   const index = new Map(layout.assigned.map((u, i) => [u.code, i]));
   const forced = forcedTerritories(spec, armKeys, eligible, index);
   const plan = placesPerStratum(layout.strata, forced.arms, index, armKeys);
-  const acceptance = buildAcceptance(layout.assigned, spec, armKeys);
+  // Step (5)'s empirical threshold: complete randomizations of the same plan, on their own stream.
+  const sample = (r: Prng, labels: Uint8Array) => {
+    for (const [code, a] of forced.arms) labels[index.get(code) as number] = a;
+    dealOnce(plan, armKeys.length, labels, r);
+  };
+  const acceptance = buildAcceptance(layout.assigned, spec, armKeys, { sample, seed: spec.seed });
   const { labels, tries } = drawUntilAccepted(plan, forced.arms, index, layout.assigned.length, armKeys.length, spec, acceptance, rng);
   return designResult({ spec, armKeys, eligible, layout, forced: forced.list, plan, acceptance, labels, tries });
 }
@@ -233,6 +241,16 @@ function placesPerStratum(strata: readonly StratumUnits[], forcedArm: ReadonlyMa
   });
 }
 
+/** Step (4), one draw: per stratum in order, Fisher–Yates over its free units dealt to the remaining places in arm order. */
+function dealOnce(plan: readonly StratumPlan[], A: number, labels: Uint8Array, rng: Prng): void {
+  for (const s of plan) {
+    const free = s.free.slice();
+    rng.shuffle(free);
+    let next = 0;
+    for (let a = 0; a < A; a++) for (let i = 0; i < s.remaining[a]; i++) labels[free[next++]] = a;
+  }
+}
+
 /** Steps (4) and (5): draws until the acceptance rule holds, at most `max_draws` times. */
 function drawUntilAccepted(
   plan: readonly StratumPlan[],
@@ -250,12 +268,7 @@ function drawUntilAccepted(
   let tries = 0;
   while (tries < maxDraws) {
     tries++;
-    for (const s of plan) {
-      const free = s.free.slice();
-      rng.shuffle(free);
-      let next = 0;
-      for (let a = 0; a < A; a++) for (let i = 0; i < s.remaining[a]; i++) labels[free[next++]] = a;
-    }
+    dealOnce(plan, A, labels, rng);
     if (!acceptance || acceptance.accept(labels)) return { labels, tries };
   }
   throw new DesignError(
@@ -306,7 +319,7 @@ function designResult(d: {
         : null,
     draws_tried: tries,
     draws_accepted: 1,
-    algorithm_version: DESIGN_ALGORITHM_VERSION_V2,
+    algorithm_version: spec.rerandomization?.threshold_rule === 'empirical' ? DESIGN_ALGORITHM_VERSION_V3 : DESIGN_ALGORITHM_VERSION_V2,
   };
 }
 

@@ -1,5 +1,5 @@
 import { DesignError } from './allocation';
-import { DesignArm, DesignType } from './design-types';
+import { DesignArm, DesignType, ThresholdRule } from './design-types';
 import { DesignTemplate } from './randomization';
 import { buildAcceptance } from './rerandomization-acceptance';
 
@@ -22,14 +22,17 @@ export interface RandomizationDesign {
 export interface StoredDesignLike {
   type: DesignType;
   arms: readonly DesignArm[];
-  rerandomization?: { covariates: string[]; acceptance_probability: number } | null;
+  rerandomization?: { covariates: string[]; acceptance_probability: number; threshold_rule?: ThresholdRule } | null;
+  /** the threshold a the draw recorded (rerandomization_record.threshold): replayed as is */
+  rerandomization_threshold?: number | null;
   constraints?: { forced?: { code: string; arm: string }[]; max_treated_share?: { covariate: string; max_share: number } | null } | null;
 }
 
 /**
  * Builds the randomization-inference design of a stored assignment: strata (stratum, pair or 'all')
  * with their exact per-arm counts, forced territories held fixed (singleton strata), and the
- * acceptance rule (rerandomization threshold, treated-share cap) rebuilt from the stored covariates.
+ * acceptance rule (rerandomization threshold, treated-share cap) rebuilt from the stored covariates
+ * and the recorded threshold (an empirical threshold cannot be recomputed without the draw's plan).
  *
  * @param design the stored design (assignment.design)
  * @param units the assigned territories in the order the caller will pass KPI values: code, arm,
@@ -62,6 +65,7 @@ export function randomizationDesignFromStored(
     units.map((u) => ({ code: u.code, covariates: u.covariates })),
     { rerandomization: design.rerandomization ?? null, constraints: design.constraints ? { max_treated_share: design.constraints.max_treated_share ?? undefined } : null, arms: design.arms },
     arms,
+    { storedThreshold: design.rerandomization_threshold ?? null },
   );
   return {
     template: { arms, n_units: units.length, strata },
