@@ -4,6 +4,7 @@ import { AuthModule } from './auth/auth.module';
 import { GovernanceModule } from './governance/governance.module';
 import { ConfigOverrides, CoreModule } from './core.module';
 import { HealthController } from './health/health.controller';
+import { HealthModule } from './health/health.module';
 import { KpisModule } from './kpis/kpis.module';
 import { BatchRequeueScheduler } from './opportunities/batch-requeue.scheduler';
 import { OpportunitiesModule } from './opportunities/opportunities.module';
@@ -36,6 +37,7 @@ export class AppModule {
         RollupsModule,
         QueueAdminModule,
         OwnersModule,
+        HealthModule,
       ],
       controllers: [HealthController],
       // API-only sweepers of modules the worker imports too (ReportsModule and PowerModule carry their own).

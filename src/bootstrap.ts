@@ -48,7 +48,9 @@ export function configureApp(app: NestExpressApplication): void {
   app.use(json({ limit: env.BODY_LIMIT }));
   app.use(bodyParserErrorHandler);
   app.useGlobalPipes(new RejectUnsafeInputPipe(), buildValidationPipe());
-  app.useGlobalFilters(new GlobalExceptionFilter());
+  app.useGlobalFilters(
+    new GlobalExceptionFilter({ retryAfterSeconds: env.DEPENDENCY_RETRY_AFTER_S, postgresPort: env.DB_PORT, redisPort: env.REDIS_PORT }),
+  );
   app.enableShutdownHooks();
   const config = new DocumentBuilder()
     .setTitle('PilotLab API')

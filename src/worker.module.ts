@@ -3,6 +3,8 @@ import { ReportProcessor } from './reports/building/report.processor';
 import { AssignmentModule } from './assignment/assignment.module';
 import { EnvironmentVariables, validateEnvironment } from './config/env.validation';
 import { GovernanceModule } from './governance/governance.module';
+import { HealthModule } from './health/health.module';
+import { WorkerHealthServer } from './health/worker-health.server';
 import { InterimLookProcessor } from './reports/interim-look.processor';
 import { ConfigOverrides, CoreModule } from './core.module';
 import { KpisModule } from './kpis/kpis.module';
@@ -25,8 +27,9 @@ const PROCESSORS: Record<QueueName, Provider[]> = {
 };
 
 /**
- * The worker process: no HTTP, consumes the queues named by WORKER_QUEUES (twenty's queue-worker
- * pattern: same code as the API, another entry point).
+ * The worker process: consumes the queues named by WORKER_QUEUES (twenty's queue-worker pattern:
+ * same code as the API, another entry point). No API routes; only the health endpoint on
+ * WORKER_HEALTH_PORT when set (WorkerHealthServer).
  */
 @Module({})
 export class WorkerModule {
@@ -35,8 +38,8 @@ export class WorkerModule {
     const queues = parseWorkerQueues(env.WORKER_QUEUES);
     return {
       module: WorkerModule,
-      imports: [CoreModule.forRoot(overrides, 'worker'), OpportunitiesModule, PilotsModule, AssignmentModule, KpisModule, RollupsModule, GovernanceModule, PowerWorkerModule, ReportsWorkerModule],
-      providers: queues.flatMap((q) => PROCESSORS[q]),
+      imports: [CoreModule.forRoot(overrides, 'worker'), OpportunitiesModule, PilotsModule, AssignmentModule, KpisModule, RollupsModule, GovernanceModule, PowerWorkerModule, ReportsWorkerModule, HealthModule],
+      providers: [...queues.flatMap((q) => PROCESSORS[q]), WorkerHealthServer],
     };
   }
 }

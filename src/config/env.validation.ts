@@ -30,6 +30,13 @@ export class EnvironmentVariables {
   @IsString()
   DB_NAME = 'pilotlab';
 
+  /**
+   * The pg pool gives up opening a connection after this long (`connectionTimeoutMillis`), so a
+   * request fails with 503 DEPENDENCY_UNAVAILABLE instead of hanging while PostgreSQL is unreachable.
+   */
+  @Transform(toInt) @IsInt() @Min(100) @Max(600_000)
+  DB_CONNECT_TIMEOUT_MS = 5_000;
+
   @IsString()
   REDIS_HOST = '127.0.0.1';
 
@@ -84,6 +91,14 @@ export class EnvironmentVariables {
   /** Seconds a client is told to wait (Retry-After) when the queue is full. */
   @Transform(toInt) @IsInt() @Min(1) @Max(3_600)
   QUEUE_RETRY_AFTER_S = 30;
+
+  /** Seconds a client is told to wait (Retry-After) on 503 DEPENDENCY_UNAVAILABLE (PostgreSQL or Redis down). */
+  @Transform(toInt) @IsInt() @Min(1) @Max(3_600)
+  DEPENDENCY_RETRY_AFTER_S = 5;
+
+  /** The worker answers GET /health on this port (PostgreSQL and Redis, 200 or 503); 0 = no endpoint. */
+  @Transform(toInt) @IsInt() @Min(0) @Max(65535)
+  WORKER_HEALTH_PORT = 0;
 
   /** A pilot's rollup refresh runs this long after the last batch that touched it (debounce). */
   @Transform(toInt) @IsInt() @Min(0) @Max(3_600_000)

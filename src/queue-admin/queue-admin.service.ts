@@ -4,6 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { Job, Queue } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { AppException } from '../common/errors/app.exception';
+import { EnvironmentVariables } from '../config/env.validation';
 import { JobProducer } from '../queues/job-producer.service';
 import { QUEUES, QueueName } from '../queues/queue.constants';
 
@@ -31,6 +32,7 @@ export class QueueAdminService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly producer: JobProducer,
+    private readonly env: EnvironmentVariables,
     @InjectQueue(QUEUES.ingestion) ingestion: Queue,
     @InjectQueue(QUEUES.analysis) analysis: Queue,
     @InjectQueue(QUEUES.rollups) rollups: Queue,
@@ -40,7 +42,7 @@ export class QueueAdminService {
     this.queues = { ingestion, analysis, rollups, governance, power };
   }
 
-  /** Job counts of every queue. @throws SERVICE_UNAVAILABLE when Redis does not answer */
+  /** Job counts of every queue. @throws DEPENDENCY_UNAVAILABLE when Redis does not answer */
   async counts(): Promise<Record<string, Record<string, number>>> {
     const out: Record<string, Record<string, number>> = {};
     for (const [name, q] of Object.entries(this.queues)) {
@@ -49,7 +51,7 @@ export class QueueAdminService {
     return out;
   }
 
-  /** Failed jobs of `queue`, newest first. @throws NOT_FOUND (queue), SERVICE_UNAVAILABLE */
+  /** Failed jobs of `queue`, newest first. @throws NOT_FOUND (queue), DEPENDENCY_UNAVAILABLE */
   async failed(queue: string, limit: number, offset: number): Promise<{ queue: string; total: number; items: FailedJobView[] }> {
     const q = this.queue(queue);
     const total = await this.redis(q.getFailedCount());
@@ -57,7 +59,7 @@ export class QueueAdminService {
     return { queue, total, items: jobs.filter(Boolean).map(view) };
   }
 
-  /** Retries failed job `jobId` of `queue`. @throws NOT_FOUND, JOB_NOT_FOUND, INVALID_STATE, SERVICE_UNAVAILABLE */
+  /** Retries failed job `jobId` of `queue`. @throws NOT_FOUND, JOB_NOT_FOUND, INVALID_STATE, DEPENDENCY_UNAVAILABLE */
   async retry(queue: string, jobId: string): Promise<{ queue: string; job_id: string; retried: true }> {
     const q = this.queue(queue);
     const job = await this.redis(q.getJob(jobId));
@@ -92,7 +94,10 @@ export class QueueAdminService {
 
   private async redis<T>(p: Promise<T>): Promise<T> {
     const out = await this.producer.withTimeout(p.then((v) => ({ v })));
-    if (out === null) throw new AppException('SERVICE_UNAVAILABLE', 'Redis did not answer; try again shortly', { retry_after_seconds: 5 });
+    if (out === null) {
+      const seconds = this.env.DEPENDENCY_RETRY_AFTER_S;
+      throw new AppException('DEPENDENCY_UNAVAILABLE', `Redis did not answer; retry in ${seconds} s`, { dependency: 'redis', retry_after_seconds: seconds });
+    }
     return out.v;
   }
 }

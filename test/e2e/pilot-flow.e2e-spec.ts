@@ -314,6 +314,6 @@ describe('PilotLab end to end (HTTP API, BullMQ worker, PostgreSQL)', () => {
       ]),
     );
     const health = await request(stack.http).get('/health').expect(200);
-    expect(health.body).toEqual({ status: 'ok', postgres: true, redis: true });
+    expect(health.body).toMatchObject({ status: 'ok', postgres: true, redis: true, down: [], info: { postgres: { status: 'up' }, redis: { status: 'up' } } });
   });
 });

@@ -31,6 +31,8 @@ export const ERROR_STATUS = {
   TERRITORY_RESERVED: HttpStatus.CONFLICT,
   RATE_LIMITED: HttpStatus.TOO_MANY_REQUESTS,
   SERVICE_UNAVAILABLE: HttpStatus.SERVICE_UNAVAILABLE,
+  /** PostgreSQL or Redis unreachable (details.dependency); sent with a Retry-After header. */
+  DEPENDENCY_UNAVAILABLE: HttpStatus.SERVICE_UNAVAILABLE,
   INTERNAL_ERROR: HttpStatus.INTERNAL_SERVER_ERROR,
 } as const;
 

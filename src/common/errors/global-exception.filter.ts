@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { AppException } from './app.exception';
+import { classifyDependencyFailure, Dependency, DependencyEndpoints } from './dependency-failure';
 import { ErrorCode } from './error-codes';
 
 /** The one error body of the API; `details` is null when there is nothing more to say. */
@@ -22,25 +23,58 @@ const HTTP_CODE_BY_STATUS: Record<number, ErrorCode> = {
   503: 'SERVICE_UNAVAILABLE',
 };
 
+/** How the filter answers an outage of PostgreSQL or Redis. */
+export interface DependencyFailureOptions extends DependencyEndpoints {
+  /** Seconds sent in `Retry-After` with 503 DEPENDENCY_UNAVAILABLE (default 5). */
+  retryAfterSeconds?: number;
+}
+
+const DEPENDENCY_NAMES: Record<Dependency, string> = { postgres: 'PostgreSQL', redis: 'Redis' };
+
 /**
  * Renders every error as {@link ErrorBody}: domain errors by their code, Nest HTTP errors by status
- * (body-parser failures are rendered earlier, by body-parser-errors.ts), and anything unexpected as a
+ * (body-parser failures are rendered earlier, by body-parser-errors.ts), an unreachable PostgreSQL
+ * or Redis ({@link classifyDependencyFailure}) as 503 DEPENDENCY_UNAVAILABLE with `Retry-After` and
+ * `details.dependency`, logged as one warning without a stack, and anything else unexpected as a
  * 500 with the request id, logged with its stack (immich `global-exception.filter.ts`).
  */
 @Catch()
 export class GlobalExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('GlobalExceptionFilter');
+  private readonly retryAfterSeconds: number;
+
+  constructor(private readonly dependencies: DependencyFailureOptions = {}) {
+    this.retryAfterSeconds = dependencies.retryAfterSeconds ?? 5;
+  }
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const ctx = host.switchToHttp();
     const res = ctx.getResponse<Response>();
     const req = ctx.getRequest<Request & { id?: string }>();
     const body = this.toBody(exception, req);
-    if (body.statusCode >= 500) {
+    if (body.code === 'DEPENDENCY_UNAVAILABLE') {
+      const cause = exception instanceof Error ? exception.message : String(exception);
+      this.logger.warn({ request_id: body.request_id, details: body.details, cause }, body.message);
+    } else if (body.statusCode >= 500) {
       this.logger.error({ err: exception, request_id: body.request_id }, body.message);
     }
     if (res.headersSent) return;
+    if (body.code === 'DEPENDENCY_UNAVAILABLE' && !res.getHeader('Retry-After')) {
+      const seconds = (body.details as { retry_after_seconds?: unknown } | null)?.retry_after_seconds;
+      res.setHeader('Retry-After', String(typeof seconds === 'number' ? seconds : this.retryAfterSeconds));
+    }
     res.status(body.statusCode).json(body);
+  }
+
+  /** 503 DEPENDENCY_UNAVAILABLE naming the dependency that is down. */
+  private dependencyBody(dependency: Dependency, requestId: string | undefined): ErrorBody {
+    const body: ErrorBody = {
+      statusCode: HttpStatus.SERVICE_UNAVAILABLE,
+      code: 'DEPENDENCY_UNAVAILABLE',
+      message: `${DEPENDENCY_NAMES[dependency]} is unreachable; retry in ${this.retryAfterSeconds} s`,
+      details: { dependency, retry_after_seconds: this.retryAfterSeconds },
+    };
+    return requestId === undefined ? body : { ...body, request_id: requestId };
   }
 
   private toBody(exception: unknown, req: Request & { id?: string }): ErrorBody {
@@ -59,6 +93,8 @@ export class GlobalExceptionFilter implements ExceptionFilter {
         typeof response === 'string' ? response : String((response as { message?: unknown }).message ?? exception.message);
       return withId({ statusCode: status, code: HTTP_CODE_BY_STATUS[status] ?? `HTTP_${status}`, message, details: null });
     }
+    const dependency = classifyDependencyFailure(exception, this.dependencies);
+    if (dependency) return this.dependencyBody(dependency, requestId);
     return {
       statusCode: HttpStatus.INTERNAL_SERVER_ERROR,
       code: 'INTERNAL_ERROR',
