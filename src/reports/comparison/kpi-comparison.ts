@@ -24,7 +24,7 @@ import { designAnalyses } from './design-analyses';
 import { didPanelEstimate } from './did-panel';
 import { matchedPairsMethods } from './matched-pairs';
 import { summariseArm } from './method-estimates';
-import { primaryEstimate, primaryIntervals } from './primary-estimate';
+import { primaryEstimate, primaryIntervals, undecidedPrimary } from './primary-estimate';
 import { finalise } from './verdict';
 
 /** Monte Carlo draws of the design-analyses robustness rows (randomization-t; the WCR of the panel). */
@@ -254,6 +254,8 @@ function randomizationSummary(ri: RandomizationTestResult): KpiResult['randomiza
 function assembleResult(kpi: KpiKey, role: KpiResult['role'], units: AnalysisUnits, arms: ComparedArms, alpha: number, a: KpiAnalyses): KpiResult {
   const meta = KPI_CATALOGUE[kpi];
   const { status, reason } = comparisonStatus(a.welch, meta.label, arms);
+  // A KPI that cannot be judged carries no decision p anywhere (issue 16).
+  const primary = status === 'ok' ? a.primary : undecidedPrimary(a.primary, status, reason);
   return {
     kpi,
     label: meta.label,
@@ -273,10 +275,10 @@ function assembleResult(kpi: KpiKey, role: KpiResult['role'], units: AnalysisUni
     methods: a.methods,
     non_inferiority: a.nonInferiority,
     design_analyses: a.designAnalyses,
-    primary: a.primary,
-    primary_intervals: a.primaryIntervals.length ? a.primaryIntervals : null,
+    primary,
+    primary_intervals: status === 'ok' && a.primaryIntervals.length ? a.primaryIntervals : null,
     adjusted: null,
-    decision_p: role === 'primary' ? a.primary.p_value : null,
+    decision_p: role === 'primary' ? primary.p_value : null,
     significant: null,
     verdict: '',
   };
