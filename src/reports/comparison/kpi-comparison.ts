@@ -19,7 +19,7 @@ import {
   randomizationSetup,
   splitArms,
 } from './comparison-inputs';
-import { covariateAdjustedMethods } from './covariate-adjusted-methods';
+import { changeScoreScale, covariateAdjustedMethods } from './covariate-adjusted-methods';
 import { designAnalyses } from './design-analyses';
 import { didPanelEstimate } from './did-panel';
 import { matchedPairsMethods } from './matched-pairs';
@@ -38,8 +38,8 @@ export const DESIGN_ANALYSES_MAX_DRAWS = 1999;
  *  - with a pre-period KPI (`extras.pre`): CUPED (pooled θ, Welch on adjusted values; territories without a
  *    pre-period value dropped), Lin's regression adjustment (HC2, n − k df; missing pre-period mean-imputed
  *    with an indicator), randomization inference on the CUPED-adjusted values (missing pre-period: the
- *    territory enters unadjusted, i.e. X mean-imputed), and the per-territory change score (Welch)
- *    (covariate-adjusted-methods.ts);
+ *    territory enters unadjusted, i.e. X mean-imputed), and the per-territory change score (Welch; window
+ *    totals as per-day rates over `extras.windowDays`) (covariate-adjusted-methods.ts);
  *  - with a weekly panel (`extras.weekly`): difference-in-differences OLS with CR2 errors and
  *    Bell–McCaffrey df, per territory-week (did-panel.ts);
  *  - matched-pairs designs: paired t and Wilcoxon signed-rank over the pairs (matched-pairs.ts);
@@ -118,7 +118,7 @@ function* compareCore(
   const welch = welchTTest(arms.t, arms.c, { alpha });
   const lift = relativeLift(arms.t, arms.c, { alpha });
   const ri: RandomizationTestResult = yield randomizationInput(setup, values, '', primaryKey === 'randomization_inference' ? alpha : undefined);
-  const adjusted = extras.pre ? yield* covariateAdjustedMethods(values, extras.pre, arms, setup, alpha) : null;
+  const adjusted = extras.pre ? yield* covariateAdjustedMethods(values, extras.pre, arms, setup, alpha, changeScoreScale(kpi, extras.windowDays)) : null;
   const did = extras.weekly ? didPanelEstimate(extras.weekly, arms, extras.weeklyUnit, alpha) : null;
   const pairs = units.designType === 'matched_pairs' ? matchedPairsMethods(values, units.strata, arms, alpha) : null;
   // the design's own analyses, the panel's few-cluster methods, diagnostics, fragile flag (issue 14)
