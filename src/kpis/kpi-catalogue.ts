@@ -7,6 +7,12 @@ export interface KpiDefinition {
   /** direction of a good change (guardrails and one-sided tests read it) */
   higherIsBetter: boolean;
   description: string;
+  /**
+   * true when the KPI grows with the window's length (a count or sum over the deals engaged in the
+   * window, or a product with that count): comparing windows of different lengths needs per-day
+   * rates (the change score, docs/statistics.md). false for per-deal means and shares.
+   */
+  windowTotal: boolean;
   /** the KPI's value for one territory's cohort (stats/sales-velocity.ts); null when undefined there */
   value: (k: CohortKpis) => number | null;
 }
@@ -23,6 +29,7 @@ export const KPI_CATALOGUE = {
     unit: 'currency per day',
     higherIsBetter: true,
     description: 'opportunities × win rate × average deal size ÷ sales cycle length',
+    windowTotal: true,
     value: (k) => k.velocity,
   },
   opportunities: {
@@ -30,14 +37,16 @@ export const KPI_CATALOGUE = {
     unit: 'count',
     higherIsBetter: true,
     description: 'deals engaged in the window',
+    windowTotal: true,
     value: (k) => k.n_opportunities,
   },
-  win_rate: { label: 'Win rate', unit: 'fraction 0..1', higherIsBetter: true, description: 'won ÷ closed', value: (k) => k.win_rate },
+  win_rate: { label: 'Win rate', unit: 'fraction 0..1', higherIsBetter: true, description: 'won ÷ closed', windowTotal: false, value: (k) => k.win_rate },
   average_deal_size: {
     label: 'Average deal size',
     unit: 'currency',
     higherIsBetter: true,
     description: 'mean amount of won deals',
+    windowTotal: false,
     value: (k) => k.avg_won_deal_size,
   },
   sales_cycle_length: {
@@ -45,6 +54,7 @@ export const KPI_CATALOGUE = {
     unit: 'days',
     higherIsBetter: false,
     description: 'mean days from engage to close over closed deals',
+    windowTotal: false,
     value: (k) => k.avg_cycle_days,
   },
   revenue_won: {
@@ -52,6 +62,7 @@ export const KPI_CATALOGUE = {
     unit: 'currency',
     higherIsBetter: true,
     description: 'sum of won amounts',
+    windowTotal: true,
     value: (k) => k.won_amount_total,
   },
   open_deals: {
@@ -59,6 +70,7 @@ export const KPI_CATALOGUE = {
     unit: 'count',
     higherIsBetter: false,
     description: 'cohort deals not closed by the end of the window',
+    windowTotal: true,
     value: (k) => k.n_open,
   },
 } satisfies Record<string, KpiDefinition>;

@@ -51,6 +51,28 @@ describe('analyticPlan', () => {
   });
 });
 
+describe('the analytic MDE names the method it applies to (issue 16)', () => {
+  const arms = [
+    { key: 'control', role: 'control' as const, count: 6 },
+    { key: 'treatment', role: 'treatment' as const, count: 6 },
+  ];
+  const y = [10, 12, 9, 14, 11, 13, 8, 15, 10, 12, 11, 9];
+  const x = [9.5, 12.2, 8.1, 13.6, 10.4, 12.9, 8.3, 14.1, 9.7, 11.2, 10.9, 8.8];
+
+  it('with the pre-period KPI: an approximation for Lin’s regression adjustment, with its assumptions', () => {
+    const p = analyticPlan({ y, x, blocks: null, paired: false, arms, alpha: 0.05, power: 0.8, lifts: [0.1], target_mde: null });
+    expect(p.applies_to.method).toBe('lin_regression_adjustment');
+    expect(p.applies_to.analysis).toMatch(/adjusted by OLS for the pre-period KPI/);
+    expect(p.applies_to.assumptions.join(' ')).toMatch(/normal errors.*constant additive effect/);
+    expect(p.applies_to.note).toMatch(/approximation for Lin's regression adjustment, not the power of the report's deciding method/);
+  });
+
+  it('without a covariate: an approximation for Welch', () => {
+    const p = analyticPlan({ y, x: null, blocks: null, paired: false, arms, alpha: 0.05, power: 0.8, lifts: [0.1], target_mde: null });
+    expect(p.applies_to).toMatchObject({ method: 'welch', analysis: 't-test on the difference in means (no adjustment)' });
+  });
+});
+
 describe('simulatePlacebo', () => {
   it('is reproducible, yields progress, and a huge planted lift is always detected', () => {
     const units = Array.from({ length: 12 }, (_, i) => ({ code: `U${i}`, stratum: 'all', covariates: {} }));

@@ -100,9 +100,25 @@ export interface AnalyticComparison {
   territories_needed: { target_mde: number; n_control: number; n_treatment: number; total: number } | null;
 }
 
+/**
+ * The analysis an analytic MDE is computed for, and what it assumes: it is an approximation for that
+ * method, not the power of the report's deciding method (randomization inference, possibly on the
+ * CUPED-adjusted KPI); the simulated MDE decides when the placebo simulation has run (power-decision.ts).
+ */
+export interface AnalyticAppliesTo {
+  /** the simulated method the figure is compared with: 'lin_regression_adjustment' | 'welch' */
+  method: 'lin_regression_adjustment' | 'welch';
+  /** the analysis the t-based figure describes, in words */
+  analysis: string;
+  assumptions: string[];
+  note: string;
+}
+
 /** Analytic plan of a pilot (see module doc). */
 export interface AnalyticPlan {
   method: string;
+  /** the method the analytic MDE and power apply to, with its assumptions (an approximation for it) */
+  applies_to: AnalyticAppliesTo;
   alpha: number;
   power: number;
   n_territories: number;
@@ -112,6 +128,28 @@ export interface AnalyticPlan {
   adjusted_sd: number;
   adjustment: VarianceReduction & { note: string | null };
   comparisons: AnalyticComparison[];
+}
+
+/**
+ * What the analytic figures apply to: a t-test on the KPI adjusted by OLS for the design's blocks and
+ * (when used) the pre-period KPI, i.e. Lin's regression adjustment (with a covariate) or the
+ * unadjusted comparison of means (Welch, without one), under the model's assumptions.
+ */
+export function analyticAppliesTo(red: VarianceReduction, paired: boolean): AnalyticAppliesTo {
+  const adjusted = [red.blocks > 1 ? (paired ? 'pair fixed effects' : 'stratum fixed effects') : null, red.covariate_used ? 'the pre-period KPI' : null].filter(Boolean);
+  const method = red.covariate_used ? 'lin_regression_adjustment' : 'welch';
+  return {
+    method,
+    analysis: adjusted.length ? `t-test on the KPI adjusted by OLS for ${adjusted.join(' and ')} (${paired ? 'paired t, pairs − 1 df' : `df = n − 2 − ${red.parameters}`})` : 't-test on the difference in means (no adjustment)',
+    assumptions: [
+      'normal errors with the same variance in both arms (noncentral t)',
+      'a constant additive effect: the lift times the KPI mean, the same in every territory',
+      "the reference window's SD and residual-variance ratio hold in the test period",
+    ],
+    note:
+      `an approximation for ${method === 'welch' ? 'Welch' : "Lin's regression adjustment"}, not the power of the report's deciding method (randomization inference, possibly on the CUPED-adjusted KPI); ` +
+      'with heavy-tailed KPIs or few territories the deciding method can have much less power. The simulated MDE decides when the placebo simulation has run',
+  };
 }
 
 /**
@@ -199,6 +237,7 @@ export function analyticPlan(input: {
       (red.covariate_used ? ' and the pre-period KPI' : '') +
       `; df = n_C + n_T − 2 − ${red.parameters}` +
       (input.paired ? ' (matched pairs: pairs − 1)' : ''),
+    applies_to: analyticAppliesTo(red, input.paired),
     alpha: input.alpha,
     power: input.power,
     n_territories: n,

@@ -8,6 +8,7 @@ import { JobProducer } from '../queues/job-producer.service';
 import { requeuePending } from '../queues/requeue-pending';
 import { PowerRequestDto } from './dto/power-request.dto';
 import { PowerAnalysisEntity } from './power-analysis.entity';
+import { powerDecision, StoredPowerParts } from './power-decision';
 import { PowerHistory } from './power-history';
 import { analyticPlan, AnalyticPlan } from './power-plan';
 
@@ -104,6 +105,7 @@ export class PowerService {
       enqueued,
       status_url: `/pilots/${pilotId}/power/${row.id}`,
       analytic: result,
+      decision: powerDecision({ analytic: result, simulation: null, power, simulationState: simulations > 0 ? 'pending' : 'none' }),
     };
   }
 
@@ -123,6 +125,7 @@ export class PowerService {
       error: r.error,
       analytic: r.analytic,
       simulation: r.simulation,
+      decision: powerDecisionOf(r),
     };
   }
 
@@ -179,6 +182,13 @@ export class PowerService {
       rule: 'σ and mean of the KPI over windows of each length ending on the last day of the reference window; same territories, design adjustment and power',
     };
   }
+}
+
+/** The deciding figure of a stored power analysis (power-decision.ts): the simulated MDE once the simulation completed. */
+function powerDecisionOf(r: PowerAnalysisEntity) {
+  const state = r.status === 'completed' ? (r.simulation ? 'completed' : 'none') : r.status === 'failed' ? 'failed' : 'pending';
+  const power = typeof r.request.power === 'number' ? r.request.power : 0.8;
+  return powerDecision({ analytic: r.analytic as StoredPowerParts['analytic'], simulation: state === 'completed' ? (r.simulation as StoredPowerParts['simulation']) : null, power, simulationState: state });
 }
 
 function daysSpan(start: string, end: string): number {

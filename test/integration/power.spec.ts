@@ -63,6 +63,11 @@ describe('power planning', () => {
     expect(c.power_at_lifts[1].power).toBeGreaterThan(c.power_at_lifts[0].power);
     expect(c.territories_needed.total).toBe(c.territories_needed.n_control + c.territories_needed.n_treatment);
     expect(a.weeks_needed.by_length.length).toBeGreaterThan(0);
+    // issue 16: the analytic MDE names the method it approximates; it decides only until the simulation has run
+    expect(a.applies_to).toMatchObject({ method: 'lin_regression_adjustment' });
+    expect(a.applies_to.assumptions.length).toBeGreaterThan(0);
+    expect(res.body.decision).toMatchObject({ source: 'analytic', method: 'lin_regression_adjustment', mde_relative: c.mde.relative, simulated: null });
+    expect(res.body.decision.text).toMatch(/approximation for Lin's regression adjustment.*simulation has not finished/);
 
     const done = await waitFor(
       async () => {
@@ -85,6 +90,14 @@ describe('power planning', () => {
       expect(fp.rate).toBeLessThanOrEqual(fp.ci_high);
       expect(m.detection[1].count).toBeGreaterThanOrEqual(m.detection[0].count);
     }
+    const lin = sim.methods.find((m: any) => m.method === 'lin_regression_adjustment');
+    expect(done.decision).toMatchObject({ source: 'simulation', method: 'lin_regression_adjustment', power: 0.8 });
+    expect(done.decision.analytic.mde_relative).toBe(c.mde.relative);
+    // lifts simulated: +10% and +50%; the deciding MDE comes from the simulated detection rates
+    const reached = lin.detection.find((p: any) => p.rate >= 0.8);
+    if (reached) expect(done.decision.mde_relative).toBeLessThanOrEqual(reached.lift);
+    else expect(done.decision).toMatchObject({ mde_relative: null, simulated: { kind: 'above_largest_lift', largest_lift: 0.5 } });
+    expect(done.decision.text).toMatch(/simulated with Lin's regression adjustment on \d+ placebo pilots.*does not decide\.$/);
     const list = await request(stack.http).get(`/pilots/${id}/power`).expect(200);
     expect(list.body).toHaveLength(1);
   });
@@ -99,6 +112,8 @@ describe('power planning', () => {
     expect(res.body.enqueued).toBe(false);
     expect(res.body.analytic.comparisons[0].df).toBe(7); // 8 pairs − 1
     expect(res.body.analytic.adjustment.blocks).toBe(8);
+    expect(res.body.decision).toMatchObject({ source: 'analytic' });
+    expect(res.body.decision.text).toMatch(/no placebo simulation was run/);
   });
 
   it('bad input is a 400 with paths; unknown pilot 404; nothing stored', async () => {

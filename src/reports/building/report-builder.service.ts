@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { daysBetween } from '../../common/utils/dates';
 import { EnvironmentVariables } from '../../config/env.validation';
 import { ReportGovernanceService } from '../../governance/report-governance.service';
 import { KpiKey, kpiValue } from '../../kpis/kpi-catalogue';
@@ -85,6 +86,8 @@ export class ReportBuilderService {
     const covariates = balancingCovariates(a);
     const arms = a.units.map((u) => u.arm);
     const strata = a.units.map((u) => u.stratum);
+    // both windows are inclusive calendar days: the change score of a window total compares per-day rates
+    const windowDays = { pre: daysBetween(inp.preWindow.start, inp.preWindow.end) + 1, test: daysBetween(inp.window.start, inp.window.end) + 1 };
     const compared: KpiResult[] = [];
     for (const [kpi, role] of roles) {
       const values = a.units.map((u) => kpiValue(inp.test.get(u.territoryId)!, kpi));
@@ -96,6 +99,7 @@ export class ReportBuilderService {
         compared.push(
           await compareKpiAsync(kpi, role, values, units, opts, {
             pre: preValues,
+            windowDays,
             weekly: panelKpi ? ids.map((id) => weekly.get(id)?.[panelKpi.field] ?? null) : null,
             weeklyUnit: panelKpi?.unit,
             margin: role === 'guardrail' && margin ? { margin: margin.margin, type: margin.type } : null,

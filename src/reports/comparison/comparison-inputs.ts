@@ -40,6 +40,11 @@ export interface ComparisonOptions {
 export interface KpiExtras {
   /** the KPI over the pre-period per territory (null = undefined there): covariate and change score */
   pre?: readonly (number | null)[] | null;
+  /**
+   * lengths in days (both ends included) of the pre-period and the test period: the change score of a
+   * window total (kpi-catalogue.ts `windowTotal`) compares per-day rates; without them it is not computed
+   */
+  windowDays?: { pre: number; test: number } | null;
   /** complete weekly calendars per territory (zeros for empty weeks) of an additive KPI, for DiD */
   weekly?: readonly ({ pre: readonly number[]; test: readonly number[] } | null)[] | null;
   /** what one panel value is, e.g. 'opportunities per territory-week' */

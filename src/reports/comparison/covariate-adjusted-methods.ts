@@ -1,4 +1,5 @@
 import { cuped, CupedResult, linRegressionAdjustment } from '../../stats/covariate-adjustment';
+import { KPI_CATALOGUE, KpiKey } from '../../kpis/kpi-catalogue';
 import { RandomizationTestResult } from '../../stats/randomization-inference';
 import { welchTTest } from '../../stats/welch';
 import { KpiResult, MethodEstimate } from '../report.types';
@@ -16,6 +17,23 @@ export interface CovariateAdjustedMethods {
   changeScore: MethodEstimate;
 }
 
+/**
+ * How the change score puts the two windows on one scale: `level` subtracts the values as they are
+ * (per-deal means and shares do not grow with the window); `per_day` divides a window total by its
+ * window's length in days; `unknown_lengths` refuses (a window total without the lengths).
+ */
+export type ChangeScoreScale = { kind: 'level' } | { kind: 'per_day'; preDays: number; testDays: number } | { kind: 'unknown_lengths' };
+
+/**
+ * The change score's scale for KPI `kpi` (kpi-catalogue.ts `windowTotal`) given the window lengths
+ * (days, both ends included) of the pre-period and the test period, or null when they are not known.
+ */
+export function changeScoreScale(kpi: KpiKey, windowDays: { pre: number; test: number } | null | undefined): ChangeScoreScale {
+  if (!KPI_CATALOGUE[kpi].windowTotal) return { kind: 'level' };
+  if (!windowDays || !(windowDays.pre > 0) || !(windowDays.test > 0)) return { kind: 'unknown_lengths' };
+  return { kind: 'per_day', preDays: windowDays.pre, testDays: windowDays.test };
+}
+
 /** The compared territories' test-period values y, pre-period values x (null = missing) and treatment indicator. */
 interface AdjustmentData {
   y: number[];
@@ -28,8 +46,8 @@ interface AdjustmentData {
  * undefined) as covariate: CUPED (pooled θ, Welch on adjusted values; territories without a pre-period
  * value dropped), Lin's regression adjustment (HC2, n − k df; missing pre-period mean-imputed with an
  * indicator), randomization inference on the CUPED-adjusted values (missing pre-period: the territory
- * enters unadjusted, i.e. X mean-imputed; yields its test), and the per-territory change score (Welch).
- * `values` are the test-period values per unit in the KPI's unit, null = undefined. Never throws on
+ * enters unadjusted, i.e. X mean-imputed; yields its test), and the per-territory change score (Welch;
+ * a window total compared as per-day rates, `scale`). `values` are the test-period values per unit in the KPI's unit, null = undefined. Never throws on
  * degenerate data: each block carries its status.
  * Sources: Deng et al. (2013); Lin (2013); Imbens & Rubin (2015) ch. 5; Welch (1947).
  */
@@ -39,6 +57,7 @@ export function* covariateAdjustedMethods(
   arms: ComparedArms,
   setup: RandomizationSetup,
   alpha: number,
+  scale: ChangeScoreScale = { kind: 'level' },
 ): RandomizationRuns<CovariateAdjustedMethods> {
   const data: AdjustmentData = {
     y: arms.idx.map((i) => values[i] as number),
@@ -55,7 +74,7 @@ export function* covariateAdjustedMethods(
     regression,
     randomizationCuped: cupedRi.estimate,
     cupedValues: cupedRi.values,
-    changeScore: changeScoreEstimate(values, pre, arms, alpha),
+    changeScore: changeScoreEstimate(values, pre, arms, alpha, scale),
   };
 }
 
@@ -140,10 +159,33 @@ function* cupedRandomization(
   };
 }
 
-/** Welch on the per-territory change (test − pre-period value), territories without a pre-period value dropped. */
-function changeScoreEstimate(values: readonly (number | null)[], pre: readonly (number | null)[], arms: ComparedArms, alpha: number): MethodEstimate {
+/**
+ * Welch on the per-territory change, territories without a pre-period value dropped: test − pre-period
+ * value for per-deal KPIs; for a window total (`scale.kind === 'per_day'`) the per-day rates
+ * test / test days − pre-period / pre-period days, so a 12-month pre-period and a 6-month test period
+ * compare like with like. A window total without the window lengths gets no change score.
+ */
+function changeScoreEstimate(
+  values: readonly (number | null)[],
+  pre: readonly (number | null)[],
+  arms: ComparedArms,
+  alpha: number,
+  scale: ChangeScoreScale,
+): MethodEstimate {
+  if (scale.kind === 'unknown_lengths') {
+    const note = 'the KPI is a total over its window and the window lengths are not known, so the two periods cannot be put on a per-day scale';
+    return emptyEstimate('change_score_welch', note, 'not_applicable');
+  }
+  const perDay = scale.kind === 'per_day';
+  const rate = (v: number, days: number) => (perDay ? v / days : v);
   const dT: number[] = [];
   const dC: number[] = [];
-  for (const i of arms.idx) if (pre[i] !== null) (arms.inT(i) ? dT : dC).push((values[i] as number) - (pre[i] as number));
-  return welchEstimate('change_score_welch (test − pre-period per territory)', welchTTest(dT, dC, { alpha }), null);
+  for (const i of arms.idx) {
+    if (pre[i] === null) continue;
+    const d = perDay ? rate(values[i] as number, scale.testDays) - rate(pre[i] as number, scale.preDays) : (values[i] as number) - (pre[i] as number);
+    (arms.inT(i) ? dT : dC).push(d);
+  }
+  if (!perDay) return welchEstimate('change_score_welch (test − pre-period per territory)', welchTTest(dT, dC, { alpha }), null);
+  const note = `per-day rates: test-period value ÷ ${scale.testDays} days − pre-period value ÷ ${scale.preDays} days per territory, in the KPI's unit per day of window`;
+  return welchEstimate('change_score_welch (per-day rate: test ÷ test days − pre-period ÷ pre-period days, per territory)', welchTTest(dT, dC, { alpha }), note);
 }

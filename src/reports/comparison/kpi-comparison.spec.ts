@@ -176,7 +176,8 @@ describe('compareKpi: covariate adjustment, DiD, matched pairs, guardrails, seve
 
   it('the recommended primary method (RI on the CUPED-adjusted KPI) decides, and its CI and p agree', () => {
     const u = units(t, c);
-    const r = compareKpi('revenue_won', 'primary', u.values, u.design, { ...OPTS, primaryMethod: 'randomization_inference_cuped' }, { pre: [...preT, ...preC] });
+    const windowDays = { pre: 92, test: 92 };
+    const r = compareKpi('revenue_won', 'primary', u.values, u.design, { ...OPTS, primaryMethod: 'randomization_inference_cuped' }, { pre: [...preT, ...preC], windowDays });
     expect(r.primary.method).toMatch(/CUPED-adjusted/);
     expect(r.decision_p).toBe(r.primary.p_value);
     expect(r.methods.cuped!.theta!).toBeGreaterThan(0.5);
@@ -186,7 +187,8 @@ describe('compareKpi: covariate adjustment, DiD, matched pairs, guardrails, seve
     expect(r.primary.p_value! < 0.05).toBe(r.primary.ci_low! > 0 || r.primary.ci_high! < 0);
     expect(r.methods.regression_adjustment!.method).toBe('lin_interacted_ols_hc2');
     expect(r.methods.regression_adjustment!.df).toBe(12 - 4);
-    expect(r.methods.change_score!.estimate!).toBeCloseTo(mean6(t) - mean6(preT) - (mean6(c) - mean6(preC)), 9);
+    // revenue won is a window total: the change score compares per-day rates (equal windows here)
+    expect(r.methods.change_score!.estimate!).toBeCloseTo((mean6(t) - mean6(preT) - (mean6(c) - mean6(preC))) / 92, 9);
     expect(r.verdict).toMatch(/randomization inference \(CUPED-adjusted\) 95% CI of the difference/);
   });
 

@@ -19,12 +19,12 @@ import {
   randomizationSetup,
   splitArms,
 } from './comparison-inputs';
-import { covariateAdjustedMethods } from './covariate-adjusted-methods';
+import { changeScoreScale, covariateAdjustedMethods } from './covariate-adjusted-methods';
 import { designAnalyses } from './design-analyses';
 import { didPanelEstimate } from './did-panel';
 import { matchedPairsMethods } from './matched-pairs';
 import { summariseArm } from './method-estimates';
-import { primaryEstimate, primaryIntervals } from './primary-estimate';
+import { primaryEstimate, primaryIntervals, undecidedPrimary } from './primary-estimate';
 import { finalise } from './verdict';
 
 /** Monte Carlo draws of the design-analyses robustness rows (randomization-t; the WCR of the panel). */
@@ -38,8 +38,8 @@ export const DESIGN_ANALYSES_MAX_DRAWS = 1999;
  *  - with a pre-period KPI (`extras.pre`): CUPED (pooled θ, Welch on adjusted values; territories without a
  *    pre-period value dropped), Lin's regression adjustment (HC2, n − k df; missing pre-period mean-imputed
  *    with an indicator), randomization inference on the CUPED-adjusted values (missing pre-period: the
- *    territory enters unadjusted, i.e. X mean-imputed), and the per-territory change score (Welch)
- *    (covariate-adjusted-methods.ts);
+ *    territory enters unadjusted, i.e. X mean-imputed), and the per-territory change score (Welch; window
+ *    totals as per-day rates over `extras.windowDays`) (covariate-adjusted-methods.ts);
  *  - with a weekly panel (`extras.weekly`): difference-in-differences OLS with CR2 errors and
  *    Bell–McCaffrey df, per territory-week (did-panel.ts);
  *  - matched-pairs designs: paired t and Wilcoxon signed-rank over the pairs (matched-pairs.ts);
@@ -118,7 +118,7 @@ function* compareCore(
   const welch = welchTTest(arms.t, arms.c, { alpha });
   const lift = relativeLift(arms.t, arms.c, { alpha });
   const ri: RandomizationTestResult = yield randomizationInput(setup, values, '', primaryKey === 'randomization_inference' ? alpha : undefined);
-  const adjusted = extras.pre ? yield* covariateAdjustedMethods(values, extras.pre, arms, setup, alpha) : null;
+  const adjusted = extras.pre ? yield* covariateAdjustedMethods(values, extras.pre, arms, setup, alpha, changeScoreScale(kpi, extras.windowDays)) : null;
   const did = extras.weekly ? didPanelEstimate(extras.weekly, arms, extras.weeklyUnit, alpha) : null;
   const pairs = units.designType === 'matched_pairs' ? matchedPairsMethods(values, units.strata, arms, alpha) : null;
   // the design's own analyses, the panel's few-cluster methods, diagnostics, fragile flag (issue 14)
@@ -254,6 +254,8 @@ function randomizationSummary(ri: RandomizationTestResult): KpiResult['randomiza
 function assembleResult(kpi: KpiKey, role: KpiResult['role'], units: AnalysisUnits, arms: ComparedArms, alpha: number, a: KpiAnalyses): KpiResult {
   const meta = KPI_CATALOGUE[kpi];
   const { status, reason } = comparisonStatus(a.welch, meta.label, arms);
+  // A KPI that cannot be judged carries no decision p anywhere (issue 16).
+  const primary = status === 'ok' ? a.primary : undecidedPrimary(a.primary, status, reason);
   return {
     kpi,
     label: meta.label,
@@ -273,10 +275,10 @@ function assembleResult(kpi: KpiKey, role: KpiResult['role'], units: AnalysisUni
     methods: a.methods,
     non_inferiority: a.nonInferiority,
     design_analyses: a.designAnalyses,
-    primary: a.primary,
-    primary_intervals: a.primaryIntervals.length ? a.primaryIntervals : null,
+    primary,
+    primary_intervals: status === 'ok' && a.primaryIntervals.length ? a.primaryIntervals : null,
     adjusted: null,
-    decision_p: role === 'primary' ? a.primary.p_value : null,
+    decision_p: role === 'primary' ? primary.p_value : null,
     significant: null,
     verdict: '',
   };

@@ -84,3 +84,14 @@ export function* primaryIntervals(primary: PrimaryEstimate, levels: readonly num
   }
   return rows;
 }
+
+/**
+ * The primary block of a KPI that cannot be judged (its status is not 'ok', e.g. one treated
+ * territory): the method's estimate is kept as a description, but no p-value and no CI are
+ * reported, so nothing downstream (decision p, multiplicity family, decision summary) can decide on
+ * it. The block takes the KPI's status and says why in `note`.
+ */
+export function undecidedPrimary(m: MethodEstimate, status: Exclude<KpiResult['status'], 'ok'>, reason: string | null): MethodEstimate {
+  const why = `not used for a decision: ${reason ?? status}`;
+  return { ...m, status, p_value: null, ci_low: null, ci_high: null, note: m.note ? `${why}; ${m.note}` : why };
+}
