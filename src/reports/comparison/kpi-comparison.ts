@@ -232,6 +232,7 @@ function relativeLiftBlock(lift: RelativeLiftResult): KpiResult['relative_lift']
     ci_low: lift.delta.ci_low,
     ci_high: lift.delta.ci_high,
     fieller: { bounded: lift.fieller.bounded, ci_low: lift.fieller.ci_low, ci_high: lift.fieller.ci_high },
+    note: lift.reason,
   };
 }
 
