@@ -87,6 +87,8 @@ export interface KpiResult {
     ci_high?: number | null;
     /** the design re-drawn from (type, strata, acceptance rule) when the design-aware test ran */
     design?: string | null;
+    /** when the stored design could not be replayed: what the test re-drew from instead, in words */
+    note?: string | null;
   };
   /** the pre-period KPI as covariate: how many territories lack it and how that was handled */
   pre_period: {

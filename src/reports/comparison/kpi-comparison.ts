@@ -23,7 +23,7 @@ import { covariateAdjustedMethods } from './covariate-adjusted-methods';
 import { designAnalyses } from './design-analyses';
 import { didPanelEstimate } from './did-panel';
 import { matchedPairsMethods } from './matched-pairs';
-import { summariseArm } from './method-estimates';
+import { DESIGN_FALLBACK_NOTE, summariseArm } from './method-estimates';
 import { primaryEstimate, primaryIntervals } from './primary-estimate';
 import { finalise } from './verdict';
 
@@ -248,6 +248,7 @@ function randomizationSummary(ri: RandomizationTestResult): KpiResult['randomiza
     ci_low: ri.ci?.low ?? null,
     ci_high: ri.ci?.high ?? null,
     design: ri.design ? `${ri.design.type}${ri.design.acceptance ? `; ${ri.design.acceptance}` : ''}` : null,
+    note: ri.design ? null : DESIGN_FALLBACK_NOTE,
   };
 }
 
