@@ -271,13 +271,13 @@ export interface LinAdjustmentResult {
 /** Why an aliased column was dropped, in words. */
 function droppedReason(column: LinColumn, combinationOf: LinColumn[], missingArms: { t: number; c: number }): string {
   const label = LIN_LABELS[column];
-  if (column === 'treatment_missing_indicator' && missingArms.t === 0) return `${label}: no territory without a pre-period value is in the treatment arm, so it is 0 everywhere`;
+  if (column === 'treatment_missing_indicator' && missingArms.t === 0) return `${label}, because no territory without a pre-period value is in the treatment arm, so it is 0 everywhere`;
   if (column === 'treatment_missing_indicator' && missingArms.c === 0) {
-    return `${label}: every territory without a pre-period value is in the treatment arm, so it duplicates the missing-pre-period indicator`;
+    return `${label}, because every territory without a pre-period value is in the treatment arm, so it duplicates the missing-pre-period indicator`;
   }
-  if (column === 'x_centred' || column === 'treatment_x_centred') return `${label}: the pre-period value does not vary among these territories`;
-  if (combinationOf.length === 0) return `${label}: it is 0 for every territory`;
-  return `${label}: it is a linear combination of ${combinationOf.map((c) => LIN_LABELS[c]).join(', ')} in these territories`;
+  if (column === 'x_centred' || column === 'treatment_x_centred') return `${label}, because the pre-period value does not vary among these territories`;
+  if (combinationOf.length === 0) return `${label}, because it is 0 for every territory`;
+  return `${label}, because it is a linear combination of ${combinationOf.map((c) => LIN_LABELS[c]).join(', ')} in these territories`;
 }
 
 /** The design matrix of Lin's regression over the rows `idx` (Xc = X − mx; missing X: Xc = 0 and D = 1). */
@@ -366,7 +366,7 @@ export function linRegressionAdjustment(
   }));
   const columns = kept.map((j) => allColumns[j]);
   const k = kept.length;
-  const droppedNote = dropped.length ? `left out of the regression as the territories cannot identify it: ${dropped.map((d) => d.reason).join('; ')}` : null;
+  const droppedNote = dropped.length ? `left out of the regression, as these territories cannot tell it apart from the other columns: ${dropped.map((d) => d.reason).join('; ')}` : null;
   const shaped = { ...empty, k, columns, dropped_columns: dropped, note: droppedNote };
   if (kept[0] !== 0 || kept[1] !== 1) return { ...shaped, reason: 'the treatment indicator is collinear with the intercept' };
   if (n <= k) return { ...shaped, reason: `${n} territories for ${k} regression columns leave no residual degrees of freedom` };

@@ -29,7 +29,7 @@ describe('Lin regression with missing pre-period values (mean-imputed, indicator
     const r = linRegressionAdjustment(c.input.y, c.input.x, c.input.treated);
     expect(r.status).toBe('ok');
     expect(r.columns).toEqual(['intercept', 'treatment', 'x_centred', 'treatment_x_centred', 'missing_indicator']);
-    expect(r.note).toMatch(/treatment × missing-pre-period interaction: every territory without a pre-period value is in the treatment arm/);
+    expect(r.note).toMatch(/treatment × missing-pre-period interaction, because every territory without a pre-period value is in the treatment arm/);
     expect(r.note).not.toMatch(/_/); // words, not column codes
     // the same model with T·D removed by hand
     const obs = c.input.x.filter((v): v is number => v !== null);
