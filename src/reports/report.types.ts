@@ -66,11 +66,13 @@ export interface KpiResult {
   /** mean(treatment) / mean(control) − 1 (fraction), delta-method CI; Fieller CI beside it */
   relative_lift: {
     method: 'delta';
-    status: 'ok' | 'insufficient_data' | 'baseline_not_positive';
+    status: 'ok' | 'insufficient_data' | 'baseline_not_positive' | 'zero_variance';
     estimate: number | null;
     ci_low: number | null;
     ci_high: number | null;
     fieller: { bounded: boolean | null; ci_low: number | null; ci_high: number | null };
+    /** why the bounds are null (e.g. both arms constant: SE 0), in words; null when status is 'ok' */
+    note: string | null;
   };
   /** Fisher randomization test of the difference in means, re-drawing from the pilot's design */
   randomization: {
@@ -85,6 +87,8 @@ export interface KpiResult {
     ci_high?: number | null;
     /** the design re-drawn from (type, strata, acceptance rule) when the design-aware test ran */
     design?: string | null;
+    /** when the stored design could not be replayed: what the test re-drew from instead, in words */
+    note?: string | null;
   };
   /** the pre-period KPI as covariate: how many territories lack it and how that was handled */
   pre_period: {

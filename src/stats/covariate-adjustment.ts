@@ -15,7 +15,7 @@
  */
 import { mean, sampleVariance } from './descriptive';
 import { normalSf, studentTInv, studentTSf } from './distributions';
-import { classicCovariance, hcCovariance, HcType, Matrix, olsFit } from './linear-model';
+import { aliasedColumns, classicCovariance, hcCoefficientVariance, hcCovariance, HcType, Matrix, olsFit } from './linear-model';
 import { welchTTest } from './welch';
 
 /** Smallest positive double: a p-value below the double range is reported as this, never 0. */
@@ -215,6 +215,25 @@ export function ancova(y: readonly number[], x: readonly (number | null)[], trea
   return out as unknown as AncovaResult;
 }
 
+/** The columns of Lin's regression, in the order the rank check keeps them (earlier ones first). */
+export type LinColumn = 'intercept' | 'treatment' | 'x_centred' | 'treatment_x_centred' | 'missing_indicator' | 'treatment_missing_indicator';
+const LIN_COLUMNS: readonly LinColumn[] = ['intercept', 'treatment', 'x_centred', 'treatment_x_centred', 'missing_indicator', 'treatment_missing_indicator'];
+const LIN_LABELS: Record<LinColumn, string> = {
+  intercept: 'the intercept',
+  treatment: 'the treatment indicator',
+  x_centred: 'the centred pre-period value',
+  treatment_x_centred: 'the treatment × pre-period interaction',
+  missing_indicator: 'the missing-pre-period indicator',
+  treatment_missing_indicator: 'the treatment × missing-pre-period interaction',
+};
+
+/** A regression column left out because the sample cannot tell it apart from the others. */
+export interface LinDroppedColumn {
+  column: LinColumn;
+  /** why, in words */
+  reason: string;
+}
+
 /** Result of `linRegressionAdjustment`. */
 export interface LinAdjustmentResult {
   method: 'lin_interacted_ols_hc2';
@@ -226,8 +245,14 @@ export interface LinAdjustmentResult {
   n_c: number;
   /** territories whose X was missing (dropped or imputed, see missing_x) */
   n_missing_x: number;
-  /** number of regression columns */
+  /** number of regression columns fitted (after dropping aliased ones) */
   k: number;
+  /** the columns fitted */
+  columns: LinColumn[];
+  /** columns left out before the fit: identically 0 or collinear with the columns before them */
+  dropped_columns: LinDroppedColumn[];
+  /** input positions of territories fitted exactly (leverage 1) that carry no weight in the estimate */
+  exact_fit: number[];
   estimate: number | null;
   se: number | null;
   /** n − k */
@@ -237,6 +262,36 @@ export interface LinAdjustmentResult {
   ci_low: number | null;
   ci_high: number | null;
   conf_level: number;
+  /** what was done to the design (dropped columns, exactly fitted territories), in words; null when nothing */
+  note: string | null;
+  /** why the estimate or its SE is missing, in words; null when status is 'ok' */
+  reason: string | null;
+}
+
+/** Why an aliased column was dropped, in words. */
+function droppedReason(column: LinColumn, combinationOf: LinColumn[], missingArms: { t: number; c: number }): string {
+  const label = LIN_LABELS[column];
+  if (column === 'treatment_missing_indicator' && missingArms.t === 0) return `${label}, because no territory without a pre-period value is in the treatment arm, so it is 0 everywhere`;
+  if (column === 'treatment_missing_indicator' && missingArms.c === 0) {
+    return `${label}, because every territory without a pre-period value is in the treatment arm, so it duplicates the missing-pre-period indicator`;
+  }
+  if (column === 'x_centred' || column === 'treatment_x_centred') return `${label}, because the pre-period value does not vary among these territories`;
+  if (combinationOf.length === 0) return `${label}, because it is 0 for every territory`;
+  return `${label}, because it is a linear combination of ${combinationOf.map((c) => LIN_LABELS[c]).join(', ')} in these territories`;
+}
+
+/** The design matrix of Lin's regression over the rows `idx` (Xc = X − mx; missing X: Xc = 0 and D = 1). */
+function linDesign(idx: readonly number[], x: readonly (number | null)[], treated: readonly (0 | 1 | boolean)[], mx: number, useIndicator: boolean): Matrix {
+  return idx.map((i) => {
+    const t = treated[i] ? 1 : 0;
+    const xc = (x[i] ?? mx) - mx;
+    const row = [1, t, xc, t * xc];
+    if (useIndicator) {
+      const d = x[i] === null ? 1 : 0;
+      row.push(d, t * d);
+    }
+    return row;
+  });
 }
 
 /**
@@ -245,9 +300,15 @@ export interface LinAdjustmentResult {
  * the same t quantile, so p < α exactly when the CI excludes 0.
  * Missing X: 'mean_impute' (default) sets X to the observed mean and adds the indicator D and T·D;
  * 'drop' leaves those territories out. X is never filled with 0.
+ * Aliased columns (identically 0 or collinear with the columns before them in this sample, e.g. T·D
+ * when every imputed territory is treated) are found by a rank-revealing Gram–Schmidt with relative
+ * tolerance 1e-7 (`aliasedColumns`) and dropped before the fit; `dropped_columns` and `note` say which
+ * and why. A territory fitted exactly (leverage 1, e.g. the only imputed territory of its arm) that
+ * carries no weight in the estimate adds nothing to its HC2 variance (`hcCoefficientVariance`) and is
+ * listed in `exact_fit`; one that does carry weight makes HC2 undefined: null SE with the reason.
  * @param y KPI per territory; @param x pre-period value or null; @param treated 1 = treatment
- * @returns status 'insufficient_data' when an arm has fewer than 2 territories or n ≤ k, or HC2 is
- *   undefined (a leverage of 1); 'zero_variance' when the HC2 SE is 0
+ * @returns status 'insufficient_data' (with `reason`) when an arm has fewer than 2 territories, no X is
+ *   observed, n ≤ k, or HC2 is undefined; 'zero_variance' when the HC2 SE is 0
  * Sources: Lin (2013); Imbens & Rubin (2015) ch. 7; HC2: MacKinnon & White (1985).
  */
 export function linRegressionAdjustment(
@@ -261,12 +322,12 @@ export function linRegressionAdjustment(
   const missingMode = opts.missingX ?? 'mean_impute';
   const nMissing = x.filter((v) => v === null).length;
   const idx = missingMode === 'drop' ? x.map((v, i) => (v === null ? -1 : i)).filter((i) => i >= 0) : y.map((_, i) => i);
-  const observedX = x.filter((v): v is number => v !== null);
-  const mx = mean(observedX);
+  const mx = mean(x.filter((v): v is number => v !== null));
   const n = idx.length;
   const n_t = idx.filter((i) => treated[i]).length;
   const n_c = n - n_t;
   const useIndicator = missingMode === 'mean_impute' && nMissing > 0 && nMissing < x.length;
+  const allColumns = LIN_COLUMNS.slice(0, useIndicator ? 6 : 4);
   const empty: LinAdjustmentResult = {
     method: 'lin_interacted_ols_hc2',
     status: 'insufficient_data',
@@ -275,7 +336,10 @@ export function linRegressionAdjustment(
     n_t,
     n_c,
     n_missing_x: nMissing,
-    k: useIndicator ? 6 : 4,
+    k: allColumns.length,
+    columns: [...allColumns],
+    dropped_columns: [],
+    exact_fit: [],
     estimate: null,
     se: null,
     df: null,
@@ -284,47 +348,57 @@ export function linRegressionAdjustment(
     ci_low: null,
     ci_high: null,
     conf_level: 1 - alpha,
+    note: null,
+    reason: null,
   };
-  if (mx === null || n_t < 2 || n_c < 2) return empty;
-  const rows: Matrix = idx.map((i) => {
-    const t = treated[i] ? 1 : 0;
-    const xc = (x[i] ?? mx) - mx;
-    const row = [1, t, xc, t * xc];
-    if (useIndicator) {
-      const d = x[i] === null ? 1 : 0;
-      row.push(d, t * d);
-    }
-    return row;
-  });
-  // Drop columns that are identically zero in this sample (e.g. no imputed treated territory).
-  const k0 = rows[0].length;
-  const live = Array.from({ length: k0 }, (_, j) => j).filter((j) => j < 2 || rows.some((r) => r[j] !== 0));
-  const design = rows.map((r) => live.map((j) => r[j]));
-  const k = live.length;
-  if (n <= k) return { ...empty, k };
-  let fit;
-  try {
-    fit = olsFit(
-      design,
-      idx.map((i) => y[i]),
-    );
-  } catch {
-    return { ...empty, k };
-  }
-  const v = hcCovariance(fit, 'HC2');
+  if (n_t < 2 || n_c < 2) return { ...empty, reason: `each arm needs at least 2 territories (treatment ${n_t}, control ${n_c})` };
+  if (mx === null) return { ...empty, reason: 'no territory has a pre-period value' };
+  const rows = linDesign(idx, x, treated, mx, useIndicator);
+  const missingArms = { t: idx.filter((i) => x[i] === null && treated[i]).length, c: idx.filter((i) => x[i] === null && !treated[i]).length };
+  const { kept, aliased } = aliasedColumns(rows);
+  const dropped = aliased.map((a) => ({
+    column: allColumns[a.column],
+    reason: droppedReason(
+      allColumns[a.column],
+      a.combination_of.map((j) => allColumns[j]),
+      missingArms,
+    ),
+  }));
+  const columns = kept.map((j) => allColumns[j]);
+  const k = kept.length;
+  const droppedNote = dropped.length ? `left out of the regression, as these territories cannot tell it apart from the other columns: ${dropped.map((d) => d.reason).join('; ')}` : null;
+  const shaped = { ...empty, k, columns, dropped_columns: dropped, note: droppedNote };
+  if (kept[0] !== 0 || kept[1] !== 1) return { ...shaped, reason: 'the treatment indicator is collinear with the intercept' };
+  if (n <= k) return { ...shaped, reason: `${n} territories for ${k} regression columns leave no residual degrees of freedom` };
+  const fit = olsFit(
+    rows.map((r) => kept.map((j) => r[j])),
+    idx.map((i) => y[i]),
+  );
   const estimate = fit.coef[1];
-  if (!v) return { ...empty, k, estimate };
-  const se = Math.sqrt(Math.max(0, v[1][1]));
+  const hc2 = hcCoefficientVariance(fit, 'HC2', 1);
+  const exactFit = hc2.exact_rows.filter((r) => !hc2.influential_exact_rows.includes(r)).map((r) => idx[r]);
+  const exactNote = exactFit.length
+    ? `${exactFit.length} ${exactFit.length === 1 ? 'territory is' : 'territories are'} fitted exactly by a column of ${exactFit.length === 1 ? 'its' : 'their'} own (leverage 1, e.g. the only territory without a pre-period value in its arm): no weight in the estimate nor in its HC2 standard error`
+    : null;
+  const note = [droppedNote, exactNote].filter((s): s is string => s !== null).join('; ') || null;
   const df = n - k;
+  if (hc2.variance === null) {
+    const m = hc2.influential_exact_rows.length;
+    const reason = `${m} ${m === 1 ? 'territory is' : 'territories are'} fitted exactly (leverage 1) yet carry weight in the estimate, so its HC2 standard error is undefined (too few territories in an arm for its regression columns)`;
+    return { ...shaped, exact_fit: exactFit, note, estimate, df, reason };
+  }
+  const se = Math.sqrt(Math.max(0, hc2.variance));
   if (!(se > 1e-12 * Math.max(1, Math.abs(estimate)))) {
-    return { ...empty, k, status: 'zero_variance', estimate, se: 0, df };
+    const reason = 'the regression fits every territory exactly, so the HC2 standard error is 0 and the t-test is undefined';
+    return { ...shaped, exact_fit: exactFit, note, status: 'zero_variance', estimate, se: 0, df, reason };
   }
   const t = estimate / se;
   const q = studentTInv(1 - alpha / 2, df);
   return {
-    ...empty,
+    ...shaped,
+    exact_fit: exactFit,
+    note,
     status: 'ok',
-    k,
     estimate,
     se,
     df,

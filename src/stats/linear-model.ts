@@ -341,3 +341,102 @@ function psdFactor(m: Matrix): Matrix {
   }
   return l;
 }
+
+/** A column of a design matrix that is (numerically) a linear combination of the columns kept before it. */
+export interface AliasedColumn {
+  /** index of the column in the design */
+  column: number;
+  /** the kept columns it is a combination of (none: the column is 0 for every row) */
+  combination_of: number[];
+}
+
+/**
+ * Rank-revealing check of a design matrix's columns, in order (as R's lm does with its pivoted QR
+ * and tol = 1e-7): modified Gram–Schmidt with one re-orthogonalisation; column j is aliased when
+ * the norm of what is left of it after projecting out the kept columns before it is at most
+ * `tol`·‖x_j‖ (relative tolerance, so the columns' scales do not matter). Earlier columns are always
+ * kept in preference to later ones, so put the columns that must stay first.
+ * @param x n × k design matrix (rows = observations)
+ * @param tol relative tolerance (default 1e-7)
+ * @returns the indices of the kept columns and, for each aliased column, the kept columns it is a
+ *   combination of (those with a coefficient above `tol` relative to its norm)
+ */
+export function aliasedColumns(x: Matrix, tol = 1e-7): { kept: number[]; aliased: AliasedColumn[] } {
+  const n = x.length;
+  const k = n > 0 ? x[0].length : 0;
+  const q: number[][] = [];
+  const kept: number[] = [];
+  const aliased: AliasedColumn[] = [];
+  for (let j = 0; j < k; j++) {
+    const col = x.map((r) => r[j]);
+    const norm = Math.sqrt(dot(col, col));
+    const v = [...col];
+    for (let pass = 0; pass < 2; pass++) {
+      for (const qc of q) {
+        const c = dot(qc, v);
+        for (let i = 0; i < n; i++) v[i] -= c * qc[i];
+      }
+    }
+    const rest = Math.sqrt(dot(v, v));
+    if (norm === 0 || rest <= tol * norm) {
+      aliased.push({ column: j, combination_of: norm === 0 ? [] : combinationOf(x, kept, col, tol * norm) });
+      continue;
+    }
+    q.push(v.map((vi) => vi / rest));
+    kept.push(j);
+  }
+  return { kept, aliased };
+}
+
+/** The kept columns with a coefficient (times the column's norm) above `cut` in the least-squares fit of `col` on them. */
+function combinationOf(x: Matrix, kept: readonly number[], col: readonly number[], cut: number): number[] {
+  if (kept.length === 0) return [];
+  const fit = olsFit(
+    x.map((r) => kept.map((j) => r[j])),
+    col,
+  );
+  return kept.filter((j, a) => {
+    const colNorm = Math.sqrt(x.reduce((s, r) => s + r[j] * r[j], 0));
+    return Math.abs(fit.coef[a]) * colNorm > cut;
+  });
+}
+
+/** The HC2 or HC3 variance of one coefficient, with the rows fitted exactly (leverage 1). */
+export interface HcCoefficientVariance {
+  /** null when a row with leverage 1 moves the coefficient (HC2/HC3 undefined) */
+  variance: number | null;
+  /** rows with leverage (numerically) 1, fitted exactly by a column of their own */
+  exact_rows: number[];
+  /** those of `exact_rows` whose outcome moves coefficient j: HC2/HC3 of it is undefined */
+  influential_exact_rows: number[];
+}
+
+/**
+ * HC2 or HC3 variance of coefficient j alone, Σ_i w_i·a_i² with a_i = (M x_i)_j (the weight of y_i
+ * in b_j) and w_i = e_i²/(1 − h_ii) (HC2) or e_i²/(1 − h_ii)² (HC3) (MacKinnon & White 1985).
+ * A row with leverage 1 has e_i = 0 and 1 − h_ii = 0: its weight is undefined. When its a_i is 0
+ * (b_j does not depend on y_i, e.g. a territory fitted by an indicator column of its own), its term
+ * is 0 whatever the weight, and dropping the row with its column gives the same b_j and the same
+ * variance; it is left out and listed in `exact_rows`. When a_i ≠ 0 the variance is undefined:
+ * null, and the row is listed in `influential_exact_rows`.
+ * @param fit an OLS fit; @param type 'HC2' or 'HC3'; @param j the coefficient's column
+ */
+export function hcCoefficientVariance(fit: OlsFit, type: 'HC2' | 'HC3', j: number): HcCoefficientVariance {
+  const { x, xtxInv, residuals, leverage } = fit;
+  const weightOf = x.map((r) => dot(xtxInv[j], r));
+  const scale = Math.max(...weightOf.map(Math.abs));
+  const exact: number[] = [];
+  const influential: number[] = [];
+  let variance = 0;
+  x.forEach((_, i) => {
+    const oneMinusH = 1 - leverage[i];
+    if (oneMinusH <= 1e-6) {
+      exact.push(i);
+      if (Math.abs(weightOf[i]) > 1e-7 * scale) influential.push(i);
+      return;
+    }
+    const e2 = residuals[i] * residuals[i];
+    variance += (type === 'HC2' ? e2 / oneMinusH : e2 / (oneMinusH * oneMinusH)) * weightOf[i] * weightOf[i];
+  });
+  return { variance: influential.length ? null : variance, exact_rows: exact, influential_exact_rows: influential };
+}

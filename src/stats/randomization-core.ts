@@ -81,6 +81,8 @@ function resultShell(
     const d = input.design.description;
     shell.design = { type: d.type, strata: d.strata, forced: d.forced, acceptance: d.acceptance, conditioned_on_other_arms: reference.conditioned };
     if (reference.accept) shell.n_rejected = 0;
+  } else {
+    shell.observed_design = { strata: reference.strataTemplate.strata.length, conditioned_on_other_arms: reference.conditioned };
   }
   if (input.ci) shell.ci = null;
   return shell;
@@ -165,11 +167,11 @@ export function* randomizationCore(input: RandomizationTestInput): Generator<voi
   const { statistic, maxExact, draws, seed } = validateTestInput(input);
   const reference = input.design
     ? referenceDesignFromStored(input.design, arms, treatmentArm, controlArm)
-    : referenceDesignFromAssignment(arms, strata);
+    : referenceDesignFromAssignment(arms, strata, treatmentArm, controlArm);
   const { template, accept, observedLabels } = reference;
   const tIdx = template.arms.indexOf(treatmentArm);
   const cIdx = template.arms.indexOf(controlArm);
-  const strataSummary = summarizeStrata(input.design ? input.design.template : template, tIdx, cIdx);
+  const strataSummary = summarizeStrata(reference.strataTemplate, tIdx, cIdx);
   const total = countAssignments(template);
   const nAssignments = total.capped ? null : total.count;
   const exact = !total.capped && total.count <= maxExact;

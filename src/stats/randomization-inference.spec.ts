@@ -118,15 +118,17 @@ describe('randomizationTest behaviour', () => {
     assertNoNonFinite(r);
   });
 
-  it('re-draws multi-arm designs with all arms fixed (3 arms x 2 units: 90 assignments)', () => {
+  it('multi-arm without a stored design: the other arm stays put, as in the design-aware path (3 arms x 2 units: C(4,2) = 6 assignments)', () => {
     const r = randomizationTest({
       values: [5, 6, 1, 2, 3, 4],
       arms: ['a', 'a', 'b', 'b', 'c', 'c'],
       treatmentArm: 'a',
       controlArm: 'b',
     });
-    expect(r.n_assignments).toBe(90);
-    // |T| is maximal (5.5 − 1.5 = 4) only when {5,6} and {1,2} occupy the two compared arms: 2 of 90
+    // permuting every arm together would give 6!/(2!2!2!) = 90 assignments (issue 13)
+    expect(r.n_assignments).toBe(6);
+    expect(r.observed_design!.conditioned_on_other_arms).toBe(true);
+    // |T| is maximal (5.5 − 1.5 = 4) only when {5,6} and {1,2} are split between a and b: 2 of 6
     expect(r.count_abs_ge).toBe(2);
   });
 

@@ -36,6 +36,10 @@
  * sign flips of the pair differences. `min_attainable_p` is then computed from the data: the share
  * of reference assignments whose |T| equals the largest |T| (exact), or 1/(B + 1) (Monte Carlo).
  *
+ * Without `design` (e.g. a stored design that cannot be replayed), the reference set is the observed
+ * assignment's strata with their arm counts fixed, and territories of other arms stay in their arm
+ * too (`observed_design.conditioned_on_other_arms`).
+ *
  * CI (`ci: { alpha }`): the set of constant additive effects τ (treatment value = control value + τ
  * for every territory of the two arms) that the same test does not reject at α:
  * {τ : p(τ) ≥ α}, where p(τ) is the randomization p of the outcomes y − τ·1[observed treatment]
@@ -131,6 +135,11 @@ export interface RandomizationTestResult {
   status: 'ok' | 'insufficient_data';
   /** design-aware runs only: the design re-drawn from and its acceptance rule */
   design?: { type: string; strata: number; forced: number; acceptance: string | null; conditioned_on_other_arms: boolean };
+  /**
+   * runs without a stored design only: re-drawn from the observed assignment, within its strata with
+   * each stratum's arm counts fixed and the territories of other arms held in their arm
+   */
+  observed_design?: { strata: number; conditioned_on_other_arms: boolean };
   /** acceptance-rule designs: assignments enumerated/drawn that the rule rejected (not in the reference set) */
   n_rejected?: number;
   /** CI by test inversion (only when requested; null when the test had insufficient data) */

@@ -26,6 +26,8 @@ export interface ReferenceDesign {
   conditioned: boolean;
   /** observed label (index into template.arms) per unit */
   observedLabels: Uint8Array;
+  /** the strata before the other arms were held fixed (for the strata summary) */
+  strataTemplate: DesignTemplate;
 }
 
 /**
@@ -77,22 +79,31 @@ export function referenceDesignFromStored(design: RandomizationDesign, arms: rea
   const cI = design.template.arms.indexOf(controlArm);
   if (tI < 0 || cI < 0) throw new RangeError(`the design has no arm '${tI < 0 ? treatmentArm : controlArm}'`);
   const restricted = conditionOnComparedArms(design.template, observedLabels, tI, cI);
-  return { template: restricted.template, accept: design.accept, conditioned: restricted.conditioned, observedLabels };
+  return { template: restricted.template, accept: design.accept, conditioned: restricted.conditioned, observedLabels, strataTemplate: design.template };
 }
 
 /**
- * The reference design of a test without a stored design: complete randomization, or stratified
- * with each stratum's observed arm counts fixed (`designTemplateFromAssignment`); no acceptance rule.
+ * The reference design of a test without a stored design (the fallback when a stored design cannot
+ * be replayed): complete randomization, or stratified with each stratum's observed arm counts fixed
+ * (`designTemplateFromAssignment`); no acceptance rule. As in the design-aware path, territories of
+ * arms other than the two compared are held in their arm (`conditionOnComparedArms`), so with more
+ * than two arms only the treatment and control territories are permuted among their own places.
  *
  * @param arms arm key per unit as assigned
  * @param strata stratum per unit, or undefined for complete randomization
  */
-export function referenceDesignFromAssignment(arms: readonly string[], strata: readonly string[] | undefined): ReferenceDesign {
+export function referenceDesignFromAssignment(
+  arms: readonly string[],
+  strata: readonly string[] | undefined,
+  treatmentArm: string,
+  controlArm: string,
+): ReferenceDesign {
   const n = arms.length;
   const observedLabels = new Uint8Array(n);
-  const template = designTemplateFromAssignment(arms, strata);
-  for (let i = 0; i < n; i++) observedLabels[i] = template.arms.indexOf(arms[i]);
-  return { template, accept: null, conditioned: false, observedLabels };
+  const full = designTemplateFromAssignment(arms, strata);
+  for (let i = 0; i < n; i++) observedLabels[i] = full.arms.indexOf(arms[i]);
+  const restricted = conditionOnComparedArms(full, observedLabels, full.arms.indexOf(treatmentArm), full.arms.indexOf(controlArm));
+  return { template: restricted.template, accept: null, conditioned: restricted.conditioned, observedLabels, strataTemplate: full };
 }
 
 /**

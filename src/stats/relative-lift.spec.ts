@@ -31,6 +31,20 @@ describe('relativeLift degenerate inputs', () => {
     expect(relativeLift([1, 2, 3], [0, 0, 0]).status).toBe('baseline_not_positive');
   });
 
+  it('both arms constant: zero_variance with null bounds and the reason, never a zero-width interval (issue 13)', () => {
+    const r = relativeLift([5, 5, 5], [4, 4, 4]);
+    assertNoNonFinite(r);
+    expect(r.status).toBe('zero_variance');
+    expect(r.lift).toBeCloseTo(0.25, 15);
+    expect(r.delta).toEqual({ se: 0, ci_low: null, ci_high: null });
+    expect(r.fieller).toMatchObject({ bounded: null, ci_low: null, ci_high: null });
+    expect(r.reason).toMatch(/same value within each arm, so the standard error of the lift is 0/);
+  });
+
+  it('only one arm constant keeps its (reference) interval: the treatment-all-zero case stays ok', () => {
+    expect(relativeLift([0, 0, 0], [600, 700, 650]).status).toBe('ok');
+  });
+
   it('an arm with fewer than 2 territories gives insufficient_data', () => {
     const r = relativeLift([5], [3, 4, 5]);
     expect(r.status).toBe('insufficient_data');

@@ -17,8 +17,11 @@
 import { armMoments } from './descriptive';
 import { normalInv } from './distributions';
 
-/** 'ok', an arm with < 2 values, or a control mean ≤ 0 (relative lift undefined). */
-export type RelativeLiftStatus = 'ok' | 'insufficient_data' | 'baseline_not_positive';
+/** 'ok', an arm with < 2 values, a control mean ≤ 0 (relative lift undefined), or both arms constant (SE 0). */
+export type RelativeLiftStatus = 'ok' | 'insufficient_data' | 'baseline_not_positive' | 'zero_variance';
+
+/** Why the intervals of a zero-variance lift are null (the words of every zero-SE case of the report). */
+export const LIFT_ZERO_VARIANCE_REASON = 'every territory has the same value within each arm, so the standard error of the lift is 0 and its interval is undefined';
 
 /** Result of `relativeLift`; lift and bounds are fractions (0.10 = +10%). */
 export interface RelativeLiftResult {
@@ -39,6 +42,8 @@ export interface RelativeLiftResult {
   fieller: { g: number | null; bounded: boolean | null; ci_low: number | null; ci_high: number | null };
   conf_level: number;
   status: RelativeLiftStatus;
+  /** why the intervals are null, in words; null when status is 'ok' */
+  reason: string | null;
 }
 
 /**
@@ -51,7 +56,9 @@ export interface RelativeLiftResult {
  * @param opts alpha in (0, 1), default 0.05
  * @returns status 'insufficient_data' when an arm has fewer than 2 values, 'baseline_not_positive'
  *   when mean_c ≤ 0 (lift, ratio, intervals null); Fieller `bounded: false` with null bounds when
- *   g ≥ 1 (the control mean is not significantly different from 0)
+ *   g ≥ 1 (the control mean is not significantly different from 0); 'zero_variance' when both arms
+ *   are constant: the lift is reported, delta se = 0, every bound null (as Welch's zero-SE case),
+ *   never a zero-width interval
  * @throws RangeError on a non-finite value or alpha outside (0, 1)
  */
 export function relativeLift(
@@ -80,12 +87,19 @@ export function relativeLift(
     fieller: { g: null, bounded: null, ci_low: null, ci_high: null },
     conf_level: 1 - alpha,
     status: 'insufficient_data',
+    reason: null,
   };
-  if (mean_t === null || mean_c === null || var_mean_t === null || var_mean_c === null) return empty;
-  if (!(mean_c > 0)) return { ...empty, status: 'baseline_not_positive' };
+  if (mean_t === null || mean_c === null || var_mean_t === null || var_mean_c === null) {
+    return { ...empty, reason: `each arm needs at least 2 values (treatment ${n_t}, control ${n_c})` };
+  }
+  if (!(mean_c > 0)) return { ...empty, status: 'baseline_not_positive', reason: 'a relative lift is not defined for a control mean of 0 or below' };
 
   const ratio = mean_t / mean_c;
   const lift = ratio - 1;
+  if (var_mean_t === 0 && var_mean_c === 0) {
+    const fieller0 = { g: 0, bounded: null, ci_low: null, ci_high: null };
+    return { ...empty, ratio, lift, delta: { se: 0, ci_low: null, ci_high: null }, fieller: fieller0, status: 'zero_variance', reason: LIFT_ZERO_VARIANCE_REASON };
+  }
   const mc2 = mean_c * mean_c;
   const deltaSe = Math.sqrt(var_mean_t / mc2 + (mean_t * mean_t * var_mean_c) / (mc2 * mc2));
   const z2 = z * z;

@@ -1,4 +1,4 @@
-import { cuped, CupedResult, linRegressionAdjustment } from '../../stats/covariate-adjustment';
+import { cuped, CupedResult, LinAdjustmentResult, linRegressionAdjustment } from '../../stats/covariate-adjustment';
 import { KPI_CATALOGUE, KpiKey } from '../../kpis/kpi-catalogue';
 import { RandomizationTestResult } from '../../stats/randomization-inference';
 import { welchTTest } from '../../stats/welch';
@@ -85,7 +85,7 @@ function prePeriodHandling(nMissing: number): NonNullable<KpiResult['pre_period'
     handling:
       nMissing === 0
         ? 'every compared territory has a pre-period value'
-        : `${nMissing} territories without a pre-period value: dropped by CUPED and the change score; mean-imputed with a missingness indicator in the regression adjustment; entered unadjusted in the CUPED randomization test (never filled with 0)`,
+        : `${nMissing} territories without a pre-period value: dropped by CUPED and the change score; mean-imputed with a missingness indicator in the regression adjustment (an indicator column the territories cannot identify is left out, and the regression's note says so); entered unadjusted in the CUPED randomization test (never filled with 0)`,
   };
 }
 
@@ -118,8 +118,14 @@ function linEstimate(data: AdjustmentData, alpha: number): MethodEstimate {
     se: lin.se,
     df: lin.df,
     p_value: lin.p_value,
-    note: lin.status === 'ok' ? `${lin.k} regression columns, df = n − k = ${lin.df}` : 'too few territories per arm for the regression',
+    note: linNote(lin),
   };
+}
+
+/** The regression block's note: its columns and df, or why it has no estimate or SE, and what was done to the design. */
+function linNote(lin: LinAdjustmentResult): string {
+  const head = lin.status === 'ok' ? `${lin.k} regression columns, df = n − k = ${lin.df}` : (lin.reason ?? 'the regression could not be computed');
+  return lin.note ? `${head}; ${lin.note}` : head;
 }
 
 /**

@@ -56,6 +56,9 @@ describe('compareKpi: degenerate arms give an explicit status, never NaN (pitfal
     expect(r.status).toBe('zero_variance');
     expect(r.randomization).toMatchObject({ method: 'exact', n_assignments: 20, p_value: 0.1, min_attainable_p: 0.1 });
     expect(r.significant).toBeNull();
+    // the relative lift has SE 0 too: null bounds with the reason, like the difference (issue 13)
+    expect(r.relative_lift).toMatchObject({ status: 'zero_variance', estimate: 1.5, ci_low: null, ci_high: null, fieller: { ci_low: null, ci_high: null } });
+    expect(r.relative_lift.note).toMatch(/standard error of the lift is 0/);
   });
 
   it('territories with an undefined value are left out of the means and counted as missing', () => {

@@ -23,7 +23,7 @@ import { changeScoreScale, covariateAdjustedMethods } from './covariate-adjusted
 import { designAnalyses } from './design-analyses';
 import { didPanelEstimate } from './did-panel';
 import { matchedPairsMethods } from './matched-pairs';
-import { summariseArm } from './method-estimates';
+import { DESIGN_FALLBACK_NOTE, summariseArm } from './method-estimates';
 import { primaryEstimate, primaryIntervals, undecidedPrimary } from './primary-estimate';
 import { finalise } from './verdict';
 
@@ -232,6 +232,7 @@ function relativeLiftBlock(lift: RelativeLiftResult): KpiResult['relative_lift']
     ci_low: lift.delta.ci_low,
     ci_high: lift.delta.ci_high,
     fieller: { bounded: lift.fieller.bounded, ci_low: lift.fieller.ci_low, ci_high: lift.fieller.ci_high },
+    note: lift.reason,
   };
 }
 
@@ -247,6 +248,7 @@ function randomizationSummary(ri: RandomizationTestResult): KpiResult['randomiza
     ci_low: ri.ci?.low ?? null,
     ci_high: ri.ci?.high ?? null,
     design: ri.design ? `${ri.design.type}${ri.design.acceptance ? `; ${ri.design.acceptance}` : ''}` : null,
+    note: ri.design ? null : DESIGN_FALLBACK_NOTE,
   };
 }
 

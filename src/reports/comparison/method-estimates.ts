@@ -18,6 +18,14 @@ export function summariseArm(arm: string, values: readonly (number | null)[]): A
   };
 }
 
+/**
+ * What a randomization test without the stored design (it could not be replayed) did instead: the
+ * fallback of randomizationSetup, in words, for the method's note and the randomization block.
+ */
+export const DESIGN_FALLBACK_NOTE =
+  'the stored design could not be replayed, so this test re-draws the arm labels within the stored strata with their arm counts fixed, ' +
+  "the territories of other arms held in their arm; the design's acceptance rule and forced territories are not applied";
+
 /** A method's block without numbers (every number null), with the reason in `note`. */
 export function emptyEstimate(method: string, note: string, status: MethodEstimate['status'] = 'insufficient_data'): MethodEstimate {
   return { method, status, estimate: null, ci_low: null, ci_high: null, se: null, df: null, p_value: null, note };
@@ -33,6 +41,7 @@ export function randomizationEstimate(method: string, ri: RandomizationTestResul
   const ci = ri.ci ?? null;
   let note = ci?.note ?? null;
   if (ci && ci.status === 'unbounded') note = 'CI unbounded: no constant effect is rejected because the smallest attainable p is at least α';
+  if (!ri.design) note = note ? `${DESIGN_FALLBACK_NOTE}; ${note}` : DESIGN_FALLBACK_NOTE;
   return {
     method,
     status: 'ok',
@@ -47,9 +56,13 @@ export function randomizationEstimate(method: string, ri: RandomizationTestResul
   };
 }
 
-/** How a randomization test ran, for method labels: exact enumeration or B Monte Carlo draws, and the design re-drawn. */
+/**
+ * How a randomization test ran, for method labels: exact enumeration or B Monte Carlo draws, and the
+ * design re-drawn, or that the stored design was not replayed (the fallback on the stored strata).
+ */
 export function randomizationMethodName(ri: RandomizationTestResult): string {
-  return `randomization inference (${ri.method === 'exact' ? 'exact enumeration' : `${ri.draws} Monte Carlo draws`}${ri.design ? `, ${ri.design.type} design re-drawn` : ''})`;
+  const design = ri.design ? `, ${ri.design.type} design re-drawn` : ', stored design not replayed: re-drawn within the stored strata';
+  return `randomization inference (${ri.method === 'exact' ? 'exact enumeration' : `${ri.draws} Monte Carlo draws`}${design})`;
 }
 
 /**

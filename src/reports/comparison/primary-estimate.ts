@@ -7,6 +7,9 @@ import { RandomizationRuns, RandomizationSetup, randomizationInput } from './com
 import { CovariateAdjustedMethods } from './covariate-adjusted-methods';
 import { randomizationEstimate, randomizationMethodName, welchEstimate } from './method-estimates';
 
+/** The method label of the Welch numbers that stand in for a locked Lin regression adjustment that cannot be computed. */
+export const LIN_STAND_IN = 'welch_t in place of the locked Lin regression adjustment, which could not be computed';
+
 /** The primary method's numbers and the randomization test behind them (to recompute its CI at other levels), or null. */
 export interface PrimaryEstimate {
   estimate: MethodEstimate;
@@ -36,7 +39,8 @@ function withoutFloor(e: MethodEstimate & { min_attainable_p: number | null }): 
  * The numbers of the primary method `key`, which decide: randomization inference on the CUPED-adjusted
  * KPI, Lin's regression adjustment (HC2), or randomization inference on the KPI. A method that cannot
  * run falls back: CUPED-adjusted randomization inference to the unadjusted test (a second run, for its
- * CI, seed of the unadjusted test), Lin's adjustment to Welch. Yields the tests it needs.
+ * CI, seed of the unadjusted test), Lin's adjustment to Welch, labelled `LIN_STAND_IN` with a note that
+ * names the locked method and why it could not be computed. Yields the tests it needs.
  * Sources: Imbens & Rubin (2015) ch. 5; Deng et al. (2013); Lin (2013); Welch (1947).
  */
 export function* primaryEstimate(key: PrimaryMethodKey, cand: PrimaryCandidates): RandomizationRuns<PrimaryEstimate> {
@@ -47,8 +51,12 @@ export function* primaryEstimate(key: PrimaryMethodKey, cand: PrimaryCandidates)
   const regression = cand.adjusted?.regression ?? null;
   if (key === 'lin_regression_hc2' && regression && regression.status === 'ok') return { estimate: regression, test: null };
   if (key === 'randomization_inference' || key === 'randomization_inference_cuped') return yield* unadjustedRandomization(key, cand);
-  const note = 'no usable pre-period KPI for the regression adjustment';
-  return { estimate: welchEstimate('welch_t (regression adjustment unavailable)', cand.welch, note), test: null };
+  // The locked primary method cannot be computed: the Welch numbers stand in, and the block says so.
+  const why = regression ? (regression.note ?? 'it could not be computed') : 'the KPI has no pre-period value to adjust for';
+  const note =
+    `the primary method locked in the approved plan, Lin's regression adjustment, could not be computed (${why}); ` +
+    "Welch's t on the unadjusted KPI is reported in its place, which is not the pre-registered analysis";
+  return { estimate: welchEstimate(LIN_STAND_IN, cand.welch, note), test: null };
 }
 
 /** Randomization inference on the unadjusted KPI as the primary method, or as the fallback of the CUPED-adjusted one. */
