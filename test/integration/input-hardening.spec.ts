@@ -107,6 +107,12 @@ describe('input hardening: no 500 for bad input', () => {
     }
     const to = await request(stack.http).get('/audit').query({ to: '2024-02-30' });
     expect(to.status).toBe(400);
+    // Year 0 and instants carried by their zone outside 0001–9999 UTC cannot be stored by PostgreSQL (was: 500).
+    for (const from of ['0000-01-01', '0001-01-01T00:30:00+01:00', '9999-12-31T23:30:00-02:00']) {
+      const res = await request(stack.http).get('/audit').query({ from });
+      expect({ from, status: res.status, path: res.body.details?.[0]?.path }).toEqual({ from, status: 400, path: 'from' });
+    }
+    expect((await request(stack.http).get('/audit').query({ from: '0001-01-01', to: '9999-12-31T23:59:59Z' })).status).toBe(200);
     const day = await request(stack.http).get('/audit').query({ from: '2024-02-29', to: '2999-01-01T00:00:00+01:00' });
     expect(day.status).toBe(200);
     const future = await request(stack.http).get('/audit').query({ from: '2999-01-01' });
