@@ -120,6 +120,17 @@ describe('input hardening: no 500 for bad input', () => {
     expect(future.body.total).toBe(0);
   });
 
+  it('a calendar day in year 0000 (no such year in PostgreSQL) is a 400 naming the field in pilot periods and owner mappings (was: 500)', async () => {
+    const codes = ['T-Y1', 'T-Y2', 'T-Y3', 'T-Y4'];
+    await loadTerritories(stack.http, codes.map((code) => territory({ code })));
+    const p = await request(stack.http).post('/pilots').send(pilot(codes, { pre_period: { start: '0000-01-01', end: '2023-12-31' } }));
+    expect(res400Paths(p)).toEqual(['pre_period.start']);
+    const o = await request(stack.http).post('/owners/territories').send([{ owner: 'rep-1', territory: 'T-Y1', valid_from: '0000-01-01' }]);
+    expect(res400Paths(o)).toEqual(['0.valid_from']);
+    expect(Number((await stack.dataSource.query(`SELECT count(*)::int AS n FROM pilots`))[0].n)).toBe(0);
+    await request(stack.http).post('/owners/territories').send([{ owner: 'rep-1', territory: 'T-Y1', valid_from: '0001-01-01' }]).expect(200);
+  });
+
   it('a multipart upload without a boundary is a 400, like /territories/csv', async () => {
     const key = await stack.keyFor('sales_ops');
     const res = await request(stack.raw)
