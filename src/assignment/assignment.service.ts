@@ -212,6 +212,11 @@ export class AssignmentService {
     return a;
   }
 
+  /** Whether the pilot has a stored assignment (read in `em`'s transaction when given). */
+  async hasAssignment(pilotId: string, em?: Parameters<AssignmentRepository['findByPilot']>[1]): Promise<boolean> {
+    return (await this.assignments.findByPilot(pilotId, em)) !== null;
+  }
+
   /** The stored assignment. @throws ASSIGNMENT_NOT_FOUND */
   async requireAssignment(pilotId: string, em?: Parameters<AssignmentRepository['findByPilot']>[1]): Promise<AssignmentEntity> {
     const a = await this.assignments.findByPilot(pilotId, em);

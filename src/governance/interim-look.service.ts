@@ -4,6 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import {
   conditionalPowerCurrentTrend,
+  continueSpending,
   obrienFlemingBoundaries,
   SequentialRecommendation,
 } from '../stats/group-sequential';
@@ -33,20 +34,38 @@ export interface SequentialSection {
     information_fraction: number;
     z_boundary: number | null;
     nominal_p_two_sided: number | null;
+    cumulative_alpha_spent: number | null;
     z: number | null;
     recommendation: SequentialRecommendation | null;
   }[];
   /** this report's boundary test (null for an unscheduled report) */
   current: {
     information_fraction: number;
-    z_boundary: number;
-    nominal_p_two_sided: number;
+    /** null when the look spends no alpha (information decreased) */
+    z_boundary: number | null;
+    nominal_p_two_sided: number | null;
+    /** alpha spent up to this look: never below what the completed looks spent */
     cumulative_alpha_spent: number;
+    incremental_alpha: number;
+    /** the look's information fraction does not exceed a completed look's (see `information_decreased`) */
+    information_decreased: boolean;
     z: number | null;
     crosses: boolean | null;
     conditional_power: number | null;
     recommendation: SequentialRecommendation | null;
     reason: string;
+  } | null;
+  /**
+   * The flag "information decreased": this look's fraction does not exceed a completed look's (an
+   * amendment moved the test period or the looks). The completed looks keep their fractions and the
+   * alpha they spent; this look spends none. Null otherwise.
+   */
+  information_decreased: {
+    information_fraction: number;
+    completed_look_number: number;
+    completed_information_fraction: number;
+    cumulative_alpha_spent: number;
+    note: string;
   } | null;
   note: string;
 }
@@ -262,41 +281,37 @@ export class InterimLookService {
     const kind: SequentialSection['kind'] = own ? 'interim' : testOver ? 'final' : 'unscheduled';
     const fractions = previous.map((r) => r.information_fraction);
     let current: SequentialSection['current'] = null;
+    let decreased: SequentialSection['information_decreased'] = null;
     if (kind !== 'unscheduled') {
       const t = own ? own.information_fraction : 1;
-      const all = increasing([...fractions, t]);
-      const looks = obrienFlemingBoundaries(all, alpha);
-      const here = looks[looks.length - 1];
-      const futureFinal = kind === 'interim' ? obrienFlemingBoundaries(increasing([...all, ...planned.map((l) => l.information_fraction).filter((f) => f > t), 1]), alpha) : looks;
-      const cFinal = futureFinal[futureFinal.length - 1].z_boundary;
-      const crosses = z === null ? null : Math.abs(z) >= here.z_boundary;
-      const cp = z === null || kind === 'final' ? null : conditionalPowerCurrentTrend(z, t, cFinal);
-      let recommendation: SequentialRecommendation;
-      let reason: string;
-      if (z === null) {
-        recommendation = 'continue';
-        reason = 'the primary KPI has no estimate at this look (too few data); nothing to decide on';
-      } else if (crosses && z > 0) {
-        recommendation = 'stop_for_efficacy';
-        reason = `|z| = ${Math.abs(z).toFixed(3)} ≥ boundary ${here.z_boundary.toFixed(3)} in the favourable direction`;
-      } else if (crosses) {
-        recommendation = 'stop_for_futility';
-        reason = `|z| = ${Math.abs(z).toFixed(3)} ≥ boundary ${here.z_boundary.toFixed(3)} in the unfavourable direction (harm)`;
-      } else if (kind === 'final') {
-        recommendation = 'stop_for_futility';
-        reason = `final look: |z| = ${Math.abs(z).toFixed(3)} < final boundary ${here.z_boundary.toFixed(3)}; no effect shown at the adjusted level`;
-      } else if (cp! < FUTILITY_CONDITIONAL_POWER) {
-        recommendation = 'stop_for_futility';
-        reason = `conditional power under the current trend ${cp!.toFixed(3)} < ${FUTILITY_CONDITIONAL_POWER} (non-binding)`;
-      } else {
-        recommendation = 'continue';
-        reason = `|z| = ${Math.abs(z).toFixed(3)} < boundary ${here.z_boundary.toFixed(3)}; conditional power ${cp!.toFixed(3)}`;
+      // Alpha already spent stays spent: the completed looks keep their stored fractions (continueSpending).
+      const here = continueSpending(fractions, t, alpha);
+      const reached = Math.max(t, ...fractions);
+      const future = planned.map((l) => l.information_fraction).filter((f) => f > reached);
+      const cFinal = kind === 'interim' ? continueSpending([...fractions, t, ...future], 1, alpha).z_boundary : here.z_boundary;
+      const crosses = z === null ? null : here.z_boundary === null ? false : Math.abs(z) >= here.z_boundary;
+      const cp = z === null || kind === 'final' || here.information_decreased || cFinal === null ? null : conditionalPowerCurrentTrend(z, t, cFinal);
+      if (here.exceeded_by) {
+        const before = previous[here.exceeded_by.index];
+        decreased = {
+          information_fraction: t,
+          completed_look_number: before.look_number,
+          completed_information_fraction: before.information_fraction,
+          cumulative_alpha_spent: here.cumulative_alpha_spent,
+          note:
+            `information decreased: this ${kind} look is at information fraction ${t.toFixed(3)}, not above completed look ${before.look_number}'s ` +
+            `${before.information_fraction.toFixed(3)} (the test period or the looks were amended); the alpha already spent ` +
+            `(${here.cumulative_alpha_spent.toPrecision(4)}) stays spent, this look spends none and cannot reject`,
+        };
       }
+      const { recommendation, reason } = decide(kind, z, crosses, here.z_boundary, cp, decreased?.note ?? null);
       current = {
         information_fraction: t,
         z_boundary: here.z_boundary,
         nominal_p_two_sided: here.nominal_p_two_sided,
         cumulative_alpha_spent: here.cumulative_alpha_spent,
+        incremental_alpha: here.incremental_alpha,
+        information_decreased: here.information_decreased,
         z,
         crosses,
         conditional_power: cp,
@@ -318,16 +333,18 @@ export class InterimLookService {
         information_fraction: r.information_fraction,
         z_boundary: r.result?.z_boundary ?? null,
         nominal_p_two_sided: r.result?.nominal_p_two_sided ?? null,
+        cumulative_alpha_spent: r.result?.cumulative_alpha_spent ?? null,
         z: r.result?.z ?? null,
         recommendation: r.result?.recommendation ?? null,
       })),
       current,
+      information_decreased: decreased,
       note:
-        kind === 'unscheduled'
+        (kind === 'unscheduled'
           ? 'Unscheduled report while looks are planned: it spends no alpha and is not a decision; use the scheduled looks and the final report.'
           : kind === 'final'
             ? `Final analysis after ${previous.length} interim look(s): the primary KPI is tested at the final O'Brien–Fleming boundary, not at alpha.`
-            : `Interim look ${own!.look_number} of ${planned.length}.`,
+            : `Interim look ${own!.look_number} of ${planned.length}.`) + (decreased ? ` Flag — ${decreased.note}.` : ''),
     };
   }
 
@@ -348,14 +365,28 @@ export class InterimLookService {
 }
 
 /**
- * Keeps the fractions strictly increasing (an amended schedule or a look dated on the same day
- * as the last one must never crash the boundary computation): a fraction not above the previous
- * one is dropped, except the last, which is kept and the earlier ones at or above it dropped.
+ * The recommendation at a look and its reason: efficacy or harm when |z| crosses the boundary, at
+ * the final look futility when it does not, at an interim look futility when the conditional power
+ * under the current trend is below {@link FUTILITY_CONDITIONAL_POWER} (non-binding), else continue.
+ * A look whose information decreased (`decreasedNote`) has no boundary and cannot stop the pilot.
  */
-function increasing(fractions: number[]): number[] {
-  const last = fractions[fractions.length - 1];
-  const out: number[] = [];
-  for (const f of fractions.slice(0, -1)) if (f < last && (out.length === 0 || f > out[out.length - 1])) out.push(f);
-  out.push(last);
-  return out;
+function decide(
+  kind: SequentialSection['kind'],
+  z: number | null,
+  crosses: boolean | null,
+  boundary: number | null,
+  cp: number | null,
+  decreasedNote: string | null,
+): { recommendation: SequentialRecommendation; reason: string } {
+  if (z === null) return { recommendation: 'continue', reason: `the primary KPI has no estimate at this look (too few data); nothing to decide on${decreasedNote ? `; ${decreasedNote}` : ''}` };
+  if (boundary === null) return { recommendation: 'continue', reason: `|z| = ${Math.abs(z).toFixed(3)}; ${decreasedNote ?? 'no alpha left to spend at this look'}` };
+  if (crosses && z > 0) return { recommendation: 'stop_for_efficacy', reason: `|z| = ${Math.abs(z).toFixed(3)} ≥ boundary ${boundary.toFixed(3)} in the favourable direction` };
+  if (crosses) return { recommendation: 'stop_for_futility', reason: `|z| = ${Math.abs(z).toFixed(3)} ≥ boundary ${boundary.toFixed(3)} in the unfavourable direction (harm)` };
+  if (kind === 'final') {
+    return { recommendation: 'stop_for_futility', reason: `final look: |z| = ${Math.abs(z).toFixed(3)} < final boundary ${boundary.toFixed(3)}; no effect shown at the adjusted level` };
+  }
+  if (cp !== null && cp < FUTILITY_CONDITIONAL_POWER) {
+    return { recommendation: 'stop_for_futility', reason: `conditional power under the current trend ${cp.toFixed(3)} < ${FUTILITY_CONDITIONAL_POWER} (non-binding)` };
+  }
+  return { recommendation: 'continue', reason: `|z| = ${Math.abs(z).toFixed(3)} < boundary ${boundary.toFixed(3)}${cp !== null ? `; conditional power ${cp.toFixed(3)}` : ''}` };
 }

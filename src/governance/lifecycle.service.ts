@@ -39,7 +39,8 @@ export class LifecycleService {
 
   /**
    * Applies `action` to the pilot. @throws PILOT_NOT_FOUND; INVALID_STATE (409) for a move the
-   * lifecycle does not allow; FORBIDDEN / SEPARATION_OF_DUTIES (403); ASSIGNMENT_NOT_FOUND,
+   * lifecycle does not allow; FORBIDDEN / SEPARATION_OF_DUTIES (403); ASSIGNMENT_REQUIRED (409) at
+   * submit without a stored assignment; ASSIGNMENT_NOT_FOUND,
    * ASSIGNMENT_STALE, TERRITORY_RESERVED (409) at launch.
    */
   async transition(pilotId: string, action: LifecycleAction, actor: Actor, reason?: string | null) {
@@ -51,6 +52,7 @@ export class LifecycleService {
       const now = new Date();
       const extra: Record<string, unknown> = {};
       if ((action === 'submit' || action === 'archive') && actor.key.role === 'sales_ops') this.assertAuthor(pilot, actor.key, action);
+      if (action === 'submit') await this.assertAssigned(em, pilot);
       if (action === 'approve') {
         await assertMayApprove(em, pilot.id, actor.key.id, 'pilot');
         const plan = lockedPlanOf(pilot, await this.primaryMethodOf(em, pilot), planDraws(await this.draws.list(pilot.id, em)));
@@ -163,6 +165,20 @@ export class LifecycleService {
       [pilotId],
     );
     return { pilot_id: pilotId, items: rows };
+  }
+
+  /**
+   * Review needs something to review: the assignment is part of what is frozen at submit and locked
+   * at approval, so a pilot without a stored one cannot be submitted (launch would only find out).
+   * @throws ASSIGNMENT_REQUIRED (409)
+   */
+  private async assertAssigned(em: EntityManager, pilot: PilotEntity): Promise<void> {
+    if (await this.assignments.hasAssignment(pilot.id, em)) return;
+    throw new AppException(
+      'ASSIGNMENT_REQUIRED',
+      `Pilot ${pilot.id} has no assignment; draw it (POST /pilots/${pilot.id}/assignment) before submitting the pilot for review`,
+      { pilot_id: pilot.id, status: pilot.status },
+    );
   }
 
   /** @throws FORBIDDEN unless `key` authored the pilot. */

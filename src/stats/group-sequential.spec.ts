@@ -1,5 +1,5 @@
 import { compareToReference, loadReference } from '../../test/fixtures/reference/compare';
-import { conditionalPowerCurrentTrend, obrienFlemingBoundaries, obrienFlemingSpend } from './group-sequential';
+import { conditionalPowerCurrentTrend, continueSpending, obrienFlemingBoundaries, obrienFlemingSpend, spendingLooks } from './group-sequential';
 
 interface Input {
   kind: string;
@@ -60,6 +60,54 @@ describe('Lan–DeMets O\'Brien–Fleming boundaries (reference: sequential.json
     expect(() => obrienFlemingBoundaries([1.2], 0.05)).toThrow(RangeError);
     expect(() => obrienFlemingBoundaries([], 0.05)).toThrow(RangeError);
     expect(() => obrienFlemingBoundaries([1], 0.05, { gridPoints: 1000 })).toThrow(RangeError);
+  });
+});
+
+describe('continuing the spending from the looks already taken (information that does not increase)', () => {
+  // Reference values: sequential.json, cases [0.25, 0.5, 0.75, 1] and [0.5, 1] at alpha 0.05 (standard spending).
+  const byFractions = (f: number[]) => cases.find((c) => JSON.stringify(c.input.information_fractions) === JSON.stringify(f) && c.input.alpha === 0.05)!.expected as Record<string, number[]>;
+  const four = byFractions([0.25, 0.5, 0.75, 1]);
+  const two = byFractions([0.5, 1]);
+
+  it('a look that exceeds the completed ones spends from where they left off (the reference boundaries)', () => {
+    const third = continueSpending([0.25, 0.5], 0.75, 0.05);
+    expect(third).toMatchObject({ information_decreased: false, exceeded_by: null, fractions_used: [0.25, 0.5, 0.75] });
+    expect(third.z_boundary).toBeCloseTo(four.z_boundaries[2], 6);
+    expect(third.cumulative_alpha_spent).toBeCloseTo(four.cumulative_alpha_spent[2], 12);
+    expect(continueSpending([0.5], 1, 0.05).z_boundary).toBeCloseTo(two.z_boundaries[1], 6);
+    expect(continueSpending([], 0.5, 0.05).z_boundary).toBeCloseTo(two.z_boundaries[0], 6);
+  });
+
+  it('a later look whose fraction does not exceed a completed one keeps the alpha spent, spends nothing and says information decreased', () => {
+    // Look 1 at 0.25 and look 2 at 0.5 were taken; an amendment extended the test period, so look 3 is now at 0.1.
+    const moved = continueSpending([0.25, 0.5], 0.1, 0.05);
+    expect(moved).toMatchObject({
+      information_fraction: 0.1,
+      information_decreased: true,
+      exceeded_by: { index: 1, information_fraction: 0.5 },
+      z_boundary: null,
+      nominal_p_two_sided: null,
+      incremental_alpha: 0,
+      fractions_used: [0.25, 0.5], // the completed looks are not dropped
+    });
+    // Not α(0.1) ≈ 1e-12: the 0.00305 spent by the completed looks stays spent.
+    expect(moved.cumulative_alpha_spent).toBeCloseTo(four.cumulative_alpha_spent[1], 12);
+    expect(moved.cumulative_alpha_spent).toBeGreaterThan(obrienFlemingSpend(0.1, 0.05));
+    // A look at the same fraction as a completed one spends nothing either.
+    expect(continueSpending([0.5], 0.5, 0.05)).toMatchObject({ information_decreased: true, incremental_alpha: 0, z_boundary: null });
+  });
+
+  it('after a look that spent nothing, the next looks and the final one continue from the completed looks that spent', () => {
+    expect(spendingLooks([0.25, 0.5, 0.1])).toEqual([0, 1]);
+    const next = continueSpending([0.25, 0.5, 0.1], 0.75, 0.05);
+    expect(next.fractions_used).toEqual([0.25, 0.5, 0.75]);
+    expect(next.z_boundary).toBeCloseTo(four.z_boundaries[2], 6);
+    expect(next.incremental_alpha).toBeCloseTo(four.incremental_alpha[2], 12);
+    const final = continueSpending([0.25, 0.5, 0.1, 0.75], 1, 0.05);
+    expect(final.z_boundary).toBeCloseTo(four.z_boundaries[3], 6);
+    expect(final.cumulative_alpha_spent).toBeCloseTo(0.05, 12);
+    expect(() => continueSpending([0.5], 0, 0.05)).toThrow(RangeError);
+    expect(() => continueSpending([1.5], 0.5, 0.05)).toThrow(RangeError);
   });
 });
 

@@ -128,6 +128,82 @@ export function obrienFlemingBoundaries(informationFractions: readonly number[],
   return looks;
 }
 
+/** The boundary at a new look of a design continued from the looks already taken ({@link continueSpending}). */
+export interface ContinuedLook {
+  /** the new look's information fraction as computed now (under the plan in force) */
+  information_fraction: number;
+  /** |Z| boundary; null when the look spends no alpha (information decreased: nothing can be rejected) */
+  z_boundary: number | null;
+  /** 2Φ(−c); null with the boundary */
+  nominal_p_two_sided: number | null;
+  /** α spent up to and including this look, two-sided: never below what the completed looks spent */
+  cumulative_alpha_spent: number;
+  /** α spent at this look (0 when information decreased) */
+  incremental_alpha: number;
+  /** true when the fraction does not exceed a completed look's (e.g. the test period was extended or a look moved earlier) */
+  information_decreased: boolean;
+  /** when information decreased: the completed look with the largest fraction (its index in `completed`, 0-based), else null */
+  exceeded_by: { index: number; information_fraction: number } | null;
+  /** the fractions the boundary model used: the completed looks that spent alpha, then this look if it spends */
+  fractions_used: number[];
+}
+
+/**
+ * The completed looks that spent alpha: each fraction that exceeds every earlier one. A completed
+ * look that did not exceed an earlier one spent nothing (an infinite boundary), so it does not
+ * constrain the continuation region and is left out of the boundary model.
+ * @param completed the fractions of the looks taken, in the order taken
+ * @returns the indices into `completed`, increasing in fraction
+ */
+export function spendingLooks(completed: readonly number[]): number[] {
+  const out: number[] = [];
+  completed.forEach((t, i) => {
+    if (!(t > 0 && t <= 1)) throw new RangeError(`information fraction ${i + 1} must be in (0, 1], got ${t}`);
+    if (!out.length || t > completed[out[out.length - 1]]) out.push(i);
+  });
+  return out;
+}
+
+/**
+ * The boundary at a new look given the looks already taken. Alpha already spent stays spent: the
+ * completed looks keep the information fraction stored when each was taken and the alpha it spent,
+ * and the spending function continues from them. A new look at `t` above every completed fraction
+ * spends α(t) − α(t_max) at the boundary computed with the completed looks (Lan & DeMets 1983: the
+ * boundaries of looks already taken are never recomputed). A new look whose fraction does not exceed
+ * a completed one's — an amendment extended the test period or moved a look earlier — would spend a
+ * negative amount: it spends nothing (no boundary, no rejection possible), the cumulative spend stays
+ * at α(t_max), and `information_decreased` says so; the next look that exceeds t_max spends again.
+ * (Jennison & Turnbull 2000, §7.2: the error-spending function must be evaluated at non-decreasing
+ * information levels.)
+ *
+ * @param completed information fractions of the completed looks, in the order taken, in (0, 1]
+ * @param t the new look's fraction in (0, 1] (1 for the final analysis)
+ * @param alpha total two-sided level in (0, 1)
+ * @throws RangeError for a fraction outside (0, 1] or a bad alpha / grid
+ */
+export function continueSpending(completed: readonly number[], t: number, alpha: number, options: BoundaryOptions = {}): ContinuedLook {
+  if (!(t > 0 && t <= 1)) throw new RangeError(`information fraction must be in (0, 1], got ${t}`);
+  const spending = spendingLooks(completed);
+  const history = spending.map((i) => completed[i]);
+  const max = history.length ? history[history.length - 1] : 0;
+  if (t > max) {
+    const fractions = [...history, t];
+    const here = obrienFlemingBoundaries(fractions, alpha, options)[history.length];
+    return { ...here, information_decreased: false, exceeded_by: null, fractions_used: fractions };
+  }
+  const index = spending[spending.length - 1];
+  return {
+    information_fraction: t,
+    z_boundary: null,
+    nominal_p_two_sided: null,
+    cumulative_alpha_spent: obrienFlemingSpend(max, alpha, options.spending ?? 'standard'),
+    incremental_alpha: 0,
+    information_decreased: true,
+    exceeded_by: { index, information_fraction: completed[index] },
+    fractions_used: history,
+  };
+}
+
 /** Simpson weights for n (odd) points with step h. */
 function simpsonWeights(n: number, h: number): Float64Array {
   const w = new Float64Array(n);

@@ -183,6 +183,8 @@ describe('governance: keys, lifecycle, separation of duties, plan, audit, reserv
     expect((await otherSalesOps.patch(`/pilots/${mine.body.id}`, { name: 'hijack' }).expect(403)).body.code).toBe('FORBIDDEN');
     expect((await otherSalesOps.post(`/pilots/${mine.body.id}/submit`).expect(403)).body.code).toBe('FORBIDDEN');
     await owner.patch(`/pilots/${mine.body.id}`, { name: 'Owner pilot, renamed' }).expect(200);
+    expect((await owner.post(`/pilots/${mine.body.id}/submit`).expect(409)).body.code).toBe('ASSIGNMENT_REQUIRED'); // nothing to review yet
+    await admin2.post(`/pilots/${mine.body.id}/assignment`).expect(201);
     await owner.post(`/pilots/${mine.body.id}/submit`).expect(200);
     expect((await owner.post(`/pilots/${mine.body.id}/approve`).expect(403)).body.code).toBe('FORBIDDEN'); // not their role either
     const state = await owner.get(`/pilots/${mine.body.id}`).expect(200);

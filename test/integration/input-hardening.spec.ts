@@ -107,11 +107,28 @@ describe('input hardening: no 500 for bad input', () => {
     }
     const to = await request(stack.http).get('/audit').query({ to: '2024-02-30' });
     expect(to.status).toBe(400);
+    // Year 0 and instants carried by their zone outside 0001–9999 UTC cannot be stored by PostgreSQL (was: 500).
+    for (const from of ['0000-01-01', '0001-01-01T00:30:00+01:00', '9999-12-31T23:30:00-02:00']) {
+      const res = await request(stack.http).get('/audit').query({ from });
+      expect({ from, status: res.status, path: res.body.details?.[0]?.path }).toEqual({ from, status: 400, path: 'from' });
+    }
+    expect((await request(stack.http).get('/audit').query({ from: '0001-01-01', to: '9999-12-31T23:59:59Z' })).status).toBe(200);
     const day = await request(stack.http).get('/audit').query({ from: '2024-02-29', to: '2999-01-01T00:00:00+01:00' });
     expect(day.status).toBe(200);
     const future = await request(stack.http).get('/audit').query({ from: '2999-01-01' });
     expect(future.status).toBe(200);
     expect(future.body.total).toBe(0);
+  });
+
+  it('a calendar day in year 0000 (no such year in PostgreSQL) is a 400 naming the field in pilot periods and owner mappings (was: 500)', async () => {
+    const codes = ['T-Y1', 'T-Y2', 'T-Y3', 'T-Y4'];
+    await loadTerritories(stack.http, codes.map((code) => territory({ code })));
+    const p = await request(stack.http).post('/pilots').send(pilot(codes, { pre_period: { start: '0000-01-01', end: '2023-12-31' } }));
+    expect(res400Paths(p)).toEqual(['pre_period.start']);
+    const o = await request(stack.http).post('/owners/territories').send([{ owner: 'rep-1', territory: 'T-Y1', valid_from: '0000-01-01' }]);
+    expect(res400Paths(o)).toEqual(['0.valid_from']);
+    expect(Number((await stack.dataSource.query(`SELECT count(*)::int AS n FROM pilots`))[0].n)).toBe(0);
+    await request(stack.http).post('/owners/territories').send([{ owner: 'rep-1', territory: 'T-Y1', valid_from: '0001-01-01' }]).expect(200);
   });
 
   it('a multipart upload without a boundary is a 400, like /territories/csv', async () => {

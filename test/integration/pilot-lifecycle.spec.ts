@@ -75,11 +75,15 @@ describe('territories CSV and the pilot lifecycle', () => {
     const redesignedAgain = await request(stack.http).patch(`/pilots/${id}`).send({ design: { type: 'complete', seed: pilotBody.design.seed } }).expect(200);
     expect(redesignedAgain.body).toMatchObject({ design: { type: 'complete', seed: pilotBody.design.seed }, assignment_discarded: false });
 
-    // Approved without an assignment: launch says so (404), then the approval is withdrawn to draw it.
-    await request(stack.http).post(`/pilots/${id}/submit`).expect(200);
-    await asExperimenter(`/pilots/${id}/approve`).expect(200);
-    expect((await request(stack.http).post(`/pilots/${id}/launch`).expect(404)).body.code).toBe('ASSIGNMENT_NOT_FOUND');
-    await asExperimenter(`/pilots/${id}/return`).send({ reason: 'draw the assignment first' }).expect(200);
+    // Without a stored assignment the pilot cannot go to review (nor so be approved): 409, nothing changed.
+    const unassigned = await request(stack.http).post(`/pilots/${id}/submit`).send({ reason: 'ready?' }).expect(409);
+    expect(unassigned.body).toMatchObject({ code: 'ASSIGNMENT_REQUIRED', details: { pilot_id: id, status: 'draft' } });
+    expect(unassigned.body.message).toContain(`POST /pilots/${id}/assignment`);
+    expect((await request(stack.http).get(`/pilots/${id}`).expect(200)).body.status).toBe('draft');
+    expect((await request(stack.http).get(`/pilots/${id}/transitions`).expect(200)).body.items).toEqual([]);
+    const events = await request(stack.http).get(`/audit?pilot_id=${id}&entity_type=pilot&limit=500`).expect(200);
+    expect(events.body.items.map((e: { action: string }) => e.action)).not.toContain('pilot.submit');
+    expect((await asExperimenter(`/pilots/${id}/approve`).expect(409)).body.code).toBe('INVALID_STATE'); // still a draft
 
     // Every draw after the first is a redraw: it needs a reason.
     await request(stack.http).post(`/pilots/${id}/assignment`).expect(400);
@@ -95,7 +99,7 @@ describe('territories CSV and the pilot lifecycle', () => {
 
     await designAndLaunch(stack.http, id);
     const pilotRunning = await request(stack.http).get(`/pilots/${id}`).expect(200);
-    expect(pilotRunning.body).toMatchObject({ status: 'running', plan_version: 3 }); // approved three times
+    expect(pilotRunning.body).toMatchObject({ status: 'running', plan_version: 2 }); // approved twice
     expect((await request(stack.http).post(`/pilots/${id}/launch`).expect(409)).body.code).toBe('INVALID_STATE');
     expect((await request(stack.http).patch(`/pilots/${id}`).send({ name: 'renamed' }).expect(409)).body.code).toBe('PILOT_FROZEN');
     const stopped = await request(stack.http).post(`/pilots/${id}/stop`).expect(200);

@@ -7,15 +7,21 @@ const INSTANT = /^(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?
  * True for a real calendar day `YYYY-MM-DD` (taken as 00:00 UTC) or an ISO 8601 timestamp WITH a
  * zone (`Z` or `±hh:mm`) on a real day with hours ≤ 23, minutes and seconds ≤ 59. A timestamp
  * without a zone is rejected: its meaning would depend on the database session's time zone
- * (pitfall P11). 2024-02-30 is rejected, as everywhere else (pitfalls P16–P19, house style).
+ * (pitfall P11). 2024-02-30 is rejected, as everywhere else (pitfalls P16–P19, house style). The
+ * UTC instant must fall in the years 0001–9999: PostgreSQL has no year 0, and a zone offset that
+ * carries 0001-01-01T00:30+01:00 or 9999-12-31T23:30-02:00 out of them gives ISO text with a
+ * negative or five-digit year that PostgreSQL refuses (this was a 500).
  */
 export function isIsoDateOrInstant(value: string): boolean {
-  if (isIsoDate(value)) return true;
+  if (isIsoDate(value)) return value.slice(0, 4) !== '0000';
   const m = INSTANT.exec(value);
   if (!m || !isIsoDate(m[1])) return false;
   if (Number(m[2]) > 23 || Number(m[3]) > 59 || Number(m[4] ?? 0) > 59) return false;
   if (m[6] !== undefined && (Number(m[6]) > 23 || Number(m[7]) > 59)) return false;
-  return !Number.isNaN(new Date(value).getTime());
+  const instant = new Date(value);
+  if (Number.isNaN(instant.getTime())) return false;
+  const year = instant.getUTCFullYear();
+  return year >= 1 && year <= 9999;
 }
 
 /**

@@ -115,6 +115,59 @@ describe('parseDay / parseInstant (pitfalls P11, P12: no local-time Date anywher
     },
   );
 
+  it('reads every year from the text itself: no two-digit-year mapping (Date.UTC(25, …) is 1925), no shift', () => {
+    expect(parseDay('1900-01-01', 'close_date')).toEqual({ ok: true, value: '1900-01-01' });
+    expect(parseDay('1925-03-04', 'close_date')).toEqual({ ok: true, value: '1925-03-04' });
+    expect(parseDay('9999-12-31', 'close_date')).toEqual({ ok: true, value: '9999-12-31' });
+    const old = parseInstant('1901-03-04T10:00:00+01:00', 'created_at');
+    expect(old.ok && old.value?.toISOString()).toBe('1901-03-04T09:00:00.000Z');
+    // Written before 1900, but its UTC instant is in 1900: the UTC day is what is stored.
+    expect(parseDay('1899-12-31T23:30:00-02:00', 'close_date')).toEqual({ ok: true, value: '1900-01-01' });
+  });
+
+  it.each([
+    ['0025-03-04', 'a day', '0025'],
+    ['1899-12-31', 'a day', '1899'],
+    ['0099-12-31', 'a day', '0099'],
+    ['0000-01-01', 'a day', '0000'], // PostgreSQL has no year 0: this failed the whole batch
+    ['0025-03-04T10:00:00Z', 'an instant', '0025'],
+    ['0001-01-01T00:30:00+01:00', 'an instant', '0000'], // UTC 0000-12-31: its ISO text was sliced to "0000-12-31"
+    ['0000-01-01T00:30:00+01:00', 'an instant', '-1'], // UTC -000001-12-31: sliced to "-000001-12", silently
+  ])('rejects the implausible CRM day %j (%s before 1900) with the reason, never a shifted or mis-read day', (raw, what, year) => {
+    expect(parseDay(raw, 'engage_date')).toEqual({
+      ok: false,
+      reason: `engage_date '${raw}' is ${what} before 1900 (year ${year}): not a plausible CRM date; check the year`,
+    });
+  });
+
+  it('rejects instants before 1900 or past 9999 (UTC) with the reason; never a five-digit or negative year', () => {
+    expect(parseInstant('0025-03-04T10:00:00Z', 'created_at')).toEqual({
+      ok: false,
+      reason: "created_at '0025-03-04T10:00:00Z' is an instant before 1900 (year 0025): not a plausible CRM date; check the year",
+    });
+    expect(parseInstant('9999-12-31T23:30:00-02:00', 'source_updated_at')).toEqual({
+      ok: false,
+      reason: "source_updated_at '9999-12-31T23:30:00-02:00' is an instant after 9999 (year 10000): not a plausible CRM date; check the year",
+    });
+    expect(parseDay('9999-12-31T23:30:00-02:00', 'close_date')).toMatchObject({ ok: false, reason: expect.stringContaining('after 9999 (year 10000)') });
+    const last = parseInstant('9999-12-31T23:30:00Z', 'created_at');
+    expect(last.ok && last.value?.toISOString()).toBe('9999-12-31T23:30:00.000Z');
+  });
+
+  it('a row with a day before 1900 is rejected with every reason; the same row dated 2025 is accepted', () => {
+    const ids = new Map([['T1', 'id-1']]);
+    const row = { opportunity_id: 'O-1', territory: 'T1', stage: 'Won', amount: '100', engage_date: '0025-03-04', close_date: '0025-03-20' };
+    expect(parseOpportunityRow(row, ids)).toEqual({
+      ok: false,
+      opportunity_id: 'O-1',
+      reasons: [
+        "engage_date '0025-03-04' is a day before 1900 (year 0025): not a plausible CRM date; check the year",
+        "close_date '0025-03-20' is a day before 1900 (year 0025): not a plausible CRM date; check the year",
+      ],
+    });
+    expect(parseOpportunityRow({ ...row, engage_date: '2025-03-04', close_date: '2025-03-20' }, ids)).toMatchObject({ ok: true, row: { engage_date: '2025-03-04' } });
+  });
+
   it('treats empty and null as missing', () => {
     expect(parseDay('', 'close_date')).toEqual({ ok: true, value: null });
     expect(parseDay(null, 'close_date')).toEqual({ ok: true, value: null });
