@@ -82,6 +82,27 @@ export class ReportsService {
     };
   }
 
+  /**
+   * The stored HTML page of a report, or null when none is stored yet (not completed, or completed
+   * before pages were stored). Reads only that column, never the result. @throws REPORT_NOT_FOUND
+   */
+  async storedHtml(pilotId: string, reportId: string): Promise<string | null> {
+    const [row]: { html: string | null }[] = await this.dataSource.query(`SELECT html FROM reports WHERE id = $1 AND pilot_id = $2`, [reportId, pilotId]);
+    if (!row) throw new AppException('REPORT_NOT_FOUND', `No report ${reportId} for pilot ${pilotId}`);
+    return row.html;
+  }
+
+  /**
+   * Stores the page of a completed report that has none yet (only the first writer wins: two
+   * readers rendering at once store one page) and returns the stored page.
+   */
+  async storeHtml(reportId: string, html: string): Promise<string> {
+    await this.dataSource.query(`UPDATE reports SET html = $2 WHERE id = $1 AND status = 'completed' AND html IS NULL`, [reportId, html]);
+    const [row]: { html: string | null }[] = await this.dataSource.query(`SELECT html FROM reports WHERE id = $1`, [reportId]);
+    return row?.html ?? html;
+  }
+
+  /** The pilot's reports, newest first (at most 100; id, status and times). @throws PILOT_NOT_FOUND */
   async list(pilotId: string) {
     await this.pilots.getById(pilotId);
     const rows = await this.dataSource.getRepository(ReportEntity).find({
