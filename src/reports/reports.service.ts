@@ -33,7 +33,7 @@ export class ReportsService {
     const repo = this.dataSource.getRepository(ReportEntity);
     const report = await repo.save(repo.create({ pilotId, status: 'queued', ...pinned }));
     const enqueued = await this.producer.enqueueReport(report.id);
-    if (enqueued) await repo.update(report.id, { enqueuedAt: new Date() });
+    if (enqueued) await this.markEnqueued(report.id);
     return {
       report_id: report.id,
       pilot_id: pilotId,
@@ -41,6 +41,22 @@ export class ReportsService {
       enqueued,
       status_url: `/pilots/${pilotId}/reports/${report.id}`,
     };
+  }
+
+  /**
+   * Records that the report's job is in Redis, unless a worker already holds the row: a worker
+   * picks the job up within milliseconds and keeps the row locked while it computes the report
+   * (seconds), and a plain UPDATE would wait for all of it (issue 15: POST took 8–10 s under load).
+   * Skipping is safe: a locked row is being computed (`status` running, `started_at` set), which
+   * is all the requeue sweeper needs. @returns whether enqueued_at was written
+   */
+  async markEnqueued(reportId: string): Promise<boolean> {
+    const rows: unknown[] = await this.dataSource.query(
+      `WITH marked AS (UPDATE reports SET enqueued_at = now() WHERE id = (SELECT id FROM reports WHERE id = $1 FOR UPDATE SKIP LOCKED) RETURNING id)
+       SELECT id FROM marked`,
+      [reportId],
+    );
+    return rows.length > 0;
   }
 
   /**

@@ -8,6 +8,7 @@ import { PipelineRow, SalesTeamRow } from '../../src/demo/crm-dataset';
 import { KPI_KEYS } from '../../src/kpis/kpi-catalogue';
 import { CHARTS, SECTIONS } from '../../src/reports/rendering/report-html.renderer';
 import { ReportExportService } from '../../src/reports/rendering/report-export.service';
+import { ReportsService } from '../../src/reports/reports.service';
 import { designAndLaunch, pilot as pilotBody } from '../factories/pilot.factory';
 import { resetDatabase, startStack, TestStack, waitForBatch, waitForReport } from '../utils/test-stack';
 
@@ -157,6 +158,24 @@ describe('report as HTML and CSV', () => {
     const list = await request(stack.http).get(`/pilots/${pilotId}/reports`).expect(200);
     expect(list.body.length).toBeGreaterThan(0);
     expect(JSON.stringify(list.body)).not.toContain('<!DOCTYPE');
+  });
+
+  it('POST /reports does not wait for a worker that holds the report row (it computes for seconds)', async () => {
+    // A worker locks the row (SELECT ... FOR UPDATE) as soon as it takes the job, for the whole computation.
+    const qr = stack.dataSource.createQueryRunner();
+    await qr.connect();
+    await qr.startTransaction();
+    await qr.query(`SELECT id FROM reports WHERE id = $1 FOR UPDATE`, [reportId]);
+    // the "worker" finishes after 2 s; waiting for it would take that long
+    const released = new Promise<void>((resolve) => setTimeout(() => void qr.rollbackTransaction().then(() => qr.release()).then(resolve), 2_000));
+    const started = Date.now();
+    const marked = await stack.app.get(ReportsService).markEnqueued(reportId);
+    const waitedMs = Date.now() - started;
+    await released;
+    expect(waitedMs).toBeLessThan(1_000);
+    expect(marked).toBe(false);
+    // with nobody holding the row, the enqueue is recorded
+    expect(await stack.app.get(ReportsService).markEnqueued(reportId)).toBe(true);
   });
 
   it('JSON stays the default (no Accept, or */*)', async () => {
