@@ -5,9 +5,9 @@ import { Client } from 'pg';
 import { validateEnvironment, EnvironmentVariables } from '../src/config/env.validation';
 import { ensureDatabase, runMigrations } from '../src/database/migrate';
 
-/** The database a bench may wipe: DB_NAME when set, else `pilotlab_bench` (never the demo's `pilotlab`). */
-export function benchEnvironment(extra: Record<string, string> = {}): EnvironmentVariables {
-  const dbName = process.env.DB_NAME ?? 'pilotlab_bench';
+/** The database a bench may wipe: DB_NAME when set, else `fallbackDb` (default `pilotlab_bench`; never the demo's `pilotlab`). */
+export function benchEnvironment(extra: Record<string, string> = {}, fallbackDb = 'pilotlab_bench'): EnvironmentVariables {
+  const dbName = process.env.DB_NAME ?? fallbackDb;
   if (dbName === 'pilotlab' || dbName.startsWith('pilotlab_test')) throw new Error(`refusing to wipe ${dbName}: set DB_NAME to a bench database`);
   return validateEnvironment({ ...process.env, DB_NAME: dbName, LOG_LEVEL: 'warn', ...extra });
 }

@@ -50,4 +50,11 @@ export class ReportEntity {
 
   @Column({ type: 'text', nullable: true })
   error: string | null;
+
+  /**
+   * The report's HTML page, rendered once when the report completes (or on the first read of an
+   * older report) and served as stored. `select: false`: no JSON answer loads or carries it.
+   */
+  @Column({ type: 'text', nullable: true, select: false })
+  html: string | null;
 }

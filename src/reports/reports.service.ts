@@ -21,7 +21,8 @@ export class ReportsService {
   ) {}
 
   /**
-   * Stores a queued report for a launched pilot and enqueues its analysis job.
+   * Stores a queued report for a launched pilot and enqueues its analysis job: three short
+   * statements and one Redis add; the computation is the worker's.
    * @throws PILOT_NOT_FOUND; INVALID_STATE before launch (there is no frozen assignment to analyse)
    */
   async request(pilotId: string, asOf: RequestReportDto = {}) {
@@ -30,10 +31,13 @@ export class ReportsService {
       throw new AppException('INVALID_STATE', 'A report needs a launched pilot (its assignment frozen); launch it first', { status: pilot.status });
     }
     const pinned = await this.pinnedData(asOf);
-    const repo = this.dataSource.getRepository(ReportEntity);
-    const report = await repo.save(repo.create({ pilotId, status: 'queued', ...pinned }));
+    // One statement (no save() transaction around it): under load every round trip waits for a pooled connection.
+    const [report]: { id: string; status: string }[] = await this.dataSource.query(
+      `INSERT INTO reports (pilot_id, status, data_version, as_of) VALUES ($1, 'queued', $2, $3) RETURNING id, status`,
+      [pilotId, pinned.dataVersion, pinned.asOf],
+    );
     const enqueued = await this.producer.enqueueReport(report.id);
-    if (enqueued) await repo.update(report.id, { enqueuedAt: new Date() });
+    if (enqueued) await this.markEnqueued(report.id);
     return {
       report_id: report.id,
       pilot_id: pilotId,
@@ -41,6 +45,22 @@ export class ReportsService {
       enqueued,
       status_url: `/pilots/${pilotId}/reports/${report.id}`,
     };
+  }
+
+  /**
+   * Records that the report's job is in Redis, unless a worker already holds the row: a worker
+   * picks the job up within milliseconds and keeps the row locked while it computes the report
+   * (seconds), and a plain UPDATE would wait for all of it (issue 15: POST took 8–10 s under load).
+   * Skipping is safe: a locked row is being computed (`status` running, `started_at` set), which
+   * is all the requeue sweeper needs. @returns whether enqueued_at was written
+   */
+  async markEnqueued(reportId: string): Promise<boolean> {
+    const rows: unknown[] = await this.dataSource.query(
+      `WITH marked AS (UPDATE reports SET enqueued_at = now() WHERE id = (SELECT id FROM reports WHERE id = $1 FOR UPDATE SKIP LOCKED) RETURNING id)
+       SELECT id FROM marked`,
+      [reportId],
+    );
+    return rows.length > 0;
   }
 
   /**
@@ -82,6 +102,27 @@ export class ReportsService {
     };
   }
 
+  /**
+   * The stored HTML page of a report, or null when none is stored yet (not completed, or completed
+   * before pages were stored). Reads only that column, never the result. @throws REPORT_NOT_FOUND
+   */
+  async storedHtml(pilotId: string, reportId: string): Promise<string | null> {
+    const [row]: { html: string | null }[] = await this.dataSource.query(`SELECT html FROM reports WHERE id = $1 AND pilot_id = $2`, [reportId, pilotId]);
+    if (!row) throw new AppException('REPORT_NOT_FOUND', `No report ${reportId} for pilot ${pilotId}`);
+    return row.html;
+  }
+
+  /**
+   * Stores the page of a completed report that has none yet (only the first writer wins: two
+   * readers rendering at once store one page) and returns the stored page.
+   */
+  async storeHtml(reportId: string, html: string): Promise<string> {
+    await this.dataSource.query(`UPDATE reports SET html = $2 WHERE id = $1 AND status = 'completed' AND html IS NULL`, [reportId, html]);
+    const [row]: { html: string | null }[] = await this.dataSource.query(`SELECT html FROM reports WHERE id = $1`, [reportId]);
+    return row?.html ?? html;
+  }
+
+  /** The pilot's reports, newest first (at most 100; id, status and times). @throws PILOT_NOT_FOUND */
   async list(pilotId: string) {
     await this.pilots.getById(pilotId);
     const rows = await this.dataSource.getRepository(ReportEntity).find({

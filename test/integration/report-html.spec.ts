@@ -7,6 +7,8 @@ import { parseCsvBuffer } from '../../src/common/utils/csv';
 import { PipelineRow, SalesTeamRow } from '../../src/demo/crm-dataset';
 import { KPI_KEYS } from '../../src/kpis/kpi-catalogue';
 import { CHARTS, SECTIONS } from '../../src/reports/rendering/report-html.renderer';
+import { ReportExportService } from '../../src/reports/rendering/report-export.service';
+import { ReportsService } from '../../src/reports/reports.service';
 import { designAndLaunch, pilot as pilotBody } from '../factories/pilot.factory';
 import { resetDatabase, startStack, TestStack, waitForBatch, waitForReport } from '../utils/test-stack';
 
@@ -87,8 +89,8 @@ describe('report as HTML and CSV', () => {
     expect(byAccept.headers['content-type']).toMatch(/^text\/html/);
     const bySuffix = await request(stack.http).get(`/pilots/${pilotId}/reports/${reportId}.html`).expect(200);
     expect(bySuffix.headers['content-type']).toMatch(/^text\/html/);
-    const strip = (h: string) => h.replace(/generated [^<]*</, '');
-    expect(strip(bySuffix.text)).toBe(strip(byAccept.text));
+    // both serve the page stored when the report completed: the same bytes
+    expect(bySuffix.text).toBe(byAccept.text);
     const html = bySuffix.text;
     // served with the security headers: the page's inline CSS must be allowed (it has no script to allow)
     const csp = String(bySuffix.headers['content-security-policy'] ?? '');
@@ -102,6 +104,78 @@ describe('report as HTML and CSV', () => {
     // the balance table and the regions come from the assignment
     expect(html).toMatch(/<section id="balance"[\s\S]*pre_period_sales_velocity/);
     for (const region of new Set(teams.map((t) => t.regional_office))) expect(html).toContain(`data-region="${region}"`);
+  });
+
+  it('the worker stores the page when it completes the report; the served page is that page, byte for byte a fresh render', async () => {
+    const [row] = await stack.dataSource.query(`SELECT html FROM reports WHERE id = $1`, [reportId]);
+    expect(typeof row.html).toBe('string');
+    expect(row.html).toMatch(/^<!DOCTYPE html>/);
+    const served = await request(stack.http).get(`/pilots/${pilotId}/reports/${reportId}.html`).expect(200);
+    expect(served.text).toBe(row.html);
+    // what every read rendered before pages were stored: the same renderer on the row read back now
+    const fresh = await stack.app.get(ReportExportService).freshHtml(pilotId, reportId);
+    expect(fresh).toBe(row.html);
+  });
+
+  it('serves the stored page without rendering it again', async () => {
+    const [{ html }] = await stack.dataSource.query(`SELECT html FROM reports WHERE id = $1`, [reportId]);
+    const marker = '<!DOCTYPE html>\n<p>the stored page</p>\n';
+    await stack.dataSource.query(`UPDATE reports SET html = $2 WHERE id = $1`, [reportId, marker]);
+    try {
+      const byAccept = await request(stack.http).get(`/pilots/${pilotId}/reports/${reportId}`).set('accept', 'text/html').expect(200);
+      expect(byAccept.text).toBe(marker);
+      const bySuffix = await request(stack.http).get(`/pilots/${pilotId}/reports/${reportId}.html`).expect(200);
+      expect(bySuffix.text).toBe(marker);
+    } finally {
+      await stack.dataSource.query(`UPDATE reports SET html = $2 WHERE id = $1`, [reportId, html]);
+    }
+  });
+
+  it('a completed report stored without a page (completed before pages were stored) is rendered once, stored and served', async () => {
+    const [{ html: before }] = await stack.dataSource.query(`SELECT html FROM reports WHERE id = $1`, [reportId]);
+    await stack.dataSource.query(`UPDATE reports SET html = NULL WHERE id = $1`, [reportId]);
+    const served = await request(stack.http).get(`/pilots/${pilotId}/reports/${reportId}.html`).expect(200);
+    expect(served.headers['content-type']).toMatch(/^text\/html/);
+    const [{ html: after }] = await stack.dataSource.query(`SELECT html FROM reports WHERE id = $1`, [reportId]);
+    expect(after).toBe(served.text);
+    expect(after).toBe(before);
+  });
+
+  it('a report that is not completed gets the status page, which is not stored', async () => {
+    const [{ id }] = await stack.dataSource.query(`INSERT INTO reports (pilot_id, status, error, completed_at) VALUES ($1, 'failed', 'no data', now()) RETURNING id`, [pilotId]);
+    const page = await request(stack.http).get(`/pilots/${pilotId}/reports/${id}.html`).expect(200);
+    expect(page.text).toContain('data-status="failed"');
+    expect(page.text).toContain('The report failed: no data.');
+    const [{ html }] = await stack.dataSource.query(`SELECT html FROM reports WHERE id = $1`, [id]);
+    expect(html).toBeNull();
+  });
+
+  it('JSON answers do not carry the page', async () => {
+    const one = await request(stack.http).get(`/pilots/${pilotId}/reports/${reportId}`).expect(200);
+    expect(one.body.result.report_id).toBe(reportId);
+    expect(JSON.stringify(one.body)).not.toContain('<!DOCTYPE');
+    expect(Object.keys(one.body)).not.toContain('html');
+    const list = await request(stack.http).get(`/pilots/${pilotId}/reports`).expect(200);
+    expect(list.body.length).toBeGreaterThan(0);
+    expect(JSON.stringify(list.body)).not.toContain('<!DOCTYPE');
+  });
+
+  it('POST /reports does not wait for a worker that holds the report row (it computes for seconds)', async () => {
+    // A worker locks the row (SELECT ... FOR UPDATE) as soon as it takes the job, for the whole computation.
+    const qr = stack.dataSource.createQueryRunner();
+    await qr.connect();
+    await qr.startTransaction();
+    await qr.query(`SELECT id FROM reports WHERE id = $1 FOR UPDATE`, [reportId]);
+    // the "worker" finishes after 2 s; waiting for it would take that long
+    const released = new Promise<void>((resolve) => setTimeout(() => void qr.rollbackTransaction().then(() => qr.release()).then(resolve), 2_000));
+    const started = Date.now();
+    const marked = await stack.app.get(ReportsService).markEnqueued(reportId);
+    const waitedMs = Date.now() - started;
+    await released;
+    expect(waitedMs).toBeLessThan(1_000);
+    expect(marked).toBe(false);
+    // with nobody holding the row, the enqueue is recorded
+    expect(await stack.app.get(ReportsService).markEnqueued(reportId)).toBe(true);
   });
 
   it('JSON stays the default (no Accept, or */*)', async () => {

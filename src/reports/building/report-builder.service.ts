@@ -7,6 +7,7 @@ import { ReportGovernanceService } from '../../governance/report-governance.serv
 import { KpiKey, kpiValue } from '../../kpis/kpi-catalogue';
 import { weeklyCalendars } from '../../stats/weekly-panel';
 import { adjustSecondary, compareKpiAsync } from '../comparison/kpi-comparison';
+import { ReportPageService } from '../rendering/report-page.service';
 import { ReportEntity } from '../report.entity';
 import { KpiResult, PilotReport } from '../report.types';
 import { ReportInputs, ReportInputsLoader } from './report-inputs';
@@ -26,6 +27,7 @@ export class ReportBuilderService {
     private readonly inputs: ReportInputsLoader,
     private readonly env: EnvironmentVariables,
     private readonly governance: ReportGovernanceService,
+    private readonly pages: ReportPageService,
   ) {}
 
   /** Runs report `reportId` (status queued/running → completed). @returns false when already done. */
@@ -39,13 +41,32 @@ export class ReportBuilderService {
       if (!report || report.status === 'completed' || report.status === 'failed') return false;
       const result = await this.buildReport(report.id, report.pilotId, em);
       Object.assign(result, await this.governance.addendum(report.id, report.pilotId, result, em));
+      const json = JSON.stringify(result);
+      // completed_at is the transaction's now() at millisecond precision: the page shows the value a reader reads back.
+      const [{ now }]: { now: Date }[] = await em.query(`SELECT date_trunc('milliseconds', now()) AS now`);
+      const html = await this.renderPage({ ...report, status: 'completed', completedAt: now, result: JSON.parse(json) as PilotReport });
       await em.query(
-        `UPDATE reports SET status = 'completed', completed_at = now(), result = $2::json, data_cutoff_at = $3, error = NULL WHERE id = $1`,
-        [reportId, JSON.stringify(result), result.data_cutoff.ingested_at],
+        `UPDATE reports SET status = 'completed', completed_at = $4, result = $2::json, data_cutoff_at = $3, html = $5, error = NULL WHERE id = $1`,
+        [reportId, json, result.data_cutoff.ingested_at, now, html],
       );
       this.logger.log(`report ${reportId} for pilot ${report.pilotId} completed`);
       return true;
     });
+  }
+
+  /**
+   * The report's HTML page, rendered from the result as a reader will read it back (the parsed
+   * JSON, not the in-memory object), so the stored page is the page a fresh render gives. Null
+   * (the API then renders it on first read) when rendering fails: a page is never a reason to
+   * fail a computed report.
+   */
+  private async renderPage(row: ReportEntity): Promise<string | null> {
+    try {
+      return await this.pages.render(row);
+    } catch (err) {
+      this.logger.warn(`report ${row.id}: HTML page not stored (${(err as Error).message}); it is rendered on first read`);
+      return null;
+    }
   }
 
   async markFailed(reportId: string, reason: string): Promise<void> {

@@ -1,10 +1,9 @@
-import { Injectable, Logger } from '@nestjs/common';
-import { AssignmentService } from '../../assignment/assignment.service';
+import { Injectable } from '@nestjs/common';
 import { AppException } from '../../common/errors/app.exception';
 import { ReportsService } from '../reports.service';
 import type { ReportData } from './chart-data';
 import { kpiResultCsv, territoryKpiCsv, type TerritoryExtras } from './report-csv';
-import { renderPendingHtml, renderReportHtml, type AssignmentView } from './report-html.renderer';
+import { ReportPageService } from './report-page.service';
 
 /**
  * The human-readable formats of a stored report: the HTML page and the CSV exports. Reads the
@@ -12,29 +11,36 @@ import { renderPendingHtml, renderReportHtml, type AssignmentView } from './repo
  */
 @Injectable()
 export class ReportExportService {
-  private readonly logger = new Logger(ReportExportService.name);
-
   constructor(
     private readonly reports: ReportsService,
-    private readonly assignments: AssignmentService,
+    private readonly pages: ReportPageService,
   ) {}
 
   /**
    * The report as one self-contained HTML page; a short status page while it is queued or
-   * running, or when it failed.
-   * @throws PILOT_NOT_FOUND / REPORT_NOT_FOUND
+   * running, or when it failed. A completed report's page is the one stored when it completed;
+   * one completed before pages were stored is rendered once here and stored.
+   * @throws REPORT_NOT_FOUND
    */
   async html(pilotId: string, reportId: string): Promise<string> {
+    const stored = await this.reports.storedHtml(pilotId, reportId);
+    if (stored !== null) return stored;
+    const { page, completed } = await this.render(pilotId, reportId);
+    return completed ? this.reports.storeHtml(reportId, page) : page;
+  }
+
+  /**
+   * The page rendered now from the stored report and the pilot's assignment, ignoring any stored
+   * page (what every read rendered before pages were stored). @throws REPORT_NOT_FOUND
+   */
+  async freshHtml(pilotId: string, reportId: string): Promise<string> {
+    return (await this.render(pilotId, reportId)).page;
+  }
+
+  private async render(pilotId: string, reportId: string): Promise<{ page: string; completed: boolean }> {
     const r = await this.reports.get(pilotId, reportId, true);
-    const meta = { report_id: r.report_id, pilot_id: r.pilot_id, status: r.status, requested_at: r.requested_at, completed_at: r.completed_at };
-    if (r.status !== 'completed' || !r.result) return renderPendingHtml({ ...meta, error: r.error });
-    const base = `/pilots/${pilotId}/reports/${reportId}`;
-    return renderReportHtml({
-      report: r.result as ReportData,
-      meta,
-      assignment: await this.assignmentView(pilotId),
-      links: { json: base, kpisCsv: `${base}/kpis.csv`, territoriesCsv: `${base}/territories.csv` },
-    });
+    const row = { id: r.report_id, pilotId: r.pilot_id, status: r.status, requestedAt: r.requested_at, completedAt: r.completed_at, error: r.error, result: r.result };
+    return { page: await this.pages.render(row), completed: r.status === 'completed' && !!r.result };
   }
 
   /**
@@ -43,7 +49,7 @@ export class ReportExportService {
    */
   async territoriesCsv(pilotId: string, reportId: string): Promise<string> {
     const report = await this.completed(pilotId, reportId);
-    const view = await this.assignmentView(pilotId);
+    const view = await this.pages.assignmentView(pilotId);
     const extras = new Map<string, TerritoryExtras>((view?.units ?? []).map((u) => [u.territory_code, { region: u.region ?? null }]));
     return territoryKpiCsv(report, extras);
   }
@@ -59,15 +65,5 @@ export class ReportExportService {
       throw new AppException('INVALID_STATE', `Report ${reportId} is ${r.status}; its CSV exports exist once it is completed`, { status: r.status });
     }
     return r.result as ReportData;
-  }
-
-  /** The assignment with regions and balance; null (the page then says so) when it cannot be read. */
-  private async assignmentView(pilotId: string): Promise<AssignmentView | null> {
-    try {
-      return (await this.assignments.get(pilotId)) as unknown as AssignmentView;
-    } catch (err) {
-      this.logger.warn(`assignment of pilot ${pilotId} not shown in its report: ${(err as Error).message}`);
-      return null;
-    }
   }
 }
