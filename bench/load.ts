@@ -68,7 +68,7 @@ class Samples {
 class Caller {
   constructor(
     private readonly base: string,
-    private readonly keys: { analyst: string; experimenter: string; salesOps: string },
+    private readonly keys: { analyst: string; experimenter: string; reviewer: string; salesOps: string },
     private readonly pilotId: string,
     private readonly reportId: string,
   ) {}
@@ -237,14 +237,14 @@ function freePort(): Promise<number> {
 }
 
 /** Role keys created through POST /api-keys with the admin key (raw keys: the bench sends them itself). */
-async function roleKeys(base: string, adminKey: string): Promise<{ analyst: string; experimenter: string; salesOps: string }> {
+async function roleKeys(base: string, adminKey: string): Promise<{ analyst: string; experimenter: string; reviewer: string; salesOps: string }> {
   const admin = new ApiClient(base, adminKey);
   const key = async (role: string) => (await admin.post('/api-keys', { name: `bench load ${role}`, role })).key as string;
-  return { analyst: await key('analyst'), experimenter: await key('experimenter'), salesOps: await key('sales_ops') };
+  return { analyst: await key('analyst'), experimenter: await key('experimenter'), reviewer: await key('experimenter'), salesOps: await key('sales_ops') };
 }
 
 /** Loads the CRM territories and opportunities, takes the pilot to `running` and completes its first report. */
-async function preparePilot(base: string, keys: { analyst: string; experimenter: string; salesOps: string }, dataDir: string) {
+async function preparePilot(base: string, keys: { analyst: string; experimenter: string; reviewer: string; salesOps: string }, dataDir: string) {
   const dataset = readCrmDataset(dataDir);
   const salesOps = new ApiClient(base, keys.salesOps);
   const { territories, eligible } = crmTerritories(dataset, PRE_PERIOD);
@@ -253,7 +253,8 @@ async function preparePilot(base: string, keys: { analyst: string; experimenter:
   await waitForBatches(salesOps, [{ id: batchId, label: 'crm', rows: dataset.pipeline.length }]);
   const agents = eligible.map((t) => t.sales_agent);
   const { pilot } = await createRunningPilot(
-    { author: salesOps, experimenter: new ApiClient(base, keys.experimenter) },
+    // A second experimenter approves: whoever drew the assignment may not (separation of duties).
+    { author: salesOps, experimenter: new ApiClient(base, keys.experimenter), approver: new ApiClient(base, keys.reviewer) },
     technicalSpecialistPilot({ name: 'Load bench pilot', territoryCodes: agents, prePeriod: PRE_PERIOD, testPeriod: TEST_PERIOD, design: { type: 'stratified', stratify_by: 'region', seed: 42 }, monthlyCost: 15_000 }),
   );
   const report = await runReport(new ApiClient(base, keys.analyst), pilot.id);
