@@ -10,8 +10,9 @@ export const RATE_LIMIT_REDIS = Symbol('RATE_LIMIT_REDIS');
 /**
  * The Redis connection of the rate limiters (REDIS_HOST:REDIS_PORT, one per API process). It never
  * queues or retries a command while Redis is away (`enableOfflineQueue: false`,
- * `maxRetriesPerRequest: 0`, 500 ms command timeout), so a request is never held up by the limiter:
- * the callers fail open (see {@link FailOpenThrottlerStorage}, AuthFailureLimiter).
+ * `maxRetriesPerRequest: 0`, 1.5 s command timeout: 500 ms was exceeded by event-loop lag alone in
+ * a busy process), so a request is never held up long by the limiter: the callers fail open (see
+ * {@link FailOpenThrottlerStorage}, AuthFailureLimiter).
  */
 export function rateLimitRedis(env: EnvironmentVariables): Redis {
   const redis = new Redis({
@@ -19,7 +20,7 @@ export function rateLimitRedis(env: EnvironmentVariables): Redis {
     port: env.REDIS_PORT,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
-    commandTimeout: 500,
+    commandTimeout: 1_500,
     connectTimeout: 2_000,
     lazyConnect: false,
   });
