@@ -81,10 +81,10 @@ export function addDays(start: string, days: number): string {
 }
 
 /** Integer argument `--name N` or the default. */
-export function intArg(name: string, fallback: number): number {
+export function intArg(name: string, fallback: number, min = 1): number {
   const i = process.argv.indexOf(`--${name}`);
   if (i < 0) return fallback;
   const v = Number(process.argv[i + 1]);
-  if (!Number.isInteger(v) || v <= 0) throw new Error(`--${name} needs a positive integer`);
+  if (!Number.isInteger(v) || v < min) throw new Error(`--${name} needs an integer ≥ ${min}`);
   return v;
 }

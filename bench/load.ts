@@ -14,7 +14,10 @@ import { QUEUES } from '../src/queues/queue.constants';
 import { addDays, benchEnvironment, freshSchema, intArg, poll, prng, spawnEntry } from './bench-util';
 
 /**
- * `npm run bench:load [-- --seconds S --readers R --uploaders U]` (defaults 45, 16 and 2).
+ * `npm run bench:load [-- --seconds S --readers R --uploaders U --think-ms T]` (defaults 45, 16, 2
+ * and 500). Each reader pauses uniformly on [0, 2T) ms between reads, as 16 analysts reading
+ * reports do; `--think-ms 0` is the saturation variant (closed loop without pauses), where by
+ * Little's law every request waits behind the other readers on 2 cores whatever the route costs.
  *
  * Response times of the report routes while the service is busy, against the same run's idle
  * figures. Starts the API and a worker as separate processes (as in production) on DB_NAME
@@ -23,8 +26,8 @@ import { addDays, benchEnvironment, freshSchema, intArg, poll, prng, spawnEntry 
  * (src/demo/pilot-factory.ts) and completes one report. Then, per route (GET report JSON, GET
  * report HTML, POST report, POST opportunities batch):
  * - idle: requests one at a time, nothing else running;
- * - under load, for S seconds: R report readers (each in a closed loop, alternating the JSON and
- *   the HTML of the report), U uploaders (each posts a 1,000-row JSON batch, waits until the worker
+ * - under load, for S seconds: R report readers (each alternating the JSON and the HTML of the
+ *   report, with think time T), U uploaders (each posts a 1,000-row JSON batch, waits until the worker
  *   has processed it, posts the next), one requester posting a report every 2 s (each is a job
  *   for the worker) and a probe of a light route (GET /pilots/:id) every 250 ms, the reference
  *   for how long any request waits in the busy API process.
@@ -172,11 +175,16 @@ async function measureIdle(call: Caller, agents: string[]): Promise<Samples> {
 }
 
 /** The load phase: readers, uploaders and the report requester, all for `seconds`. */
-async function measureLoad(call: Caller, agents: string[], o: { seconds: number; readers: number; uploaders: number }): Promise<Samples> {
+async function measureLoad(call: Caller, agents: string[], o: { seconds: number; readers: number; uploaders: number; thinkMs: number }): Promise<Samples> {
   const load = new Samples();
   const until = Date.now() + o.seconds * 1_000;
+  const pause = prng(7);
   const reader = async (k: number) => {
-    for (let i = k; Date.now() < until; i++) await (i % 2 ? call.readHtml(load) : call.readJson(load));
+    for (let i = k; Date.now() < until; i++) {
+      await (i % 2 ? call.readHtml(load) : call.readJson(load));
+      // Think time, uniform on [0, 2·thinkMs): a person reading the page before the next one.
+      if (o.thinkMs > 0) await new Promise((r) => setTimeout(r, pause() * 2 * o.thinkMs));
+    }
   };
   const uploader = async (u: number) => {
     for (let b = 0; Date.now() < until; b++) {
@@ -262,7 +270,7 @@ async function preparePilot(base: string, keys: { analyst: string; experimenter:
 }
 
 async function main(): Promise<void> {
-  const o = { seconds: intArg('seconds', 45), readers: intArg('readers', 16), uploaders: intArg('uploaders', 2) };
+  const o = { seconds: intArg('seconds', 45), readers: intArg('readers', 16), uploaders: intArg('uploaders', 2), thinkMs: intArg('think-ms', 500, 0) };
   const env = benchEnvironment({}, 'pilotlab_bench_load');
   const dataDir = resolve(process.env.DATA_DIR ?? DEFAULT_DATA_DIR);
   try {
@@ -275,7 +283,7 @@ async function main(): Promise<void> {
   const adminKey = `bench-admin-${Date.now()}-0123456789abcdef`;
   const queuePrefix = `${env.QUEUE_PREFIX}-bench-load-${process.pid}`;
   const shared = { DB_NAME: env.DB_NAME, QUEUE_PREFIX: queuePrefix, LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn', BOOTSTRAP_ADMIN_KEY: adminKey, NODE_ENV: 'development', RATE_LIMIT_LIMIT: 100_000_000 };
-  console.log(`bench:load  readers=${o.readers}  uploaders=${o.uploaders}  load=${o.seconds} s  database=${env.DB_NAME}  data=${dataDir}`);
+  console.log(`bench:load  readers=${o.readers} (think time mean ${o.thinkMs} ms)  uploaders=${o.uploaders}  load=${o.seconds} s  database=${env.DB_NAME}  data=${dataDir}`);
   console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   await freshSchema(env);
   const api = spawnEntry('main', { ...shared, PORT: port });
