@@ -73,3 +73,7 @@ export { holmConsistentLevels } from './holm-intervals';
 export type { HolmLevel } from './holm-intervals';
 export { didPanelDesign, stratifiedDifference } from './design-consistent';
 export type { StratifiedDifferenceResult } from './design-consistent';
+export { defaultOptions, fitSynth, jackknifeSe, noiseLevel, placeboSe, sumNormalize } from './synthetic/synthdid';
+export type { PanelMatrix, SynthEstimator, SynthFit, SynthOptions } from './synthetic/synthdid';
+export { analyseFewTreated, assertKFitsPool, buildPanelMatrix, FewTreatedInputError } from './synthetic/few-treated';
+export type { FewTreatedEstimate, FewTreatedOptions, FewTreatedPanel, FewTreatedResult } from './synthetic/few-treated';
