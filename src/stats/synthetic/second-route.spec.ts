@@ -3,12 +3,11 @@
  * with scipy's SLSQP on the same objectives (exact minimisers, no sparsify step) on a simulated
  * 16 × 17 panel with 2 treated units.
  */
-import { readFileSync } from 'fs';
-import { join } from 'path';
+import { loadFixture } from '../../../test/fixtures/load-fixture';
 import { fitSynth, noiseLevel, PanelMatrix } from './synthdid';
 import { analyseFewTreated } from './few-treated';
 
-const fx = JSON.parse(readFileSync(join(__dirname, '../../../test/fixtures/synthetic/second_route.json'), 'utf8'));
+const fx = loadFixture('synthetic/second_route.json');
 const p: PanelMatrix = { y: Float64Array.from(fx.Y.flat()), n: fx.N0 + fx.N1, t: fx.T0 + fx.T1, n0: fx.N0, t0: fx.T0 };
 
 describe('DiD / SC / SDID against the scipy second route', () => {
