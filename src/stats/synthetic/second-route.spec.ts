@@ -5,7 +5,7 @@
  */
 import { loadFixture } from '../../../test/fixtures/load-fixture';
 import { fitSynth, noiseLevel, PanelMatrix } from './synthdid';
-import { analyseFewTreated } from './few-treated';
+import { analyseFewTreated, assertKFitsPool, FewTreatedInputError } from './few-treated';
 
 const fx = loadFixture('synthetic/second_route.json');
 const p: PanelMatrix = { y: Float64Array.from(fx.Y.flat()), n: fx.N0 + fx.N1, t: fx.T0 + fx.T1, n0: fx.N0, t0: fx.T0 };
@@ -35,5 +35,25 @@ describe('DiD / SC / SDID against the scipy second route', () => {
       expect(e.series).toHaveLength(p.t);
       expect(e.placebo_gaps).toHaveLength(p.n0);
     }
+  });
+});
+
+describe('few-treated input errors carry a code for the API', () => {
+  const panel = { unit: ['a', 'a', 'a', 'a', 'a', 'b', 'b', 'b', 'b', 'b'], week: [0, 1, 2, 3, 4, 0, 1, 2, 3, 4], value: [1, 2, 3, 4, 5, 2, 3, 4, 5, 6] };
+  const code = (fn: () => unknown): string | undefined => {
+    try {
+      fn();
+    } catch (e) {
+      return (e as FewTreatedInputError).code;
+    }
+    return undefined;
+  };
+  it('names each bad input', () => {
+    expect(code(() => analyseFewTreated(panel, ['a'], { preWeeks: 3 }))).toBe('PRE_PERIOD_TOO_SHORT');
+    expect(code(() => analyseFewTreated(panel, ['a'], { preWeeks: 4 }))).toBe('K_EXCEEDS_POOL');
+    expect(code(() => analyseFewTreated({ unit: panel.unit.slice(1), week: panel.week.slice(1), value: panel.value.slice(1) }, ['a'], { preWeeks: 4 }))).toBe('TREATED_MISSING_WEEKS');
+    expect(code(() => analyseFewTreated(panel, ['a', 'b'], { preWeeks: 4 }))).toBe('EMPTY_DONOR_POOL');
+    expect(code(() => assertKFitsPool(3, 6))).toBe('K_EXCEEDS_POOL');
+    expect(code(() => assertKFitsPool(2, 5))).toBeUndefined();
   });
 });
