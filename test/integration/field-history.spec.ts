@@ -1,0 +1,57 @@
+import { readFileSync } from 'fs';
+import { join } from 'path';
+import Papa from 'papaparse';
+import request from 'supertest';
+import { resetDatabase, startStack, TestStack } from '../utils/test-stack';
+
+const DIR = join(__dirname, '../fixtures/imports');
+// Expected values: the Python second route beside the fixture (salesforce-field-history-expected.py).
+const expected = JSON.parse(readFileSync(join(DIR, 'salesforce-field-history-expected.json'), 'utf8'));
+const records = Papa.parse<Record<string, string>>(readFileSync(join(DIR, 'salesforce-opportunity-field-history.csv'), 'utf8'), { header: true, skipEmptyLines: true }).data;
+
+/** Field histories through the real HTTP API and PostgreSQL: stored, rebuilt as of a date, anomalies reported. */
+describe('opportunity field history (issue 13)', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startStack({ withWorker: false });
+    await resetDatabase(stack.dataSource);
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('stores the good rows, reports the bad ones and the anomalies with row numbers', async () => {
+    const res = await request(stack.http).post('/opportunities/history').send({ records });
+    expect(res.status).toBe(200);
+    expect(res.body.rejected_rows.map((r: { row_number: number }) => r.row_number)).toEqual(expected.rejected_rows);
+    expect(res.body.rejected_rows.every((r: { reasons: string[] }) => r.reasons.length > 0)).toBe(true);
+    expect(res.body.anomalies.map(({ row, opportunity_id, kind }: Record<string, unknown>) => ({ row, opportunity_id, kind }))).toEqual(expected.anomalies);
+    const [{ n }] = await stack.dataSource.query(`SELECT count(*)::int AS n FROM opportunity_field_history`);
+    expect(n).toBe(res.body.changes_stored);
+    const q = await request(stack.http).get('/opportunities/history/anomalies');
+    expect(q.status).toBe(200);
+    expect(q.body.items.map((a: Record<string, unknown>) => a.kind).sort()).toEqual(expected.anomalies.map((a: Record<string, unknown>) => a.kind).sort());
+  });
+
+  it.each(Object.keys(expected.states))('returns each opportunity and the KPIs as known at %s', async (at) => {
+    for (const [id, want] of Object.entries(expected.states[at] as Record<string, unknown>)) {
+      const res = await request(stack.http).get(`/opportunities/${id}/as-of`).query({ at });
+      if (want === null) expect(res.status).toBe(404);
+      else expect({ id, body: res.body }).toEqual({ id, body: expect.objectContaining(want) });
+    }
+    const k = await request(stack.http).get('/opportunities/history/kpis').query({ at });
+    expect(k.status).toBe(200);
+    expect(k.body).toMatchObject({ won: expected.kpis[at].won, lost: expected.kpis[at].lost, revenue_won: expected.kpis[at].revenue_won });
+  });
+
+  it('answers a zone-less instant with a 400 in the error shape and stores nothing for an all-bad upload', async () => {
+    const bad = await request(stack.http).get('/opportunities/history/kpis').query({ at: '2024-03-01T00:00:00' });
+    expect(bad.status).toBe(400);
+    expect(bad.body).toMatchObject({ statusCode: 400, code: 'VALIDATION_FAILED' });
+    const [{ n: before }] = await stack.dataSource.query(`SELECT count(*)::int AS n FROM opportunity_field_history`);
+    const res = await request(stack.http).post('/opportunities/history').send({ records: [{ OpportunityId: 'Z', CreatedDate: 'yesterday', StageName: 'Prospecting' }] });
+    expect(res.body).toMatchObject({ rows_accepted: 0, changes_stored: 0 });
+    const [{ n: after }] = await stack.dataSource.query(`SELECT count(*)::int AS n FROM opportunity_field_history`);
+    expect(after).toBe(before);
+  });
+});
