@@ -17,6 +17,7 @@ import { RawOpportunityRow } from './ingestion/opportunity-row.parser';
 import { OpportunityBatchEntity } from './opportunity-batch.entity';
 import { chunkCountFor, createStagingTable, dropStagingTable, StagingWriter } from './staging';
 import { TerritoryRepository } from '../territories/territory.repository';
+import { countBatchWarnings, findBatchWarnings } from './batch-warnings';
 import { DetectedFormat, FormatOverride, UploadDecoder } from './upload-decoding';
 
 /**
@@ -133,6 +134,7 @@ export class BatchService {
     const b = await this.batches.findById(id);
     if (!b) throw new AppException('BATCH_NOT_FOUND', `No batch with id ${id}`);
     const rejected = await this.batches.findRejections(id, opts.limit, opts.offset);
+    const [warnings, warningCount] = await Promise.all([findBatchWarnings(this.dataSource, id, opts.limit, opts.offset), countBatchWarnings(this.dataSource, id)]);
     return {
       batch_id: b.id,
       source: b.source,
@@ -154,6 +156,7 @@ export class BatchService {
       started_at: b.startedAt,
       completed_at: b.completedAt,
       rejected_rows: { limit: opts.limit, offset: opts.offset, items: rejected },
+      warnings: { total: warningCount, limit: opts.limit, offset: opts.offset, items: warnings },
     };
   }
 
