@@ -17,6 +17,8 @@ import { RawOpportunityRow } from './ingestion/opportunity-row.parser';
 import { OpportunityBatchEntity } from './opportunity-batch.entity';
 import { chunkCountFor, createStagingTable, dropStagingTable, StagingWriter } from './staging';
 import { TerritoryRepository } from '../territories/territory.repository';
+import { countBatchWarnings, findBatchWarnings } from './batch-warnings';
+import { DetectedFormat, FormatOverride, UploadDecoder } from './upload-decoding';
 
 /**
  * Receives opportunity batches: stores them in PostgreSQL first (so nothing is lost if Redis is
@@ -81,7 +83,12 @@ export class BatchService {
    * @param mappingJson optional JSON object canonical field → CSV header
    * @throws MALFORMED_CSV, VALIDATION_FAILED (mapping), BATCH_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE
    */
-  async createFromCsv(req: Request, mappingJson: string | undefined, idempotencyKey: string | null): Promise<BatchAcceptedDto> {
+  async createFromCsv(
+    req: Request,
+    mappingJson: string | undefined,
+    idempotencyKey: string | null,
+    format: FormatOverride = { delimiter: null, encoding: null },
+  ): Promise<BatchAcceptedDto> {
     const explicit = parseMapping(mappingJson);
     if (idempotencyKey) {
       const existing = await this.batches.findByIdempotencyKey(idempotencyKey);
@@ -98,7 +105,7 @@ export class BatchService {
       const batch = await repo.save(repo.create({ source: 'csv', status: 'queued', idempotencyKey, rowCount: 0, stagingChunks: chunks }));
       await createStagingTable(qr.manager, batch.id, chunks);
       const territoryIds = await this.territories.idsByCode(qr.manager);
-      const { rowCount, mapping } = await this.streamRows(new StagingWriter(qr, batch.id, chunks, territoryIds), file, explicit, hash);
+      const { rowCount, mapping, detected } = await this.streamRows(new StagingWriter(qr, batch.id, chunks, territoryIds), file, explicit, hash, format);
       await repo.update(batch.id, {
         rowCount,
         columnMapping: mapping.mapping as Record<string, string>,
@@ -107,7 +114,7 @@ export class BatchService {
       });
       await qr.commitTransaction();
       batch.rowCount = rowCount;
-      return this.enqueue(batch, false);
+      return { ...(await this.enqueue(batch, false)), detected: toDetected(detected) };
     } catch (err) {
       await qr.rollbackTransaction();
       if (idempotencyKey && isUniqueViolation(err)) {
@@ -127,6 +134,7 @@ export class BatchService {
     const b = await this.batches.findById(id);
     if (!b) throw new AppException('BATCH_NOT_FOUND', `No batch with id ${id}`);
     const rejected = await this.batches.findRejections(id, opts.limit, opts.offset);
+    const [warnings, warningCount] = await Promise.all([findBatchWarnings(this.dataSource, id, opts.limit, opts.offset), countBatchWarnings(this.dataSource, id)]);
     return {
       batch_id: b.id,
       source: b.source,
@@ -148,6 +156,7 @@ export class BatchService {
       started_at: b.startedAt,
       completed_at: b.completedAt,
       rejected_rows: { limit: opts.limit, offset: opts.offset, items: rejected },
+      warnings: { total: warningCount, limit: opts.limit, offset: opts.offset, items: warnings },
     };
   }
 
@@ -265,13 +274,26 @@ export class BatchService {
    * time, with backpressure all the way from PostgreSQL to the socket; hashes the bytes as they
    * pass. @throws MALFORMED_CSV, BATCH_TOO_LARGE
    */
-  private async streamRows(writer: StagingWriter, file: Readable, explicit: Record<string, string> | null, hash: ReturnType<typeof createHash>) {
-    // Same tick as the pipe inside readCsvStream: every chunk parsed is also hashed (for Idempotency-Key replays).
+  private async streamRows(
+    writer: StagingWriter,
+    file: Readable,
+    explicit: Record<string, string> | null,
+    hash: ReturnType<typeof createHash>,
+    format: FormatOverride,
+  ) {
+    // Same tick as the pipe into the decoder: every raw chunk is also hashed (for Idempotency-Key replays).
     file.on('data', (chunk: Buffer) => hash.update(chunk));
+    // Encoding and delimiter are chosen from the first bytes (upload-decoding.ts); the reader gets UTF-8.
+    const decoder = new UploadDecoder(format);
+    file.on('error', (err) => decoder.destroy(err));
+    decoder.on('error', () => undefined); // reported through `detected` (before reading) or by the reader
+    file.pipe(decoder);
     let mapping: ResolvedMapping | null = null;
     let toFields: ((row: readonly string[]) => Record<string, string>) | null = null;
+    let detected: DetectedFormat | null = null;
     try {
-      await readCsvStream(file, (rows, header) => {
+      detected = await decoder.detected;
+      await readCsvStream(decoder, (rows, header) => {
         if (!mapping) {
           mapping = resolveColumnMapping([...header], explicit);
           toFields = rowMapper(header, mapping.mapping);
@@ -282,16 +304,18 @@ export class BatchService {
         let full = false;
         for (const row of rows) full = !writer.add(toFields!(row)) || full;
         return full ? writer.drained() : undefined;
-      });
+      }, { delimiter: detected.delimiter });
       await writer.finish();
     } catch (err) {
       writer.abort(err as Error);
+      file.unpipe(decoder);
       if (err instanceof AppException) throw err;
       const reason = err instanceof CsvFormatError ? err.message : `the upload could not be read: ${(err as Error).message}`;
-      throw new AppException('MALFORMED_CSV', `CSV could not be parsed: ${reason}`);
+      const how = detected ? ` (read as ${describeFormat(detected)}; pass ?delimiter= or ?encoding= to override)` : '';
+      throw new AppException('MALFORMED_CSV', `CSV could not be parsed: ${reason}${how}`, detected ? { detected: toDetected(detected) } : undefined);
     }
     if (!mapping || writer.rows === 0) throw new AppException('MALFORMED_CSV', 'The CSV has a header but no data rows');
-    return { rowCount: writer.rows, mapping: mapping as ResolvedMapping };
+    return { rowCount: writer.rows, mapping: mapping as ResolvedMapping, detected: detected! };
   }
 
   /** The CSV byte stream of the request: the `file` part of a multipart body, or a text/csv body. */
@@ -341,6 +365,16 @@ function parseMapping(json: string | undefined): Record<string, string> | null {
   throw new AppException('VALIDATION_FAILED', 'mapping must be a JSON object of field → CSV column', [
     { path: 'mapping', errors: ['must be a JSON object'] },
   ]);
+}
+
+/** The `detected` object of an upload response: how the bytes were read. */
+function toDetected(d: DetectedFormat) {
+  return { delimiter: d.delimiter, encoding: d.encoding, bom: d.bom, source: d.source };
+}
+
+function describeFormat(d: DetectedFormat): string {
+  const delim = d.delimiter === '\t' ? 'tab' : `'${d.delimiter}'`;
+  return `delimiter ${delim} (${d.source.delimiter}), encoding ${d.encoding} (${d.source.encoding})${d.bom ? ' with BOM' : ''}`;
 }
 
 function isUniqueViolation(err: unknown): boolean {

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { parseRequiredDecimal } from '../common/database/transformers';
 import { BatchRepository } from './batch.repository';
+import { recordBatchWarnings } from './batch-warnings';
 import { dropStagingTable, stagingTable } from './staging';
 
 /** What an upsert did to a batch's accepted rows (they add up to rows_accepted). */
@@ -77,6 +78,7 @@ export class IngestionService {
         const dataVersion = parseRequiredDecimal(dv);
         // Change keys of every partition, made distinct once for the whole batch at the end.
         await em.query(`CREATE TEMP TABLE ${CHANGE_KEYS} (territory_id uuid NOT NULL, owner varchar(128) NOT NULL, engage_week date NOT NULL) ON COMMIT DROP`);
+        await recordBatchWarnings(em, batchId, batch.receivedAt);
         const totals: UpsertCounts = { ...empty };
         let processed = 0;
         for (let chunk = 0; chunk < batch.stagingChunks; chunk++) {

@@ -10,6 +10,7 @@ import { BatchService } from './batch.service';
 import { BatchStatusQuery } from './dto/batch-status.query';
 import { BatchAcceptedDto, CreateBatchDto } from './dto/create-batch.dto';
 import { OpportunityRepository } from './opportunity.repository';
+import { parseFormatOverride } from './upload-decoding';
 
 @ApiTags('opportunities')
 @Controller('opportunities')
@@ -37,9 +38,17 @@ export class OpportunitiesController {
   @ApiConsumes('multipart/form-data', 'text/csv')
   @ApiBody({ schema: { type: 'object', properties: { file: { type: 'string', format: 'binary' } } } })
   @ApiQuery({ name: 'mapping', required: false, description: 'JSON object: field → CSV column, e.g. {"territory":"sales_agent"}' })
+  @ApiQuery({ name: 'delimiter', required: false, description: "',' ';' or 'tab'; detected from the first lines when absent" })
+  @ApiQuery({ name: 'encoding', required: false, description: 'utf-8, utf-16le, utf-16be or windows-1252; detected (BOM, UTF-8 validity, chardet) when absent' })
   @ApiHeader({ name: 'Idempotency-Key', required: false })
-  createCsvBatch(@Req() req: Request, @Query('mapping') mapping: string | undefined, @IdempotencyKey() key: string | null): Promise<BatchAcceptedDto> {
-    return this.batches.createFromCsv(req, mapping, key);
+  createCsvBatch(
+    @Req() req: Request,
+    @Query('mapping') mapping: string | undefined,
+    @Query('delimiter') delimiter: string | undefined,
+    @Query('encoding') encoding: string | undefined,
+    @IdempotencyKey() key: string | null,
+  ): Promise<BatchAcceptedDto> {
+    return this.batches.createFromCsv(req, mapping, key, parseFormatOverride(delimiter, encoding));
   }
 
   @Post('batches/:id/cancel')

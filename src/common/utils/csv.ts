@@ -4,7 +4,8 @@ import { Readable, Transform, TransformCallback } from 'node:stream';
 
 /**
  * Every CSV PilotLab reads goes through this module (papaparse underneath), with one contract:
- * - comma-separated, RFC 4180 quoting (`"a, b"`, `"say ""hi"""`, line breaks inside quotes);
+ * - comma-separated by default (`readCsvStream` takes another delimiter: opportunity uploads detect it,
+ *   see opportunities/upload-decoding.ts), RFC 4180 quoting (`"a, b"`, `"say ""hi"""`, line breaks inside quotes);
  * - LF or CRLF line ends, mixed too (a CR before the line end is trimmed with the cell);
  * - a UTF-8 byte order mark is stripped (pitfall P18: it must not stick to the first header);
  * - the first non-blank line is the header: names trimmed; a name repeated, ignoring case, is an
@@ -135,12 +136,14 @@ export function parseCsvBuffer(input: Buffer | string): Record<string, string>[]
  * {@link toRecord}), synchronously. When it returns a promise, reading pauses until the promise
  * settles (backpressure: memory stays flat whatever the file size).
  * @param input the raw bytes (decoded here as UTF-8, with characters split across chunks kept whole)
+ * @param options.delimiter the cell delimiter (default `,`; uploads detect it, see opportunities/upload-decoding.ts)
  * @returns the header names and the number of data records
  * @throws CsvFormatError on malformed input, or whatever `onRows` throws (reading stops)
  */
 export function readCsvStream(
   input: Readable,
   onRows: (rows: string[][], header: readonly string[]) => void | Promise<void>,
+  options: { delimiter?: string } = {},
 ): Promise<{ header: string[]; records: number }> {
   const text = new LineAlignedText();
   input.on('error', (err) => text.destroy(err));
@@ -161,6 +164,7 @@ export function readCsvStream(
     };
     Papa.parse<string[]>(text, {
       ...PAPA_OPTIONS,
+      delimiter: options.delimiter ?? PAPA_OPTIONS.delimiter,
       beforeFirstChunk: (chunk) => chunk.replace(/^\uFEFF/, ''),
       chunk: (results, parser) => {
         if (failed) return;

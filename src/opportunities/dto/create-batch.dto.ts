@@ -46,4 +46,9 @@ export class BatchAcceptedDto {
   @ApiProperty({ description: 'False when Redis was unreachable; the batch is kept and queued later' }) enqueued: boolean;
   @ApiProperty() idempotent_replay: boolean;
   @ApiProperty() status_url: string;
+  @ApiProperty({
+    required: false,
+    description: 'CSV uploads only: how the file was read, e.g. {"delimiter":";","encoding":"windows-1252","bom":false,"source":{"delimiter":"header","encoding":"fallback"}}',
+  })
+  detected?: { delimiter: string; encoding: string; bom: boolean; source: { delimiter: string; encoding: string } };
 }

@@ -1,0 +1,94 @@
+import type { EntityManager } from 'typeorm';
+import { stagingTable } from './staging';
+
+/** The warning kinds a batch can report (rows are kept; a warning never rejects a row). */
+export const WARNING_KINDS = ['negative_won_amount', 'repeated_opportunity_id', 'close_before_create', 'amount_outlier'] as const;
+
+/**
+ * Robust outlier rule for `amount_outlier`: a won amount is flagged when it lies beyond
+ * median ± K × 1.4826 × MAD of the territory's stored won amounts (before this batch), with
+ * MAD the median absolute deviation (1.4826 × MAD estimates σ for normal data: Rousseeuw &
+ * Croux 1993, JASA 88:1273; Leys et al. 2013, J. Exp. Soc. Psych. 49:764 recommend 2.5–3 as a
+ * cut; deal sizes are skewed, so K = 5). Only territories with at least MIN_HISTORY past won
+ * deals and MAD > 0 are checked.
+ */
+export const OUTLIER_K = 5;
+export const OUTLIER_MIN_HISTORY = 20;
+
+/**
+ * Writes the warnings of a batch's accepted staged rows (reasons IS NULL) into
+ * opportunity_batch_warnings, one row per (row_number, kind). Run inside the processing
+ * transaction, before the rows are upserted (so the territory history excludes this batch).
+ * - negative_won_amount: a won deal with amount < 0 (the amount parser reads "(1,500.00)" as −1500);
+ * - repeated_opportunity_id: an id on several rows; each row that lost names the row that won
+ *   (the newest source_updated_at, then the later row: the same order as the upsert);
+ * - close_before_create: close_date before the (UTC) date of created_at;
+ * - amount_outlier: see {@link OUTLIER_K}.
+ * @returns the number of warnings written
+ */
+export async function recordBatchWarnings(em: EntityManager, batchId: string, receivedAt: Date): Promise<number> {
+  const s = stagingTable(batchId);
+  const [{ n }]: { n: string }[] = await em.query(
+    `WITH ok AS (SELECT * FROM ${s} WHERE reasons IS NULL),
+     ranked AS (
+       SELECT ok.row_number, ok.opportunity_id,
+              first_value(ok.row_number) OVER w AS winner, count(*) OVER (PARTITION BY ok.opportunity_id) AS copies
+         FROM ok WINDOW w AS (PARTITION BY ok.opportunity_id ORDER BY coalesce(ok.source_updated_at, $2::timestamptz) DESC, ok.row_number DESC)
+     ),
+     history AS (
+       SELECT territory_id, count(*) AS n, percentile_cont(0.5) WITHIN GROUP (ORDER BY amount) AS med
+         FROM opportunities WHERE status = 'won' AND amount IS NOT NULL
+          AND territory_id IN (SELECT DISTINCT territory_id FROM ok)
+        GROUP BY territory_id
+     ),
+     spread AS (
+       SELECT h.territory_id, h.n, h.med, percentile_cont(0.5) WITHIN GROUP (ORDER BY abs(o.amount - h.med)) AS mad
+         FROM history h JOIN opportunities o ON o.territory_id = h.territory_id AND o.status = 'won' AND o.amount IS NOT NULL
+        GROUP BY h.territory_id, h.n, h.med
+     ),
+     found AS (
+       SELECT row_number, 'negative_won_amount' AS kind, opportunity_id,
+              format('won deal with a negative amount (%s); kept as sent', amount) AS message
+         FROM ok WHERE status = 'won' AND amount < 0
+       UNION ALL
+       SELECT row_number, 'repeated_opportunity_id', opportunity_id,
+              format('opportunity %s appears %s times in this batch; row %s won', opportunity_id, copies, winner)
+         FROM ranked WHERE copies > 1 AND row_number <> winner
+       UNION ALL
+       SELECT row_number, 'close_before_create', opportunity_id,
+              format('close date %s is before the create date %s', close_date, (created_at_source AT TIME ZONE 'UTC')::date)
+         FROM ok WHERE close_date IS NOT NULL AND created_at_source IS NOT NULL AND close_date < (created_at_source AT TIME ZONE 'UTC')::date
+       UNION ALL
+       SELECT ok.row_number, 'amount_outlier', ok.opportunity_id,
+              format('won amount %s is far outside the territory''s history: median %s, robust range %s to %s (median ± %s × 1.4826 × MAD over %s deals)',
+                     ok.amount, round(sp.med::numeric, 2), round((sp.med - $3 * 1.4826 * sp.mad)::numeric, 2),
+                     round((sp.med + $3 * 1.4826 * sp.mad)::numeric, 2), $3, sp.n)
+         FROM ok JOIN spread sp ON sp.territory_id = ok.territory_id
+        WHERE ok.status = 'won' AND ok.amount IS NOT NULL AND sp.n >= $4 AND sp.mad > 0
+          AND abs(ok.amount - sp.med) > $3 * 1.4826 * sp.mad
+     ),
+     moved AS (
+       INSERT INTO opportunity_batch_warnings (batch_id, row_number, kind, opportunity_id, message)
+       SELECT $1, row_number, kind, opportunity_id, message FROM found
+       ON CONFLICT (batch_id, row_number, kind) DO UPDATE SET message = EXCLUDED.message
+       RETURNING 1)
+     SELECT count(*) AS n FROM moved`,
+    [batchId, receivedAt, OUTLIER_K, OUTLIER_MIN_HISTORY],
+  );
+  return Number(n);
+}
+
+/** One page of a batch's warnings, by row number. */
+export function findBatchWarnings(em: Pick<EntityManager, 'query'>, batchId: string, limit: number, offset: number) {
+  return em.query(
+    `SELECT row_number, kind, opportunity_id, message FROM opportunity_batch_warnings
+      WHERE batch_id = $1 ORDER BY row_number, kind LIMIT $2 OFFSET $3`,
+    [batchId, limit, offset],
+  ) as Promise<{ row_number: number; kind: string; opportunity_id: string | null; message: string }[]>;
+}
+
+/** The number of warnings of a batch. */
+export async function countBatchWarnings(em: Pick<EntityManager, 'query'>, batchId: string): Promise<number> {
+  const [{ n }]: { n: string }[] = await em.query(`SELECT count(*) AS n FROM opportunity_batch_warnings WHERE batch_id = $1`, [batchId]);
+  return Number(n);
+}
