@@ -25,8 +25,11 @@ export class OpportunitiesController {
   @UseGuards(QueueDepthGuard, BatchSizeGuard)
   @ApiOperation({ summary: 'Submit a JSON batch of opportunity rows (at most BATCH_MAX_ROWS, default 50,000); processed by the ingestion queue' })
   @ApiHeader({ name: 'Idempotency-Key', required: false })
-  createBatch(@Body() dto: CreateBatchDto, @IdempotencyKey() key: string | null): Promise<BatchAcceptedDto> {
-    return this.batches.createFromJson(dto, key);
+  @ApiBody({ type: CreateBatchDto, description: 'With ?profile=salesforce|hubspot|snapshot, rows carry that profile\'s column names (docs/imports.md)' })
+  @ApiQuery({ name: 'profile', required: false, description: 'Import profile: pilotlab (default), salesforce, hubspot, snapshot' })
+  // The body is validated by the profile (readJsonBatch): pilotlab rows by CreateBatchDto, as before.
+  createBatch(@Body() body: Record<string, unknown>, @Query('profile') profile: string | undefined, @IdempotencyKey() key: string | null): Promise<BatchAcceptedDto> {
+    return this.batches.createFromJson(body, key, profile);
   }
 
   @Post('batches/csv')
@@ -37,9 +40,10 @@ export class OpportunitiesController {
   @ApiConsumes('multipart/form-data', 'text/csv')
   @ApiBody({ schema: { type: 'object', properties: { file: { type: 'string', format: 'binary' } } } })
   @ApiQuery({ name: 'mapping', required: false, description: 'JSON object: field → CSV column, e.g. {"territory":"sales_agent"}' })
+  @ApiQuery({ name: 'profile', required: false, description: 'Import profile: pilotlab (default), salesforce, hubspot, snapshot' })
   @ApiHeader({ name: 'Idempotency-Key', required: false })
-  createCsvBatch(@Req() req: Request, @Query('mapping') mapping: string | undefined, @IdempotencyKey() key: string | null): Promise<BatchAcceptedDto> {
-    return this.batches.createFromCsv(req, mapping, key);
+  createCsvBatch(@Req() req: Request, @Query('mapping') mapping: string | undefined, @Query('profile') profile: string | undefined, @IdempotencyKey() key: string | null): Promise<BatchAcceptedDto> {
+    return this.batches.createFromCsv(req, mapping, key, profile);
   }
 
   @Post('batches/:id/cancel')

@@ -5,6 +5,8 @@ export const ERROR_STATUS = {
   VALIDATION_FAILED: HttpStatus.BAD_REQUEST,
   MALFORMED_JSON: HttpStatus.BAD_REQUEST,
   MALFORMED_CSV: HttpStatus.BAD_REQUEST,
+  /** ?profile= names no import profile (details.profiles lists them). */
+  UNKNOWN_IMPORT_PROFILE: HttpStatus.BAD_REQUEST,
   BATCH_TOO_LARGE: HttpStatus.PAYLOAD_TOO_LARGE,
   PAYLOAD_TOO_LARGE: HttpStatus.PAYLOAD_TOO_LARGE,
   UNKNOWN_TERRITORY: HttpStatus.UNPROCESSABLE_ENTITY,
