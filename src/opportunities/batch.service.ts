@@ -14,7 +14,8 @@ import { BatchRepository } from './batch.repository';
 import { BatchAcceptedDto } from './dto/create-batch.dto';
 import { resolveColumnMapping, ResolvedMapping, rowMapper } from './ingestion/column-mapping';
 import { readJsonBatch } from './import-profiles/json-rows';
-import { CompiledProfileMapping, compileProfileMapping, ImportProfile, importProfile } from './import-profiles/profiles';
+import { ImportSourceService } from './import-profiles/import-sources';
+import { CompiledProfileMapping, compileProfileMapping, ImportProfile } from './import-profiles/profiles';
 import { OpportunityBatchEntity } from './opportunity-batch.entity';
 import { chunkCountFor, createStagingTable, dropStagingTable, StagingWriter } from './staging';
 import { TerritoryRepository } from '../territories/territory.repository';
@@ -31,6 +32,7 @@ export class BatchService {
     private readonly producer: JobProducer,
     private readonly env: EnvironmentVariables,
     private readonly territories: TerritoryRepository,
+    private readonly sources: ImportSourceService,
   ) {}
 
   /**
@@ -38,9 +40,9 @@ export class BatchService {
    * the first batch; different rows under a used key are a 409.
    * (The row limit is enforced before validation by BatchSizeGuard.) @throws IDEMPOTENCY_CONFLICT
    */
-  async createFromJson(body: unknown, idempotencyKey: string | null, profileName?: string): Promise<BatchAcceptedDto> {
-    const profile = importProfile(profileName);
-    const { rows, compiled } = await readJsonBatch(body, profile);
+  async createFromJson(body: unknown, idempotencyKey: string | null, profileName?: string, sourceName?: string): Promise<BatchAcceptedDto> {
+    const { profile, columnMap } = await this.sources.resolve(profileName, sourceName);
+    const { rows, compiled } = await readJsonBatch(body, profile, columnMap);
     // The profile is part of the content (the same rows read by another profile are other data).
     const contentHash = createHash('sha256').update(canonicalJson(profile.name === 'pilotlab' ? rows : { profile: profile.name, rows })).digest('hex');
     if (idempotencyKey) {
@@ -87,9 +89,12 @@ export class BatchService {
    * @param mappingJson optional JSON object canonical field → CSV header
    * @throws MALFORMED_CSV, VALIDATION_FAILED (mapping), BATCH_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE
    */
-  async createFromCsv(req: Request, mappingJson: string | undefined, idempotencyKey: string | null, profileName?: string): Promise<BatchAcceptedDto> {
-    const explicit = parseMapping(mappingJson);
-    const profile = importProfile(profileName);
+  async createFromCsv(req: Request, mappingJson: string | undefined, idempotencyKey: string | null, profileName?: string, sourceName?: string): Promise<BatchAcceptedDto> {
+    const resolved = await this.sources.resolve(profileName, sourceName);
+    const profile = resolved.profile;
+    // ?mapping= overrides the source's stored column map field by field.
+    const given = parseMapping(mappingJson);
+    const explicit = resolved.columnMap || given ? { ...(resolved.columnMap ?? {}), ...(given ?? {}) } : null;
     if (idempotencyKey) {
       const existing = await this.batches.findByIdempotencyKey(idempotencyKey);
       if (existing) return this.replayCsv(existing, await this.csvStreamOf(req));

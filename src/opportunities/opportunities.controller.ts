@@ -28,8 +28,8 @@ export class OpportunitiesController {
   @ApiBody({ type: CreateBatchDto, description: 'With ?profile=salesforce|hubspot|snapshot, rows carry that profile\'s column names (docs/imports.md)' })
   @ApiQuery({ name: 'profile', required: false, description: 'Import profile: pilotlab (default), salesforce, hubspot, snapshot' })
   // The body is validated by the profile (readJsonBatch): pilotlab rows by CreateBatchDto, as before.
-  createBatch(@Body() body: Record<string, unknown>, @Query('profile') profile: string | undefined, @IdempotencyKey() key: string | null): Promise<BatchAcceptedDto> {
-    return this.batches.createFromJson(body, key, profile);
+  createBatch(@Body() body: Record<string, unknown>, @Query('profile') profile: string | undefined, @Query('source') source: string | undefined, @IdempotencyKey() key: string | null): Promise<BatchAcceptedDto> {
+    return this.batches.createFromJson(body, key, profile, source);
   }
 
   @Post('batches/csv')
@@ -42,8 +42,8 @@ export class OpportunitiesController {
   @ApiQuery({ name: 'mapping', required: false, description: 'JSON object: field → CSV column, e.g. {"territory":"sales_agent"}' })
   @ApiQuery({ name: 'profile', required: false, description: 'Import profile: pilotlab (default), salesforce, hubspot, snapshot' })
   @ApiHeader({ name: 'Idempotency-Key', required: false })
-  createCsvBatch(@Req() req: Request, @Query('mapping') mapping: string | undefined, @Query('profile') profile: string | undefined, @IdempotencyKey() key: string | null): Promise<BatchAcceptedDto> {
-    return this.batches.createFromCsv(req, mapping, key, profile);
+  createCsvBatch(@Req() req: Request, @Query('mapping') mapping: string | undefined, @Query('profile') profile: string | undefined, @Query('source') source: string | undefined, @IdempotencyKey() key: string | null): Promise<BatchAcceptedDto> {
+    return this.batches.createFromCsv(req, mapping, key, profile, source);
   }
 
   @Post('batches/:id/cancel')

@@ -147,4 +147,32 @@ describe('import profiles', () => {
     expect(res.status).toBe(400);
     expect(res.body.details).toEqual([{ path: 'rows.0.colour', errors: ['property colour should not exist (not a column of profile hubspot)'] }]);
   });
+
+  it('a stored source: its column map and its stage mapping per pipeline are used by uploads naming it; an unknown source is a 404', async () => {
+    const rows = fixtureRows('hubspot-deals.csv');
+    const other = rows[rows.length - 2]; // pipeline 7654321, dealstage 99887766: rejected without a source
+    const put = await request(stack.http)
+      .put('/import-sources/hubspot-eu')
+      .send({ profile: 'hubspot', column_map: { territory: 'Region' }, stage_mapping: { [other.pipeline]: { won: [other.dealstage], lost: [], open: [] } } });
+    expect(put.status).toBe(200);
+    expect((await request(stack.http).get('/import-sources/hubspot-eu')).body).toMatchObject({ name: 'hubspot-eu', profile: 'hubspot', column_map: { territory: 'Region' } });
+    const { territory: region, dealname: _name, ...rest } = other;
+    const row = { ...rest, Region: region, hs_is_closed_won: 'true' };
+    const res = await request(stack.http).post('/opportunities/batches?source=hubspot-eu').send({ rows: [row] });
+    expect(res.status).toBe(202);
+    const status = await waitForBatch(stack.http, res.body.batch_id);
+    expect(status.rejected_rows.items).toEqual([]);
+    expect(await stored()).toEqual([expect.objectContaining({ opportunity_id: other.hs_object_id, status: 'won', code: region })]);
+    // CSV through the same source
+    const csv = `hs_object_id,pipeline,dealstage,amount,closedate,createdate,Region\n77,${other.pipeline},${other.dealstage},500,2024-05-01,2024-01-01T00:00:00Z,West\n`;
+    const c = await request(stack.http).post('/opportunities/batches/csv?source=hubspot-eu').set('Content-Type', 'text/csv').send(csv);
+    expect(c.status).toBe(202);
+    const cs = await waitForBatch(stack.http, c.body.batch_id);
+    expect(cs.rejected_rows.items).toEqual([]);
+    expect(cs).toMatchObject({ rows_accepted: 1, rows_rejected: 0 });
+    const missing = await request(stack.http).post('/opportunities/batches?source=nope').send({ rows: [row] });
+    expect(missing.status).toBe(404);
+    expect(missing.body.code).toBe('IMPORT_SOURCE_NOT_FOUND');
+    expect((await request(stack.http).put('/import-sources/x').send({ profile: 'pipedrive' })).status).toBe(400);
+  });
 });

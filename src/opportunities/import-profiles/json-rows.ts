@@ -12,7 +12,7 @@ import { Cell, compileProfileMapping, CompiledProfileMapping, ImportProfile } fr
  * is a column of the profile.
  * @returns the rows and the compiled mapping. @throws VALIDATION_FAILED
  */
-export async function readJsonBatch(body: unknown, profile: ImportProfile): Promise<{ rows: Record<string, Cell>[]; compiled: CompiledProfileMapping }> {
+export async function readJsonBatch(body: unknown, profile: ImportProfile, columnMap: Record<string, string> | null = null): Promise<{ rows: Record<string, Cell>[]; compiled: CompiledProfileMapping }> {
   let rows: Record<string, Cell>[];
   if (profile.name === 'pilotlab') {
     const dto = (await buildValidationPipe().transform(body, { type: 'body', metatype: CreateBatchDto })) as CreateBatchDto;
@@ -40,7 +40,10 @@ export async function readJsonBatch(body: unknown, profile: ImportProfile): Prom
   const keys = [...new Set(rows.flatMap((r) => Object.keys(r)))];
   // A canonical field name as a JSON key feeds that field (as the DTO always did); aliases fill the rest.
   const canonical = profile.name === 'pilotlab' ? Object.fromEntries(keys.filter((k) => (CANONICAL_FIELDS as readonly string[]).includes(k)).map((k) => [k, k])) : null;
-  const compiled = compileProfileMapping(profile, keys, canonical);
+  // A source's stored column map names its columns; those absent from this batch are not used.
+  const stored = columnMap ? Object.fromEntries(Object.entries(columnMap).filter(([, c]) => keys.includes(c))) : {};
+  const explicit = canonical || columnMap ? { ...(canonical ?? {}), ...stored } : null;
+  const compiled = compileProfileMapping(profile, keys, explicit);
   if (profile.name !== 'pilotlab' && compiled.ignored_columns.length) {
     const details = compiled.ignored_columns.map((k) => ({ path: `rows.${rows.findIndex((r) => k in r)}.${k}`, errors: [`property ${k} should not exist (not a column of profile ${profile.name})`] }));
     throw new AppException('VALIDATION_FAILED', `Request validation failed: ${details.map((d) => d.path).join(', ')}`, details);
