@@ -11,9 +11,11 @@ import { CsvFormatError, readCsvStream } from '../common/utils/csv';
 import { EnvironmentVariables } from '../config/env.validation';
 import { JobProducer } from '../queues/job-producer.service';
 import { BatchRepository } from './batch.repository';
-import { BatchAcceptedDto, CreateBatchDto } from './dto/create-batch.dto';
+import { BatchAcceptedDto } from './dto/create-batch.dto';
 import { resolveColumnMapping, ResolvedMapping, rowMapper } from './ingestion/column-mapping';
-import { RawOpportunityRow } from './ingestion/opportunity-row.parser';
+import { readJsonBatch } from './import-profiles/json-rows';
+import { ImportSourceService } from './import-profiles/import-sources';
+import { CompiledProfileMapping, compileProfileMapping, ImportProfile } from './import-profiles/profiles';
 import { OpportunityBatchEntity } from './opportunity-batch.entity';
 import { chunkCountFor, createStagingTable, dropStagingTable, StagingWriter } from './staging';
 import { TerritoryRepository } from '../territories/territory.repository';
@@ -32,6 +34,7 @@ export class BatchService {
     private readonly producer: JobProducer,
     private readonly env: EnvironmentVariables,
     private readonly territories: TerritoryRepository,
+    private readonly sources: ImportSourceService,
   ) {}
 
   /**
@@ -39,9 +42,11 @@ export class BatchService {
    * the first batch; different rows under a used key are a 409.
    * (The row limit is enforced before validation by BatchSizeGuard.) @throws IDEMPOTENCY_CONFLICT
    */
-  async createFromJson(dto: CreateBatchDto, idempotencyKey: string | null): Promise<BatchAcceptedDto> {
-    const rows = dto.rows.map((r) => ({ ...r }));
-    const contentHash = createHash('sha256').update(canonicalJson(rows)).digest('hex');
+  async createFromJson(body: unknown, idempotencyKey: string | null, profileName?: string, sourceName?: string): Promise<BatchAcceptedDto> {
+    const { profile, columnMap } = await this.sources.resolve(profileName, sourceName);
+    const { rows, compiled } = await readJsonBatch(body, profile, columnMap);
+    // The profile is part of the content (the same rows read by another profile are other data).
+    const contentHash = createHash('sha256').update(canonicalJson(profile.name === 'pilotlab' ? rows : { profile: profile.name, rows })).digest('hex');
     if (idempotencyKey) {
       const replay = await this.replay(idempotencyKey, contentHash);
       if (replay) return replay;
@@ -57,7 +62,10 @@ export class BatchService {
         await createStagingTable(qr.manager, b.id, chunks);
         const writer = new StagingWriter(qr, b.id, chunks, await this.territories.idsByCode(qr.manager));
         try {
-          for (const row of rows) if (!writer.add(row as RawOpportunityRow)) await writer.drained();
+          for (const record of rows) {
+            const { row, reasons } = compiled.read(record);
+            if (!writer.add(row, reasons)) await writer.drained();
+          }
           await writer.finish();
         } catch (err) {
           writer.abort(err as Error);
@@ -88,8 +96,14 @@ export class BatchService {
     mappingJson: string | undefined,
     idempotencyKey: string | null,
     format: FormatOverride = { delimiter: null, encoding: null },
+    profileName?: string,
+    sourceName?: string,
   ): Promise<BatchAcceptedDto> {
-    const explicit = parseMapping(mappingJson);
+    const resolved = await this.sources.resolve(profileName, sourceName);
+    const profile = resolved.profile;
+    // ?mapping= overrides the source's stored column map field by field.
+    const given = parseMapping(mappingJson);
+    const explicit = resolved.columnMap || given ? { ...(resolved.columnMap ?? {}), ...(given ?? {}) } : null;
     if (idempotencyKey) {
       const existing = await this.batches.findByIdempotencyKey(idempotencyKey);
       if (existing) return this.replayCsv(existing, await this.csvStreamOf(req));
@@ -105,7 +119,7 @@ export class BatchService {
       const batch = await repo.save(repo.create({ source: 'csv', status: 'queued', idempotencyKey, rowCount: 0, stagingChunks: chunks }));
       await createStagingTable(qr.manager, batch.id, chunks);
       const territoryIds = await this.territories.idsByCode(qr.manager);
-      const { rowCount, mapping, detected } = await this.streamRows(new StagingWriter(qr, batch.id, chunks, territoryIds), file, explicit, hash, format);
+      const { rowCount, mapping, detected } = await this.streamRows(new StagingWriter(qr, batch.id, chunks, territoryIds), file, explicit, hash, format, profile);
       await repo.update(batch.id, {
         rowCount,
         columnMapping: mapping.mapping as Record<string, string>,
@@ -280,6 +294,7 @@ export class BatchService {
     explicit: Record<string, string> | null,
     hash: ReturnType<typeof createHash>,
     format: FormatOverride,
+    profile: ImportProfile,
   ) {
     // Same tick as the pipe into the decoder: every raw chunk is also hashed (for Idempotency-Key replays).
     file.on('data', (chunk: Buffer) => hash.update(chunk));
@@ -291,18 +306,36 @@ export class BatchService {
     let mapping: ResolvedMapping | null = null;
     let toFields: ((row: readonly string[]) => Record<string, string>) | null = null;
     let detected: DetectedFormat | null = null;
+    let compiled: CompiledProfileMapping | null = null;
+    let profiledAdd: ((row: readonly string[]) => boolean) | null = null;
     try {
       detected = await decoder.detected;
       await readCsvStream(decoder, (rows, header) => {
         if (!mapping) {
-          mapping = resolveColumnMapping([...header], explicit);
-          toFields = rowMapper(header, mapping.mapping);
+          if (profile.name === 'pilotlab') {
+            mapping = resolveColumnMapping([...header], explicit);
+            toFields = rowMapper(header, mapping.mapping);
+          } else {
+            // Another profile: its own column names; the profile reads each record (issue 13).
+            compiled = compileProfileMapping(profile, [...header], explicit);
+            mapping = { mapping: compiled.mapping as ResolvedMapping['mapping'], ignored_columns: compiled.ignored_columns };
+            const columns = header.map((h, i) => [h, i] as const);
+            const c = compiled;
+            toFields = null;
+            profiledAdd = (row) => {
+              const record: Record<string, string> = {};
+              for (const [h, i] of columns) record[h] = row[i];
+              const out = c.read(record);
+              return writer.add(out.row, out.reasons);
+            };
+          }
         }
         if (writer.rows + rows.length > this.env.CSV_MAX_ROWS) {
           throw new AppException('BATCH_TOO_LARGE', `A CSV upload holds at most ${this.env.CSV_MAX_ROWS} rows`);
         }
         let full = false;
-        for (const row of rows) full = !writer.add(toFields!(row)) || full;
+        if (profiledAdd) for (const row of rows) full = !profiledAdd(row) || full;
+        else for (const row of rows) full = !writer.add(toFields!(row)) || full;
         return full ? writer.drained() : undefined;
       }, { delimiter: detected.delimiter });
       await writer.finish();

@@ -26,8 +26,11 @@ export class OpportunitiesController {
   @UseGuards(QueueDepthGuard, BatchSizeGuard)
   @ApiOperation({ summary: 'Submit a JSON batch of opportunity rows (at most BATCH_MAX_ROWS, default 50,000); processed by the ingestion queue' })
   @ApiHeader({ name: 'Idempotency-Key', required: false })
-  createBatch(@Body() dto: CreateBatchDto, @IdempotencyKey() key: string | null): Promise<BatchAcceptedDto> {
-    return this.batches.createFromJson(dto, key);
+  @ApiBody({ type: CreateBatchDto, description: 'With ?profile=salesforce|hubspot|snapshot, rows carry that profile\'s column names (docs/imports.md)' })
+  @ApiQuery({ name: 'profile', required: false, description: 'Import profile: pilotlab (default), salesforce, hubspot, snapshot' })
+  // The body is validated by the profile (readJsonBatch): pilotlab rows by CreateBatchDto, as before.
+  createBatch(@Body() body: Record<string, unknown>, @Query('profile') profile: string | undefined, @Query('source') source: string | undefined, @IdempotencyKey() key: string | null): Promise<BatchAcceptedDto> {
+    return this.batches.createFromJson(body, key, profile, source);
   }
 
   @Post('batches/csv')
@@ -40,15 +43,19 @@ export class OpportunitiesController {
   @ApiQuery({ name: 'mapping', required: false, description: 'JSON object: field → CSV column, e.g. {"territory":"sales_agent"}' })
   @ApiQuery({ name: 'delimiter', required: false, description: "',' ';' or 'tab'; detected from the first lines when absent" })
   @ApiQuery({ name: 'encoding', required: false, description: 'utf-8, utf-16le, utf-16be or windows-1252; detected (BOM, UTF-8 validity, chardet) when absent' })
+  @ApiQuery({ name: 'profile', required: false, description: 'Import profile: pilotlab (default), salesforce, hubspot, snapshot' })
+  @ApiQuery({ name: 'source', required: false, description: 'A stored import source (PUT /import-sources/:name): its profile, column map and stage mapping' })
   @ApiHeader({ name: 'Idempotency-Key', required: false })
   createCsvBatch(
     @Req() req: Request,
     @Query('mapping') mapping: string | undefined,
     @Query('delimiter') delimiter: string | undefined,
     @Query('encoding') encoding: string | undefined,
+    @Query('profile') profile: string | undefined,
+    @Query('source') source: string | undefined,
     @IdempotencyKey() key: string | null,
   ): Promise<BatchAcceptedDto> {
-    return this.batches.createFromCsv(req, mapping, key, parseFormatOverride(delimiter, encoding));
+    return this.batches.createFromCsv(req, mapping, key, parseFormatOverride(delimiter, encoding), profile, source);
   }
 
   @Post('batches/:id/cancel')

@@ -130,10 +130,15 @@ export class StagingWriter {
    * Synchronous, like `Writable.write`: returns false when PostgreSQL is behind, and the caller
    * should await {@link drained} before adding more (memory then stays flat).
    */
-  add(raw: RawOpportunityRow): boolean {
+  add(raw: RawOpportunityRow, profileReasons?: readonly string[]): boolean {
     this.stream ??= this.open();
     const rowNumber = ++this.rows;
-    const outcome = parseOpportunityRow(raw, this.territoryIds);
+    let outcome = parseOpportunityRow(raw, this.territoryIds);
+    // Reasons an import profile found (e.g. an unknown HubSpot dealstage) come first; the row is rejected.
+    if (profileReasons?.length) {
+      const id = typeof raw.opportunity_id === 'string' && raw.opportunity_id.trim() !== '' && raw.opportunity_id.trim().length <= 128 ? raw.opportunity_id.trim() : null;
+      outcome = { ok: false, opportunity_id: id, reasons: [...profileReasons, ...(outcome.ok ? [] : outcome.reasons.filter((r) => !/^unknown stage /.test(r)))] };
+    }
     let line: string;
     if (outcome.ok) {
       const r = outcome.row;

@@ -119,7 +119,7 @@ export async function resetDatabase(ds: DataSource): Promise<void> {
 function truncateAll(ds: DataSource): Promise<unknown> {
   return ds.query(
     `TRUNCATE power_analyses, reports, opportunities, opportunity_versions, opportunity_field_history, opportunity_changes, owner_territories, kpi_rollups,
-              kpi_rollup_state, opportunity_batch_rejections, opportunity_batches,
+              kpi_rollup_state, opportunity_batch_rejections, opportunity_batches, import_sources,
               interim_looks, pilot_compatibility, analysis_plans, pilot_transitions,
               assignment_units, assignments, pilots, territories RESTART IDENTITY CASCADE`,
   );

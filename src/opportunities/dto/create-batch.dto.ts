@@ -25,6 +25,26 @@ export class OpportunityRowDto {
   @ApiPropertyOptional({ example: 'Acme' }) @IsOptional() @IsString() @MaxLength(1000) account?: string | null;
   @ApiPropertyOptional({ example: 'rep-0042', description: 'The rep who owns the deal; mapped to territories over time (POST /owners/territories)' })
   @IsOptional() @IsString() @MaxLength(1000) owner?: string | null;
+
+  // The header aliases a CSV upload accepts (ingestion/column-mapping.ts DEFAULT_HEADER_ALIASES) are
+  // accepted as JSON fields too, and mapped the same way: one field contract for CSV and JSON (issue 13).
+  @ApiPropertyOptional({ description: 'Alias of opportunity_id' }) @IsOptional() @IsString() @MaxLength(1000) opportunity?: string | null;
+  @ApiPropertyOptional({ description: 'Alias of opportunity_id' }) @IsOptional() @IsString() @MaxLength(1000) id?: string | null;
+  @ApiPropertyOptional({ description: 'Alias of territory' }) @IsOptional() @IsString() @MaxLength(1000) territory_code?: string | null;
+  @ApiPropertyOptional({ description: 'Alias of territory (Maven CRM sample)' }) @IsOptional() @IsString() @MaxLength(1000) sales_agent?: string | null;
+  @ApiPropertyOptional({ description: 'Alias of stage' }) @IsOptional() @IsString() @MaxLength(1000) deal_stage?: string | null;
+  @ApiPropertyOptional({ description: 'Alias of amount' }) @IsOptional() @IsStringOrNumber() close_value?: string | number | null;
+  @ApiPropertyOptional({ description: 'Alias of amount' }) @IsOptional() @IsStringOrNumber() value?: string | number | null;
+  @ApiPropertyOptional({ description: 'Alias of engage_date' }) @IsOptional() @IsString() @MaxLength(100) engaged_date?: string | null;
+  @ApiPropertyOptional({ description: 'Alias of close_date' }) @IsOptional() @IsString() @MaxLength(100) closed_date?: string | null;
+  @ApiPropertyOptional({ description: 'Alias of created_at' }) @IsOptional() @IsString() @MaxLength(100) created_date?: string | null;
+  @ApiPropertyOptional({ description: 'Alias of created_at' }) @IsOptional() @IsString() @MaxLength(100) created?: string | null;
+  @ApiPropertyOptional({ description: 'Alias of source_updated_at' }) @IsOptional() @IsString() @MaxLength(100) updated_at?: string | null;
+  @ApiPropertyOptional({ description: 'Alias of source_updated_at' }) @IsOptional() @IsString() @MaxLength(100) last_modified?: string | null;
+  @ApiPropertyOptional({ description: 'Alias of owner (the rep)' }) @IsOptional() @IsString() @MaxLength(1000) owner_id?: string | null;
+  @ApiPropertyOptional({ description: 'Alias of owner (the rep)' }) @IsOptional() @IsString() @MaxLength(1000) rep?: string | null;
+  @ApiPropertyOptional({ description: 'Alias of owner (the rep)' }) @IsOptional() @IsString() @MaxLength(1000) sales_rep?: string | null;
+  @ApiPropertyOptional({ description: 'Alias of owner (the rep)' }) @IsOptional() @IsString() @MaxLength(1000) rep_id?: string | null;
 }
 
 /** Body of POST /opportunities/batches. */
