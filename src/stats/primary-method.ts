@@ -2,7 +2,8 @@
  * The recommended primary analysis of a pilot, chosen from its design before launch (issue 3):
  *  - up to `RI_MAX_TERRITORIES` (200) territories: randomization inference that re-draws from the
  *    actual design (strata, pairs, exact counts, constraints, rerandomization rule) on the
- *    CUPED-adjusted KPI (pre-period KPI, pooled θ), with a CI by test inversion; without usable
+ *    pre-period-adjusted KPI: Lin's interacted adjustment re-estimated for every re-drawn assignment
+ *    (issue 16: pooled θ was biased under proportional lifts), with a CI by test inversion; without usable
  *    pre-period data, the same test on the unadjusted KPI;
  *  - above that: Lin's interacted regression adjustment with HC2 errors and n − k df (randomization
  *    inference would still be valid, but the asymptotic estimator is then accurate and cheaper).
@@ -38,7 +39,7 @@ const CALIBRATED_AS: Record<PrimaryMethodKey, CalibratedMethod[]> = {
 
 export const PRIMARY_METHOD_NAMES: Record<PrimaryMethodKey, string> = {
   randomization_inference_cuped:
-    'randomization inference on the CUPED-adjusted KPI (pre-period KPI, pooled θ), re-drawing assignments from the actual design; CI by test inversion',
+    "randomization inference on Lin's interacted adjustment for the pre-period KPI (arm-specific slopes), re-estimated for every assignment re-drawn from the actual design; CI by test inversion",
   randomization_inference: 'randomization inference on the KPI, re-drawing assignments from the actual design; CI by test inversion',
   lin_regression_hc2: "Lin's interacted regression adjustment on the pre-period KPI, HC2 standard errors, Student t with n − k df",
 };

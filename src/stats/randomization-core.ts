@@ -50,6 +50,12 @@ function validateTestInput(input: RandomizationTestInput): TestSettings {
   for (const v of values) {
     if (v !== null && !Number.isFinite(v)) throw new RangeError(`values must be finite numbers or null, got ${v}`);
   }
+  if (settings.statistic === 'lin_adjusted') {
+    if (!input.covariate || input.covariate.length !== n) throw new RangeError(`statistic 'lin_adjusted' needs a covariate per value (${n})`);
+    for (const v of input.covariate) {
+      if (v !== null && !Number.isFinite(v)) throw new RangeError(`covariate values must be finite numbers or null, got ${v}`);
+    }
+  }
   if (input.ci && !(input.ci.alpha > 0 && input.ci.alpha < 1)) throw new RangeError(`ci.alpha must be in (0, 1), got ${input.ci.alpha}`);
   return settings;
 }
@@ -181,7 +187,7 @@ export function* randomizationCore(input: RandomizationTestInput): Generator<voi
   const wantCi = input.ci !== undefined;
   const indicator = wantCi ? Float64Array.from(observedLabels, (l) => (l === tIdx ? 1 : 0)) : null;
   const vOut = new Float64Array(1);
-  const stat = makeStatistic(values, template, tIdx, cIdx, statistic, indicator, vOut);
+  const stat = makeStatistic(values, template, tIdx, cIdx, statistic, indicator, vOut, input.covariate ?? null);
   const observed = tIdx < 0 || cIdx < 0 ? NaN : stat(observedLabels);
 
   const empty = resultShell(input, reference, exact ? 'exact' : 'monte_carlo', statistic, nAssignments, strataSummary);

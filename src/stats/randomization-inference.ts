@@ -64,8 +64,12 @@ import { createPrng } from './design/prng';
 import { randomizationCore } from './randomization-core';
 import { finish, insufficientResult, makeTally, validateBudget } from './randomization-p-values';
 
-/** Test statistic: overall difference in means, or the stratum-size-weighted difference. */
-export type RandomizationStatistic = 'diff_in_means' | 'stratified_weighted';
+/**
+ * Test statistic: overall difference in means, the stratum-size-weighted difference, or Lin's (2013)
+ * interacted covariate-adjusted difference re-estimated on every assignment ('lin_adjusted', needs
+ * `covariate`).
+ */
+export type RandomizationStatistic = 'diff_in_means' | 'stratified_weighted' | 'lin_adjusted';
 
 /** Input of `randomizationTest`: one entry per territory in every array. */
 export interface RandomizationTestInput {
@@ -79,6 +83,11 @@ export interface RandomizationTestInput {
   controlArm: string;
   /** 'diff_in_means' (default): mean(T) − mean(C); 'stratified_weighted': Σ_s (n_s/N)(mean_Ts − mean_Cs) */
   statistic?: RandomizationStatistic;
+  /**
+   * 'lin_adjusted' only: the covariate per territory (e.g. the pre-period KPI; null = missing, imputed
+   * by the mean of the compared territories' observed covariate, so the unit keeps its outcome)
+   */
+  covariate?: readonly (number | null)[];
   /** enumerate exactly when the design has at most this many assignments (default 100,000) */
   maxExact?: number;
   /** Monte Carlo draws B otherwise (default 10,000) */

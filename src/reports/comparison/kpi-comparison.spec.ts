@@ -181,7 +181,10 @@ describe('compareKpi: covariate adjustment, DiD, matched pairs, guardrails, seve
     const u = units(t, c);
     const windowDays = { pre: 92, test: 92 };
     const r = compareKpi('revenue_won', 'primary', u.values, u.design, { ...OPTS, primaryMethod: 'randomization_inference_cuped' }, { pre: [...preT, ...preC], windowDays });
-    expect(r.primary.method).toMatch(/CUPED-adjusted/);
+    // issue 16: the deciding estimate is Lin's interacted adjustment re-estimated per assignment, so its
+    // point estimate is the regression block's (pooled-θ CUPED gives a different, biased number)
+    expect(r.primary.method).toMatch(/Lin's interacted adjustment .*re-estimated for every re-drawn assignment/);
+    expect(r.primary.estimate!).toBeCloseTo(r.methods.regression_adjustment!.estimate!, 9);
     expect(r.decision_p).toBe(r.primary.p_value);
     expect(r.methods.cuped!.theta!).toBeGreaterThan(0.5);
     expect(r.methods.cuped!.variance_reduction!).toBeGreaterThan(0.5);
@@ -192,7 +195,7 @@ describe('compareKpi: covariate adjustment, DiD, matched pairs, guardrails, seve
     expect(r.methods.regression_adjustment!.df).toBe(12 - 4);
     // revenue won is a window total: the change score compares per-day rates (equal windows here)
     expect(r.methods.change_score!.estimate!).toBeCloseTo((mean6(t) - mean6(preT) - (mean6(c) - mean6(preC))) / 92, 9);
-    expect(r.verdict).toMatch(/randomization inference \(CUPED-adjusted\) 95% CI of the difference/);
+    expect(r.verdict).toMatch(/randomization inference \(Lin-adjusted for the pre-period KPI\) 95% CI of the difference/);
   });
 
   it('a territory without a pre-period value is never filled with 0: CUPED drops it, the regression imputes with an indicator, and the report says so', () => {

@@ -46,7 +46,7 @@ function withoutFloor(e: MethodEstimate & { min_attainable_p: number | null }): 
 export function* primaryEstimate(key: PrimaryMethodKey, cand: PrimaryCandidates): RandomizationRuns<PrimaryEstimate> {
   const riCuped = cand.adjusted?.randomizationCuped ?? null;
   if (key === 'randomization_inference_cuped' && riCuped && riCuped.status === 'ok') {
-    return { estimate: withoutFloor(riCuped), test: randomizationInput(cand.setup, cand.adjusted!.cupedValues!, ':cuped') };
+    return { estimate: withoutFloor(riCuped), test: cand.adjusted!.cupedTest! };
   }
   const regression = cand.adjusted?.regression ?? null;
   if (key === 'lin_regression_hc2' && regression && regression.status === 'ok') return { estimate: regression, test: null };

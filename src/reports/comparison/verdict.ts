@@ -37,6 +37,7 @@ function fmtP(p: number): string {
 /** Short method name for sentences. */
 function methodShort(m: string): string {
   if (m.includes('CUPED-adjusted')) return 'randomization inference (CUPED-adjusted)';
+  if (m.startsWith('randomization inference') && m.includes("Lin's interacted adjustment")) return 'randomization inference (Lin-adjusted for the pre-period KPI)';
   if (m.startsWith('randomization inference')) return 'randomization inference';
   if (m.startsWith('lin_')) return "Lin's regression adjustment (HC2)";
   if (m.startsWith('welch') && m.includes('in place of the locked Lin')) return "Welch (standing in for the locked Lin's regression adjustment, which could not be computed)";

@@ -73,6 +73,7 @@ function fmtDifferenceText(x: number): string {
 
 /** The method's name up to its first parenthesis or semicolon (a1's names are long). */
 function shortMethod(method: string): string {
+  if (/randomization/i.test(method) && /Lin's interacted adjustment/.test(method)) return 'Lin-adjusted randomization inference';
   return /cuped/i.test(method) && /randomization/i.test(method) ? 'CUPED-adjusted randomization inference' : method.split(/[;(]/)[0].trim();
 }
 
