@@ -33,7 +33,8 @@ import { addDays, benchEnvironment, freshSchema, intArg, poll, prng, spawnEntry 
  *   for the worker) and a probe of a light route (GET /pilots/:id) every 250 ms, the reference
  *   for how long any request waits in the busy API process.
  * Prints a table per route: p50/p99 idle and under load, the p99 ratio, and whether it is at most
- * 3× (the target of issue 15); then the CPU the API and worker processes used under load.
+ * 3× (the target of issue 15); then the CPU the API and worker processes used under load. Before
+ * the table, per phase, the event-loop delay and GC pauses of both processes (bench/event-loop-probe.ts).
  */
 const PRE_PERIOD = { start: '2017-03-01', end: '2017-06-30' };
 const TEST_PERIOD = { start: '2017-07-01', end: '2017-12-31' };
