@@ -38,8 +38,8 @@ export async function checkpoint(env: EnvironmentVariables): Promise<void> {
 }
 
 /** Starts `src/<entry>.ts` in its own Node process (ts-node, transpile only) with `env`. */
-export function spawnEntry(entry: 'main' | 'worker', env: Record<string, string | number>): ChildProcess {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(__dirname, '..', 'src', `${entry}.ts`)], {
+export function spawnEntry(entry: 'main' | 'worker', env: Record<string, string | number>, preload: string[] = []): ChildProcess {
+  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', ...preload.flatMap((p) => ['-r', p]), join(__dirname, '..', 'src', `${entry}.ts`)], {
     env: { ...process.env, ...Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)])) },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

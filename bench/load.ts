@@ -1,11 +1,12 @@
 import 'reflect-metadata';
 import { Queue } from 'bullmq';
 import Table from 'cli-table3';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
 import { ApiClient } from '../src/demo/api-client';
 import { DATASET_HELP, DEFAULT_DATA_DIR, readCrmDataset } from '../src/demo/crm-dataset';
 import { runReport, uploadCsv, waitForBatches } from '../src/demo/demo-jobs';
@@ -32,7 +33,8 @@ import { addDays, benchEnvironment, freshSchema, intArg, poll, prng, spawnEntry 
  *   for the worker) and a probe of a light route (GET /pilots/:id) every 250 ms, the reference
  *   for how long any request waits in the busy API process.
  * Prints a table per route: p50/p99 idle and under load, the p99 ratio, and whether it is at most
- * 3× (the target of issue 15); then the CPU the API and worker processes used under load.
+ * 3× (the target of issue 15); then the CPU the API and worker processes used under load. Before
+ * the table, per phase, the event-loop delay and GC pauses of both processes (bench/event-loop-probe.ts).
  */
 const PRE_PERIOD = { start: '2017-03-01', end: '2017-06-30' };
 const TEST_PERIOD = { start: '2017-07-01', end: '2017-12-31' };
@@ -286,8 +288,22 @@ async function main(): Promise<void> {
   console.log(`bench:load  readers=${o.readers} (think time mean ${o.thinkMs} ms)  uploaders=${o.uploaders}  load=${o.seconds} s  database=${env.DB_NAME}  data=${dataDir}`);
   console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   await freshSchema(env);
-  const api = spawnEntry('main', { ...shared, PORT: port });
-  const worker = spawnEntry('worker', { ...shared, WORKER_QUEUES: 'ingestion,analysis,rollups,governance' });
+  // Diagnostics per phase (event-loop delay and GC pauses of each process): bench/event-loop-probe.ts.
+  const probe = join(__dirname, 'event-loop-probe.ts');
+  const eldFile = (who: string) => join(tmpdir(), `pilotlab-bench-load-${process.pid}-${who}.json`);
+  const api = spawnEntry('main', { ...shared, PORT: port, BENCH_ELD_FILE: eldFile('api') }, [probe]);
+  const worker = spawnEntry('worker', { ...shared, WORKER_QUEUES: 'ingestion,analysis,rollups,governance', BENCH_ELD_FILE: eldFile('worker') }, [probe]);
+  const procs = { api, worker };
+  const resetProbes = () => Object.values(procs).forEach((p) => p.kill('SIGWINCH'));
+  const printProbes = async (phase: string) => {
+    for (const [who, p] of Object.entries(procs)) {
+      rmSync(eldFile(who), { force: true });
+      p.kill('SIGWINCH');
+    }
+    await poll(async () => (Object.keys(procs).every((w) => existsSync(eldFile(w))) ? true : undefined), 'the probes', 10_000, 50);
+    await new Promise((r) => setTimeout(r, 50));
+    for (const who of Object.keys(procs)) console.log(`${phase} ${who}: ${readFileSync(eldFile(who), 'utf8')}`);
+  };
   const base = `http://127.0.0.1:${port}`;
   try {
     await poll(
@@ -304,13 +320,17 @@ async function main(): Promise<void> {
     const call = new Caller(base, keys, pilotId, reportId);
     for (let i = 0; i < 5; i++) await Promise.all([call.readJson(new Samples()), call.readHtml(new Samples())]); // warm up
     console.log('idle: each route alone …');
+    resetProbes();
     const idle = await measureIdle(call, agents);
+    await printProbes('idle');
+    resetProbes();
     console.log(`under load: ${o.readers} readers, ${o.uploaders} uploaders, a report requested every ${REPORT_EVERY_MS / 1000} s, for ${o.seconds} s …`);
     const cpu = [api.pid!, worker.pid!].map(cpuSeconds);
     const started = Date.now();
     const load = await measureLoad(call, agents, o);
     const wall = (Date.now() - started) / 1000;
     const [apiCpu, workerCpu] = [api.pid!, worker.pid!].map((pid, i) => (100 * (cpuSeconds(pid) - cpu[i])) / wall);
+    await printProbes('load');
     const met = printTable(idle, load);
     console.log(`CPU under load (share of one core): API ${apiCpu.toFixed(0)}%, worker ${workerCpu.toFixed(0)}%; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
     console.log(`target p99 under load ≤ ${TARGET_RATIO}× idle: ${met ? 'met on every route' : 'MISSED on at least one route'}`);

@@ -5,6 +5,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { json, NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
 import { randomUUID } from 'node:crypto';
+import { getPriority, setPriority } from 'node:os';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { bodyParserErrorHandler } from './common/errors/body-parser-errors';
@@ -69,10 +70,27 @@ export async function createApi(overrides: ConfigOverrides = {}): Promise<NestEx
   return app;
 }
 
+/**
+ * Sets this process's nice value to `nice` (WORKER_NICE, -20..19; 0 leaves it unchanged) with
+ * `os.setPriority`, so on cores shared with an API the kernel runs the API's requests first while
+ * the worker computes. A refusal (e.g. a negative value without CAP_SYS_NICE) is logged as a
+ * warning and the worker runs at its inherited priority.
+ */
+export function lowerWorkerPriority(nice: number, logger: { log(msg: string): void; warn(msg: string): void }): void {
+  if (nice === 0) return;
+  try {
+    setPriority(0, nice);
+    logger.log(`worker priority set to nice ${getPriority(0)} (WORKER_NICE)`);
+  } catch (err) {
+    logger.warn(`WORKER_NICE=${nice} refused (${(err as Error).message}); the worker keeps nice ${getPriority(0)}`);
+  }
+}
+
 /** Creates and initialises a worker context (consumers start on init). */
 export async function createWorker(overrides: ConfigOverrides = {}): Promise<INestApplicationContext> {
   const ctx = await NestFactory.createApplicationContext(WorkerModule.forRoot(overrides), { bufferLogs: true });
   ctx.useLogger(ctx.get(Logger));
+  lowerWorkerPriority(ctx.get(EnvironmentVariables).WORKER_NICE, ctx.get(Logger));
   ctx.enableShutdownHooks();
   await ctx.init();
   return ctx;

@@ -37,6 +37,13 @@ export class EnvironmentVariables {
   @Transform(toInt) @IsInt() @Min(100) @Max(600_000)
   DB_CONNECT_TIMEOUT_MS = 5_000;
 
+  /**
+   * Size of each process's pg pool (`extra.max`). A request that finds every connection busy waits
+   * for one; keep (API processes + workers) × DB_POOL_MAX below PostgreSQL's max_connections.
+   */
+  @Transform(toInt) @IsInt() @Min(1) @Max(500)
+  DB_POOL_MAX = 10;
+
   @IsString()
   REDIS_HOST = '127.0.0.1';
 
@@ -99,6 +106,15 @@ export class EnvironmentVariables {
   /** The worker answers GET /health on this port (PostgreSQL and Redis, 200 or 503); 0 = no endpoint. */
   @Transform(toInt) @IsInt() @Min(0) @Max(65535)
   WORKER_HEALTH_PORT = 0;
+
+  /**
+   * Scheduling priority (nice value, -20..19) the worker process gives itself at start-up
+   * (`os.setPriority`); 0 = unchanged. A positive value lets an API sharing the worker's cores
+   * answer first while the worker computes reports or ingests batches (docs/performance.md).
+   * Negative values need privileges; a refused change is logged, not fatal.
+   */
+  @Transform(toInt) @IsInt() @Min(-20) @Max(19)
+  WORKER_NICE = 0;
 
   /** A pilot's rollup refresh runs this long after the last batch that touched it (debounce). */
   @Transform(toInt) @IsInt() @Min(0) @Max(3_600_000)

@@ -45,7 +45,7 @@ export function buildDataSourceOptions(env: EnvironmentVariables): DataSourceOpt
     // Errors and warnings go through the app's logger; a failed query is a debug line (see TypeOrmLogger).
     logging: ['error', 'warn'],
     logger: new TypeOrmLogger(env.LOG_LEVEL),
-    // connectionTimeoutMillis: without it, pg-pool waits forever for a connection to an unreachable server.
-    extra: { max: 10, application_name: 'pilotlab', connectionTimeoutMillis: env.DB_CONNECT_TIMEOUT_MS },
+    // max: connections per process (DB_POOL_MAX); connectionTimeoutMillis: without it, pg-pool waits forever for a connection to an unreachable server.
+    extra: { max: env.DB_POOL_MAX, application_name: 'pilotlab', connectionTimeoutMillis: env.DB_CONNECT_TIMEOUT_MS },
   };
 }

@@ -70,7 +70,12 @@ export class ReportsController {
   ) {
     // Content negotiation: a browser (Accept: text/html) gets the page, everything else JSON.
     if (req.accepts(['application/json', 'text/html']) === 'text/html') return this.formats.html(id, reportId).then((page) => sendAs(res, 'html', page));
-    return this.service.get(id, reportId, query.include_territories);
+    if (query.include_territories === false) return this.service.get(id, reportId, false);
+    // The whole report: its stored JSON text as read (no parse and stringify in the API).
+    return this.service.getJsonText(id, reportId).then((text) => {
+      res.type('application/json; charset=utf-8');
+      return text;
+    });
   }
 }
 

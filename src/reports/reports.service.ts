@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppException } from '../common/errors/app.exception';
+import { bigintTransformer } from '../common/database/transformers';
 import { EnvironmentVariables } from '../config/env.validation';
 import { PilotRepository } from '../pilots/pilot.repository';
 import { JobProducer } from '../queues/job-producer.service';
@@ -100,6 +101,37 @@ export class ReportsService {
       error: r.error,
       result: r.result && !includeTerritories ? { ...r.result, territories: undefined } : r.result,
     };
+  }
+
+  /**
+   * The JSON answer of GET /pilots/:id/reports/:reportId with the territories, as text: the same
+   * bytes as `JSON.stringify(await get(pilotId, reportId, true))`, but the stored `result` (a `json`
+   * column, so PostgreSQL keeps the text the worker wrote) is spliced in as read, never parsed into
+   * objects and serialized again. Under load that parse/stringify of a ~120 kB report per read was
+   * the API's main allocation and its longest GC pauses (docs/performance.md, "Under load").
+   * @throws REPORT_NOT_FOUND
+   */
+  async getJsonText(pilotId: string, reportId: string): Promise<string> {
+    const [r]: { id: string; pilot_id: string; status: string; requested_at: Date; started_at: Date | null; completed_at: Date | null; data_cutoff_at: Date | null; data_version: string | null; as_of: Date | null; error: string | null; result: string | null }[] =
+      await this.dataSource.query(
+        `SELECT id, pilot_id, status, requested_at, started_at, completed_at, data_cutoff_at, data_version, as_of, error, result::text AS result
+           FROM reports WHERE id = $1 AND pilot_id = $2`,
+        [reportId, pilotId],
+      );
+    if (!r) throw new AppException('REPORT_NOT_FOUND', `No report ${reportId} for pilot ${pilotId}`);
+    const head = JSON.stringify({
+      report_id: r.id,
+      pilot_id: r.pilot_id,
+      status: r.status,
+      requested_at: r.requested_at,
+      started_at: r.started_at,
+      completed_at: r.completed_at,
+      data_cutoff_at: r.data_cutoff_at,
+      data_version: bigintTransformer.from(r.data_version) as number | null,
+      as_of: r.as_of,
+      error: r.error,
+    });
+    return `${head.slice(0, -1)},"result":${r.result ?? 'null'}}`;
   }
 
   /**

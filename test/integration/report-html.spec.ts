@@ -178,6 +178,27 @@ describe('report as HTML and CSV', () => {
     expect(await stack.app.get(ReportsService).markEnqueued(reportId)).toBe(true);
   });
 
+  it('the JSON answer is the stored result text as stored, byte for byte the old parse-and-stringify answer', async () => {
+    const service = stack.app.get(ReportsService);
+    const plain = await request(stack.http).get(`/pilots/${pilotId}/reports/${reportId}`).expect(200);
+    expect(plain.headers['content-type']).toMatch(/^application\/json/);
+    expect(plain.text).toBe(JSON.stringify(await service.get(pilotId, reportId, true)));
+    // Stored with other whitespace, the result must come back verbatim: the API did not re-serialize it.
+    const [{ text }]: { text: string }[] = await stack.dataSource.query(`SELECT result::text AS text FROM reports WHERE id = $1`, [reportId]);
+    const spaced = JSON.stringify(JSON.parse(text), null, 1);
+    await stack.dataSource.query(`UPDATE reports SET result = $2::json WHERE id = $1`, [reportId, spaced]);
+    try {
+      const res = await request(stack.http).get(`/pilots/${pilotId}/reports/${reportId}`).expect(200);
+      expect(res.text.endsWith(`,"result":${spaced}}`)).toBe(true);
+      expect(res.body).toEqual(plain.body);
+      const slim = await request(stack.http).get(`/pilots/${pilotId}/reports/${reportId}?include_territories=false`).expect(200);
+      expect(slim.body.result.territories).toBeUndefined();
+      expect(slim.body.result.pilot).toEqual(plain.body.result.pilot);
+    } finally {
+      await stack.dataSource.query(`UPDATE reports SET result = $2::json WHERE id = $1`, [reportId, text]);
+    }
+  });
+
   it('JSON stays the default (no Accept, or */*)', async () => {
     const res = await request(stack.http).get(`/pilots/${pilotId}/reports/${reportId}`).set('accept', '*/*').expect(200);
     expect(res.headers['content-type']).toMatch(/^application\/json/);
