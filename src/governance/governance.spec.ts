@@ -66,6 +66,11 @@ describe('locked plan', () => {
       { field: 'secondary_kpis', before: ['win_rate'], after: ['win_rate', 'opportunities'] },
     ]);
   });
+
+  it('names the few-cluster method that decides the panel DiD (the wild cluster restricted bootstrap)', () => {
+    const plan = lockedPlanOf(pilotEntity(), 'randomization_inference_cuped');
+    expect(plan.few_cluster_method).toBe('wild_cluster_bootstrap');
+  });
 });
 
 describe('interim looks: information fraction and z', () => {

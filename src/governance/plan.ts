@@ -3,6 +3,7 @@ import { canonicalJson } from '../common/utils/canonical-json';
 import type { KpiKey } from '../kpis/kpi-catalogue';
 import type { PilotEntity } from '../pilots/pilot.entity';
 import type { PlanDraw } from '../assignment/assignment-draws';
+import { DEFAULT_FEW_CLUSTER_METHOD, FewClusterMethod } from '../stats/few-cluster-inference';
 
 /**
  * The analysis plan frozen at approval: what will be tested, how, at which level, over which
@@ -21,6 +22,12 @@ export interface LockedPlan {
   covariates: unknown;
   /** the method that decides the primary KPI (src/stats/primary-method.ts, chosen at approval) */
   primary_method: string;
+  /**
+   * the few-cluster method that decides the weekly-panel DiD (src/stats/few-cluster-inference.ts);
+   * the other methods are shown as robustness. Absent in plans locked before issue 14 (the report
+   * then uses DEFAULT_FEW_CLUSTER_METHOD, the wild cluster restricted bootstrap).
+   */
+  few_cluster_method?: FewClusterMethod;
   /** adjustment of the secondary/guardrail family: 'holm' or 'bh' */
   multiple_testing: string;
   alpha: number;
@@ -60,6 +67,7 @@ export function lockedPlanOf(p: PilotEntity, primaryMethod: string, draws?: Plan
     ...optional,
     covariates: optional.covariates ?? (/cuped|lin_regression/.test(primaryMethod) ? ['pre_period_kpi'] : []),
     primary_method: primaryMethod,
+    few_cluster_method: DEFAULT_FEW_CLUSTER_METHOD,
     multiple_testing: typeof extra.multipleTesting === 'string' ? extra.multipleTesting : 'holm',
     alpha: Number(p.alpha),
     pre_period: { start: p.prePeriodStart, end: p.prePeriodEnd },

@@ -6,7 +6,7 @@ import { KpiKey } from '../kpis/kpi-catalogue';
 import { PilotRepository } from '../pilots/pilot.repository';
 import { PowerAnalysisEntity } from './power-analysis.entity';
 import { MAX_PLACEBO_WINDOWS, PowerHistory } from './power-history';
-import { SimulationResult, SimulationWindow, simulatePlacebo } from './power-plan';
+import { SimulationResult, SimulationWindow, simulatePlacebo, simulationFailure } from './power-plan';
 
 /**
  * The simulation part of a power analysis (the `power` job): placebo pilots with the pilot's design
@@ -69,6 +69,8 @@ export class PowerJobService {
         await onProgress(step.value / req.simulations);
       }
     }
+    const failure = simulationFailure(result);
+    if (failure !== null) throw new UnrecoverableError(failure);
     await this.dataSource.query(
       `UPDATE power_analyses SET status = 'completed', completed_at = now(), simulation = $2::jsonb, simulations_done = $3, error = NULL
         WHERE id = $1 AND status NOT IN ('completed', 'failed')`,

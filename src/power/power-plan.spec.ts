@@ -1,4 +1,4 @@
-import { analyticPlan, simulatePlacebo, varianceReduction } from './power-plan';
+import { analyticPlan, simulatePlacebo, simulationFailure, varianceReduction } from './power-plan';
 
 describe('varianceReduction (Frisch–Waugh residual variance)', () => {
   it('blocks only: the residual variance is the pooled within-block variance', () => {
@@ -107,3 +107,33 @@ describe('simulatePlacebo', () => {
   });
 });
 
+
+describe('simulatePlacebo never fails silently', () => {
+  const units = Array.from({ length: 12 }, (_, i) => ({ code: `U${i}`, stratum: 'all', covariates: {} }));
+  const window = { outcome: { start: '2024-01-01', end: '2024-01-31' }, pre: { start: '2023-12-01', end: '2023-12-31' }, units, y: units.map((_, i) => 100 + ((i * 37) % 11)), x: units.map(() => null) };
+  const finish = (spec: any) => {
+    const g = simulatePlacebo({ windows: [window], spec, seed: 3, simulations: 20, lifts: [0.1], alpha: 0.05 });
+    let s = g.next();
+    while (!s.done) s = g.next();
+    return s.value;
+  };
+
+  it('a design that cannot be drawn: every pilot skipped, the reason counted, and simulationFailure says why', () => {
+    const spec = { type: 'complete' as const, arms: [{ key: 'control', role: 'control' as const, count: 10 }, { key: 'treatment', role: 'treatment' as const, count: 10 }] };
+    const r = finish(spec);
+    expect(r.skipped).toBe(20);
+    expect(r.skip_reasons).toHaveLength(1);
+    expect(r.skip_reasons[0].count).toBe(20);
+    expect(r.skip_reasons[0].reason).toMatch(/design could not be drawn on the window 2024-01-01\.\.2024-01-31/);
+    const failure = simulationFailure(r);
+    expect(failure).toMatch(/none of the 20 placebo pilots could be analysed: 20× the design could not be drawn/);
+  });
+
+  it('a simulation with rates is not a failure', () => {
+    const spec = { type: 'complete' as const, arms: [{ key: 'control', role: 'control' as const, count: 6 }, { key: 'treatment', role: 'treatment' as const, count: 6 }] };
+    const r = finish(spec);
+    expect(r.skipped).toBe(0);
+    expect(r.skip_reasons).toEqual([]);
+    expect(simulationFailure(r)).toBeNull();
+  });
+});

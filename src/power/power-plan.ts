@@ -285,6 +285,8 @@ export interface SimulationResult {
   simulations: number;
   /** placebo pilots whose design could not be drawn on that window, or whose test had no result */
   skipped: number;
+  /** why placebo pilots were skipped: each distinct reason (in words) with its count, most frequent first */
+  skip_reasons: { reason: string; count: number }[];
   windows: { outcome: { start: string; end: string }; pre: { start: string; end: string }; pre_complete: boolean }[];
   treatment_arm: string;
   control_arm: string;
@@ -328,6 +330,11 @@ export function* simulatePlacebo(input: {
   const methods = ['welch', 'lin_regression_adjustment'] as const;
   const counts = methods.map(() => ({ fp: 0, n: 0, det: input.lifts.map(() => 0), nDet: input.lifts.map(() => 0) }));
   let skipped = 0;
+  const reasons = new Map<string, number>();
+  const skip = (reason: string) => {
+    skipped++;
+    reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+  };
   const chunk = input.chunk ?? 10;
   for (let i = 0; i < input.simulations; i++) {
     if (i > 0 && i % chunk === 0) yield i;
@@ -337,7 +344,7 @@ export function* simulatePlacebo(input: {
       arms = drawDesign(w.units, { ...input.spec, seed: placeboSeed(input.seed, i) }).arms;
     } catch (err) {
       if (err instanceof DesignError) {
-        skipped++;
+        skip(`the design could not be drawn on the window ${w.outcome.start}..${w.outcome.end}: ${err.message}`);
         continue;
       }
       throw err;
@@ -363,7 +370,7 @@ export function* simulatePlacebo(input: {
     };
     const nullP = run(0);
     if (nullP.every((p) => p === null)) {
-      skipped++;
+      skip(`no test could be computed on the window ${w.outcome.start}..${w.outcome.end} (${idx.length} territories with a value in the compared arms; each arm needs 2 values with some variation)`);
       continue;
     }
     nullP.forEach((p, m) => {
@@ -382,6 +389,7 @@ export function* simulatePlacebo(input: {
   return {
     simulations: input.simulations,
     skipped,
+    skip_reasons: [...reasons].map(([reason, count]) => ({ reason, count })).sort((a, b) => b.count - a.count),
     windows: input.windows.map((w) => ({ outcome: w.outcome, pre: w.pre, pre_complete: w.pre_complete ?? true })),
     treatment_arm: treatment.key,
     control_arm: control.key,
@@ -392,4 +400,16 @@ export function* simulatePlacebo(input: {
       detection: input.lifts.map((lift, l) => ({ lift, ...rate(counts[m].det[l], counts[m].nDet[l]) })),
     })),
   };
+}
+
+/**
+ * Why a finished simulation cannot be reported as completed (issue 14: never a silent failure):
+ * every placebo pilot skipped, or no method produced a single rate. Null when at least one rate exists.
+ * @returns the reason in words (the skip reasons with their counts), for the job's error
+ */
+export function simulationFailure(result: SimulationResult): string | null {
+  const anyRate = result.methods.some((m) => m.false_positive_rate.n > 0);
+  if (anyRate && result.skipped < result.simulations) return null;
+  const why = result.skip_reasons.length ? result.skip_reasons.map((r) => `${r.count}× ${r.reason}`).join('; ') : 'no placebo pilot produced a test result';
+  return `none of the ${result.simulations} placebo pilots could be analysed: ${why}`;
 }

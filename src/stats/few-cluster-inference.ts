@@ -19,6 +19,9 @@ import { wildClusterBootstrap, WildWeights } from './wild-cluster-bootstrap';
 /** Method keys of `fewClusterInference`. */
 export type FewClusterMethod = 'cr2_bell_mccaffrey' | 'cr2_imbens_kolesar' | 'cr3_jackknife' | 'wild_cluster_bootstrap' | 'cr1_t';
 
+/** The method that decides when the locked plan names none (issue 14): the wild cluster restricted bootstrap. */
+export const DEFAULT_FEW_CLUSTER_METHOD: FewClusterMethod = 'wild_cluster_bootstrap';
+
 /** Plain-language names (user-facing text never shows the keys). */
 export const FEW_CLUSTER_METHOD_LABELS: Record<FewClusterMethod, string> = {
   cr2_bell_mccaffrey: 'cluster-robust CR2, Bell–McCaffrey df',
@@ -78,7 +81,7 @@ export function fewClusterInference(
   const { x, y, clusters, coefficient: j } = input;
   const alpha = opts.alpha ?? 0.05;
   const r = opts.nullValue ?? 0;
-  const deciding = opts.deciding ?? 'wild_cluster_bootstrap';
+  const deciding = opts.deciding ?? DEFAULT_FEW_CLUSTER_METHOD;
   const wcr = wildClusterBootstrap({ x, y, clusters, coefficient: j, alpha, nullValue: r, draws: opts.draws, seed: opts.seed, maxEnumeration: opts.maxEnumeration, weights: opts.weights });
   if (wcr.clusters < 2) throw new RangeError('few-cluster inference needs at least 2 clusters');
   const fit = olsFit(x, y);

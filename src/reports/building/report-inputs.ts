@@ -10,6 +10,7 @@ import { DateWindow, KpiService, ReportDataContext, TerritoryKpis } from '../../
 import { PilotEntity } from '../../pilots/pilot.entity';
 import { PilotRepository } from '../../pilots/pilot.repository';
 import type { RandomizationDesign } from '../../stats/design/designs';
+import { DEFAULT_FEW_CLUSTER_METHOD, FEW_CLUSTER_METHOD_LABELS, FewClusterMethod } from '../../stats/few-cluster-inference';
 import { PRIMARY_METHOD_NAMES, PrimaryMethod, PrimaryMethodKey, recommendedPrimaryMethod } from '../../stats/primary-method';
 import type { WeeklyPanelRow } from '../../stats/weekly-series';
 
@@ -49,6 +50,8 @@ export interface ReportInputs {
   /** the stored design replayed for randomization inference; undefined when it cannot be (its strata are used) */
   design: RandomizationDesign | undefined;
   primaryMethod: PrimaryMethod;
+  /** the few-cluster method that decides the weekly-panel DiD: the locked plan's, else DEFAULT_FEW_CLUSTER_METHOD */
+  fewClusterMethod: FewClusterMethod;
 }
 
 /** Loads a report's {@link ReportInputs}: the one place a report reads pilots, assignments and KPIs. */
@@ -104,6 +107,7 @@ export class ReportInputsLoader {
       cycles,
       design: this.replayableDesign(reportId, assignment),
       primaryMethod: await this.primaryMethodOf(pilotId, assignment.design.type, assignment.units.length, em),
+      fewClusterMethod: await this.fewClusterMethodOf(pilotId, em),
     };
   }
 
@@ -114,6 +118,17 @@ export class ReportInputsLoader {
       this.logger.warn(`report ${reportId}: the stored design cannot be replayed for randomization inference (${(e as Error).message}); using its strata`);
       return undefined;
     }
+  }
+
+  /** The few-cluster method locked in the approved plan (an unknown or absent key: the default). */
+  private async fewClusterMethodOf(pilotId: string, em: Manager): Promise<FewClusterMethod> {
+    const rows: { method: string | null }[] = await em.query(
+      `SELECT plan->>'few_cluster_method' AS method FROM analysis_plans
+        WHERE pilot_id = $1 AND status = 'approved' ORDER BY version DESC LIMIT 1`,
+      [pilotId],
+    );
+    const locked = rows[0]?.method ?? null;
+    return locked !== null && locked in FEW_CLUSTER_METHOD_LABELS ? (locked as FewClusterMethod) : DEFAULT_FEW_CLUSTER_METHOD;
   }
 
   /**

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { RandomizationDesign } from '../../stats/design/designs';
+import type { FewClusterMethod } from '../../stats/few-cluster-inference';
 import { PrimaryMethodKey } from '../../stats/primary-method';
 import { NonInferiorityMargin } from '../../stats/non-inferiority';
 import { RandomizationTestInput, RandomizationTestResult } from '../../stats/randomization-inference';
@@ -29,6 +30,8 @@ export interface ComparisonOptions {
   seed: number;
   /** the method whose numbers decide (default: randomization inference on the unadjusted KPI) */
   primaryMethod?: PrimaryMethodKey;
+  /** the few-cluster method that decides the weekly-panel DiD (the locked plan's; default the wild cluster bootstrap) */
+  fewClusterMethod?: FewClusterMethod;
   /**
    * secondary/guardrail KPIs: also compute the primary method's CI at these levels α' (the candidates
    * α/j, j = 1..family size, of the Holm-consistent intervals set by adjustSecondary)

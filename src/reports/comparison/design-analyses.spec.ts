@@ -44,6 +44,33 @@ describe('designAnalyses', () => {
     expect([...r.fragility.significant, ...r.fragility.not_significant, ...r.fragility.unavailable].some((s) => s.includes('naive'))).toBe(false);
   });
 
+  it("the locked plan's few-cluster method decides the panel; the others stay robustness rows", () => {
+    const c = load('design-consistent.json').find((x) => x.kind === 'pair_fe_did');
+    const x = c.input.x as number[][];
+    const k = x[0].length;
+    const codes: string[] = [...new Set<string>(c.input.clusters)];
+    const rowsOf = (code: string) => x.map((r, i) => [r, i] as const).filter(([, i]) => c.input.clusters[i] === code);
+    const arms = codes.map((code) => (rowsOf(code)[0][0][k - 3] === 1 ? 'treatment' : 'control'));
+    const strata = codes.map((code) => c.input.pair[c.input.clusters.indexOf(code)]);
+    const weekly = codes.map((code) => {
+      const rs = rowsOf(code);
+      return { pre: rs.filter(([r]) => r[k - 2] === 0).map(([, i]) => c.input.y[i]), test: rs.filter(([r]) => r[k - 2] === 1).map(([, i]) => c.input.y[i]) };
+    });
+    const values = weekly.map((w) => w.test.reduce((s: number, v: number) => s + v, 0));
+    const base = { designType: 'matched_pairs', values, arms, strata, treatmentArm: 'treatment', controlArm: 'control', weekly, ...budget };
+    const byDefault = designAnalyses(base);
+    expect(byDefault.panel!.deciding_method).toBe('wild_cluster_bootstrap');
+    for (const method of ['cr3_jackknife', 'cr2_imbens_kolesar'] as const) {
+      const r = designAnalyses({ ...base, fewClusterMethod: method });
+      expect(r.panel!.deciding_method).toBe(method);
+      expect(r.panel!.methods.filter((z) => z.deciding).map((z) => z.method)).toEqual([method]);
+      // the deciding method's CI is its own (CR3's differs from the bootstrap's)
+      const row = r.panel!.methods.find((z) => z.method === method)!;
+      expect(row.ci_low).not.toBeNull();
+      expect(row.ci_low).not.toBe(byDefault.panel!.methods.find((z) => z.method === 'wild_cluster_bootstrap')!.ci_low);
+    }
+  });
+
   it('stratified: the stratum-weighted difference and its randomization tests', () => {
     const c = load('design-consistent.json').find((x) => x.kind === 'stratified_difference');
     const arms = (c.input.treated as number[]).map((t) => (t ? 'treatment' : 'control'));

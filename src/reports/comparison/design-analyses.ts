@@ -9,7 +9,8 @@
  *    acceptance rule;
  *  - the weekly panel (additive KPIs): the DiD with pair (matched pairs) or stratum (stratified)
  *    fixed effects, every few-cluster method, the diagnostics and the fragile flag
- *    (fewClusterInference); the wild cluster bootstrap decides the panel's robustness verdict.
+ *    (fewClusterInference); the locked plan's few_cluster_method decides the panel (default the wild
+ *    cluster bootstrap), the other methods are robustness.
  * Welch on a matched-pairs or rerandomized design ignores the design: it is shown only as a labelled
  * naive comparison (role 'naive_comparison') and never enters the fragile flag.
  * The few-cluster panel methods run for at most FEW_CLUSTER_MAX_TERRITORIES territories (they are
@@ -20,7 +21,7 @@
 import type { RandomizationDesign } from '../../stats/design/designs';
 import { didPanelDesign, stratifiedDifference } from '../../stats/design-consistent';
 import { studentTInv, studentTSf } from '../../stats/distributions';
-import { fewClusterInference, FewClusterInferenceResult } from '../../stats/few-cluster-inference';
+import { fewClusterInference, FewClusterInferenceResult, FewClusterMethod } from '../../stats/few-cluster-inference';
 import { fewClusterDiagnostics, FewClusterDiagnostics, fragility, FragilityResult } from '../../stats/few-cluster-diagnostics';
 import { hcCovariance, olsFit } from '../../stats/linear-model';
 import { pairedTTest } from '../../stats/paired';
@@ -85,6 +86,8 @@ export interface DesignAnalysesInput {
   alpha: number;
   seed: number;
   draws: number;
+  /** the few-cluster method that decides the panel (the locked plan's few_cluster_method; default the wild cluster bootstrap) */
+  fewClusterMethod?: FewClusterMethod;
   maxExact: number;
 }
 
@@ -209,7 +212,7 @@ function panelAnalysis(input: DesignAnalysesInput): DesignAnalysesResult['panel'
   const fixed: 'none' | 'pair' | 'stratum' = input.designType === 'matched_pairs' ? 'pair' : input.designType === 'stratified' ? 'stratum' : 'none';
   const { x, coefficient } = didPanelDesign(treated, post, fixed === 'none' ? undefined : block);
   try {
-    const r = fewClusterInference({ x, y, clusters: territory, coefficient }, { alpha: input.alpha, seed: input.seed, draws: input.draws });
+    const r = fewClusterInference({ x, y, clusters: territory, coefficient }, { alpha: input.alpha, seed: input.seed, draws: input.draws, deciding: input.fewClusterMethod });
     return { ...r, fixed_effects: fixed, unit: input.weeklyUnit ?? 'per territory-week' };
   } catch {
     return null; // collinear design (e.g. every block entirely in one arm): the existing panel block reports it

@@ -178,6 +178,7 @@ function designAnalysesOf(
     seed: randomizationSeed(opts.seed, `${setup.seedKey}:design`),
     draws: Math.min(opts.draws, DESIGN_ANALYSES_MAX_DRAWS),
     maxExact: opts.maxExact,
+    fewClusterMethod: opts.fewClusterMethod,
   });
 }
 

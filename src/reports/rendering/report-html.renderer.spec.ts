@@ -105,6 +105,34 @@ describe('renderReportHtml', () => {
   });
 });
 
+/**
+ * The words a reader sees: tags, styles and attribute values removed, entities blanked; <code>
+ * elements (identifiers the user supplied: report and pilot ids, territory attribute names) left out.
+ */
+function visibleText(html: string): string {
+  return html
+    .replace(/<style[\s\S]*?<\/style>/g, ' ')
+    .replace(/<code>[\s\S]*?<\/code>/g, ' ')
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/&[a-z#0-9]+;/gi, ' ');
+}
+/** snake_case tokens (enum codes such as too_little_data, in_review, matched_pairs) in a text. */
+const SNAKE_CASE = /\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b/g;
+
+describe('user-facing text carries no enum codes', () => {
+  it('the rendered report shows no snake_case code in its visible text, whatever the statuses', async () => {
+    for (const status of ['in_review', 'running', 'concluded']) {
+      const report = sampleReport();
+      (report.pilot as any).status = status;
+      (report.pilot as any).monthly_cost = 1500;
+      const html = await renderReportHtml({ report, meta, assignment, links: { kpisCsv: 'kpis.csv' } });
+      const text = visibleText(html);
+      expect(text.length).toBeGreaterThan(1000);
+      expect(text.match(SNAKE_CASE) ?? []).toEqual([]);
+    }
+  });
+});
+
 describe('renderPendingHtml', () => {
   it('names the status and, for a failed report, the error', () => {
     expect(renderPendingHtml({ ...meta, status: 'queued' })).toContain('The report is queued');

@@ -54,7 +54,7 @@ export async function renderReportHtml(input: ReportHtmlInput): Promise<string> 
 <h1>${esc(name)}</h1>
 <dl class="meta">
 <dt>Report</dt><dd><code>${esc(input.meta.report_id)}</code>, ${esc(input.meta.status)}, generated ${esc(report.generated_at ?? input.meta.completed_at ?? '—')}</dd>
-<dt>Pilot</dt><dd><code>${esc(input.meta.pilot_id)}</code>, ${esc(report.pilot?.status ?? '—')}; primary KPI ${esc(kpisOf(report).find((k) => k.role === 'primary')?.label ?? report.pilot?.primary_kpi ?? '—')}</dd>
+<dt>Pilot</dt><dd><code>${esc(input.meta.pilot_id)}</code>, ${esc(pilotStatusInWords(report.pilot?.status))}; primary KPI ${esc(kpisOf(report).find((k) => k.role === 'primary')?.label ?? report.pilot?.primary_kpi ?? '—')}</dd>
 <dt>Test period</dt><dd>${esc(report.pilot?.test_period?.start ?? '—')} to ${esc(report.pilot?.test_period?.end ?? '—')}</dd>
 </dl>
 ${report.readout?.test_period_complete === false ? `<p class="banner" role="note">${esc(report.readout.note ?? 'Interim look: the test period is still running.')}</p>` : ''}
@@ -84,4 +84,21 @@ export function renderPendingHtml(meta: ReportHtmlInput['meta'] & { error?: stri
 <html lang="en"><head><meta charset="utf-8"><title>Pilot report ${esc(meta.report_id)}: ${esc(meta.status)}</title></head>
 <body><main><h1>Pilot report ${esc(meta.status)}</h1><p data-status="${esc(meta.status)}">${esc(text)}</p></main></body></html>
 `;
+}
+
+/** A pilot's status as a reader says it (never the stored code, e.g. in_review). */
+const PILOT_STATUS_WORDS: Record<string, string> = {
+  draft: 'draft',
+  in_review: 'in review',
+  approved: 'approved',
+  running: 'running',
+  stopped: 'stopped',
+  concluded: 'concluded',
+  archived: 'archived',
+};
+
+/** @param status stored pilot status (pilot.entity.ts PILOT_STATUSES); unknown: its words with spaces; absent: '—' */
+function pilotStatusInWords(status: unknown): string {
+  if (typeof status !== 'string' || !status) return '—';
+  return PILOT_STATUS_WORDS[status] ?? status.replace(/_/g, ' ');
 }

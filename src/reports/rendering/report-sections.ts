@@ -79,7 +79,7 @@ export function balanceSection(input: ReportHtmlInput): string {
   if (!rows.length) return notAvailable('the balance table (the assignment could not be read)');
   const body = rows
     .map(
-      (r) => `<tr><th scope="row">${esc(r.covariate)}</th><td class="num">${esc(fmtValue(r.mean_control))}</td><td class="num">${esc(fmtValue(r.sd_control))}</td><td class="num">${esc(
+      (r) => `<tr><th scope="row"><code>${esc(r.covariate)}</code></th><td class="num">${esc(fmtValue(r.mean_control))}</td><td class="num">${esc(fmtValue(r.sd_control))}</td><td class="num">${esc(
         fmtValue(r.mean_treatment),
       )}</td><td class="num">${esc(fmtValue(r.sd_treatment))}</td><td class="num">${r.smd === null ? '—' : esc(r.smd.toFixed(3))}</td><td>${esc(r.rating ?? '—')}</td><td class="num">${esc(
         r.n_missing,
