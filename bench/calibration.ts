@@ -1,3 +1,8 @@
+// `--few-treated`: the few-treated placebo calibration instead (bench/few-treated-calibration.ts, issue 12).
+if (process.argv.includes('--few-treated')) {
+  require('./few-treated-calibration').run(process.argv.slice(2).filter((a: string) => a !== '--few-treated'));
+  process.exit(0);
+}
 /**
  * npm run bench:calibration — calibration of PilotLab's designs × methods on real history.
  *
