@@ -87,6 +87,8 @@ describe('designAnalyses', () => {
     // territory diagnostics of the difference in means: partial leverage of a 0/1 regressor is 1/n_arm per territory
     const d = r.territory_diagnostics!;
     expect(d.territories).toHaveLength(19);
+    // the full-sample estimate of y ~ 1 + T is the difference in means (the Welch row's estimate)
+    expect(d.estimate).toBeCloseTo(r.rows.find((x) => x.key === 'welch')!.estimate!, 10);
     const nT = arms.filter((a) => a === 'treatment').length;
     d.territories.forEach((t, i) => expect(t.partial_leverage).toBeCloseTo(arms[i] === 'treatment' ? (1 - nT / 19) / nT : (nT / 19) / (19 - nT), 12));
     expect(d.territories.every((t) => t.leave_one_out_estimate !== null)).toBe(true);

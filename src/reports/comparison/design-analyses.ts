@@ -59,9 +59,10 @@ export interface DesignAnalysesResult {
    * Territory diagnostics of the territory-level comparison (every KPI): each territory its own
    * cluster in y ~ 1 + T (+ centred pre-period KPI and its interaction when available): leverage,
    * partial leverage of the treatment effect, leave-one-territory-out estimates, effective number
-   * of territories. Null when fewer than 4 territories have a value.
+   * of territories, and the full-sample estimate of that regression (what the leave-one-out
+   * estimates move away from). Null when fewer than 4 territories have a value.
    */
-  territory_diagnostics: (FewClusterDiagnostics & { model: string }) | null;
+  territory_diagnostics: (FewClusterDiagnostics & { model: string; estimate: number }) | null;
   /** over the design-consistent and robustness rows and the panel methods (naive rows excluded) */
   fragility: FragilityResult;
 }
@@ -198,7 +199,7 @@ function panelAnalysis(input: DesignAnalysesInput): DesignAnalysesResult['panel'
     if (!w || (arms[i] !== T && arms[i] !== C)) return;
     const push = (vals: readonly number[], p: 0 | 1) =>
       vals.forEach((v) => {
-        territory.push(`u${i}`);
+        territory.push(input.codes?.[i] ?? `u${i}`); // the territory's code names its cluster in the diagnostics
         treated.push(arms[i] === T ? 1 : 0);
         post.push(p);
         block.push(input.strata[i]);
@@ -237,7 +238,7 @@ function territoryDiagnostics(input: DesignAnalysesInput): DesignAnalysesResult[
   try {
     const fit = olsFit(x, idx.map((i) => values[i] as number));
     const d = fewClusterDiagnostics(fit, idx.map((i) => input.codes?.[i] ?? `territory ${i + 1}`), 1);
-    return { ...d, model: usePre ? "the KPI on treatment, the centred pre-period KPI and their interaction (Lin's regression), one territory per cluster" : 'the KPI on treatment (difference in means), one territory per cluster' };
+    return { ...d, estimate: fit.coef[1], model: usePre ? "the KPI on treatment, the centred pre-period KPI and their interaction (Lin's regression), one territory per cluster" : 'the KPI on treatment (difference in means), one territory per cluster' };
   } catch {
     return null; // a constant pre-period KPI makes the interacted design collinear
   }

@@ -31,6 +31,7 @@ export const SECTIONS = [
   { id: 'return', title: 'Return on the pilot' },
   { id: 'kpis', title: 'KPI results' },
   { id: 'forest', title: 'Relative lift of every KPI' },
+  { id: 'diagnostics', title: 'Few-cluster diagnostics and robustness' },
   { id: 'weekly', title: 'Primary KPI week by week' },
   { id: 'velocity', title: 'Sales velocity decomposition' },
   { id: 'balance', title: 'Balance of the arms' },

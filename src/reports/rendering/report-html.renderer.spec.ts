@@ -1,5 +1,8 @@
 import { CHARTS, renderPendingHtml, renderReportHtml, SECTIONS } from './report-html.renderer';
 import { sampleReport } from './sample-report.fixture';
+import { fragility } from '../../stats/few-cluster-diagnostics';
+import { esc, fmtDifference, fmtDifferenceRange } from './format';
+import type { DesignAnalysesResult } from '../comparison/design-analyses';
 
 const meta = { report_id: '00000000-0000-4000-8000-000000000001', pilot_id: '00000000-0000-4000-8000-000000000002', status: 'completed' };
 const assignment = {
@@ -102,6 +105,101 @@ describe('renderReportHtml', () => {
     const html = await renderReportHtml({ report: {} as any, meta });
     for (const s of SECTIONS) expect(html).toContain(`id="${s.id}"`);
     expect(html.match(/Not available for this report/g)!.length).toBeGreaterThanOrEqual(6);
+  });
+});
+
+/** The primary KPI's design analyses of the sample report (computed by designAnalyses in the fixture). */
+function primaryAnalyses(report: ReturnType<typeof sampleReport>): DesignAnalysesResult {
+  return (report.kpis.find((k) => k.role === 'primary') as any).design_analyses as DesignAnalysesResult;
+}
+
+describe('few-cluster diagnostics and robustness on the page (issue 14)', () => {
+  it("shows the primary KPI's top-leverage territories, G* against G and the leave-one-territory-out range with the territory that moves it most", async () => {
+    const report = sampleReport();
+    const td = primaryAnalyses(report).territory_diagnostics!;
+    const html = sectionHtml(await renderReportHtml({ report, meta, assignment }), 'diagnostics');
+    const byLeverage = [...td.territories].sort((a, b) => b.partial_leverage - a.partial_leverage);
+    const table = html.match(/<table class="numbers leverage"[\s\S]*?<\/table>/)![0];
+    const names = [...table.matchAll(/<tr><th scope="row">([^<]*)<\/th>/g)].map((m) => m[1]);
+    expect(names).toEqual(byLeverage.slice(0, 3).map((t) => esc(t.territory)));
+    for (const t of byLeverage.slice(0, 3)) {
+      expect(table).toContain(`${(100 * t.partial_leverage).toFixed(1)}%`);
+      expect(table).toContain(t.leverage.toFixed(2));
+    }
+    const gStar = td.effective_clusters ?? td.effective_clusters_independent!;
+    expect(html).toContain(`G* = ${gStar.toFixed(1)} of G = ${td.clusters} territories`);
+    const mover = [...td.territories].sort((a, b) => Math.abs(b.leave_one_out_estimate! - td.estimate) - Math.abs(a.leave_one_out_estimate! - td.estimate))[0];
+    expect(html).toContain(esc(fmtDifferenceRange(td.leave_one_out_range!.low, td.leave_one_out_range!.high, 'currency per day')));
+    expect(html).toContain(`leaving out ${esc(mover.territory)} moves it most, to ${esc(fmtDifference(mover.leave_one_out_estimate, 'currency per day'))}`);
+    // the panel's territories are named by their codes, never by internal cluster labels
+    expect(html).not.toMatch(/\bu[0-9]+\b/);
+  });
+
+  it('says in words whether the result is fragile and which methods disagree', async () => {
+    const report = sampleReport();
+    const da = primaryAnalyses(report);
+    expect(da.fragility.fragile).toBe(true); // precondition: the fixture's methods fall on both sides of α
+    let html = sectionHtml(await renderReportHtml({ report, meta, assignment }), 'diagnostics');
+    const flag = html.match(/<p class="fragility[^"]*"[^>]*>([\s\S]*?)<\/p>/)![1];
+    expect(flag).toContain('<strong>Fragile</strong>');
+    const [yes, no] = flag.split('Not significant:');
+    expect(yes).toContain('Significant:');
+    for (const m of da.fragility.significant) expect(yes).toContain(esc(m));
+    for (const m of da.fragility.not_significant) expect(no).toContain(esc(m));
+
+    da.fragility = fragility([{ method: 'paired t on pair differences', p_value: 0.4 }, { method: 'cluster jackknife (CR3)', p_value: 0.6 }, { method: 'Welch t', p_value: null }], 0.05);
+    html = sectionHtml(await renderReportHtml({ report, meta, assignment }), 'diagnostics');
+    const flag2 = html.match(/<p class="fragility[^"]*"[^>]*>([\s\S]*?)<\/p>/)![1];
+    expect(flag2).toContain('<strong>Not fragile</strong>');
+    expect(flag2).toContain('all 2 methods with a p-value find no significant effect at α = 0.05');
+    expect(flag2).toContain('Not computed for these data: Welch t.');
+  });
+
+  it("names the few-cluster method of the locked plan as deciding the panel, the other methods as robustness, and a naive row as never deciding", async () => {
+    const report = sampleReport();
+    const da = primaryAnalyses(report);
+    const panel = da.panel!;
+    panel.deciding_method = 'cr3_jackknife';
+    panel.methods.forEach((m) => (m.deciding = m.method === 'cr3_jackknife'));
+    da.rows.push({ key: 'welch_naive', label: 'Welch t (naive: ignores the design)', role: 'naive_comparison', estimate: 1, ci_low: 0, ci_high: 2, p_value: 0.04, note: null });
+    const html = sectionHtml(await renderReportHtml({ report, meta, assignment }), 'diagnostics');
+    const rowOf = (label: string) => html.match(new RegExp(`<tr><th scope="row">${esc(label).replace(/[()]/g, '\\$&')}</th>[\\s\\S]*?</tr>`))![0];
+    expect(rowOf('cluster jackknife (CR3)')).toContain('decides the weekly panel (locked plan)');
+    expect(rowOf('wild cluster bootstrap (null imposed)')).toContain('robustness');
+    expect(rowOf('wild cluster bootstrap (null imposed)')).not.toContain('decides');
+    expect(rowOf('Welch t (naive: ignores the design)')).toContain('naive comparison, never decides');
+    expect(html).toContain('The locked analysis plan names the few-cluster method that decides the weekly-panel difference in differences: cluster jackknife (CR3)');
+    // every panel row shows its own CI
+    const cr3 = panel.methods.find((m) => m.method === 'cr3_jackknife')!;
+    expect(rowOf('cluster jackknife (CR3)')).toContain(esc(fmtDifferenceRange(cr3.ci_low, cr3.ci_high)));
+  });
+
+  it('a report without design analyses says so; secondary KPIs with them get their own block', async () => {
+    const report = sampleReport();
+    const rev = report.kpis.find((k) => k.kpi === 'revenue_won') as any;
+    rev.design_analyses = JSON.parse(JSON.stringify(primaryAnalyses(report)));
+    let html = sectionHtml(await renderReportHtml({ report, meta, assignment }), 'diagnostics');
+    expect(html.match(/<h3[^>]*>/g)).toHaveLength(2);
+    expect(html).toMatch(/<h3[^>]*>Sales velocity \(primary\)<\/h3>[\s\S]*<h3[^>]*>Revenue won \(secondary\)<\/h3>/);
+    for (const k of report.kpis) delete (k as any).design_analyses;
+    html = sectionHtml(await renderReportHtml({ report, meta, assignment }), 'diagnostics');
+    expect(html).toContain('Not available for this report');
+  });
+});
+
+describe('data completeness caption', () => {
+  it('is a sentence for every state of the check, never the state code', async () => {
+    const seen = new Set<string>();
+    for (const state of ['ok', 'mismatch', 'too_little_data']) {
+      const report = sampleReport();
+      (report as any).data_completeness = { state, arms: [{ arm: 'control', designed_territories: 4, territories_reporting: 4, opportunities_test: 30, opportunities_pre: 28 }], checks: [] };
+      const html = sectionHtml(await renderReportHtml({ report, meta, assignment }), 'completeness');
+      const caption = html.match(/<caption>Data completeness check[^<]*<\/caption>/)![0];
+      expect(caption).not.toMatch(/too little data|mismatch|_|: ok\b/i);
+      expect(caption).toMatch(/\.<\/caption>$/);
+      seen.add(caption);
+    }
+    expect(seen.size).toBe(3);
   });
 });
 

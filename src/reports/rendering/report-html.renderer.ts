@@ -9,6 +9,7 @@ import { esc } from './format';
 import { forestSection, velocitySection, weeklySection } from './report-chart-sections';
 import { CSS } from './report-html.css';
 import { section, SECTIONS, type ReportHtmlInput } from './report-html.helpers';
+import { diagnosticsSection } from './report-diagnostics-section';
 import { kpiSection } from './report-kpi-section';
 import { assignmentSection, balanceSection, completenessSection, decisionSection, detailsSection, returnSection } from './report-sections';
 
@@ -33,6 +34,7 @@ export async function renderReportHtml(input: ReportHtmlInput): Promise<string> 
     section('return', returnSection(report, input)),
     section('kpis', kpiSection(report)),
     section('forest', forest),
+    section('diagnostics', diagnosticsSection(report)),
     section('weekly', weekly),
     section('velocity', velocity),
     section('balance', balanceSection(input)),

@@ -134,6 +134,18 @@ ${cards}
 </div>`;
 }
 
+/** The completeness check's overall state (report.data_completeness.state) as the end of a sentence, never its code. */
+const COMPLETENESS_STATE_SENTENCES: Record<string, string> = {
+  ok: 'the territories and opportunities reporting match the design.',
+  mismatch: 'fewer territories or opportunities report in an arm than the design and the pre-period lead to expect; see the findings above.',
+  too_little_data: 'the counts are too small for at least one check to detect missing data at this size, which is not evidence that nothing is missing.',
+};
+
+/** @param state 'ok' | 'mismatch' | 'too_little_data' (report.types.ts); anything else: a neutral sentence */
+function completenessStateSentence(state: unknown): string {
+  return (typeof state === 'string' && COMPLETENESS_STATE_SENTENCES[state]) || 'no overall result is recorded in this report.';
+}
+
 /** Data completeness, open deals and the data cut-off. */
 export function completenessSection(report: ReportData): string {
   const c = report.completeness;
@@ -152,7 +164,7 @@ export function completenessSection(report: ReportData): string {
   const dc = report.data_completeness as unknown as { state?: string; arms?: Record<string, unknown>[] } | undefined;
   const dcArms = Array.isArray(dc?.arms) ? dc!.arms : [];
   const extraTable = dcArms.length
-    ? `<table class="numbers"><caption>Data completeness check of the analysis: ${esc(String(dc?.state ?? '—').replace(/_/g, ' '))}</caption>
+    ? `<table class="numbers"><caption>Data completeness check of the analysis: ${esc(completenessStateSentence(dc?.state))}</caption>
 <thead><tr><th scope="col">Arm</th><th scope="col">Territories by design</th><th scope="col">Territories reporting</th><th scope="col">Opportunities, test period</th><th scope="col">Opportunities, pre-period</th></tr></thead>
 <tbody>${dcArms
         .map(

@@ -6,6 +6,7 @@ import type { KpiResult } from '../report.types';
 import type { ReportData } from './chart-data';
 import { weeklyArmSeries } from '../../stats/weekly-series';
 import { kpiMeasure } from '../../kpis/kpi-catalogue';
+import { designAnalyses } from '../comparison/design-analyses';
 
 // Loosely typed on purpose: the report type grows (methods per number, non-inferiority, several arms),
 // and the renderer must cope with older and newer shapes alike.
@@ -41,6 +42,32 @@ const TERRITORIES = [
   { code: 'Hal Stone', region: 'South', arm: 'treatment' },
 ];
 
+/**
+ * The design's own analyses of the primary KPI, computed (not typed in) from the sample territories,
+ * with a small made-up weekly panel so that the few-cluster panel methods run.
+ */
+function primaryDesignAnalyses(territories: { territory_code: string; arm: string; stratum: string; kpis: { sales_velocity: number } }[]) {
+  return designAnalyses({
+    designType: 'stratified',
+    values: territories.map((t) => t.kpis.sales_velocity + (t.arm === 'treatment' ? 6 : 0)),
+    arms: territories.map((t) => t.arm),
+    strata: territories.map((t) => t.stratum),
+    treatmentArm: 'treatment',
+    controlArm: 'control',
+    pre: territories.map((t, i) => t.kpis.sales_velocity - 3 + (i % 3)),
+    weekly: territories.map((t, i) => ({
+      pre: [0, 1, 2].map((w) => 40 + 4 * i + ((w * (i + 1)) % 5)),
+      test: [0, 1, 2].map((w) => 42 + 4 * i + ((w * (i + 2)) % 5) + (t.arm === 'treatment' ? 3 : 0)),
+    })),
+    weeklyUnit: 'currency per territory-week',
+    codes: territories.map((t) => t.territory_code),
+    alpha: 0.05,
+    seed: 7,
+    draws: 199,
+    maxExact: 1000,
+  });
+}
+
 /** A completed two-arm report: primary sales velocity, three secondary KPIs, one guardrail. */
 export function sampleReport(): ReportData {
   const territories = TERRITORIES.map((t, i) => ({
@@ -73,6 +100,7 @@ export function sampleReport(): ReportData {
       { period: 'test', start: '2024-02-05', end: '2024-03-03' },
     ],
   );
+  const designAnalysesOfPrimary = primaryDesignAnalyses(territories);
   return {
     report_id: '00000000-0000-4000-8000-000000000001',
     pilot: {
@@ -96,7 +124,7 @@ export function sampleReport(): ReportData {
     completeness: { control: { territories: 4, territories_with_opportunities: 4 }, treatment: { territories: 4, territories_with_opportunities: 4 } },
     open_opportunities: { control: { open_at_test_end: 9, open_now: 14 }, treatment: { open_at_test_end: 10, open_now: 14 } },
     kpis: [
-      kpi({ kpi: 'sales_velocity', label: 'Sales velocity', unit: 'currency per day', role: 'primary' }),
+      kpi({ kpi: 'sales_velocity', label: 'Sales velocity', unit: 'currency per day', role: 'primary', design_analyses: designAnalysesOfPrimary }),
       kpi({
         kpi: 'win_rate',
         label: 'Win rate',
