@@ -167,7 +167,8 @@ describe('PilotLab end to end (HTTP API, BullMQ worker, PostgreSQL)', () => {
       expect(k.adjusted === null).toBe(k.role === 'primary');
     }
     // Every number states its method; the primary method (RI on the CUPED-adjusted KPI for ≤ 200 territories) decides.
-    // (the choice also depends on the calibration flags; with the current ones it is RI on the CUPED-adjusted KPI)
+    // (the choice also depends on the calibration flags; with the current ones it is RI on Lin's
+    // interacted adjustment for the pre-period KPI, kept under the key randomization_inference_cuped)
     expect(aa.primary_method.key).toBe(recommendedPrimaryMethod('stratified', 12).key);
     const cupedPrimary = aa.primary_method.key === 'randomization_inference_cuped';
     expect(aa.multiple_testing).toBe('holm');
@@ -179,8 +180,8 @@ describe('PilotLab end to end (HTTP API, BullMQ worker, PostgreSQL)', () => {
     };
     for (const k of aa.kpis) {
       if (cupedPrimary) {
-        expect(k.primary.method).toMatch(/CUPED-adjusted/);
-        expect(k.verdict).toMatch(/randomization inference \(CUPED-adjusted\)/);
+        expect(k.primary.method).toMatch(/Lin's interacted adjustment/);
+        expect(k.verdict).toMatch(/randomization inference \(Lin-adjusted for the pre-period KPI\)/);
       }
       inside(k.primary.ci_low, k.primary.estimate, k.primary.ci_high);
       if (k.primary.ci_low !== null && k.primary.ci_high !== null && k.primary.p_value !== null) {
