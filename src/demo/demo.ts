@@ -16,7 +16,7 @@ import { ApiClient } from './api-client';
 import { DATASET_HELP, DEFAULT_DATA_DIR, PipelineRow, readCrmDataset } from './crm-dataset';
 import { runReport, uploadCsv, waitForBatches } from './demo-jobs';
 import { fmt, fmtP, printReport, say } from './demo-output';
-import { crmTerritories, createRunningPilot, RunningPilot, roleClients, technicalSpecialistPilot } from './pilot-factory';
+import { crmTerritories, RunningPilot, roleClients, technicalSpecialistPilot } from './pilot-factory';
 import { plantLift } from './planted-effect';
 
 const PRE_PERIOD = { start: '2017-03-01', end: '2017-06-30' };
@@ -177,9 +177,7 @@ function printAssignment(assignment: RunningPilot['assignment']): void {
     balance.push([row.covariate, fmt(row.mean_control), fmt(row.mean_treatment), row.smd === null ? '—' : row.smd.toFixed(3), row.rating ?? '—']);
   }
   say(balance.toString());
-  say(`   (${assignment.balance.smd_rule}.) With 30 territories a stratified draw can be this imbalanced by chance;`);
-  say('   the tests stay valid (randomization inference re-draws from this same design), but imbalance widens the');
-  say('   spread of the estimate; the report adjusts for the pre-period KPI (CUPED, Lin regression), which reduces it.');
+  say(`   (${assignment.balance.smd_rule}.)`);
 }
 
 /** A territory is in one running pilot at a time: stops this demo's pilots left running by earlier runs. */
@@ -189,10 +187,61 @@ async function stopEarlierRuns(stack: DemoStack, name: string): Promise<void> {
   if (earlier.length) say(`   stopped ${earlier.length} pilot(s) of earlier demo runs (they held the same territories)`);
 }
 
-/** Step 3: defines, draws, approves and launches the pilot. @returns its id and the treatment territories */
+/** Target lift and power the demo plans for, and the planner's placebo pilots per cell (small: the demo stays fast). */
+const PLAN_TARGET = { mde: 0.1, power: 0.8, simulations: 40, weeks: [8, 13, 26] };
+
+/** The design options the demo may choose, by type (pairs and rerandomization on the pre-period covariates). */
+function designOf(type: string): Record<string, unknown> {
+  if (type === 'stratified') return { type, stratify_by: 'region', seed: SEED };
+  if (type === 'matched_pairs') return { type, pair_on: 'pre_won_revenue', seed: SEED };
+  if (type === 'rerandomization') return { type, seed: SEED, rerandomization: { covariates: ['pre_won_revenue', 'pre_opportunities'], acceptance_probability: 0.1 } };
+  return { type, seed: SEED };
+}
+
+/**
+ * Step 3a: power first. Runs the planner (POST /pilots/:id/power, mode planner) on the draft and
+ * prints its answer and the power per design at the full pool. @returns the design to use: the
+ * recommended plan's, else the valid design with the highest power on all territories (shortest test on ties)
+ */
+async function planPowerFirst(stack: DemoStack, pilotId: string, pool: number): Promise<{ design: string; why: string }> {
+  say(`   power first: planner on the draft (target ${Math.round(100 * PLAN_TARGET.power)}% power for a +${100 * PLAN_TARGET.mde}% lift; ${PLAN_TARGET.simulations} placebo pilots per cell, weeks ${PLAN_TARGET.weeks.join('/')})`);
+  const body = { mode: 'planner', target_mde: PLAN_TARGET.mde, power: PLAN_TARGET.power, simulations: PLAN_TARGET.simulations, weeks: PLAN_TARGET.weeks, territory_counts: [...new Set([2 * Math.floor(pool / 4), 2 * Math.floor(pool / 2)])], designs: ['complete', 'stratified', 'matched_pairs', 'rerandomization'] };
+  const started = await stack.experimenter.post(`/pilots/${pilotId}/power`, body);
+  let done: any;
+  for (const deadline = Date.now() + 5 * 60_000; ; ) {
+    done = await stack.analyst.get(started.status_url);
+    if (done.status === 'completed' || done.status === 'failed') break;
+    if (Date.now() > deadline) throw new Error('the power planner did not finish within 5 minutes');
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  if (done.status === 'failed') throw new Error(`the power planner failed: ${done.error}`);
+  const sim = done.simulation;
+  const full = Math.max(...sim.cells.map((c: any) => c.territories));
+  const table = new Table({ head: ['design', 'territories', 'weeks', 'deciding test', 'power', 'false positives', 'valid'], style: { head: [], border: [] } });
+  for (const c of sim.cells.filter((c: any) => c.territories === full)) {
+    table.push([c.design, c.territories, c.weeks, c.deciding_test, c.power.rate === null ? '—' : `${Math.round(100 * c.power.rate)}%`, c.false_positive_rate.rate === null ? '—' : `${Math.round(100 * c.false_positive_rate.rate)}%`, c.valid ? 'yes' : 'no (below)']);
+  }
+  say(table.toString());
+  for (const c of sim.cells.filter((c: any) => c.territories === full && !c.valid)) say(`   ${c.design}, ${c.weeks} weeks cannot decide: ${c.invalid_reason}`);
+  for (const w of sim.weeks_left_out ?? []) say(`   ${w.weeks} weeks left out: ${w.reason}`);
+  say(`   planner: ${done.decision.text}`);
+  if (sim.recommendation) return { design: sim.recommendation.design, why: 'the planner\'s cheapest plan reaching the target' };
+  const best = sim.cells
+    .filter((c: any) => c.valid && c.territories === full && c.power.rate !== null)
+    .sort((a: any, b: any) => b.power.rate - a.power.rate || a.weeks - b.weeks)[0];
+  if (!best) return { design: 'rerandomization', why: 'no design could be simulated on this history; rerandomization keeps the pre-period covariates balanced' };
+  return { design: best.design, why: `no plan reaches the target; ${best.design} has the highest power on all ${full} territories (${Math.round(100 * best.power.rate)}% at ${best.weeks} weeks)` };
+}
+
+/** Covariates whose balance fails (|SMD| ≥ 0.25, rated imbalanced), with their SMDs, in words. */
+function imbalancedRows(assignment: RunningPilot['assignment']): string[] {
+  return assignment.balance.rows.filter((r: any) => r.rating === 'imbalanced').map((r: any) => `${r.covariate} (SMD ${r.smd.toFixed(2)})`);
+}
+
+/** Step 3: plans power, chooses the design, draws (redrawing under rerandomization when balance fails), approves and launches. */
 async function buildPilot(stack: DemoStack, eligible: string[]): Promise<{ pilotId: string; treatment: Set<string> }> {
   say();
-  say('3. Pilot: "Technical specialist in chosen regions", stratified by regional office, seed 42');
+  say('3. Pilot: "Technical specialist in chosen regions", seed 42: power planned first, then the design');
   const definition = technicalSpecialistPilot({
     name: 'Technical specialist in chosen regions',
     territoryCodes: eligible,
@@ -201,12 +250,29 @@ async function buildPilot(stack: DemoStack, eligible: string[]): Promise<{ pilot
     design: { type: 'stratified', stratify_by: 'region', seed: SEED },
     monthlyCost: MONTHLY_COST,
   });
-  const { pilot, assignment, launched } = await createRunningPilot({ author: stack.salesOps, experimenter: stack.experimenter, approver: stack.reviewer }, definition, async (sofar) => {
-    say(`   pilot ${sofar.pilot.id}: ${eligible.length} eligible territories, primary KPI sales velocity`);
-    printAssignment(sofar.assignment);
-    say(`   drawn by the experimenter, submitted by sales_ops, approved by a second experimenter (the reviewer): analysis plan locked, hash ${sofar.approved.plan_hash.slice(0, 12)}…`);
-    await stopEarlierRuns(stack, sofar.pilot.name);
-  });
+  const pilot = await stack.salesOps.post('/pilots', definition);
+  say(`   draft pilot ${pilot.id}: ${eligible.length} eligible territories, primary KPI sales velocity`);
+  const chosen = await planPowerFirst(stack, pilot.id, eligible.length);
+  say(`   design chosen: ${chosen.design}, because ${chosen.why}`);
+  if (chosen.design !== 'stratified') await stack.salesOps.request('PATCH', `/pilots/${pilot.id}`, { design: designOf(chosen.design) });
+  let assignment = await stack.experimenter.post(`/pilots/${pilot.id}/assignment`);
+  let failing = imbalancedRows(assignment);
+  if (failing.length && chosen.design !== 'rerandomization') {
+    printAssignment(assignment);
+    const reason = `balance fails on ${failing.join(', ')}: redrawn under rerandomization on the pre-period covariates`;
+    say(`   ${reason}`);
+    await stack.salesOps.request('PATCH', `/pilots/${pilot.id}`, { design: designOf('rerandomization') });
+    assignment = await stack.experimenter.post(`/pilots/${pilot.id}/assignment`, { reason });
+    failing = imbalancedRows(assignment);
+  }
+  printAssignment(assignment);
+  say(failing.length ? `   balance still fails on ${failing.join(', ')}; the report adjusts for the pre-period KPI` : '   balance passes: no covariate is rated imbalanced (|SMD| < 0.25)');
+  say(`   plan chosen: ${assignment.design?.type ?? chosen.design} design on ${eligible.length} territories for the test period ${TEST_PERIOD.start}..${TEST_PERIOD.end}`);
+  await stack.salesOps.post(`/pilots/${pilot.id}/submit`, { reason: 'definition and assignment ready for review' });
+  const approved = await stack.reviewer.post(`/pilots/${pilot.id}/approve`, { reason: 'balance checked' });
+  say(`   drawn by the experimenter, submitted by sales_ops, approved by a second experimenter (the reviewer): analysis plan locked, hash ${approved.plan_hash.slice(0, 12)}…`);
+  await stopEarlierRuns(stack, pilot.name);
+  const launched = await stack.experimenter.post(`/pilots/${pilot.id}/launch`);
   say(`   launched at ${launched.launched_at} by the experimenter: design and assignment are frozen`);
   const trail = await stack.analyst.get(`/audit?pilot_id=${pilot.id}&limit=500`);
   say(`   audit trail of this pilot so far: ${trail.items.map((e: any) => `${e.action} (${e.actor_role})`).join(', ')}`);

@@ -11,6 +11,7 @@ import { PowerAnalysisEntity } from './power-analysis.entity';
 import { powerDecision, StoredPowerParts } from './power-decision';
 import { PowerHistory } from './power-history';
 import { analyticPlan, AnalyticPlan } from './power-plan';
+import { DESIGN_TYPES } from '../stats/design/designs';
 
 /** Candidate test-period lengths (weeks) for "how many weeks are needed". */
 const WEEK_CANDIDATES = [2, 4, 6, 8, 10, 13, 17, 21, 26, 35, 52];
@@ -38,6 +39,7 @@ export class PowerService {
    */
   async request(pilotId: string, dto: PowerRequestDto) {
     const pilot = await this.pilots.getById(pilotId);
+    if (dto.mode === 'planner') return this.requestPlanner(pilot, dto);
     const kpi = dto.kpi ?? pilot.primaryKpi;
     const power = dto.power ?? 0.8;
     const lifts = dto.lifts ?? [0.05, 0.1, 0.2];
@@ -109,6 +111,47 @@ export class PowerService {
     };
   }
 
+  /**
+   * The power planner (mode 'planner', power-planner.ts): stores the request and enqueues the job
+   * that runs placebo backtests over territories × weeks × design on the pilot's own history.
+   * @throws VALIDATION_FAILED without target_mde or with a territory count above the eligible pool;
+   *   PILOT_NOT_FOUND; UNKNOWN_TERRITORY; DESIGN_INFEASIBLE
+   */
+  private async requestPlanner(pilot: Parameters<PowerHistory['plan']>[0], dto: PowerRequestDto) {
+    if (dto.target_mde === undefined) {
+      throw new AppException('VALIDATION_FAILED', 'The planner needs target_mde: the lift the pilot must detect (0.1 = +10%)', { field: 'target_mde' });
+    }
+    const plan = await this.history.plan(pilot);
+    const pool = plan.units.length;
+    const counts = dto.territory_counts ?? defaultTerritoryCounts(pool);
+    const tooMany = counts.filter((n) => n > pool);
+    if (tooMany.length) {
+      throw new AppException('VALIDATION_FAILED', `territory_counts above the ${pool} eligible territories: ${tooMany.join(', ')}`, { field: 'territory_counts', eligible: pool, rejected: tooMany });
+    }
+    const stratified = pilot.designType === 'stratified';
+    const designs = (dto.designs ?? [...DESIGN_TYPES]).filter((d) => d !== 'stratified' || stratified);
+    const leftOut = dto.designs?.includes('stratified') || !dto.designs ? (stratified ? [] : [{ design: 'stratified', reason: 'the pilot has no strata (stratify_by) to block on' }]) : [];
+    if (designs.length === 0) throw new AppException('VALIDATION_FAILED', 'No design left to plan: stratified needs a pilot with strata', { field: 'designs' });
+    const simulations = dto.simulations && dto.simulations > 0 ? dto.simulations : 200;
+    const request = {
+      mode: 'planner',
+      kpi: dto.kpi ?? pilot.primaryKpi,
+      power: dto.power ?? 0.8,
+      target_mde: dto.target_mde,
+      simulations,
+      territory_counts: counts,
+      weeks: dto.weeks ?? [4, 8, 13, 26],
+      designs,
+      designs_left_out: leftOut,
+    };
+    const cells = counts.length * request.weeks.length * designs.length;
+    const repo = this.dataSource.getRepository(PowerAnalysisEntity);
+    const row = await repo.save(repo.create({ pilotId: pilot.id, status: 'queued', request, analytic: null, simulation: null, simulationsTotal: cells * simulations, simulationsDone: 0, completedAt: null }));
+    const enqueued = await this.producer.enqueuePower(row.id);
+    if (enqueued) await repo.update(row.id, { enqueuedAt: new Date() });
+    return { power_analysis_id: row.id, pilot_id: pilot.id, status: row.status, enqueued, status_url: `/pilots/${pilot.id}/power/${row.id}`, request };
+  }
+
   /** A power analysis with its progress. @throws POWER_ANALYSIS_NOT_FOUND (404) */
   async get(pilotId: string, id: string) {
     const r = await this.dataSource.getRepository(PowerAnalysisEntity).findOne({ where: { id, pilotId } });
@@ -125,7 +168,7 @@ export class PowerService {
       error: r.error,
       analytic: r.analytic,
       simulation: r.simulation,
-      decision: powerDecisionOf(r),
+      decision: r.request.mode === 'planner' ? plannerDecisionOf(r) : powerDecisionOf(r),
     };
   }
 
@@ -189,6 +232,18 @@ function powerDecisionOf(r: PowerAnalysisEntity) {
   const state = r.status === 'completed' ? (r.simulation ? 'completed' : 'none') : r.status === 'failed' ? 'failed' : 'pending';
   const power = typeof r.request.power === 'number' ? r.request.power : 0.8;
   return powerDecision({ analytic: r.analytic as StoredPowerParts['analytic'], simulation: state === 'completed' ? (r.simulation as StoredPowerParts['simulation']) : null, power, simulationState: state });
+}
+
+/** Default territory counts of the planner: ¼, ½, ¾ and all of the eligible pool (even, ≥ 4). */
+function defaultTerritoryCounts(pool: number): number[] {
+  return [...new Set([0.25, 0.5, 0.75, 1].map((f) => 2 * Math.floor((f * pool) / 2)).filter((n) => n >= 4))];
+}
+
+/** The planner's answer of a stored analysis: its text, or why there is none yet. */
+function plannerDecisionOf(r: PowerAnalysisEntity) {
+  const result = r.simulation as { text?: string; recommendation?: unknown } | null;
+  if (r.status === 'completed' && result) return { source: 'planner', recommendation: result.recommendation ?? null, text: result.text ?? null };
+  return { source: 'planner', recommendation: null, text: r.status === 'failed' ? `The planner failed: ${r.error}` : 'The planner has not finished.' };
 }
 
 function daysSpan(start: string, end: string): number {

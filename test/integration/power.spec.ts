@@ -127,4 +127,42 @@ describe('power planning', () => {
     const list = await request(stack.http).get(`/pilots/${id}/power`).expect(200);
     expect(list.body).toEqual([]);
   });
+
+  it('planner mode: power curves over territories × weeks × design, the cheapest plan (or plainly none), through the worker', async () => {
+    const created = await request(stack.http)
+      .post('/pilots')
+      .send(pilot(codes, { ...windows, design: { type: 'stratified', stratify_by: 'region', seed: 9 } }))
+      .expect(201);
+    const id = created.body.id;
+    const missing = await request(stack.http).post(`/pilots/${id}/power`).send({ mode: 'planner' }).expect(400);
+    expect(missing.body).toMatchObject({ code: 'VALIDATION_FAILED', details: { field: 'target_mde' } });
+    const tooMany = await request(stack.http).post(`/pilots/${id}/power`).send({ mode: 'planner', target_mde: 0.2, territory_counts: [8, 40] }).expect(400);
+    expect(tooMany.body.details).toMatchObject({ eligible: 16, rejected: [40] });
+    const res = await request(stack.http)
+      .post(`/pilots/${id}/power`)
+      .send({ mode: 'planner', target_mde: 0.5, territory_counts: [8, 16], weeks: [2, 4, 52], simulations: 30 })
+      .expect(202);
+    expect(res.body.request).toMatchObject({ mode: 'planner', designs: ['complete', 'stratified', 'matched_pairs', 'rerandomization'] });
+    const done = await waitFor(
+      async () => {
+        const r = await request(stack.http).get(`/pilots/${id}/power/${res.body.power_analysis_id}`).expect(200);
+        return ['completed', 'failed'].includes(r.body.status) ? r.body : undefined;
+      },
+      'power planner',
+      120_000,
+    );
+    expect(done.error).toBeNull();
+    const sim = done.simulation;
+    // 52 weeks reach before the data: left out with the reason; 2 and 4 weeks × 2 sizes × 4 designs
+    expect(sim.weeks_left_out).toEqual([{ weeks: 52, reason: expect.stringMatching(/no past window of 52 weeks/) }]);
+    expect(sim.cells).toHaveLength(2 * 2 * 4);
+    for (const c of sim.cells) expect(c.analysed + c.skipped).toBe(30);
+    if (sim.recommendation) {
+      const reaching = sim.cells.filter((c: any) => c.valid && c.power.rate >= 0.8);
+      expect(Math.min(...reaching.map((c: any) => c.territories))).toBe(sim.recommendation.territories);
+      expect(done.decision.text).toMatch(/^Cheapest plan for 80% power to detect a 50.0% lift/);
+    } else {
+      expect(done.decision.text).toMatch(/^No plan reaches 80% power/);
+    }
+  });
 });

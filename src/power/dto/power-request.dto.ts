@@ -1,5 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsNumber, IsOptional, Max, Min } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsInt, IsNumber, IsOptional, Max, Min } from 'class-validator';
+import { DESIGN_TYPES, DesignType } from '../../stats/design/designs';
 import { KPI_KEYS, KpiKey } from '../../kpis/kpi-catalogue';
 
 /** Body of POST /pilots/:id/power; every field optional. */
@@ -43,4 +44,36 @@ export class PowerRequestDto {
   @IsOptional()
   @IsBoolean()
   covariate_adjustment?: boolean;
+
+  @ApiPropertyOptional({ enum: ['plan', 'planner'], default: 'plan', description: "'plan': MDE of the pilot as defined; 'planner': power curves over territories × weeks × design and the cheapest plan reaching `power` for `target_mde` (required)" })
+  @IsOptional()
+  @IsIn(['plan', 'planner'])
+  mode?: 'plan' | 'planner';
+
+  @ApiPropertyOptional({ example: [10, 20, 30], description: "planner: candidate numbers of territories (both arms; default ¼, ½, ¾ and all of the eligible pool)" })
+  @IsOptional()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(8)
+  @IsInt({ each: true })
+  @Min(4, { each: true })
+  @Max(10_000, { each: true })
+  territory_counts?: number[];
+
+  @ApiPropertyOptional({ example: [4, 8, 13, 26], description: 'planner: candidate test lengths in weeks (default 4, 8, 13, 26)' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(8)
+  @IsInt({ each: true })
+  @Min(1, { each: true })
+  @Max(104, { each: true })
+  weeks?: number[];
+
+  @ApiPropertyOptional({ enum: DESIGN_TYPES, isArray: true, description: "planner: designs to compare (default all four; stratified only when the pilot has strata)" })
+  @IsOptional()
+  @IsArray()
+  @ArrayMinSize(1)
+  @IsIn(DESIGN_TYPES, { each: true })
+  designs?: DesignType[];
 }
