@@ -67,9 +67,11 @@ async function main(): Promise<void> {
     const amount = !salesforce && stage === 'Won' ? `"$${(100 + Math.floor(rand() * 9_900_000) / 100).toLocaleString('en', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}"` : '';
     if (salesforce) {
       // Same draws as the pilotlab rows; an open deal carries an expected CloseDate (dropped by the profile).
+      // Two owners per territory (reps work in their territory): each (territory, owner, week) is a
+      // rollup change key, and owners drawn independently of territories would make nearly every row its own key.
       const sfAmount = stage === 'Won' ? (100 + Math.floor(rand() * 9_900_000) / 100).toFixed(2) : '';
       const expected = close || addDays(engage, 30);
-      buf += `006B${i.toString(36).padStart(11, '0')},${sfStage[stage]},${sfAmount},${expected},${engage}T09:00:00.000+0000,${stage === 'Won'},${closed},005B${String(i % 211).padStart(11, '0')},BT-${String(i % nTerritories).padStart(4, '0')},Account ${i % 997},GTX Plus Basic,${close || engage}T17:30:00.000+0000\n`;
+      buf += `006B${i.toString(36).padStart(11, '0')},${sfStage[stage]},${sfAmount},${expected},${engage}T09:00:00.000+0000,${stage === 'Won'},${closed},005B${String(2 * (i % nTerritories) + (Math.floor(i / nTerritories) % 2)).padStart(11, '0')},BT-${String(i % nTerritories).padStart(4, '0')},Account ${i % 997},GTX Plus Basic,${close || engage}T17:30:00.000+0000\n`;
     } else {
       buf += `BO-${i.toString(36).padStart(7, '0')},BT-${String(i % nTerritories).padStart(4, '0')},${stage},${amount},${engage},${close},${engage}T09:00:00Z,${close || engage}T17:30:00Z,GTX Plus Basic,Account ${i % 997}\n`;
     }
