@@ -9,7 +9,13 @@ import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { addDays, benchEnvironment, checkpoint, connect, freshSchema, intArg, peakRssMb, poll, prng, spawnEntry } from './bench-util';
 
 /**
- * `npm run bench:ingest [-- --rows N --territories T]` (defaults 1,000,000 and 500).
+ * `npm run bench:ingest [-- --rows N --territories T --profile pilotlab|salesforce]` (defaults
+ * 1,000,000, 500 and pilotlab).
+ *
+ * `--profile salesforce` generates the same rows in a Salesforce Opportunity export's shape (Id,
+ * StageName, Amount, CloseDate, CreatedDate with `+0000` offsets, IsWon/IsClosed as "true"/"false",
+ * OwnerId, Territory2.Name, Account.Name, Product2.Name, SystemModstamp) and uploads it with
+ * `?profile=salesforce` (docs/imports.md); the COPY baseline is the same rows as stored.
  *
  * Measures in ONE run, on the same generated rows:
  * (a) end to end: a CSV upload streamed to the API (a separate process), staged with COPY, the
@@ -24,6 +30,10 @@ import { addDays, benchEnvironment, checkpoint, connect, freshSchema, intArg, pe
 async function main(): Promise<void> {
   const n = intArg('rows', 1_000_000);
   const nTerritories = intArg('territories', 500);
+  const profileArg = process.argv.indexOf('--profile');
+  const profile = profileArg < 0 ? 'pilotlab' : process.argv[profileArg + 1];
+  if (profile !== 'pilotlab' && profile !== 'salesforce') throw new Error('--profile needs pilotlab or salesforce');
+  const salesforce = profile === 'salesforce';
   const port = 3900 + Math.floor(Math.random() * 90);
   const adminKey = `bench-admin-${Date.now()}-0123456789abcdef`;
   const env = benchEnvironment();
@@ -34,7 +44,7 @@ async function main(): Promise<void> {
     BOOTSTRAP_ADMIN_KEY: adminKey,
     NODE_ENV: 'development',
   };
-  console.log(`bench:ingest  rows=${n.toLocaleString('en')}  territories=${nTerritories}  database=${env.DB_NAME}`);
+  console.log(`bench:ingest  rows=${n.toLocaleString('en')}  territories=${nTerritories}  profile=${profile}  database=${env.DB_NAME}`);
   await freshSchema(env);
 
   const dir = mkdtempSync(join(tmpdir(), 'pilotlab-bench-'));
@@ -42,15 +52,29 @@ async function main(): Promise<void> {
   const stages = ['Won', 'Lost', 'Engaging', 'Prospecting'];
   const rand = prng(42);
   const out = createWriteStream(csvPath);
-  out.write('opportunity_id,territory,stage,amount,engage_date,close_date,created_at,source_updated_at,product,account\n');
+  out.write(
+    salesforce
+      ? 'Id,StageName,Amount,CloseDate,CreatedDate,IsWon,IsClosed,OwnerId,Territory2.Name,Account.Name,Product2.Name,SystemModstamp\n'
+      : 'opportunity_id,territory,stage,amount,engage_date,close_date,created_at,source_updated_at,product,account\n',
+  );
+  const sfStage: Record<string, string> = { Won: 'Closed Won', Lost: 'Closed Lost', Engaging: 'Negotiation/Review', Prospecting: 'Prospecting' };
   let buf = '';
   for (let i = 0; i < n; i++) {
     const stage = stages[Math.floor(rand() * 4)];
     const engage = addDays('2023-01-02', Math.floor(rand() * 700));
     const closed = stage === 'Won' || stage === 'Lost';
     const close = closed ? addDays(engage, 1 + Math.floor(rand() * 90)) : '';
-    const amount = stage === 'Won' ? `"$${(100 + Math.floor(rand() * 9_900_000) / 100).toLocaleString('en', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}"` : '';
-    buf += `BO-${i.toString(36).padStart(7, '0')},BT-${String(i % nTerritories).padStart(4, '0')},${stage},${amount},${engage},${close},${engage}T09:00:00Z,${close || engage}T17:30:00Z,GTX Plus Basic,Account ${i % 997}\n`;
+    const amount = !salesforce && stage === 'Won' ? `"$${(100 + Math.floor(rand() * 9_900_000) / 100).toLocaleString('en', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}"` : '';
+    if (salesforce) {
+      // Same draws as the pilotlab rows; an open deal carries an expected CloseDate (dropped by the profile).
+      // Two owners per territory (reps work in their territory): each (territory, owner, week) is a
+      // rollup change key, and owners drawn independently of territories would make nearly every row its own key.
+      const sfAmount = stage === 'Won' ? (100 + Math.floor(rand() * 9_900_000) / 100).toFixed(2) : '';
+      const expected = close || addDays(engage, 30);
+      buf += `006B${i.toString(36).padStart(11, '0')},${sfStage[stage]},${sfAmount},${expected},${engage}T09:00:00.000+0000,${stage === 'Won'},${closed},005B${String(2 * (i % nTerritories) + (Math.floor(i / nTerritories) % 2)).padStart(11, '0')},BT-${String(i % nTerritories).padStart(4, '0')},Account ${i % 997},GTX Plus Basic,${close || engage}T17:30:00.000+0000\n`;
+    } else {
+      buf += `BO-${i.toString(36).padStart(7, '0')},BT-${String(i % nTerritories).padStart(4, '0')},${stage},${amount},${engage},${close},${engage}T09:00:00Z,${close || engage}T17:30:00Z,GTX Plus Basic,Account ${i % 997}\n`;
+    }
     if (buf.length > 1 << 20) {
       if (!out.write(buf)) await once(out, 'drain');
       buf = '';
@@ -82,7 +106,7 @@ async function main(): Promise<void> {
     // (a) end to end
     const started = Date.now();
     const accepted = await new Promise<{ batch_id: string }>((resolve, reject) => {
-      const req = httpRequest(`${base}/opportunities/batches/csv`, { method: 'POST', headers: { 'x-api-key': adminKey, 'content-type': 'text/csv' } }, (res) => {
+      const req = httpRequest(`${base}/opportunities/batches/csv${salesforce ? '?profile=salesforce' : ''}`, { method: 'POST', headers: { 'x-api-key': adminKey, 'content-type': 'text/csv' } }, (res) => {
         let body = '';
         res.on('data', (c) => (body += c));
         res.on('end', () => (res.statusCode === 202 ? resolve(JSON.parse(body)) : reject(new Error(`upload ${res.statusCode}: ${body}`))));
@@ -146,7 +170,7 @@ async function main(): Promise<void> {
         `the faster of ${copyRuns.map((ms) => `${(ms / 1000).toFixed(1)} s`).join(' and ')})`,
     );
     console.log(`peak RSS: api ${apiRss} MB, worker ${workerRss} MB (target < 512 MB each)`);
-    console.log(`ingest e2e/copy ratio=${(e2eRate / copyRate).toFixed(2)}`);
+    console.log(`ingest (profile ${profile}) e2e/copy ratio=${(e2eRate / copyRate).toFixed(2)}`);
   } finally {
     api.kill('SIGTERM');
     worker.kill('SIGTERM');

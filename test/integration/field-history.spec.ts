@@ -55,3 +55,63 @@ describe('opportunity field history (issue 13)', () => {
     expect(after).toBe(before);
   });
 });
+
+/**
+ * The same fixture as a CSV upload (issue 13): read by the project's CSV reader with detection, it
+ * must give exactly what the JSON upload gives (rows, row numbers, anomalies, stored changes).
+ */
+describe('opportunity field history as a CSV upload (issue 13)', () => {
+  let stack: TestStack;
+  const csv = readFileSync(join(DIR, 'salesforce-opportunity-field-history.csv'));
+  const count = async () => (await stack.dataSource.query(`SELECT count(*)::int AS n FROM opportunity_field_history`))[0].n as number;
+  beforeAll(async () => {
+    stack = await startStack({ withWorker: false });
+  });
+  beforeEach(async () => {
+    await resetDatabase(stack.dataSource);
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('a text/csv body gives the JSON upload\'s answer: rejected rows, anomalies with row numbers, stored changes', async () => {
+    const res = await request(stack.http).post('/opportunities/history/csv').set('content-type', 'text/csv').send(csv);
+    expect(res.status).toBe(200);
+    expect(res.body.rows_received).toBe(records.length);
+    expect(res.body.rejected_rows.map((r: { row_number: number }) => r.row_number)).toEqual(expected.rejected_rows);
+    expect(res.body.anomalies.map(({ row, opportunity_id, kind }: Record<string, unknown>) => ({ row, opportunity_id, kind }))).toEqual(expected.anomalies);
+    expect(res.body.detected).toMatchObject({ delimiter: ',', encoding: 'utf-8' });
+    const stored = await count();
+    expect(stored).toBe(res.body.changes_stored);
+    // The JSON route on the same rows, into an empty table: the same counts.
+    await resetDatabase(stack.dataSource);
+    const json = await request(stack.http).post('/opportunities/history').send({ records });
+    expect({ accepted: res.body.rows_accepted, stored: res.body.changes_stored }).toEqual({ accepted: json.body.rows_accepted, stored: json.body.changes_stored });
+    const at = Object.keys(expected.states)[0];
+    const k = await request(stack.http).get('/opportunities/history/kpis').query({ at });
+    expect(k.body).toMatchObject({ won: expected.kpis[at].won, lost: expected.kpis[at].lost, revenue_won: expected.kpis[at].revenue_won });
+  });
+
+  it('detects a semicolon file (an Excel export in Europe) sent as multipart and keeps the row numbers', async () => {
+    const rows = Papa.parse<string[]>(csv.toString('utf8'), { skipEmptyLines: true }).data;
+    const semi = Buffer.from(Papa.unparse(rows, { delimiter: ';', newline: '\r\n' }), 'utf8');
+    const res = await request(stack.http).post('/opportunities/history/csv').attach('file', semi, { filename: 'history.csv', contentType: 'text/csv' });
+    expect(res.status).toBe(200);
+    expect(res.body.detected.delimiter).toBe(';');
+    expect(res.body.rejected_rows.map((r: { row_number: number }) => r.row_number)).toEqual(expected.rejected_rows);
+    expect(res.body.anomalies.map(({ row, kind }: Record<string, unknown>) => ({ row, kind }))).toEqual(expected.anomalies.map(({ row, kind }: Record<string, unknown>) => ({ row, kind })));
+    expect(await count()).toBe(res.body.changes_stored);
+  });
+
+  it('refuses a malformed file with a 400 in the error shape, naming the row and the format, and stores nothing', async () => {
+    const broken = Buffer.concat([csv, Buffer.from('006A999,2024-05-01T00:00:00Z,StageName\n')]);
+    const res = await request(stack.http).post('/opportunities/history/csv').set('content-type', 'text/csv').send(broken);
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ statusCode: 400, code: 'MALFORMED_CSV', details: { detected: { delimiter: ',' } } });
+    expect(res.body.message).toMatch(new RegExp(`data row ${records.length + 1} has 3 cells`));
+    expect(await count()).toBe(0);
+    const json = await request(stack.http).post('/opportunities/history/csv').set('content-type', 'application/json').send({ records });
+    expect(json.status).toBe(415);
+    expect(json.body.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+  });
+});

@@ -1,8 +1,12 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
+import { ApiBody, ApiConsumes, ApiOperation, ApiProperty, ApiQuery, ApiTags } from '@nestjs/swagger';
+import type { Request } from 'express';
 import { ArrayMaxSize, IsArray, IsObject } from 'class-validator';
 import { ALL_ROLES, Roles } from '../../common/auth/roles';
+import { parseFormatOverride } from '../upload-decoding';
+import { uploadStreamOf } from '../upload-stream';
 import { FieldHistoryService } from './field-history.service';
+import { detectedOf, readHistoryCsv } from './history-csv';
 
 /** A JSON upload of field-history records (shapes: docs/kpis.md, "Field history"). */
 export class HistoryUploadDto {
@@ -24,6 +28,26 @@ export class FieldHistoryController {
   @ApiOperation({ summary: 'Upload opportunity field-history records; good rows are stored, bad rows and anomalies reported with row numbers' })
   upload(@Body() dto: HistoryUploadDto) {
     return this.history.upload(dto.records);
+  }
+
+  @Post('history/csv')
+  @HttpCode(200)
+  @Roles('sales_ops')
+  @ApiOperation({ summary: 'Upload field-history records as CSV (same shapes, answer and row numbers as POST /opportunities/history; delimiter and encoding detected)' })
+  @ApiConsumes('multipart/form-data', 'text/csv')
+  @ApiBody({ schema: { type: 'object', properties: { file: { type: 'string', format: 'binary' } } } })
+  @ApiQuery({ name: 'delimiter', required: false, description: "',' ';' or 'tab'; detected from the first lines when absent" })
+  @ApiQuery({ name: 'encoding', required: false, description: 'utf-8, utf-16le, utf-16be or windows-1252; detected when absent' })
+  async uploadCsv(@Req() req: Request, @Query('delimiter') delimiter: string | undefined, @Query('encoding') encoding: string | undefined) {
+    let format;
+    try {
+      format = parseFormatOverride(delimiter, encoding);
+    } catch (err) {
+      req.resume(); // a bad parameter is a 400; the body is drained unread
+      throw err;
+    }
+    const { records, detected } = await readHistoryCsv(await uploadStreamOf(req), format);
+    return { ...(await this.history.upload(records)), detected: detectedOf(detected) };
   }
 
   @Get('history/anomalies')
