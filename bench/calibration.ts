@@ -25,13 +25,29 @@ if (process.argv.includes('--few-treated')) {
  *    method, randomization inference on pooled-θ CUPED values (`randomization_cuped_pooled`), and the
  *    new one, randomization inference on Lin's interacted adjustment re-estimated per assignment
  *    (`randomization_lin`, statistic 'lin_adjusted').
+ *  - relative lift (issue 16): the delta-method, Fieller and log-ratio 95% intervals of mean_t/mean_c − 1
+ *    (src/stats/relative-lift.ts), rows `relative_lift_delta`, `relative_lift_fieller`,
+ *    `relative_lift_log_ratio`; truth +10% (the lift multiplies every treated value, so the ratio of
+ *    the means of potential outcomes is 1.1); "FPR" = share of intervals excluding 0 with no effect.
+ *    Fieller's set is checked by its inequality, so an unbounded set counts as it is (the count of
+ *    unbounded sets is printed). The report's default interval (RELATIVE_LIFT_DEFAULT_INTERVAL) must
+ *    cover in every design here.
+ * The rerandomization design uses the empirical acceptance threshold (threshold_rule 'empirical'),
+ * as new pilots do (src/pilots/pilots.service.ts).
+ *
+ * A second, simulated panel (issue 16) follows the CRM one: 36 territories with heavy-tailed sizes
+ * (log-normal, σ = 1, CV of size ≈ 1.3, one very large territory likely), 4 regions, and per placebo
+ * pilot fresh pre- and test-period weekly sales = size × territory level × week noise (log-normal);
+ * the same designs, methods and planted +10% proportional lift. Its rows carry panel 'simulated_heavy_tail'
+ * and do not write flags (the flags come from the real CRM history).
  * Targets: FPR within [3.5%, 6.5%], coverage within [93%, 97%]. A design×method that misses either
  * is FLAGGED, and the list is written to src/stats/calibration-results.json, which the product
  * reads (src/stats/calibration-flags.ts) so it does not offer that method as primary for that
  * design. Randomization inference uses B = 200 Monte Carlo draws per test here (the product uses
  * RI_DRAWS, default 10,000) to keep the run within a few minutes; its CI is by test inversion.
  *
- * Options: --data DIR, --pilots N, --ri-draws B, --no-write (do not update the flags file).
+ * Options: --data DIR, --pilots N, --ri-draws B, --no-write (do not update the flags file),
+ * --no-simulated (skip the simulated heavy-tailed panel).
  */
 import Table from 'cli-table3';
 import { writeFileSync } from 'node:fs';
@@ -40,6 +56,7 @@ import { parseArgs } from 'node:util';
 import { drawDesign, DesignSpec, DesignType, DesignUnit, randomizationDesignFromStored } from '../src/stats/design/designs';
 import { createPrng } from '../src/stats/design/prng';
 import { cuped, differenceInDifferences, linRegressionAdjustment, welchTTest } from '../src/stats';
+import { relativeLift } from '../src/stats/relative-lift';
 import { randomizationTest } from '../src/stats/randomization-inference';
 import { computeTerritoryKpis, Opportunity } from '../src/stats/sales-velocity';
 import { addDays } from '../src/common/utils/dates';
@@ -55,13 +72,31 @@ const WEEKS = 8;
 const FPR_RANGE: [number, number] = [0.035, 0.065];
 const COVERAGE_RANGE: [number, number] = [0.93, 0.97];
 const DESIGNS: DesignType[] = ['complete', 'stratified', 'matched_pairs', 'rerandomization'];
-const METHODS = ['welch', 'randomization', 'cuped', 'randomization_cuped_pooled', 'randomization_lin', 'regression_adjustment', 'did'] as const;
+const METHODS = [
+  'welch',
+  'randomization',
+  'cuped',
+  'randomization_cuped_pooled',
+  'randomization_lin',
+  'regression_adjustment',
+  'did',
+  'relative_lift_delta',
+  'relative_lift_fieller',
+  'relative_lift_log_ratio',
+] as const;
 type Method = (typeof METHODS)[number];
 
 interface Territory {
   code: string;
   region: string;
   deals: Opportunity[];
+}
+
+/** A panel the bench runs placebo pilots on: its territories and the window of pilot i. */
+interface Panel {
+  name: 'crm' | 'simulated_heavy_tail';
+  territories: { code: string; region: string }[];
+  windowOf: (i: number) => Window;
 }
 
 /** One past window: revenue won per territory in the test and pre-period windows, and the weekly panel. */
@@ -119,15 +154,96 @@ interface Tally {
   detected: number;
   /** Σ (estimate − truth) / truth over the planted pilots (mean error as a share of the true effect) */
   relErr: number;
+  /** Fieller rows: pilots (either arm of the run) whose confidence set was unbounded */
+  unbounded: number;
 }
 
 function tally(): Tally {
-  return { n: 0, fp: 0, nPlanted: 0, covered: 0, detected: 0, relErr: 0 };
+  return { n: 0, fp: 0, nPlanted: 0, covered: 0, detected: 0, relErr: 0, unbounded: 0 };
+}
+
+/** One method's result on one pilot: rejected H0 at α (null: no result), whether its interval covers `truth`. */
+interface Outcome {
+  reject: boolean | null;
+  covers: boolean;
+  truth: number;
+  est: number | null;
+  unbounded?: boolean;
+}
+
+/** p-value based outcome with a [low, high] interval. */
+function byInterval(p: number | null, low: number | null, high: number | null, truth: number, est: number | null): Outcome {
+  return { reject: p === null ? null : p < ALPHA, covers: low !== null && high !== null && low <= truth && truth <= high, truth, est };
+}
+
+/**
+ * The three relative-lift intervals of one pilot as outcomes: reject = the interval (set) excludes 0;
+ * Fieller's set is tested by its defining inequality (mean_t − r·mean_c)² ≤ z²(var_mean_t + r²·var_mean_c).
+ */
+function liftOutcomes(tY: number[], cY: number[], truth: number): Record<'relative_lift_delta' | 'relative_lift_fieller' | 'relative_lift_log_ratio', Outcome> {
+  const r = relativeLift(tY, cY, { alpha: ALPHA });
+  const none: Outcome = { reject: null, covers: false, truth, est: null };
+  if (r.status !== 'ok' || r.lift === null) return { relative_lift_delta: none, relative_lift_fieller: none, relative_lift_log_ratio: none };
+  const inSet = (lift: number) => {
+    const ratio = 1 + lift;
+    const mt = r.mean_t as number;
+    const mc = r.mean_c as number;
+    return (mt - ratio * mc) ** 2 <= r.z * r.z * ((r.var_mean_t as number) + ratio * ratio * (r.var_mean_c as number));
+  };
+  const iv = (lo: number | null, hi: number | null): Outcome =>
+    lo === null || hi === null ? none : { reject: !(lo <= 0 && 0 <= hi), covers: lo <= truth && truth <= hi, truth, est: r.lift };
+  return {
+    relative_lift_delta: iv(r.delta.ci_low, r.delta.ci_high),
+    relative_lift_fieller: { reject: !inSet(0), covers: inSet(truth), truth, est: r.lift, unbounded: r.fieller.bounded === false },
+    relative_lift_log_ratio: iv(r.log_ratio.ci_low, r.log_ratio.ci_high),
+  };
+}
+
+/** Standard normal draw (Box–Muller) from the bench's PRNG. */
+function gauss(rng: ReturnType<typeof createPrng>): number {
+  const u = 1 - rng.nextDouble();
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng.nextDouble());
+}
+
+/**
+ * The simulated heavy-tailed panel (issue 16): 36 territories, size log-normal(0, σ = 1) × 10,000
+ * (CV of size √(e − 1) ≈ 1.31), 4 regions; pilot i draws a territory level log-normal(0, 0.25) shared
+ * by both windows and weekly noise log-normal(0, 0.35) per week (seed 16_000_000 + i).
+ */
+function simulatedPanel(): Panel {
+  const n = 36;
+  const sizeRng = createPrng(20261616);
+  const size = Array.from({ length: n }, () => 10_000 * Math.exp(gauss(sizeRng)));
+  const territories = size.map((_, k) => ({ code: `SIM-${String(k + 1).padStart(2, '0')}`, region: `R${(k % 4) + 1}` }));
+  return {
+    name: 'simulated_heavy_tail',
+    territories,
+    windowOf: (i) => {
+      const rng = createPrng(16_000_000 + i);
+      const weekly = size.map((s) => {
+        const level = s * Math.exp(0.25 * gauss(rng));
+        return Array.from({ length: 2 * WEEKS }, () => level * Math.exp(0.35 * gauss(rng)));
+      });
+      const sum = (v: number[]) => v.reduce((a, b) => a + b, 0);
+      const x = weekly.map((r) => sum(r.slice(0, WEEKS)));
+      const y = weekly.map((r) => sum(r.slice(WEEKS)));
+      return { testStart: `simulated-${i}`, y, x, preOpportunities: x.map((v) => Math.round(v / 2_000)), weekly };
+    },
+  };
+}
+
+/** Size summary of a panel's pre-period values: coefficient of variation and max/median. */
+function sizeSummary(x: number[]): string {
+  const m = x.reduce((a, b) => a + b, 0) / x.length;
+  const sd = Math.sqrt(x.reduce((a, b) => a + (b - m) ** 2, 0) / (x.length - 1));
+  const sorted = [...x].sort((a, b) => a - b);
+  const med = sorted[Math.floor(sorted.length / 2)];
+  return `CV of pre-period revenue ${(sd / m).toFixed(2)}, max/median ${(sorted[sorted.length - 1] / med).toFixed(1)}`;
 }
 
 function main(): void {
   const { values } = parseArgs({
-    options: { data: { type: 'string' }, pilots: { type: 'string' }, 'ri-draws': { type: 'string' }, 'no-write': { type: 'boolean' } },
+    options: { data: { type: 'string' }, pilots: { type: 'string' }, 'ri-draws': { type: 'string' }, 'no-write': { type: 'boolean' }, 'no-simulated': { type: 'boolean' } },
   });
   const dataDir = resolve(values.data ?? process.env.DATA_DIR ?? DEFAULT_DATA_DIR);
   const pilots = Number(values.pilots ?? 1000);
@@ -174,18 +290,52 @@ function main(): void {
     const live = (v: number[]) => v.filter((x) => x > 0).length >= 0.8 * v.length;
     if (live(w.y) && live(w.x)) windows.push(w);
   }
-  const arms = controlTreatmentArms();
   console.log(`Calibration: ${territories.length} territories (sales agents), ${windows.length} placebo windows of ${WEEKS}+${WEEKS} weeks (${windows[0].testStart} … ${windows[windows.length - 1].testStart}),`);
   console.log(`${pilots} placebo pilots per design, KPI revenue won, planted lift +${100 * LIFT}%, α = ${ALPHA}, RI with ${riDraws} Monte Carlo draws per test.`);
 
-  const results: { design: DesignType; method: Method; t: Tally }[] = [];
   const pick = createPrng(20261130);
   const windowOf = Array.from({ length: pilots }, () => pick.nextInt(windows.length));
+  const crm: Panel = { name: 'crm', territories, windowOf: (i) => windows[windowOf[i]] };
+  console.log(`CRM panel: ${sizeSummary(windows[windowOf[0]].x)} (pilot 0).`);
+  const crmRows = runPanel(crm, pilots, riDraws);
+  const flagged = printPanel(crmRows);
+  let simRows: ReturnType<typeof printPanel>['rows'] = [];
+  if (!values['no-simulated']) {
+    const sim = simulatedPanel();
+    console.log(`\nSimulated heavy-tailed panel: ${sim.territories.length} territories, ${sizeSummary(sim.windowOf(0).x)} (pilot 0), 4 regions.`);
+    simRows = printPanel(runPanel(sim, pilots, riDraws)).rows;
+  }
+  console.log(`${flagged.flagged.length} design×method pair(s) flagged on the CRM panel; total time ${((Date.now() - started) / 1000).toFixed(1)} s.`);
+  if (!values['no-write']) {
+    const flags: CalibrationFlags = {
+      generated_by: 'npm run bench:calibration (bench/calibration.ts)',
+      generated_at: new Date().toISOString(),
+      data: 'CRM Sales Opportunities (Maven Analytics), revenue won, 8-week placebo pilots; rerandomization with the empirical threshold rule',
+      placebo_pilots_per_design: pilots,
+      ri_draws: riDraws,
+      targets: { fpr: FPR_RANGE, coverage: COVERAGE_RANGE, alpha: ALPHA, planted_lift: LIFT },
+      flagged: flagged.flagged,
+      results: flagged.rows,
+      ...(simRows.length ? { simulated_heavy_tail: simRows } : {}),
+    };
+    const path = join(__dirname, '..', 'src', 'stats', 'calibration-results.json');
+    writeFileSync(path, `${JSON.stringify(flags, null, 2)}\n`);
+    console.log(`flags written to ${path}`);
+  }
+}
+
+type PanelResult = { design: DesignType; method: Method; t: Tally }[];
+
+/** Runs `pilots` placebo pilots per design on `panel`, every method, without and with the planted lift. */
+function runPanel(panel: Panel, pilots: number, riDraws: number): PanelResult {
+  const territories = panel.territories;
+  const arms = controlTreatmentArms();
+  const results: PanelResult = [];
   for (const design of DESIGNS) {
     const tallies = new Map<Method, Tally>(METHODS.map((m) => [m, tally()]));
     const designStart = Date.now();
     for (let i = 0; i < pilots; i++) {
-      const w = windows[windowOf[i]];
+      const w = panel.windowOf(i);
       const units: DesignUnit[] = territories.map((t, k) => ({
         code: t.code,
         stratum: t.region,
@@ -196,14 +346,18 @@ function main(): void {
         arms,
         seed: 1_000_000 * (DESIGNS.indexOf(design) + 1) + i,
         pair_on: design === 'matched_pairs' ? 'pre_period_revenue_won' : null,
+        // the empirical acceptance threshold, as new pilots (pilots.service.ts) use it (issue 16)
         rerandomization:
-          design === 'rerandomization' ? { covariates: ['pre_period_revenue_won', 'pre_period_opportunities'], acceptance_probability: 0.1 } : null,
+          design === 'rerandomization'
+            ? { covariates: ['pre_period_revenue_won', 'pre_period_opportunities'], acceptance_probability: 0.1, threshold_rule: 'empirical' }
+            : null,
       };
       const drawn = drawDesign(units, spec);
       const idx = territories.map((_, k) => k).filter((k) => drawn.arms[territories[k].code] !== undefined);
       const treated = idx.map((k) => (drawn.arms[territories[k].code] === 'treatment' ? 1 : 0) as 0 | 1);
       const riDesign = randomizationDesignFromStored(
-        { type: design, arms, rerandomization: spec.rerandomization },
+        // replay the threshold the draw recorded (an empirical threshold is set at the draw), as the product does
+        { type: design, arms, rerandomization: spec.rerandomization, rerandomization_threshold: drawn.rerandomization?.threshold ?? null },
         idx.map((k) => ({ code: territories[k].code, arm: drawn.arms[territories[k].code], stratum: drawn.unit_strata[territories[k].code], covariates: units[k].covariates })),
       );
       const armsOf = treated.map((t) => (t ? 'treatment' : 'control'));
@@ -243,7 +397,7 @@ function main(): void {
         const riLin = randomizationTest({ ...riBase, values: y, statistic: 'lin_adjusted', covariate: x });
         const lin = linRegressionAdjustment(y, x, treated, { alpha: ALPHA });
         const did = differenceInDifferences(panel, { alpha: ALPHA });
-        const out: Record<Method, { p: number | null; low: number | null; high: number | null; truth: number; est: number | null }> = {
+        const out: Record<Exclude<Method, `relative_lift_${string}`>, { p: number | null; low: number | null; high: number | null; truth: number; est: number | null }> = {
           welch: { p: welch.p_two_sided, low: welch.ci_low, high: welch.ci_high, truth: tau, est: welch.diff },
           randomization: { p: ri.p_two_sided, low: ri.ci?.low ?? null, high: ri.ci?.high ?? null, truth: tau, est: ri.observed },
           cuped: { p: cu.adjusted_welch.p_two_sided, low: cu.adjusted_welch.ci_low, high: cu.adjusted_welch.ci_high, truth: tau, est: cu.effect_adjusted },
@@ -252,26 +406,35 @@ function main(): void {
           regression_adjustment: { p: lin.p_value, low: lin.ci_low, high: lin.ci_high, truth: tau, est: lin.estimate },
           did: { p: did.cr2.p_value, low: did.cr2.ci_low, high: did.cr2.ci_high, truth: tauWeekly, est: did.did_2x2 },
         };
+        const outcomes: Record<Method, Outcome> = {
+          ...(Object.fromEntries(Object.entries(out).map(([m, r]) => [m, byInterval(r.p, r.low, r.high, r.truth, r.est)])) as Record<keyof typeof out, Outcome>),
+          ...liftOutcomes(tY, cY, planted ? LIFT : 0),
+        };
         for (const m of METHODS) {
-          const r = out[m];
+          const r = outcomes[m];
           const t = tallies.get(m) as Tally;
-          if (r.p === null) continue;
+          if (r.reject === null) continue;
+          if (r.unbounded) t.unbounded++;
           if (!planted) {
             t.n++;
-            if (r.p < ALPHA) t.fp++;
+            if (r.reject) t.fp++;
           } else {
             t.nPlanted++;
-            if (r.p < ALPHA) t.detected++;
-            if (r.low !== null && r.high !== null && r.low <= r.truth && r.truth <= r.high) t.covered++;
+            if (r.reject) t.detected++;
+            if (r.covers) t.covered++;
             if (r.est !== null && r.truth !== 0) t.relErr += (r.est - r.truth) / r.truth;
           }
         }
       }
     }
     for (const m of METHODS) results.push({ design, method: m, t: tallies.get(m) as Tally });
-    console.log(`  ${design}: ${((Date.now() - designStart) / 1000).toFixed(1)} s`);
+    console.log(`  ${panel.name} ${design}: ${((Date.now() - designStart) / 1000).toFixed(1)} s`);
   }
+  return results;
+}
 
+/** Prints a panel's table and returns its flags (CRM: written to calibration-results.json) and rows. */
+function printPanel(results: PanelResult): { flagged: CalibrationFlags['flagged']; rows: Record<string, unknown>[] } {
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
   const table = new Table({
     head: ['design', 'method', 'n', 'FPR at α = 0.05', 'FPR 95% CI (Clopper–Pearson)', 'coverage of +10%', 'coverage 95% CI', 'power at +10%', 'mean error at +10% (% of true effect)', 'flag'],
@@ -290,7 +453,7 @@ function main(): void {
     if (reasons.length) flagged.push({ design, method, reasons });
     table.push([
       design,
-      method,
+      method + (t.unbounded ? ` (${t.unbounded} unbounded)` : ''),
       String(t.n),
       pct(fpr.rate),
       `[${pct(fpr.low)}, ${pct(fpr.high)}]`,
@@ -300,25 +463,21 @@ function main(): void {
       t.nPlanted ? pct(t.relErr / t.nPlanted) : '—',
       reasons.length ? `FLAGGED: ${reasons.join('; ')}` : 'ok',
     ]);
-    rows.push({ design, method, n: t.n, fpr: fpr.rate, fpr_ci: [fpr.low, fpr.high], coverage: cov.rate, coverage_ci: [cov.low, cov.high], power, mean_relative_error: t.nPlanted ? t.relErr / t.nPlanted : null });
+    rows.push({
+      design,
+      method,
+      n: t.n,
+      fpr: fpr.rate,
+      fpr_ci: [fpr.low, fpr.high],
+      coverage: cov.rate,
+      coverage_ci: [cov.low, cov.high],
+      power,
+      mean_relative_error: t.nPlanted ? t.relErr / t.nPlanted : null,
+      ...(method === 'relative_lift_fieller' ? { unbounded_sets: t.unbounded } : {}),
+    });
   }
   console.log(table.toString());
-  console.log(`${flagged.length} design×method pair(s) flagged; total time ${((Date.now() - started) / 1000).toFixed(1)} s.`);
-  if (!values['no-write']) {
-    const flags: CalibrationFlags = {
-      generated_by: 'npm run bench:calibration (bench/calibration.ts)',
-      generated_at: new Date().toISOString(),
-      data: 'CRM Sales Opportunities (Maven Analytics), revenue won, 8-week placebo pilots',
-      placebo_pilots_per_design: pilots,
-      ri_draws: riDraws,
-      targets: { fpr: FPR_RANGE, coverage: COVERAGE_RANGE, alpha: ALPHA, planted_lift: LIFT },
-      flagged,
-      results: rows,
-    };
-    const path = join(__dirname, '..', 'src', 'stats', 'calibration-results.json');
-    writeFileSync(path, `${JSON.stringify(flags, null, 2)}\n`);
-    console.log(`flags written to ${path}`);
-  }
+  return { flagged, rows };
 }
 
 main();

@@ -326,7 +326,10 @@ function printLiftCheck(aa: PilotReport, lifted: PilotReport, injectLift: number
       `${(100 * expected).toFixed(4)}%: ${Math.abs(got - expected) <= 1e-9 * Math.max(1, Math.abs(expected)) ? 'equal' : 'DIFFERENT'}`,
   );
   say(
-    `   95% CI of the relative lift (delta method): [${(100 * liftRev.relative_lift.ci_low!).toFixed(1)}%, ${(100 * liftRev.relative_lift.ci_high!).toFixed(1)}%], ` +
+    `   95% CI of the relative lift (${liftRev.relative_lift.method}): ` +
+      (liftRev.relative_lift.ci_low !== null && liftRev.relative_lift.ci_high !== null
+        ? `[${(100 * liftRev.relative_lift.ci_low).toFixed(1)}%, ${(100 * liftRev.relative_lift.ci_high).toFixed(1)}%], `
+        : `none (${liftRev.relative_lift.note ?? 'no interval'}), `) +
       `randomization p (Holm) ${fmtP(liftRev.adjusted?.randomization_p ?? null)}`,
   );
 }

@@ -103,7 +103,7 @@ export interface AnalyticComparison {
 /**
  * The analysis an analytic MDE is computed for, and what it assumes: it is an approximation for that
  * method, not the power of the report's deciding method (randomization inference, possibly on the
- * CUPED-adjusted KPI); the simulated MDE decides when the placebo simulation has run (power-decision.ts).
+ * Lin-adjusted KPI); the simulated MDE decides when the placebo simulation has run (power-decision.ts).
  */
 export interface AnalyticAppliesTo {
   /** the simulated method the figure is compared with: 'lin_regression_adjustment' | 'welch' */
@@ -147,7 +147,7 @@ export function analyticAppliesTo(red: VarianceReduction, paired: boolean): Anal
       "the reference window's SD and residual-variance ratio hold in the test period",
     ],
     note:
-      `an approximation for ${method === 'welch' ? 'Welch' : "Lin's regression adjustment"}, not the power of the report's deciding method (randomization inference, possibly on the CUPED-adjusted KPI); ` +
+      `an approximation for ${method === 'welch' ? 'Welch' : "Lin's regression adjustment"}, not the power of the report's deciding method (randomization inference, on Lin's interacted adjustment for the pre-period KPI when one is usable); ` +
       'with heavy-tailed KPIs or few territories the deciding method can have much less power. The simulated MDE decides when the placebo simulation has run',
   };
 }

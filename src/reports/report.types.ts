@@ -63,14 +63,20 @@ export interface KpiResult {
     df: number | null;
     p_value: number | null;
   };
-  /** mean(treatment) / mean(control) − 1 (fraction), delta-method CI; Fieller CI beside it */
+  /**
+   * mean(treatment) / mean(control) − 1 (fraction); ci_low/ci_high are the interval named in `method`
+   * (the default, RELATIVE_LIFT_DEFAULT_INTERVAL: the one that covered in the calibration bench, issue 16);
+   * the delta-method, Fieller and log-ratio intervals beside it (optional in reports stored before issue 16)
+   */
   relative_lift: {
-    method: 'delta';
+    method: 'delta' | 'fieller' | 'log_ratio';
     status: 'ok' | 'insufficient_data' | 'baseline_not_positive' | 'zero_variance';
     estimate: number | null;
     ci_low: number | null;
     ci_high: number | null;
-    fieller: { bounded: boolean | null; ci_low: number | null; ci_high: number | null };
+    delta?: { ci_low: number | null; ci_high: number | null };
+    fieller: { bounded: boolean | null; shape?: 'interval' | 'disjoint' | 'half_line' | 'whole_line' | null; ci_low: number | null; ci_high: number | null };
+    log_ratio?: { ci_low: number | null; ci_high: number | null };
     /** why the bounds are null (e.g. both arms constant: SE 0), in words; null when status is 'ok' */
     note: string | null;
   };

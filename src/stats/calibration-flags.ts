@@ -11,12 +11,24 @@
  * bench's reasons for the report's text.
  *
  * Names: design = 'complete' | 'stratified' | 'matched_pairs' | 'rerandomization';
- * method = 'welch' | 'randomization' | 'cuped' | 'regression_adjustment' | 'did'.
+ * method = 'welch' | 'randomization' | 'cuped' | 'randomization_cuped_pooled' | 'randomization_lin' |
+ * 'regression_adjustment' | 'did', and the relative-lift intervals 'relative_lift_delta' |
+ * 'relative_lift_fieller' | 'relative_lift_log_ratio' (issue 16).
  */
 import flagsFile from './calibration-results.json';
 
 /** A calibrated method name, as the bench and `isFlagged` use it. */
-export type CalibratedMethod = 'welch' | 'randomization' | 'cuped' | 'regression_adjustment' | 'did';
+export type CalibratedMethod =
+  | 'welch'
+  | 'randomization'
+  | 'cuped'
+  | 'randomization_cuped_pooled'
+  | 'randomization_lin'
+  | 'regression_adjustment'
+  | 'did'
+  | 'relative_lift_delta'
+  | 'relative_lift_fieller'
+  | 'relative_lift_log_ratio';
 
 /** The file the bench writes. */
 export interface CalibrationFlags {
@@ -28,6 +40,8 @@ export interface CalibrationFlags {
   targets: { fpr: [number, number]; coverage: [number, number]; alpha: number; planted_lift: number };
   flagged: { design: string; method: string; reasons: string[] }[];
   results: Record<string, unknown>[];
+  /** the same rows on the simulated heavy-tailed panel (issue 16); no flags are taken from it */
+  simulated_heavy_tail?: Record<string, unknown>[];
 }
 
 const FLAGS = flagsFile as unknown as CalibrationFlags;

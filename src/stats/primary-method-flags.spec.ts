@@ -7,7 +7,12 @@ jest.mock('./calibration-results.json', () => ({
   ri_draws: 200,
   targets: { fpr: [0.035, 0.065], coverage: [0.93, 0.97], alpha: 0.05, planted_lift: 0.1 },
   flagged: [
-    { design: 'matched_pairs', method: 'cuped', reasons: ['FPR 7.1% outside [3.5%, 6.5%]'] },
+    // the deciding adjusted RI is checked against its own bench row, randomization_lin (issue 16);
+    // flags of the old rows (pooled-θ CUPED) no longer decide
+    { design: 'matched_pairs', method: 'randomization_lin', reasons: ['FPR 7.1% outside [3.5%, 6.5%]'] },
+    { design: 'complete', method: 'cuped', reasons: ['FPR 7.1% outside [3.5%, 6.5%]'] },
+    { design: 'complete', method: 'randomization_cuped_pooled', reasons: ['FPR 7.1% outside [3.5%, 6.5%]'] },
+    { design: 'rerandomization', method: 'randomization_lin', reasons: ['coverage 91% outside [93%, 97%]'] },
     { design: 'rerandomization', method: 'randomization', reasons: ['coverage 91% outside [93%, 97%]'] },
     { design: 'rerandomization', method: 'regression_adjustment', reasons: ['FPR 8% outside [3.5%, 6.5%]'] },
   ],
@@ -20,7 +25,7 @@ describe('recommendedPrimaryMethod with calibration flags', () => {
   it('passes over a flagged method and names the next candidate, with the reasons', () => {
     const m = recommendedPrimaryMethod('matched_pairs', 30);
     expect(m.key).toBe('randomization_inference');
-    expect(m.skipped).toEqual([{ key: 'randomization_inference_cuped', reasons: ['cuped: FPR 7.1% outside [3.5%, 6.5%]'] }]);
+    expect(m.skipped).toEqual([{ key: 'randomization_inference_cuped', reasons: ['randomization_lin: FPR 7.1% outside [3.5%, 6.5%]'] }]);
     expect(m.reason).toMatch(/passed over after calibration: randomization_inference_cuped/);
     expect(recommendedPrimaryMethod('complete', 30).key).toBe('randomization_inference_cuped');
   });

@@ -32,7 +32,8 @@ export interface PrimaryMethod {
 
 /** The calibrated methods a primary method relies on (all must be unflagged). */
 const CALIBRATED_AS: Record<PrimaryMethodKey, CalibratedMethod[]> = {
-  randomization_inference_cuped: ['randomization', 'cuped'],
+  // the deciding adjusted RI is RI on Lin's adjustment re-estimated per assignment (issue 16): its own bench row
+  randomization_inference_cuped: ['randomization_lin'],
   randomization_inference: ['randomization'],
   lin_regression_hc2: ['regression_adjustment'],
 };

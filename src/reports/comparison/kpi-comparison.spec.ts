@@ -2,6 +2,7 @@ import { assertNoNonFinite } from '../../../test/fixtures/assert-finite';
 import { adjustSecondary, compareKpi, compareKpiAsync } from './kpi-comparison';
 import { randomizationSeed } from './comparison-inputs';
 import { KpiResult } from '../report.types';
+import { RELATIVE_LIFT_DEFAULT_INTERVAL, relativeLift } from '../../stats/relative-lift';
 
 const OPTS = { alpha: 0.05, maxExact: 100_000, draws: 999, seed: 42 };
 
@@ -81,6 +82,19 @@ describe('compareKpi: numbers are right and consistent', () => {
     expect(r.difference.p_value! < 0.05).toBe(r.difference.ci_low! > 0 || r.difference.ci_high! < 0);
     expect(r.difference.ci_low!).toBeLessThanOrEqual(r.difference.estimate!);
     expect(r.difference.estimate!).toBeLessThanOrEqual(r.difference.ci_high!);
+  });
+
+  it('issue 16: the relative lift shows the default interval (the one that covered in calibration), named, with delta, Fieller and log-ratio beside it', () => {
+    const t = [5200, 1300, 9800, 2100, 700, 15400];
+    const c = [3100, 900, 7600, 1800, 650, 11000];
+    const r = compare('revenue_won', t, c);
+    const own = relativeLift(t, c, { alpha: 0.05 });
+    expect(r.relative_lift.method).toBe(RELATIVE_LIFT_DEFAULT_INTERVAL);
+    const shown = RELATIVE_LIFT_DEFAULT_INTERVAL === 'delta' ? own.delta : RELATIVE_LIFT_DEFAULT_INTERVAL === 'fieller' ? own.fieller : own.log_ratio;
+    expect([r.relative_lift.ci_low, r.relative_lift.ci_high]).toEqual([shown.ci_low, shown.ci_high]);
+    expect(r.relative_lift.delta).toEqual({ ci_low: own.delta.ci_low, ci_high: own.delta.ci_high });
+    expect(r.relative_lift.log_ratio).toEqual({ ci_low: own.log_ratio.ci_low, ci_high: own.log_ratio.ci_high });
+    expect(r.relative_lift.fieller).toEqual({ bounded: own.fieller.bounded, shape: own.fieller.shape, ci_low: own.fieller.ci_low, ci_high: own.fieller.ci_high });
   });
 
   it('P4: a negative baseline never gives a sign-flipped relative lift; the absolute lift is +5', () => {

@@ -2,7 +2,7 @@ import { PrimaryMethodKey } from '../../stats/primary-method';
 import { adjustPValues } from '../../stats/multiple-testing';
 import { NonInferiorityMargin, nonInferiorityTest } from '../../stats/non-inferiority';
 import { randomizationTest, randomizationTestAsync, RandomizationTestResult } from '../../stats/randomization-inference';
-import { relativeLift, RelativeLiftResult } from '../../stats/relative-lift';
+import { liftInterval, RELATIVE_LIFT_DEFAULT_INTERVAL, relativeLift, RelativeLiftResult } from '../../stats/relative-lift';
 import { TTestResult, welchTTest } from '../../stats/welch';
 import { holmConsistentLevels } from '../../stats/holm-intervals';
 import { KPI_CATALOGUE, KpiKey } from '../../kpis/kpi-catalogue';
@@ -224,16 +224,23 @@ function welchDifference(welch: TTestResult, alpha: number): KpiResult['differen
   };
 }
 
-/** The relative lift with its delta-method CI and Fieller's interval. */
+/**
+ * The relative lift with the default interval (RELATIVE_LIFT_DEFAULT_INTERVAL, the one that covered in
+ * the calibration bench) as ci_low/ci_high, named in `method`; the delta-method, Fieller and log-ratio
+ * intervals beside it. A missing default interval (e.g. Fieller unbounded) gives null bounds and the reason in `note`.
+ */
 function relativeLiftBlock(lift: RelativeLiftResult): KpiResult['relative_lift'] {
+  const shown = liftInterval(lift, RELATIVE_LIFT_DEFAULT_INTERVAL);
   return {
-    method: 'delta',
+    method: RELATIVE_LIFT_DEFAULT_INTERVAL,
     status: lift.status,
     estimate: lift.lift,
-    ci_low: lift.delta.ci_low,
-    ci_high: lift.delta.ci_high,
-    fieller: { bounded: lift.fieller.bounded, ci_low: lift.fieller.ci_low, ci_high: lift.fieller.ci_high },
-    note: lift.reason,
+    ci_low: shown.ci_low,
+    ci_high: shown.ci_high,
+    delta: { ci_low: lift.delta.ci_low, ci_high: lift.delta.ci_high },
+    fieller: { bounded: lift.fieller.bounded, shape: lift.fieller.shape, ci_low: lift.fieller.ci_low, ci_high: lift.fieller.ci_high },
+    log_ratio: { ci_low: lift.log_ratio.ci_low, ci_high: lift.log_ratio.ci_high },
+    note: shown.reason,
   };
 }
 

@@ -34,6 +34,19 @@ export interface OmittedKpi {
 }
 
 /**
+ * Plain name of a relative-lift interval method as stored in `relative_lift.method` (issue 16: the
+ * default is the interval that covered in the calibration bench); unknown or missing: 'unnamed interval'.
+ */
+export function liftIntervalName(method: unknown): string {
+  const names: Record<string, string> = {
+    delta: 'delta method',
+    fieller: "Fieller's interval",
+    log_ratio: 'log-ratio interval: delta method on log(mean_t ÷ mean_c), back-transformed',
+  };
+  return typeof method === 'string' && names[method] ? names[method] : 'unnamed interval';
+}
+
+/**
  * The forest plot's rows: every KPI of the report whose relative lift has an estimate and a CI,
  * in report order (primary first). The others are listed in `omitted` with their status.
  */

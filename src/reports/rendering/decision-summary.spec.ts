@@ -50,7 +50,7 @@ describe('decisionSummary', () => {
     const r = withPrimary({ relative_lift: { ...base.relative_lift, estimate: -0.17 } });
     const d = decisionSummary(r);
     expect(d.decision).toBe('extend');
-    expect(d.headline).toContain("deciding method's estimate (+9.00 per day, CUPED-adjusted randomization inference) points the good way");
+    expect(d.headline).toContain("deciding method's estimate (+9.00 per day, Lin-adjusted randomization inference) points the good way");
     expect(d.reasons[0].finding).toContain('relative lift of the raw arm means −17.0%');
   });
 

@@ -15,7 +15,7 @@
  * plan amendments after launch.
  */
 import type { KpiResult } from '../report.types';
-import { kpisOf, type ReportData } from './chart-data';
+import { kpisOf, liftIntervalName, type ReportData } from './chart-data';
 import { fmtMoney, fmtP, fmtPct, fmtValue, num } from './format';
 import type { ReturnOnPilot } from './return-on-pilot';
 
@@ -85,7 +85,7 @@ function pText(k: KpiResult): string {
 function liftText(k: KpiResult): string {
   const rl = k.relative_lift;
   if (!rl || num(rl.estimate) === null) return 'no lift estimate';
-  const ci = num(rl.ci_low) !== null && num(rl.ci_high) !== null ? ` (CI ${fmtPct(rl.ci_low)} to ${fmtPct(rl.ci_high)})` : '';
+  const ci = num(rl.ci_low) !== null && num(rl.ci_high) !== null ? ` (CI ${fmtPct(rl.ci_low)} to ${fmtPct(rl.ci_high)}, ${liftIntervalName(rl.method)})` : '';
   return `${fmtPct(rl.estimate)}${ci}`;
 }
 

@@ -1,5 +1,5 @@
 /** The chart sections of the report page: forest plot, weekly series and velocity decomposition (inline SVG). */
-import { forestPlotData, kpisOf, velocityDecompositionData, weeklyChartData, type ReportData } from './chart-data';
+import { forestPlotData, kpisOf, liftIntervalName, velocityDecompositionData, weeklyChartData, type ReportData } from './chart-data';
 import { forestPlotSpec, renderSvg, velocityDecompositionSpec, weeklySeriesSpec } from './charts';
 import { esc, fmtP, fmtPct, fmtValue, num } from './format';
 import { notAvailable, type CHARTS } from './report-html.helpers';
@@ -23,10 +23,11 @@ export async function forestSection(report: ReportData): Promise<string> {
   if (!rows.length) return notAvailable('no KPI has a relative lift with a confidence interval');
   const conf = num(kpisOf(report)[0]?.difference?.conf_level) ?? 0.95;
   const left = omitted.length ? ` Not plotted: ${omitted.map((o) => `${esc(o.label)} (${esc(o.reason)})`).join(', ')}.` : '';
+  const intervals = [...new Set(rows.map((r) => liftIntervalName(r.method)))].map(esc).join('; ');
   return chartFigure(
     'forest',
     forestPlotSpec(rows, conf),
-    `Relative lift of each KPI (treatment ÷ control − 1) with its ${Math.round(100 * conf)}% CI (delta method); the dashed line is no change. Marker shape gives the KPI's role; * marks a significant decision p.${left}`,
+    `Relative lift of each KPI (treatment ÷ control − 1) with its ${Math.round(100 * conf)}% CI (${intervals}); the dashed line is no change. Marker shape gives the KPI's role; * marks a significant decision p.${left}`,
   );
 }
 

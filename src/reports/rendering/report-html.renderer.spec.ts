@@ -49,7 +49,7 @@ describe('renderReportHtml', () => {
     expect(row).toContain('−1,000 to +6,600');
     expect(row).toContain('0.1200');
     expect(row).toContain('0.3600'); // Holm-adjusted p of the deciding method
-    expect(row).toContain('CUPED');
+    expect(row).toContain("Lin&#39;s interacted adjustment");
     expect(row).toContain('no significant difference');
     expect(sectionHtml(html, 'decision')).toContain('Decision: <strong>EXTEND</strong>');
     expect(sectionHtml(html, 'assignment')).toMatch(/data-region="North"[\s\S]*Ben Ortiz[\s\S]*■ treatment/);
@@ -82,6 +82,13 @@ describe('renderReportHtml', () => {
     expect(sectionHtml(html, 'velocity')).toContain('Not available for this report');
     expect(sectionHtml(html, 'balance')).toContain('Not available for this report');
     expect(sectionHtml(html, 'forest')).toContain('data-chart="forest"');
+  });
+
+  it('issue 16: the forest plot caption names the relative-lift interval the report carries, not a fixed "delta method"', async () => {
+    const report = sampleReport();
+    const html = await renderReportHtml({ report, meta, assignment: null });
+    expect(sectionHtml(html, 'forest')).toContain('Fieller');
+    expect(sectionHtml(html, 'forest')).not.toContain('(delta method)');
   });
 
   it('with several treatment arms: a decision per arm, an arm column, arm names in the forest plot', async () => {
