@@ -2,7 +2,8 @@ import request from 'supertest';
 import { ingest, opportunityRow } from '../factories/opportunity.factory';
 import { designAndLaunch, pilot } from '../factories/pilot.factory';
 import { loadTerritories, territory } from '../factories/territory.factory';
-import { resetDatabase, startStack, TestStack } from '../utils/test-stack';
+import { analyseFewTreated } from '../../src/stats/synthetic/few-treated';
+import { resetDatabase, startStack, TestStack, waitForReport } from '../utils/test-stack';
 
 /**
  * Few-treated pilots in the governed flow (issue 12): `design: "chosen"` names the treated
@@ -144,5 +145,112 @@ describe('few-treated pilots: design "chosen"', () => {
     expect(res.body.details.what_to_change).toMatch(hint);
     expect(await storedCounts(created.body.id)).toEqual({ assignments: 0, draws: 0, audit: 0 });
     await request(stack.http).get(`/pilots/${created.body.id}/assignment`).expect(404);
+  });
+});
+
+describe('few-treated pilots: the report of a chosen pilot', () => {
+  let stack: TestStack;
+  const codes = Array.from({ length: 12 }, (_, i) => `S${String(i + 1).padStart(2, '0')}`);
+  const treated = ['S01', 'S02'];
+  const effect = 800;
+  let generated: { unit: string[]; week: number[]; value: number[] };
+
+  beforeAll(async () => {
+    stack = await startStack();
+  });
+  afterAll(() => stack.close());
+
+  beforeEach(async () => {
+    await resetDatabase(stack.dataSource);
+    await loadTerritories(stack.http, codes.map((code) => territory({ code, region: 'North' })));
+    generated = { unit: [], week: [], value: [] };
+    // one won deal per territory and week: level by territory + a common seasonal path + small noise; treated +800 from 2024-01-01
+    let s = 777;
+    const noise = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648 - 0.5) * 200;
+    const rows = [];
+    let w = 0;
+    for (let d = new Date('2023-10-02T00:00:00Z'); d <= new Date('2024-03-25T00:00:00Z'); d.setUTCDate(d.getUTCDate() + 7), w++) {
+      const day = d.toISOString().slice(0, 10);
+      for (const [i, code] of codes.entries()) {
+        const lift = treated.includes(code) && day >= '2024-01-01' ? effect : 0;
+        const amount = Math.round(2000 + 150 * i + 400 * Math.sin(w / 2) + noise() + lift);
+        rows.push(opportunityRow({ territory: code, amount: String(amount), engage_date: day, close_date: day }));
+        generated.unit.push(code);
+        generated.week.push(w);
+        generated.value.push(amount);
+      }
+    }
+    await ingest(stack.http, rows);
+  });
+
+  it('SDID decides with its placebo-variance CI and p; DiD, SC and SDID side by side with permutation p, weights, RMSPE, poor fit and leave-one-out; the text says what the design can claim', async () => {
+    const created = await request(stack.http)
+      .post('/pilots')
+      .send(
+        pilot(codes, {
+          pre_period: { start: '2023-10-02', end: '2023-12-31' },
+          arms: [{ key: 'control', role: 'control' }, { key: 'treatment', role: 'treatment' }],
+          design: { type: 'chosen', treated },
+          primary_kpi: 'revenue_won',
+          secondary_kpis: ['win_rate'],
+        }),
+      )
+      .expect(201);
+    await designAndLaunch(stack.http, created.body.id);
+    const res = await request(stack.http).post(`/pilots/${created.body.id}/reports`).expect(202);
+    const done = await waitForReport(stack.http, created.body.id, res.body.report_id, 120_000);
+    expect(done.status).toBe('completed');
+    const r = done.result;
+    expect(r.primary_method.key).toBe('synthetic_did_placebo');
+    expect(r.decision_method).toMatch(/No randomization/);
+    const primary = r.kpis.find((k: any) => k.role === 'primary');
+    const ft = primary.few_treated;
+    expect(ft).toMatchObject({ deciding_estimator: 'sdid', status: 'ok' });
+    expect(ft.result.treated).toEqual(treated);
+    expect(ft.result.donors).toHaveLength(10);
+    expect(ft.result.estimates.map((e: any) => e.estimator)).toEqual(['did', 'sc', 'sdid']);
+    for (const e of ft.result.estimates) {
+      expect(e.inference_method).toBe('placebo_variance');
+      expect(e.ci[0]).toBeLessThan(e.estimate);
+      expect(e.ci[1]).toBeGreaterThan(e.estimate);
+      expect(e.permutation_min_p).toBeCloseTo(1 / 11, 12);
+      expect(e.permutation_p).toBeGreaterThanOrEqual(e.permutation_min_p);
+      expect(e.unit_weights.length).toBeGreaterThan(0);
+      expect(e.pre_rmspe).toBeGreaterThan(0);
+      const loo = e.leave_one_out.map((x: any) => x.estimate);
+      expect(loo.length).toBeGreaterThan(0);
+      expect(e.leave_one_out_range).toEqual([Math.min(...loo), Math.max(...loo)]);
+    }
+    const sdid = ft.result.estimates.find((e: any) => e.estimator === 'sdid');
+    // the report's numbers are the core's on the panel this test ingested (the wiring: rollups → weekly panel → analyseFewTreated)
+    const direct = analyseFewTreated(generated, treated, { preWeeks: 13, replications: 200, seed: done.result.design.seed, level: 0.95 });
+    for (const e of direct.estimates) {
+      const got = ft.result.estimates.find((x: any) => x.estimator === e.estimator);
+      expect(got.estimate).toBeCloseTo(e.estimate, 6);
+      expect(got.placebo_se).toBeCloseTo(e.placebo_se!, 6);
+      expect(got.permutation_p).toBeCloseTo(e.permutation_p, 12);
+    }
+    // a planted +800 per treated territory-week is found: positive, and 0 is outside SDID's CI
+    expect(sdid.estimate).toBeGreaterThan(effect / 2);
+    expect(sdid.ci[0]).toBeGreaterThan(0);
+    expect(sdid.placebo_gaps).toHaveLength(10);
+    expect(sdid.series).toHaveLength(26);
+    expect(typeof ft.result.poor_fit).toBe('boolean');
+    // the decision is SDID's: same numbers in the primary block, not Welch's or randomization inference's
+    expect(primary.primary.method).toMatch(/^sdid_placebo_variance/);
+    expect(primary.primary.estimate).toBeCloseTo(sdid.estimate, 9);
+    expect(primary.primary.ci_low).toBeCloseTo(sdid.ci[0], 9);
+    expect(primary.decision_p).toBeCloseTo(sdid.p_value, 12);
+    expect(primary.significant).toBe(true);
+    expect(primary.verdict).toMatch(/synthetic difference-in-differences/);
+    expect(primary.verdict).toMatch(/not a randomized estimate/);
+    // a ratio KPI has no weekly panel: it cannot be judged, and no randomization-based method stands in
+    const winRate = r.kpis.find((k: any) => k.kpi === 'win_rate');
+    expect(winRate.few_treated).toBeNull();
+    expect(winRate.decision_p).toBeNull();
+    expect(winRate.primary.status).toBe('not_applicable');
+    // the HTML page renders
+    const html = await request(stack.http).get(`/pilots/${created.body.id}/reports/${res.body.report_id}.html`);
+    expect(html.status).toBe(200);
   });
 });
