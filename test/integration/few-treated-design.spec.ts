@@ -252,5 +252,13 @@ describe('few-treated pilots: the report of a chosen pilot', () => {
     // the HTML page renders
     const html = await request(stack.http).get(`/pilots/${created.body.id}/reports/${res.body.report_id}.html`);
     expect(html.status).toBe(200);
+    const page = html.text;
+    expect(page).toContain('data-chart="few_treated"');
+    expect(page).toMatch(/<svg[^>]*aria-label="Weekly [^"]*synthetic counterfactual \(SDID\)[^"]*placebo gaps in grey/);
+    expect(page).toContain('#bbbbbb'); // the placebo gaps, grey, behind the gap line
+    expect(page).toContain('data-table="few-treated"');
+    expect(page).toContain('SDID (decides)');
+    expect(page).toContain('data-table="donor-weights"');
+    expect(page).toContain('not a randomized estimate');
   });
 });
