@@ -32,6 +32,16 @@ export interface StoredDesign {
   /** acceptance loop: draws tried until the accepted one, and accepted (1) */
   draws_tried?: number;
   draws_accepted?: number;
+  /** chosen (few-treated, no randomization): the treated territories the user named */
+  treated?: string[];
+  /** chosen: the donor-pool rules' outcome: donors and the eligible territories left out, with why */
+  donor_pool?: {
+    donors: string[];
+    left_out: { code: string; reason: 'excluded' | 'reserved' | 'incomplete_pre_period'; detail: string; pilots?: { pilot_id: string; name: string }[]; missing_weeks?: string[] }[];
+    pre_weeks: number;
+    min_pre_weeks: number;
+    rules: string;
+  };
 }
 
 // Key and foreign key declared here so entities and migrations agree (migration drift check).

@@ -16,6 +16,7 @@ import { KPI_KEYS, KpiKey } from '../kpis/kpi-catalogue';
 import { PilotEntity } from '../pilots/pilot.entity';
 import { DesignUnit, hashAssignmentInputs } from './assignment-inputs';
 import { AssignmentEntity, StoredDesign } from './assignment.entity';
+import { replayChosen } from './chosen-design';
 
 /** Prefix of covariates computed from the pre-period (`pre_period_revenue_won`). */
 export const PRE_PERIOD_PREFIX = 'pre_period_';
@@ -77,6 +78,7 @@ export function specOf(
   options: Record<string, any>,
 ): DesignSpec {
   const c = options.constraints ?? {};
+  if (type === 'chosen') throw new AppException('DESIGN_INFEASIBLE', 'a chosen design is not drawn (chosen-design.ts)');
   return {
     type,
     // matched pairs: counts follow from the blocks, so every arm gets ratio 1
@@ -189,6 +191,7 @@ export interface ReplayResult {
  */
 export function replayAssignment(a: AssignmentEntity): ReplayResult {
   const d = a.design;
+  if (d.type === 'chosen') return replayChosen(a);
   const options: Record<string, unknown> = {};
   for (const key of ['pair_on', 'rerandomization', 'constraints', 'max_draws'] as const) {
     if (d[key] !== undefined) options[key] = d[key];
@@ -235,6 +238,8 @@ export function replayAssignment(a: AssignmentEntity): ReplayResult {
  */
 export function randomizationDesignForAssignment(a: Pick<AssignmentEntity, 'design' | 'units'>): RandomizationDesign {
   const d = a.design;
+  // a chosen design was not randomized: randomization inference has no reference set (report: few-treated section)
+  if (d.type === 'chosen') throw new RangeError('a chosen (few-treated) design has no randomization distribution');
   return randomizationDesignFromStored(
     {
       type: d.type,

@@ -25,7 +25,9 @@ export function assertPilotDefinition(p: PilotEntity): void {
   }
   const withCount = p.arms.filter((a) => a.count !== undefined).length;
   const withRatio = p.arms.filter((a) => a.ratio !== undefined).length;
-  if (!((withCount === p.arms.length && withRatio === 0) || (withRatio === p.arms.length && withCount === 0))) {
+  // chosen: the arm sizes follow from the named treated territories, so allocation fields are optional
+  const allocationFree = p.designType === 'chosen' && withCount === 0 && withRatio === 0;
+  if (!allocationFree && !((withCount === p.arms.length && withRatio === 0) || (withRatio === p.arms.length && withCount === 0))) {
     details.push({ path: 'arms', errors: ['give count on every arm or ratio on every arm (not both, not neither)'] });
   }
   if (p.prePeriodStart > p.prePeriodEnd) details.push({ path: 'pre_period', errors: ['start must not be after end'] });
@@ -105,6 +107,22 @@ export function designOptionViolations(p: PilotEntity): { path: string; errors: 
     else o.rerandomization.covariates.forEach((c, i) => checkName(`design.rerandomization.covariates.${i}`, c));
   } else if (o.rerandomization !== undefined) {
     out.push({ path: 'design.rerandomization', errors: ['only a rerandomization design takes rerandomization covariates'] });
+  }
+  if (p.designType === 'chosen') {
+    const treated = o.treated ?? [];
+    if (treated.length < 1 || treated.length > 5) {
+      out.push({ path: 'design.treated', errors: ['a chosen design names 1 to 5 treated territories (design.treated)'] });
+    }
+    if (p.arms.length !== 2) out.push({ path: 'arms', errors: ['a chosen design has exactly one control arm (the donor pool) and one treatment arm'] });
+    const c0 = o.constraints ?? {};
+    if (c0.force?.length || c0.max_treated_share) {
+      out.push({ path: 'design.constraints', errors: ['a chosen design names its treated territories in design.treated; only constraints.exclude applies'] });
+    }
+    const both = treated.filter((code) => (c0.exclude ?? []).includes(code));
+    if (both.length) out.push({ path: 'design.treated', errors: [`both treated and excluded: ${both.join(', ')}`] });
+    if (o.max_draws !== undefined) out.push({ path: 'design.max_draws', errors: ['a chosen design draws nothing'] });
+  } else if (o.treated !== undefined) {
+    out.push({ path: 'design.treated', errors: ["only a chosen design names its treated territories; use design.constraints.force for randomized designs"] });
   }
   const c = o.constraints ?? {};
   const armKeys = new Set(p.arms.map((a) => a.key));

@@ -10,6 +10,8 @@ import { UpdatePilotDto } from './dto/update-pilot.dto';
 import { EligibilityService } from './eligibility.service';
 import { assertDraft, assertPilotDefinition } from './pilot-rules';
 import { DesignOptions, PilotEntity } from './pilot.entity';
+import { assertKFitsPool, FewTreatedInputError } from '../stats/synthetic/few-treated';
+import { fewTreatedException } from './few-treated-errors';
 import { PilotRepository } from './pilot.repository';
 
 /**
@@ -115,7 +117,26 @@ export class PilotsService {
     const eligible = await this.eligibility.resolve(pilot);
     // excluded territories (design constraint) do not fill arms
     const excluded = new Set(pilot.designOptions?.constraints?.exclude ?? []);
-    this.eligibility.armCounts(pilot, eligible.filter((t) => !excluded.has(t.code)).length);
+    const usable = eligible.filter((t) => !excluded.has(t.code));
+    if (pilot.designType === 'chosen') {
+      // the named treated territories must be eligible; the donor pool is settled when the assignment is drawn
+      const codes = new Set(usable.map((t) => t.code));
+      const treated = pilot.designOptions?.treated ?? [];
+      const notEligible = treated.filter((c) => !codes.has(c));
+      if (notEligible.length) {
+        throw new AppException('DESIGN_INFEASIBLE', `Treated territories that are not eligible (or are excluded): ${notEligible.join(', ')}`, {
+          not_eligible: notEligible,
+          what_to_change: 'name treated territories among the eligible ones (eligibility) and do not exclude them',
+        });
+      }
+      try {
+        assertKFitsPool(treated.length, usable.length);
+      } catch (err) {
+        throw err instanceof FewTreatedInputError ? fewTreatedException(err) : err;
+      }
+      return;
+    }
+    this.eligibility.armCounts(pilot, usable.length);
   }
 }
 
@@ -195,6 +216,7 @@ function designOptionsOf(d: NonNullable<CreatePilotDto['design']>): DesignOption
     };
   }
   if (d.max_draws !== undefined) o.max_draws = d.max_draws;
+  if (d.treated !== undefined) o.treated = [...d.treated];
   return o;
 }
 

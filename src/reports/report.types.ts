@@ -7,6 +7,24 @@ import type { DesignAnalysesResult } from './comparison/design-analyses';
 import type { VelocityDecompositionResult } from '../stats/velocity-decomposition';
 import type { PrimaryMethod } from '../stats/primary-method';
 import type { ReportDataContext } from '../kpis/kpi.service';
+import type { FewTreatedResult } from '../stats/synthetic/few-treated';
+
+/**
+ * A chosen (few-treated) pilot's analysis of one KPI (reports/comparison/few-treated-kpi.ts): DiD, SC
+ * and SDID with placebo SEs, CIs and p (one method: the placebo variance), permutation p with its
+ * floor, donor weights, RMSPE, poor-fit flag, leave-one-donor-out range; SDID decides.
+ */
+export interface FewTreatedBlock {
+  deciding_estimator: 'did' | 'sc' | 'sdid';
+  /** the KPI's weekly unit (estimates are per treated territory-week) */
+  unit: string;
+  /** what the design can and cannot claim */
+  claim: string;
+  status: 'ok' | 'insufficient_data';
+  note: string | null;
+  /** the core's result (placebo gaps kept for the deciding estimator only); null when insufficient */
+  result: FewTreatedResult | null;
+}
 
 /** Summary of one arm's territory values for one KPI. */
 export interface ArmSummary {
@@ -125,6 +143,8 @@ export interface KpiResult {
    * Robustness only: `primary` decides. Absent when the design type is unknown.
    */
   design_analyses?: DesignAnalysesResult | null;
+  /** chosen (few-treated) designs: DiD, SC and SDID on the weekly panel; SDID decides (absent for randomized designs) */
+  few_treated?: FewTreatedBlock | null;
   /** guardrail with a stated margin: one-sided non-inferiority test (Welch-type) */
   non_inferiority: {
     method: 'non_inferiority_welch';

@@ -12,11 +12,19 @@ describe('recommendedPrimaryMethod', () => {
     expect(recommendedPrimaryMethod('complete', 20, false).key).toBe('randomization_inference');
   });
 
+  it('a chosen (few-treated) design is decided by SDID with placebo inference, never by a randomization-based method', () => {
+    for (const n of [3, 20, 500]) {
+      const m = recommendedPrimaryMethod('chosen', n);
+      expect(m.key).toBe('synthetic_did_placebo');
+      expect(m.reason).toMatch(/no randomization/);
+    }
+  });
+
   it('never names a method the calibration bench flagged for the design, and says what it passed over', () => {
     for (const design of ['complete', 'stratified', 'matched_pairs', 'rerandomization']) {
       for (const n of [20, 500]) {
         const m = recommendedPrimaryMethod(design, n);
-        const used = { randomization_inference_cuped: ['randomization', 'cuped'], randomization_inference: ['randomization'], lin_regression_hc2: ['regression_adjustment'] }[m.key] as (
+        const used = { randomization_inference_cuped: ['randomization', 'cuped'], randomization_inference: ['randomization'], lin_regression_hc2: ['regression_adjustment'], synthetic_did_placebo: [] }[m.key] as (
           | 'randomization'
           | 'cuped'
           | 'regression_adjustment'

@@ -19,7 +19,7 @@ import { CalibratedMethod, flaggedReasons } from './calibration-flags';
 export const RI_MAX_TERRITORIES = 200;
 
 /** Keys of the methods that can decide a KPI. */
-export type PrimaryMethodKey = 'randomization_inference_cuped' | 'randomization_inference' | 'lin_regression_hc2';
+export type PrimaryMethodKey = 'randomization_inference_cuped' | 'randomization_inference' | 'lin_regression_hc2' | 'synthetic_did_placebo';
 
 /** A named primary method with the reason it was chosen. */
 export interface PrimaryMethod {
@@ -36,6 +36,7 @@ const CALIBRATED_AS: Record<PrimaryMethodKey, CalibratedMethod[]> = {
   randomization_inference_cuped: ['randomization_lin'],
   randomization_inference: ['randomization'],
   lin_regression_hc2: ['regression_adjustment'],
+  synthetic_did_placebo: [],
 };
 
 export const PRIMARY_METHOD_NAMES: Record<PrimaryMethodKey, string> = {
@@ -43,15 +44,27 @@ export const PRIMARY_METHOD_NAMES: Record<PrimaryMethodKey, string> = {
     "randomization inference on Lin's interacted adjustment for the pre-period KPI (arm-specific slopes), re-estimated for every assignment re-drawn from the actual design; CI by test inversion",
   randomization_inference: 'randomization inference on the KPI, re-drawing assignments from the actual design; CI by test inversion',
   lin_regression_hc2: "Lin's interacted regression adjustment on the pre-period KPI, HC2 standard errors, Student t with n − k df",
+  synthetic_did_placebo:
+    'synthetic difference-in-differences on the territory × week panel (Arkhangelsky et al. 2021), CI and p from the placebo variance (Algorithm 4)',
 };
 
 /**
  * The recommended primary method for a design.
- * @param designType complete | stratified | matched_pairs | rerandomization
+ * @param designType complete | stratified | matched_pairs | rerandomization | chosen (always SDID with placebo inference)
  * @param nTerritories assigned territories
  * @param preperiodUsable whether the pre-period KPI can serve as covariate (false: no territory has it, or it is constant)
  */
 export function recommendedPrimaryMethod(designType: string, nTerritories: number, preperiodUsable = true): PrimaryMethod {
+  if (designType === 'chosen') {
+    return {
+      key: 'synthetic_did_placebo',
+      name: PRIMARY_METHOD_NAMES.synthetic_did_placebo,
+      reason:
+        'a chosen design names its 1–5 treated territories (no randomization): randomization inference, Welch and CR2 have no valid reference here, ' +
+        'so SDID against the donor pool decides, with its placebo-variance CI and p',
+      skipped: [],
+    };
+  }
   const large = nTerritories > RI_MAX_TERRITORIES;
   const candidates: PrimaryMethodKey[] = preperiodUsable
     ? large

@@ -167,9 +167,12 @@ export class RerandomizationDto {
 
 /** The randomization design and its seed. */
 export class DesignDto {
-  @ApiProperty({ enum: ['complete', 'stratified', 'matched_pairs', 'rerandomization'] })
-  @IsIn(['complete', 'stratified', 'matched_pairs', 'rerandomization'])
-  type: 'complete' | 'stratified' | 'matched_pairs' | 'rerandomization';
+  @ApiProperty({
+    enum: ['complete', 'stratified', 'matched_pairs', 'rerandomization', 'chosen'],
+    description: 'chosen: no randomization; the user names the treated territories (`treated`), every other eligible territory with complete pre-period data is a donor (few-treated analysis: synthetic control, SDID)',
+  })
+  @IsIn(['complete', 'stratified', 'matched_pairs', 'rerandomization', 'chosen'])
+  type: 'complete' | 'stratified' | 'matched_pairs' | 'rerandomization' | 'chosen';
 
   @ApiPropertyOptional({ enum: ['region', 'team'], description: 'Stratum variable for stratified designs (default region)' })
   @IsOptional()
@@ -212,6 +215,16 @@ export class DesignDto {
   @Min(1)
   @Max(1_000_000)
   max_draws?: number;
+
+  @ApiPropertyOptional({ example: ['Ada Park', 'Ben Ortiz'], description: 'chosen: the treated territory codes (1 to 5, eligible, not excluded)' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(5)
+  @ArrayUnique()
+  @IsString({ each: true })
+  @IsNotEmpty({ each: true })
+  treated?: string[];
 }
 
 /** A guardrail KPI's non-inferiority margin (issue 3). */

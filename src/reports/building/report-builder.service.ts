@@ -7,6 +7,7 @@ import { ReportGovernanceService } from '../../governance/report-governance.serv
 import { KpiKey, kpiValue } from '../../kpis/kpi-catalogue';
 import { weeklyCalendars } from '../../stats/weekly-panel';
 import { adjustSecondary, compareKpiAsync } from '../comparison/kpi-comparison';
+import { fewTreatedKpi } from '../comparison/few-treated-kpi';
 import { ReportPageService } from '../rendering/report-page.service';
 import { ReportEntity } from '../report.entity';
 import { KpiResult, PilotReport } from '../report.types';
@@ -117,8 +118,7 @@ export class ReportBuilderService {
       const margin = (pilot.guardrailMargins ?? []).find((m) => m.kpi === kpi) ?? null;
       for (const arm of treatmentArms) {
         const units = { arms, strata, treatmentArm: arm, controlArm, design: inp.design, designType: a.design.type };
-        compared.push(
-          await compareKpiAsync(kpi, role, values, units, opts, {
+        const result = await compareKpiAsync(kpi, role, values, units, opts, {
             pre: preValues,
             windowDays,
             weekly: panelKpi ? ids.map((id) => weekly.get(id)?.[panelKpi.field] ?? null) : null,
@@ -126,12 +126,39 @@ export class ReportBuilderService {
             margin: role === 'guardrail' && margin ? { margin: margin.margin, type: margin.type } : null,
             covariates,
             codes: a.units.map((u) => u.territoryCode),
-          }),
-        );
+          });
+        compared.push(a.design.type === 'chosen' ? fewTreatedResult(result, inp, panelKpi ? ids.map((id) => weekly.get(id)?.[panelKpi.field] ?? null) : null, arm, panelKpi?.unit) : result);
       }
     }
     return adjustSecondary(compared, pilot.alpha, multipleTesting);
   }
+}
+
+/**
+ * A chosen (few-treated) pilot's KPI: the few-treated block (DiD, SC, SDID; few-treated-kpi.ts), and
+ * SDID's placebo-variance numbers as the primary block that decides. KPIs without a weekly panel
+ * (ratios) cannot be judged: no randomization-based method decides for this design.
+ */
+function fewTreatedResult(
+  r: KpiResult,
+  inp: ReportInputs,
+  weekly: ({ pre: number[]; test: number[] } | null)[] | null,
+  arm: string,
+  unit: string | undefined,
+): KpiResult {
+  const a = inp.assignment;
+  if (!weekly || !unit) {
+    const note = 'a chosen (few-treated) design is judged on the territory × week panel of an additive KPI (opportunities, revenue_won); this KPI has none, and randomization-based methods do not decide without randomization';
+    return {
+      ...r,
+      few_treated: null,
+      primary: { method: 'sdid_placebo_variance', status: 'not_applicable', estimate: null, ci_low: null, ci_high: null, se: null, df: null, p_value: null, note },
+      primary_intervals: null,
+      decision_p: null,
+    };
+  }
+  const { block, primary } = fewTreatedKpi(weekly, a.units.map((u) => u.territoryCode), a.units.map((u) => u.arm), arm, unit, { alpha: inp.pilot.alpha, seed: a.seed });
+  return { ...r, few_treated: block, primary, primary_intervals: null, decision_p: r.role === 'primary' ? primary.p_value : null };
 }
 
 /** Additive KPIs analysed on the weekly panel (difference-in-differences), with the panel field and unit. */

@@ -1,3 +1,4 @@
+import { FEW_TREATED_CLAIM } from '../comparison/few-treated-kpi';
 /**
  * The descriptive sections of a report, each a pure function of the {@link ReportInputs}: the
  * territory table, open deals and completeness per arm, the velocity decomposition, time to close
@@ -136,6 +137,14 @@ export function readoutOf(testPeriodEnd: string): PilotReport['readout'] {
 function methodText(inp: ReportInputs, ri: { maxExact: number; draws: number }): Pick<PilotReport, 'decision_method' | 'multiplicity'> {
   const adjName = (inp.pilot.multipleTesting ?? 'holm') === 'bh' ? 'Benjamini–Hochberg' : 'Holm';
   const k = inp.treatmentArms.length;
+  if (inp.assignment.design.type === 'chosen') {
+    return {
+      decision_method:
+        `${inp.primaryMethod.name} (${inp.primaryMethod.reason}); DiD and synthetic control are shown beside it and do not decide. ` +
+        FEW_TREATED_CLAIM,
+      multiplicity: `primary KPI unadjusted; secondary and guardrail KPIs ${adjName}-adjusted as one family on SDID's placebo-variance p-values`,
+    };
+  }
   return {
     decision_method:
       `${inp.primaryMethod.name} (${inp.primaryMethod.reason}); randomization inference is exact when there are at most ` +

@@ -6,7 +6,12 @@ import { KpiResult } from '../report.types';
  */
 export function finalise(r: KpiResult, alpha: number): KpiResult {
   const significant = r.status === 'ok' && r.decision_p !== null ? r.decision_p < alpha : null;
-  return { ...r, significant, verdict: verdictOf(r, significant, alpha) };
+  const base = verdictOf(r, significant, alpha);
+  // a chosen (few-treated) design: say what it can and cannot claim
+  const verdict = r.few_treated
+    ? `${base} This is a comparison with a synthetic counterfactual built from the donor territories (no randomization), not a randomized estimate.`
+    : base;
+  return { ...r, significant, verdict };
 }
 
 /** A relative lift as a signed percentage with one decimal, e.g. '+12.5%'. */
@@ -36,6 +41,7 @@ function fmtP(p: number): string {
 
 /** Short method name for sentences. */
 function methodShort(m: string): string {
+  if (m.startsWith('sdid_placebo_variance')) return 'synthetic difference-in-differences (placebo variance)';
   if (m.includes('CUPED-adjusted')) return 'randomization inference (CUPED-adjusted)';
   if (m.startsWith('randomization inference') && m.includes("Lin's interacted adjustment")) return 'randomization inference (Lin-adjusted for the pre-period KPI)';
   if (m.startsWith('randomization inference')) return 'randomization inference';

@@ -224,3 +224,51 @@ export function velocityDecompositionSpec(d: VelocityDecomposition): TopLevelSpe
     padding: { left: 5, right: 210, top: 5, bottom: 5 },
   } as TopLevelSpec;
 }
+
+/** Data of the few-treated chart (a chosen pilot's deciding estimator, report few_treated block). */
+export interface FewTreatedChartData {
+  label: string;
+  estimator: string;
+  pre_weeks: number;
+  series: { week: number; treated: number; synthetic: number; gap: number }[];
+  placebo_gaps: { unit: string; gap: number[] }[];
+}
+
+/**
+ * Two panels of a chosen (few-treated) pilot: the treated territories' weekly KPI against their
+ * synthetic counterfactual (pre-period and test period), and the weekly gap (treated − synthetic)
+ * with each donor's placebo gap in grey behind it; a rule marks the first test week.
+ */
+export function fewTreatedSpec(d: FewTreatedChartData): TopLevelSpec {
+  const lines = d.series.flatMap((p) => [
+    { week: p.week, series: 'treated (observed)', value: p.treated },
+    { week: p.week, series: `synthetic counterfactual (${d.estimator})`, value: p.synthetic },
+  ]);
+  const placebo = d.placebo_gaps.flatMap((g) => g.gap.map((v, week) => ({ week, unit: g.unit, gap: v })));
+  const start = [{ week: d.pre_weeks - 0.5 }];
+  const x = { field: 'week', type: 'quantitative' as const, title: 'week (0 = first pre-period week)' };
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    description: `Weekly ${d.label} of the treated territories against their synthetic counterfactual (${d.estimator}), and the weekly gap with the donors' placebo gaps in grey; the test period starts at week ${d.pre_weeks}`,
+    config: BASE_CONFIG,
+    vconcat: [
+      {
+        width: 640,
+        height: 220,
+        layer: [
+          { data: { values: lines }, mark: { type: 'line', point: true }, encoding: { x, y: { field: 'value', type: 'quantitative', title: `${d.label}, treated mean` }, strokeDash: { field: 'series', type: 'nominal', title: null }, shape: { field: 'series', type: 'nominal', title: null } } },
+          { data: { values: start }, mark: { type: 'rule', strokeDash: [4, 4] }, encoding: { x: { field: 'week', type: 'quantitative' } } },
+        ],
+      },
+      {
+        width: 640,
+        height: 180,
+        layer: [
+          { data: { values: placebo }, mark: { type: 'line', color: '#bbbbbb', strokeWidth: 1 }, encoding: { x, y: { field: 'gap', type: 'quantitative', title: 'gap: treated − synthetic' }, detail: { field: 'unit', type: 'nominal' } } },
+          { data: { values: d.series }, mark: { type: 'line', color: '#000000', strokeWidth: 2.5 }, encoding: { x, y: { field: 'gap', type: 'quantitative' } } },
+          { data: { values: start }, mark: { type: 'rule', strokeDash: [4, 4] }, encoding: { x: { field: 'week', type: 'quantitative' } } },
+        ],
+      },
+    ],
+  } as TopLevelSpec;
+}

@@ -1,11 +1,11 @@
 /** The chart sections of the report page: forest plot, weekly series and velocity decomposition (inline SVG). */
 import { forestPlotData, kpisOf, liftIntervalName, velocityDecompositionData, weeklyChartData, type ReportData } from './chart-data';
-import { forestPlotSpec, renderSvg, velocityDecompositionSpec, weeklySeriesSpec } from './charts';
+import { fewTreatedSpec, forestPlotSpec, renderSvg, velocityDecompositionSpec, weeklySeriesSpec } from './charts';
 import { esc, fmtP, fmtPct, fmtValue, num } from './format';
 import { notAvailable, type CHARTS } from './report-html.helpers';
 import type { TopLevelSpec } from 'vega-lite';
 
-async function chartFigure(name: (typeof CHARTS)[number], spec: TopLevelSpec, caption: string): Promise<string> {
+async function chartFigure(name: (typeof CHARTS)[number] | 'few_treated', spec: TopLevelSpec, caption: string): Promise<string> {
   let svg: string;
   try {
     svg = await renderSvg(spec);
@@ -114,4 +114,38 @@ ${rows}
 </table>
 ${figure}
 ${kmTable ? `<h3>Time to close</h3>\n${kmTable}` : ''}`;
+}
+
+/**
+ * A chosen (few-treated) pilot's primary KPI: the treated territories against their synthetic
+ * counterfactual, the weekly gap with the donors' placebo gaps in grey, the three estimates with their
+ * placebo-variance CIs and permutation p, and the top donor weights. Empty for randomized designs.
+ */
+export async function fewTreatedSection(report: ReportData): Promise<string> {
+  const k = kpisOf(report).find((x) => x.role === 'primary') as any;
+  const ft = k?.few_treated;
+  if (!ft) return '';
+  if (ft.status !== 'ok' || !ft.result) return `<h3>Synthetic counterfactual</h3>${notAvailable(`the few-treated analysis (${esc(ft.note ?? 'no result')})`)}`;
+  const r = ft.result;
+  const dec = r.estimates.find((e: any) => e.estimator === ft.deciding_estimator);
+  const figure = await chartFigure(
+    'few_treated',
+    fewTreatedSpec({ label: String(k.label), estimator: String(ft.deciding_estimator).toUpperCase(), pre_weeks: r.pre_weeks, series: dec.series, placebo_gaps: dec.placebo_gaps }),
+    `Top: weekly ${esc(k.label)} of the treated territories (${esc(r.treated.join(', '))}) against their synthetic counterfactual; bottom: the weekly gap (black) and each donor's placebo gap (grey). The dashed rule is the start of the test period.`,
+  );
+  const ci = (e: any) => (e.ci ? `${esc(fmtValue(e.ci[0], ''))} to ${esc(fmtValue(e.ci[1], ''))}` : '—');
+  const rows = r.estimates
+    .map(
+      (e: any) =>
+        `<tr${e.estimator === ft.deciding_estimator ? ' class="deciding"' : ''}><th scope="row">${esc(e.estimator.toUpperCase())}${e.estimator === ft.deciding_estimator ? ' (decides)' : ''}</th><td class="num">${esc(fmtValue(e.estimate, ''))}</td><td class="num">${ci(e)}</td><td class="num">${esc(fmtP(e.p_value))}</td><td class="num">${esc(fmtP(e.permutation_p))} (min ${esc(fmtP(e.permutation_min_p))})</td><td class="num">${esc(fmtValue(e.pre_rmspe, ''))}</td><td class="num">${e.leave_one_out_range ? `${esc(fmtValue(e.leave_one_out_range[0], ''))} to ${esc(fmtValue(e.leave_one_out_range[1], ''))}` : '—'}</td></tr>`,
+    )
+    .join('');
+  const weights = dec.unit_weights.map((w: any) => `<tr><th scope="row">${esc(w.unit)}</th><td class="num">${esc(fmtPct(w.weight))}</td></tr>`).join('');
+  return `<h3>Synthetic counterfactual (few treated territories)</h3>
+<p class="claim">${esc(ft.claim)}</p>
+${figure}
+<table data-table="few-treated"><caption>${esc(k.label)}: effect per treated territory-week (${esc(ft.unit)}); CI and p from the placebo variance, permutation p ranked by post/pre RMSPE ratio</caption>
+<thead><tr><th scope="col">Estimator</th><th scope="col">Estimate</th><th scope="col">CI</th><th scope="col">p (placebo variance)</th><th scope="col">Permutation p</th><th scope="col">Pre-period RMSPE</th><th scope="col">Leave-one-donor-out range</th></tr></thead><tbody>${rows}</tbody></table>
+${r.poor_fit ? `<p class="note">Poor fit: the treated territories lie outside the donors' range in ${esc(String(r.outside_range_weeks))} pre-period week(s); synthetic control cannot reproduce them, rely on SDID's intercept with care.</p>` : ''}
+<table data-table="donor-weights"><caption>Top donor weights (${esc(String(ft.deciding_estimator).toUpperCase())})</caption><thead><tr><th scope="col">Donor</th><th scope="col">Weight</th></tr></thead><tbody>${weights}</tbody></table>`;
 }

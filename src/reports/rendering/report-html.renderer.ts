@@ -6,7 +6,7 @@
  */
 import { kpisOf } from './chart-data';
 import { esc } from './format';
-import { forestSection, velocitySection, weeklySection } from './report-chart-sections';
+import { fewTreatedSection, forestSection, velocitySection, weeklySection } from './report-chart-sections';
 import { CSS } from './report-html.css';
 import { section, SECTIONS, type ReportHtmlInput } from './report-html.helpers';
 import { diagnosticsSection } from './report-diagnostics-section';
@@ -22,7 +22,8 @@ export { CHARTS, SECTIONS, type AssignmentView, type ReportHtmlInput } from './r
 export async function renderReportHtml(input: ReportHtmlInput): Promise<string> {
   const report = input.report;
   const name = report.pilot?.name ?? 'Pilot';
-  const [forest, weekly, velocity] = await Promise.all([forestSection(report), weeklySection(report), velocitySection(report)]);
+  const [forest, weeklyOnly, velocity, fewTreated] = await Promise.all([forestSection(report), weeklySection(report), velocitySection(report), fewTreatedSection(report)]);
+  const weekly = fewTreated ? `${fewTreated}\n${weeklyOnly}` : weeklyOnly;
   const links = input.links ?? {};
   const exportLinks = [
     links.kpisCsv ? `<li><a href="${esc(links.kpisCsv)}">KPI result table (CSV)</a></li>` : '',
