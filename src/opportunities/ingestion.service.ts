@@ -249,16 +249,15 @@ export class IngestionService {
    * nothing of them is stored and the other rows are kept (the batch contract).
    */
   private async rejectRowsWithoutRate(em: EntityManager, batchId: string): Promise<void> {
+    // One scan of the staging table with a cheap filter; fx_rate runs only for foreign-currency rows.
+    const day = `coalesce(close_date, (created_at_source AT TIME ZONE 'UTC')::date, engage_date)`;
     await em.query(
-      `UPDATE ${stagingTable(batchId)} s
+      `UPDATE ${stagingTable(batchId)}
           SET reasons = ARRAY[format('no exchange rate %s→%s in force on %s (%s); POST /exchange-rates, then send the row again',
-                                     s.currency, $1::text, d.day, d.source)]
-         FROM (SELECT row_number AS rn,
-                      coalesce(close_date, (created_at_source AT TIME ZONE 'UTC')::date, engage_date) AS day,
-                      CASE WHEN close_date IS NOT NULL THEN 'close_date' WHEN created_at_source IS NOT NULL THEN 'created_at' ELSE 'engage_date' END AS source
-                 FROM ${stagingTable(batchId)}
-                WHERE reasons IS NULL AND amount IS NOT NULL AND currency IS NOT NULL AND currency <> $1::char(3)) d
-        WHERE s.row_number = d.rn AND s.reasons IS NULL AND (d.day IS NULL OR fx_rate(s.currency, $1::char(3), d.day) IS NULL)`,
+                                     currency, $1::text, coalesce(${day}::text, 'an unknown day'),
+                                     CASE WHEN close_date IS NOT NULL THEN 'close_date' WHEN created_at_source IS NOT NULL THEN 'created_at' ELSE 'engage_date' END)]
+        WHERE reasons IS NULL AND amount IS NOT NULL AND currency IS NOT NULL AND currency <> $1::char(3)
+          AND fx_rate(currency, $1::char(3), ${day}) IS NULL`,
       [this.env.DEFAULT_CURRENCY],
     );
   }
