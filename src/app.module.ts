@@ -8,6 +8,7 @@ import { HealthModule } from './health/health.module';
 import { KpisModule } from './kpis/kpis.module';
 import { BatchRequeueScheduler } from './opportunities/batch-requeue.scheduler';
 import { OpportunitiesModule } from './opportunities/opportunities.module';
+import { ExchangeRatesModule } from './exchange-rates/exchange-rates.module';
 import { PilotsModule } from './pilots/pilots.module';
 import { PowerModule } from './power/power.module';
 import { OwnersModule } from './owners/owners.module';
@@ -31,6 +32,7 @@ export class AppModule {
         PilotsModule,
         AssignmentModule,
         OpportunitiesModule,
+        ExchangeRatesModule,
         KpisModule,
         ReportsModule,
         PowerModule,

@@ -68,6 +68,13 @@ export class EnvironmentVariables {
   @Transform(toInt) @IsInt() @Min(1) @Max(1_000_000)
   BATCH_MAX_ROWS = 50_000;
 
+  /**
+   * The organisation's default currency (ISO 4217): the currency of an opportunity row without a
+   * currency, and a pilot's reporting currency unless it names one (docs/kpis.md, "Currencies").
+   */
+  @IsIn(Intl.supportedValuesOf('currency'))
+  DEFAULT_CURRENCY = 'USD';
+
   /** Largest streamed CSV upload (rows). */
   @Transform(toInt) @IsInt() @Min(1) @Max(100_000_000)
   CSV_MAX_ROWS = 5_000_000;

@@ -3,7 +3,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { CohortAggregates, CohortKpis, kpisFromAggregates } from '../stats/sales-velocity';
 import { parseDecimal, parseRequiredDecimal } from '../common/database/transformers';
-import { AsOf, attributedRelation, cohortAggregateColumns, cohortAggregatesOf, COHORT_SUM_COLUMNS } from '../rollups/rollup.sql';
+import { UnrecoverableError } from 'bullmq';
+import { AsOf, attributedRelation, cohortAggregateColumns, cohortAggregatesOf, COHORT_SUM_COLUMNS, missingRatesQuery, rollupParams } from '../rollups/rollup.sql';
 import { PilotScope, RollupsService } from '../rollups/rollups.service';
 
 /** A window of calendar days, inclusive, `YYYY-MM-DD` (UTC). */
@@ -40,6 +41,8 @@ export interface ReportDataContext {
   kpi_source: 'rollups' | 'aggregation';
   /** Per arm key: deals whose owner moved across arms (contamination). */
   contamination: Record<string, ArmContamination>;
+  /** ISO 4217 currency of every amount KPI of the report (the pilot's reporting currency); null = amounts as stored (pilots from before currencies). */
+  reporting_currency: string | null;
 }
 
 interface BoundReport {
@@ -79,7 +82,10 @@ export class KpiService {
    * version (the one requested with the report, else the latest committed in this snapshot) and
    * stores it in the report row, decides between rollups and direct aggregation, and counts the
    * contamination per arm. Call it first in the report's REPEATABLE READ transaction.
-   * @throws Error when the pilot has no assignment, or the requested data version does not exist yet
+   * Every won deal of the windows must have a rate into the pilot's reporting currency on its
+   * close date (docs/kpis.md, "Currencies"); a report never sums a partial revenue.
+   * @throws Error when the pilot has no assignment, or the requested data version does not exist yet;
+   *   UnrecoverableError naming each currency and the days without a rate
    */
   async bindReport(em: EntityManager, reportId: string, pilotId: string): Promise<ReportDataContext> {
     const scope = await this.rollups.scope(pilotId, em);
@@ -90,6 +96,15 @@ export class KpiService {
     if (dataVersion > latest) throw new Error(`data version ${dataVersion} does not exist yet (latest ${latest})`);
     const asOfTime = req?.as_of ?? null;
     const asOf: AsOf | null = dataVersion === latest && asOfTime === null ? null : { dataVersion, asOf: asOfTime };
+    const missing: { currency: string; reporting_currency: string; first_day: string; last_day: string; deals: number }[] = await em.query(
+      missingRatesQuery(asOf),
+      rollupParams(scope, asOf),
+    );
+    if (missing.length) {
+      const list = missing.map((m) => `${m.currency}→${m.reporting_currency} for ${m.deals} won deal(s) closed ${m.first_day}..${m.last_day}`).join('; ');
+      throw new UnrecoverableError(`missing exchange rates: ${list} (POST /exchange-rates, then request the report again)`);
+    }
+    const [{ reporting_currency }]: { reporting_currency: string | null }[] = await em.query(`SELECT reporting_currency FROM pilots WHERE id = $1`, [pilotId]);
     const rollupsFresh = asOf === null && (await this.rollups.isFresh(em, scope, dataVersion, mappingVersion));
     this.bound.set(em, { scope, asOf, dataVersion, rollupsFresh });
     await em.query(`UPDATE reports SET data_version = $2 WHERE id = $1`, [reportId, dataVersion]);
@@ -100,6 +115,7 @@ export class KpiService {
       attribution_date: scope.freezeDate,
       kpi_source: rollupsFresh ? 'rollups' : 'aggregation',
       contamination: await this.contamination(em, scope, asOf),
+      reporting_currency,
     };
   }
 

@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { parseRequiredDecimal } from '../common/database/transformers';
+import { EnvironmentVariables } from '../config/env.validation';
 import { BatchRepository } from './batch.repository';
 import { recordBatchWarnings } from './batch-warnings';
 import { dropStagingTable, stagingTable } from './staging';
@@ -45,6 +46,7 @@ export class IngestionService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly batches: BatchRepository,
+    private readonly env: EnvironmentVariables,
   ) {}
 
   /**
@@ -78,6 +80,7 @@ export class IngestionService {
         const dataVersion = parseRequiredDecimal(dv);
         // Change keys of every partition, made distinct once for the whole batch at the end.
         await em.query(`CREATE TEMP TABLE ${CHANGE_KEYS} (territory_id uuid NOT NULL, owner varchar(128) NOT NULL, engage_week date NOT NULL) ON COMMIT DROP`);
+        await this.rejectRowsWithoutRate(em, batchId);
         await recordBatchWarnings(em, batchId, batch.receivedAt);
         const totals: UpsertCounts = { ...empty };
         let processed = 0;
@@ -145,10 +148,10 @@ export class IngestionService {
    */
   private async upsertChunk(em: EntityManager, batchId: string, chunk: number, receivedAt: Date, seq: number, dataVersion: number) {
     const data = (p: string) =>
-      `(${p}territory_id, ${p}owner, ${p}stage, ${p}status, ${p}amount, ${p}engage_date, ${p}close_date, ${p}created_at_source, ${p}product, ${p}account)`;
+      `(${p}territory_id, ${p}owner, ${p}stage, ${p}status, ${p}amount, ${p}engage_date, ${p}close_date, ${p}created_at_source, ${p}product, ${p}account, ${p}${p === 'o.' ? 'currency' : 'row_currency'})`;
     const [r]: Record<string, string>[] = await em.query(
       `WITH ranked AS (
-         SELECT s.*, v.version_at,
+         SELECT s.*, v.version_at, coalesce(s.currency, $5::char(3)) AS row_currency,
                 row_number() OVER w AS rn, first_value(v.version_at) OVER w AS top_version
            FROM ${stagingTable(batchId, chunk)} s
            CROSS JOIN LATERAL (SELECT coalesce(s.source_updated_at, $1::timestamptz) AS version_at) v
@@ -167,25 +170,25 @@ export class IngestionService {
          -- Versions that are not (or no longer) current: rows superseded within the batch, rows
          -- older than the stored version, and the stored version each newer row replaces.
          INSERT INTO opportunity_versions (opportunity_id, version_at, version_batch_seq, version_row, data_version, territory_id,
-                owner, stage, status, amount, engage_date, close_date, created_at_source, source_updated_at, product, account, batch_id)
+                owner, stage, status, amount, engage_date, close_date, created_at_source, source_updated_at, product, account, batch_id, currency)
          SELECT opportunity_id, version_at, $2::bigint, row_number, $3::bigint, territory_id, owner, stage, status, amount, engage_date,
-                close_date, created_at_source, source_updated_at, product, account, $4::uuid
+                close_date, created_at_source, source_updated_at, product, account, $4::uuid, row_currency
            FROM ranked WHERE rn > 1
          UNION ALL
          SELECT opportunity_id, version_at, $2::bigint, row_number, $3::bigint, territory_id, owner, stage, status, amount, engage_date,
-                close_date, created_at_source, source_updated_at, product, account, $4::uuid
+                close_date, created_at_source, source_updated_at, product, account, $4::uuid, row_currency
            FROM incoming WHERE NOT newer
          UNION ALL
          SELECT o.opportunity_id, o.version_at, o.version_batch_seq, o.version_row, o.data_version, o.territory_id, o.owner, o.stage,
-                o.status, o.amount, o.engage_date, o.close_date, o.created_at_source, o.source_updated_at, o.product, o.account, o.batch_id
+                o.status, o.amount, o.engage_date, o.close_date, o.created_at_source, o.source_updated_at, o.product, o.account, o.batch_id, o.currency
            FROM incoming i JOIN opportunities o ON o.opportunity_id = i.opportunity_id
           WHERE i.newer AND i.existed
        ),
        inserted AS (
          INSERT INTO opportunities (opportunity_id, territory_id, owner, stage, status, amount, engage_date, close_date,
-                created_at_source, source_updated_at, product, account, version_at, version_batch_seq, version_row, batch_id, data_version)
+                created_at_source, source_updated_at, product, account, version_at, version_batch_seq, version_row, batch_id, data_version, currency)
          SELECT opportunity_id, territory_id, owner, stage, status, amount, engage_date, close_date, created_at_source,
-                source_updated_at, product, account, version_at, $2, row_number, $4, $3
+                source_updated_at, product, account, version_at, $2, row_number, $4, $3, row_currency
            FROM incoming WHERE newer AND NOT existed
          RETURNING 1
        ),
@@ -194,7 +197,7 @@ export class IngestionService {
            territory_id = i.territory_id, owner = i.owner, stage = i.stage, status = i.status,
            amount = i.amount, engage_date = i.engage_date, close_date = i.close_date,
            created_at_source = i.created_at_source, source_updated_at = i.source_updated_at,
-           product = i.product, account = i.account, version_at = i.version_at,
+           product = i.product, account = i.account, version_at = i.version_at, currency = i.row_currency,
            version_batch_seq = $2, version_row = i.row_number, batch_id = $4, data_version = $3, ingested_at = now()
            FROM incoming i
           WHERE i.newer AND i.existed AND o.opportunity_id = i.opportunity_id
@@ -223,7 +226,7 @@ export class IngestionService {
               (SELECT superseded FROM ranks) AS superseded,
               (SELECT count(*) FROM ${stagingTable(batchId, chunk)}) AS rows
          FROM incoming`,
-      [receivedAt, seq, dataVersion, batchId],
+      [receivedAt, seq, dataVersion, batchId, this.env.DEFAULT_CURRENCY],
     );
     const n = (k: string) => parseRequiredDecimal(r[k]);
     if (n('written') !== n('inserted') + n('updated') + n('unchanged')) {
@@ -238,6 +241,27 @@ export class IngestionService {
         stale: n('stale') + n('stale_in_batch'),
       },
     };
+  }
+
+  /**
+   * Currency rule (docs/kpis.md, "Currencies"): a staged row with an amount in a currency other
+   * than the default (DEFAULT_CURRENCY) needs a rate between the two in force on its conversion
+   * day: the close date, else (open deals) the UTC day of created_at, else the engage date. Rows
+   * without one are rejected here, in the batch's transaction, with the pair and the day, so
+   * nothing of them is stored and the other rows are kept (the batch contract).
+   */
+  private async rejectRowsWithoutRate(em: EntityManager, batchId: string): Promise<void> {
+    // One scan of the staging table with a cheap filter; fx_rate runs only for foreign-currency rows.
+    const day = `coalesce(close_date, (created_at_source AT TIME ZONE 'UTC')::date, engage_date)`;
+    await em.query(
+      `UPDATE ${stagingTable(batchId)}
+          SET reasons = ARRAY[format('no exchange rate %s→%s in force on %s (%s); POST /exchange-rates, then send the row again',
+                                     currency, $1::text, coalesce(${day}::text, 'an unknown day'),
+                                     CASE WHEN close_date IS NOT NULL THEN 'close_date' WHEN created_at_source IS NOT NULL THEN 'created_at' ELSE 'engage_date' END)]
+        WHERE reasons IS NULL AND amount IS NOT NULL AND currency IS NOT NULL AND currency <> $1::char(3)
+          AND fx_rate(currency, $1::char(3), ${day}) IS NULL`,
+      [this.env.DEFAULT_CURRENCY],
+    );
   }
 
   /** Marks a batch failed after its job ran out of attempts (the reason is kept for the user). */

@@ -41,6 +41,13 @@ export class OpportunityEntity {
   @Column({ type: 'numeric', precision: 16, scale: 2, nullable: true, transformer: decimalTransformer })
   amount: number | null;
 
+  /**
+   * ISO 4217 code of `amount`: the row's currency, else the default currency (DEFAULT_CURRENCY) at
+   * ingestion. Null only on rows stored before migration 1766700000000 (never converted).
+   */
+  @Column({ type: 'char', length: 3, nullable: true })
+  currency: string | null;
+
   @Column({ type: 'date', name: 'engage_date', nullable: true })
   engageDate: string | null;
 

@@ -11,7 +11,7 @@ export class OpportunityRepository {
   /** The API view of one opportunity (amount as exact decimal text, dates as YYYY-MM-DD), or null. */
   async findView(id: string): Promise<Record<string, unknown> | null> {
     const rows: Record<string, unknown>[] = await this.dataSource.query(
-      `SELECT o.opportunity_id, t.code AS territory, o.stage, o.status, o.amount::text AS amount, o.engage_date,
+      `SELECT o.opportunity_id, t.code AS territory, o.stage, o.status, o.amount::text AS amount, o.currency, o.engage_date,
               o.close_date, o.created_at_source AS created_at, o.source_updated_at, o.product, o.account, o.owner,
               o.version_at, o.version_batch_seq::text AS version_batch_seq, o.version_row, o.batch_id, o.data_version::text AS data_version, o.ingested_at
          FROM opportunities o JOIN territories t ON t.id = o.territory_id WHERE o.opportunity_id = $1`,

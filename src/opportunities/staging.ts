@@ -45,7 +45,7 @@ export function fnv1a(s: string): number {
 }
 
 const STAGING_COLUMNS =
-  'row_number, chunk, opportunity_id, territory_id, owner, stage, status, amount, engage_date, close_date, created_at_source, source_updated_at, product, account, reasons';
+  'row_number, chunk, opportunity_id, territory_id, owner, stage, status, amount, engage_date, close_date, created_at_source, source_updated_at, product, account, reasons, currency';
 
 /** Creates the batch's staging table and its partitions inside the caller's transaction. */
 export async function createStagingTable(em: EntityManager, batchId: string, chunks: number): Promise<void> {
@@ -65,7 +65,8 @@ export async function createStagingTable(em: EntityManager, batchId: string, chu
        source_updated_at timestamptz,
        product varchar(128),
        account varchar(256),
-       reasons text[]
+       reasons text[],
+       currency char(3)
      ) PARTITION BY LIST (chunk)`,
   );
   for (let k = 0; k < chunks; k++) {
@@ -158,11 +159,12 @@ export class StagingWriter {
         copyValue(r.product),
         copyValue(r.account),
         '\\N',
+        r.currency ?? '\\N',
       ].join('\t');
     } else {
       this.rejected++;
       const id = outcome.opportunity_id;
-      line = [String(rowNumber), id ? String(fnv1a(id) % this.chunks) : '0', copyValue(id), ...Array(11).fill('\\N'), copyTextArray(outcome.reasons)].join('\t');
+      line = [String(rowNumber), id ? String(fnv1a(id) % this.chunks) : '0', copyValue(id), ...Array(11).fill('\\N'), copyTextArray(outcome.reasons), '\\N'].join('\t');
     }
     this.buffer.push(line);
     this.bufferedBytes += line.length;

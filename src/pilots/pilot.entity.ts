@@ -156,6 +156,14 @@ export class PilotEntity {
   @Column({ type: 'numeric', precision: 16, scale: 2, name: 'monthly_cost', nullable: true, transformer: decimalTransformer })
   monthlyCost: number | null;
 
+  /**
+   * ISO 4217 currency of the pilot's amount KPIs (revenue won, average deal size, sales velocity)
+   * and of `monthly_cost`; DEFAULT_CURRENCY unless given. Null on pilots created before migration
+   * 1766700000000: amounts are then read as stored, unconverted (as before).
+   */
+  @Column({ type: 'char', length: 3, name: 'reporting_currency', nullable: true })
+  reportingCurrency: string | null;
+
   @CreateDateColumn({ type: 'timestamptz', name: 'created_at' })
   createdAt: Date;
 

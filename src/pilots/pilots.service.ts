@@ -1,3 +1,4 @@
+import { EnvironmentVariables } from '../config/env.validation';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
@@ -25,6 +26,7 @@ export class PilotsService {
     private readonly pilots: PilotRepository,
     private readonly eligibility: EligibilityService,
     private readonly audit: AuditService,
+    private readonly env: EnvironmentVariables,
   ) {}
 
   /**
@@ -33,6 +35,7 @@ export class PilotsService {
    */
   async create(dto: CreatePilotDto, actor?: Actor) {
     const pilot = applyDto(new PilotEntity(), dto);
+    pilot.reportingCurrency = dto.reporting_currency ?? this.env.DEFAULT_CURRENCY;
     pilot.status = 'draft';
     pilot.authorKeyId = actor?.key.id ?? null;
     await this.check(pilot);
@@ -174,6 +177,7 @@ export function applyDto(pilot: PilotEntity, dto: Partial<CreatePilotDto>): Pilo
     pilot.testPeriodEnd = dto.test_period.end;
   }
   if (dto.alpha !== undefined || pilot.alpha === undefined) pilot.alpha = dto.alpha ?? pilot.alpha ?? 0.05;
+  if (dto.reporting_currency !== undefined) pilot.reportingCurrency = dto.reporting_currency;
   if (dto.monthly_cost !== undefined || pilot.monthlyCost === undefined) pilot.monthlyCost = dto.monthly_cost ?? pilot.monthlyCost ?? null;
   if (dto.interim_looks !== undefined || pilot.interimLookDates === undefined) pilot.interimLookDates = [...(dto.interim_looks ?? [])].sort();
   if (dto.design !== undefined) {
@@ -239,6 +243,7 @@ export function toPilotView(p: PilotEntity) {
     test_period: { start: p.testPeriodStart, end: p.testPeriodEnd },
     alpha: p.alpha,
     monthly_cost: p.monthlyCost ?? null,
+    reporting_currency: p.reportingCurrency ?? null,
     design: { type: p.designType, stratify_by: p.stratifyBy, seed: p.seed, ...(p.designOptions ?? {}) },
     interim_looks: p.interimLookDates,
     author_key_id: p.authorKeyId,

@@ -86,20 +86,50 @@ export interface AsOf {
  * when $6 is the latest data version and $7 is null.
  */
 export function sourceRelation(asOf: AsOf | null): string {
-  if (!asOf) return `SELECT opportunity_id, territory_id, owner, status, amount, engage_date, close_date FROM opportunities`;
-  return `SELECT DISTINCT ON (v.opportunity_id) v.opportunity_id, v.territory_id, v.owner, v.status, v.amount, v.engage_date, v.close_date
+  if (!asOf) return `SELECT opportunity_id, territory_id, owner, status, amount, currency, engage_date, close_date FROM opportunities`;
+  return `SELECT DISTINCT ON (v.opportunity_id) v.opportunity_id, v.territory_id, v.owner, v.status, v.amount, v.currency, v.engage_date, v.close_date
             FROM opportunity_all_versions v
            WHERE v.data_version <= $6::bigint AND ($7::timestamptz IS NULL OR v.version_at <= $7::timestamptz)
            ORDER BY v.opportunity_id, v.version_at DESC, v.version_batch_seq DESC, v.version_row DESC`;
 }
 
-/** Attributed opportunities: the source with each row's territory as of the freeze date ($5). */
+/**
+ * The amount of source row `s` in the reporting currency `rc.currency` of pilot $1 (docs/kpis.md,
+ * "Currencies"): as stored when the currencies agree (or either is unknown: rows and pilots from
+ * before currencies, i.e. the behaviour before), else converted at the rate in force on the close
+ * date (the engage date for a deal still open; only won deals' amounts enter a KPI) and rounded
+ * to cents per deal, so rollups and direct aggregation sum the same cents. Null when no rate is
+ * in force: {@link missingRatesQuery} finds those rows before a report reads them.
+ */
+const REPORTING_AMOUNT = `CASE WHEN s.amount IS NULL OR s.currency IS NULL OR rc.currency IS NULL OR s.currency = rc.currency THEN s.amount
+                 ELSE round(s.amount * fx_rate(s.currency, rc.currency, coalesce(s.close_date, s.engage_date)), 2) END`;
+
+/**
+ * Attributed opportunities: the source with each row's territory as of the freeze date ($5), and
+ * `amount` in the reporting currency of pilot $1 (`source_amount` and `currency`: as stored).
+ */
 export function attributedRelation(asOf: AsOf | null): string {
   return `SELECT s.opportunity_id, coalesce(ot.territory_id, s.territory_id) AS territory_id, s.territory_id AS record_territory_id,
-                 s.owner, s.status, s.amount, s.engage_date, s.close_date
+                 s.owner, s.status, ${REPORTING_AMOUNT} AS amount, s.amount AS source_amount, s.currency, rc.currency AS reporting_currency,
+                 s.engage_date, s.close_date
             FROM (${sourceRelation(asOf)}) s
+            LEFT JOIN (SELECT p.reporting_currency AS currency FROM pilots p WHERE p.id = $1::uuid) rc ON true
             LEFT JOIN owner_territories ot
               ON ot.owner = s.owner AND ot.valid_from <= $5::date AND (ot.valid_to IS NULL OR ot.valid_to >= $5::date)`;
+}
+
+/**
+ * Won deals of the pilot's territories ($2) in the pre-period ($3 window) or test period ($4)
+ * whose amount has no rate into the reporting currency on their close date: one row per currency
+ * with the first and last such day and the count. Takes the {@link rollupParams} parameters.
+ */
+export function missingRatesQuery(asOf: AsOf | null): string {
+  return `SELECT a.currency, a.reporting_currency, min(a.close_date)::text AS first_day, max(a.close_date)::text AS last_day, count(*)::int AS deals
+            FROM (${attributedRelation(asOf)}) a
+           CROSS JOIN (SELECT $1::uuid AS pilot_id, $6::bigint AS data_version, $7::timestamptz AS as_of) prm
+           WHERE a.territory_id = ANY($2::uuid[]) AND a.status = 'won' AND a.source_amount IS NOT NULL AND a.amount IS NULL
+             AND (a.engage_date BETWEEN ($3::date[])[1] AND ($3::date[])[2] OR a.engage_date BETWEEN ($4::date[])[1] AND ($4::date[])[2])
+           GROUP BY 1, 2 ORDER BY 1`;
 }
 
 /**

@@ -53,7 +53,8 @@ export class RollupsService {
     const rows: Record<string, string>[] = await m.query(
       `SELECT p.pre_period_start::text AS pre_start, p.pre_period_end::text AS pre_end, p.test_period_start::text AS test_start,
               p.test_period_end::text AS test_end, a.id AS assignment_id,
-              to_char(coalesce(p.launched_at, a.created_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS freeze_date
+              to_char(coalesce(p.launched_at, a.created_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS freeze_date,
+              p.reporting_currency, (SELECT coalesce(max(id), 0) FROM exchange_rates)::text AS rates_version
          FROM pilots p JOIN assignments a ON a.pilot_id = p.id WHERE p.id = $1`,
       [pilotId],
     );
@@ -72,7 +73,9 @@ export class RollupsService {
       test: { start: r.test_start, end: r.test_end },
       freezeDate: r.freeze_date,
     };
-    return { ...scope, signature: JSON.stringify([scope.assignmentId, scope.freezeDate, scope.pre, scope.test]) };
+    // Converted amounts depend on the reporting currency and the stored rates: a change of either
+    // (rates are append-only, so their largest id is their version) makes the rollups stale.
+    return { ...scope, signature: JSON.stringify([scope.assignmentId, scope.freezeDate, scope.pre, scope.test, r.reporting_currency, r.rates_version]) };
   }
 
   /** The latest committed data version and owner-mapping version, as seen by `em`'s snapshot. */

@@ -23,6 +23,7 @@ export const FLOORS: Record<string, number> = {
   governance: 2,
   reports: 2,
   'queue-admin': 2,
+  'exchange-rates': 2,
   health: 2,
   database: 3,
   demo: 3,

@@ -121,7 +121,7 @@ function truncateAll(ds: DataSource): Promise<unknown> {
     `TRUNCATE power_analyses, reports, opportunities, opportunity_versions, opportunity_field_history, opportunity_changes, owner_territories, kpi_rollups,
               kpi_rollup_state, opportunity_batch_rejections, opportunity_batches, import_sources,
               interim_looks, pilot_compatibility, analysis_plans, pilot_transitions,
-              assignment_units, assignments, pilots, territories RESTART IDENTITY CASCADE`,
+              assignment_units, assignments, pilots, territories, exchange_rates RESTART IDENTITY CASCADE`,
   );
 }
 

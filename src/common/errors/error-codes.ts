@@ -28,6 +28,8 @@ export const ERROR_STATUS = {
   ASSIGNMENT_STALE: HttpStatus.CONFLICT,
   ASSIGNMENT_REQUIRED: HttpStatus.CONFLICT,
   IDEMPOTENCY_CONFLICT: HttpStatus.CONFLICT,
+  /** An exchange rate (pair, valid_from) already stored with another rate (rates are append-only). */
+  RATE_CONFLICT: HttpStatus.CONFLICT,
   UNSUPPORTED_MEDIA_TYPE: HttpStatus.UNSUPPORTED_MEDIA_TYPE,
   JOB_NOT_FOUND: HttpStatus.NOT_FOUND,
   QUEUE_FULL: HttpStatus.TOO_MANY_REQUESTS,

@@ -25,6 +25,8 @@ export class OpportunityRowDto {
   @ApiPropertyOptional({ example: 'Acme' }) @IsOptional() @IsString() @MaxLength(1000) account?: string | null;
   @ApiPropertyOptional({ example: 'rep-0042', description: 'The rep who owns the deal; mapped to territories over time (POST /owners/territories)' })
   @IsOptional() @IsString() @MaxLength(1000) owner?: string | null;
+  @ApiPropertyOptional({ example: 'EUR', description: 'ISO 4217 code of the amount; absent/empty = the default currency (DEFAULT_CURRENCY, USD)' })
+  @IsOptional() @IsString() @MaxLength(100) currency?: string | null;
 
   // The header aliases a CSV upload accepts (ingestion/column-mapping.ts DEFAULT_HEADER_ALIASES) are
   // accepted as JSON fields too, and mapped the same way: one field contract for CSV and JSON (issue 13).

@@ -18,6 +18,8 @@ export const DEFAULT_HEADER_ALIASES: Record<CanonicalField, string[]> = {
   account: ['account'],
   // 'owner' alone stays an alias of territory (read first); a rep column is named one of these.
   owner: ['owner_id', 'rep', 'sales_rep', 'rep_id'],
+  // Salesforce CurrencyIsoCode, HubSpot deal_currency_code
+  currency: ['currency', 'currency_code', 'currencyisocode', 'deal_currency_code'],
 };
 
 /** canonical field → CSV header, resolved from the header row and an optional explicit mapping. */

@@ -2,6 +2,7 @@ import type { OpportunityStatus } from '../opportunity.entity';
 import { parseAmount } from './amount';
 import { parseDay, parseInstant } from './dates';
 import { KNOWN_STAGES, statusOfStage } from './stage';
+import { parseCurrencyCell } from '../../common/utils/currency';
 
 /** The canonical fields of an opportunity row, as stored in a batch (CSV cells or JSON values). */
 export const CANONICAL_FIELDS = [
@@ -16,6 +17,7 @@ export const CANONICAL_FIELDS = [
   'product',
   'account',
   'owner',
+  'currency',
 ] as const;
 export type CanonicalField = (typeof CANONICAL_FIELDS)[number];
 export type RawOpportunityRow = Partial<Record<CanonicalField, string | number | null>>;
@@ -36,6 +38,8 @@ export interface ParsedOpportunity {
   account: string | null;
   /** The rep (owner) in the CRM, when given; attributed to a territory over time (owner_territories). */
   owner: string | null;
+  /** ISO 4217 code of the amount; null when the row has none (the ingestion job applies DEFAULT_CURRENCY). */
+  currency: string | null;
 }
 
 export type RowOutcome = { ok: true; row: ParsedOpportunity } | { ok: false; opportunity_id: string | null; reasons: string[] };
@@ -87,6 +91,8 @@ export function parseOpportunityRow(raw: RawOpportunityRow, territoryIds: Readon
   const updated = parseInstant(raw.source_updated_at, 'source_updated_at');
   if (!updated.ok) reasons.push(updated.reason);
 
+  const currency = parseCurrencyCell(raw.currency);
+  if (!currency.ok) reasons.push(currency.reason);
   const product = text(raw.product);
   const account = text(raw.account);
   const owner = text(raw.owner);
@@ -124,6 +130,7 @@ export function parseOpportunityRow(raw: RawOpportunityRow, territoryIds: Readon
       product,
       account,
       owner,
+      currency: currency.ok ? currency.value : null,
     },
   };
 }

@@ -252,7 +252,15 @@ describe('parseOpportunityRow', () => {
       product: 'GTX Basic',
       account: 'Acme',
       owner: null,
+      currency: null,
     });
+  });
+
+  it('reads the currency as an ISO 4217 code (any case, trimmed); empty = null (the default currency applies at ingestion); anything else rejects the row', () => {
+    expect(parseOpportunityRow({ ...good, currency: ' eur ' }, territories)).toMatchObject({ ok: true, row: { currency: 'EUR' } });
+    expect(parseOpportunityRow({ ...good, currency: '' }, territories)).toMatchObject({ ok: true, row: { currency: null } });
+    expect(reasonsOf({ ...good, currency: 'EURO' }).reasons).toEqual(["currency 'EURO' is not an ISO 4217 code (e.g. USD, EUR)"]);
+    expect(reasonsOf({ ...good, currency: 'XYZ' }).reasons).toEqual(["currency 'XYZ' is not an ISO 4217 code (e.g. USD, EUR)"]);
   });
 
   it('keeps the owner (rep) when given, and rejects one longer than 128 characters', () => {

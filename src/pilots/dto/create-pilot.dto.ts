@@ -20,6 +20,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { IsIsoDate } from '../../common/validation/is-iso-date';
+import { IsIsoCurrency } from '../../common/validation/is-iso-currency';
 import { KPI_KEYS, KpiKey } from '../../kpis/kpi-catalogue';
 
 /** Which territories may take part: exactly one of regions or territory_codes. */
@@ -354,4 +355,13 @@ export class CreatePilotDto {
   @Min(0)
   @Max(99_999_999_999_999)
   monthly_cost?: number;
+
+  @ApiPropertyOptional({
+    example: 'EUR',
+    description:
+      'ISO 4217 currency of the amount KPIs (revenue won, average deal size, sales velocity) and of monthly_cost; default DEFAULT_CURRENCY (USD). Deals in other currencies are converted at the rate in force on their close date (docs/kpis.md)',
+  })
+  @IsOptional()
+  @IsIsoCurrency()
+  reporting_currency?: string;
 }
