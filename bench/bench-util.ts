@@ -39,7 +39,10 @@ export async function checkpoint(env: EnvironmentVariables): Promise<void> {
 
 /** Starts `src/<entry>.ts` in its own Node process (ts-node, transpile only) with `env`. */
 export function spawnEntry(entry: 'main' | 'worker', env: Record<string, string | number>, preload: string[] = []): ChildProcess {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', ...preload.flatMap((p) => ['-r', p]), join(__dirname, '..', 'src', `${entry}.ts`)], {
+  // BENCH_CHILD_NODE_ARGS: extra node flags for the spawned API/worker (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`),
+  // which NODE_OPTIONS does not accept.
+  const extra = (process.env.BENCH_CHILD_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  const child = spawn(process.execPath, [...extra, '-r', 'ts-node/register/transpile-only', ...preload.flatMap((p) => ['-r', p]), join(__dirname, '..', 'src', `${entry}.ts`)], {
     env: { ...process.env, ...Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)])) },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

@@ -90,3 +90,28 @@ describe('randomization-t: properties', () => {
     expect(() => randomizationTTest({ ...base, values: c.input.y.slice(1) })).toThrow(RangeError);
   });
 });
+
+describe('randomization-t: the sufficient-statistics evaluation equals the direct one', () => {
+  // Every fixture case whose statistic has the stored-sums form, exact and Monte Carlo, with some
+  // values missing and outcomes on a revenue scale (1e5–1e6), where the sums of squares are large:
+  // p-values, reference sizes and CI bounds must agree with the direct recomputation from y − τ.
+  const cases = fixture.cases.filter((c) => c.input.statistic !== 'lin_hc2_t');
+  it.each(cases.map((c) => [c.name, c] as const))('%s', (_name, c) => {
+    const { arms, design } = designOf(c);
+    for (const scale of [1, 50_000]) {
+      const values = c.input.y.map((v, i) => (i % 7 === 3 ? null : 300_000 * (scale > 1 ? 1 : 0) + v * scale));
+      const common = { values, arms, treatmentArm: 'treatment', controlArm: 'control', design, statistic: c.input.statistic, covariates: c.input.covariates ?? undefined };
+      for (const budget of [{}, { maxExact: 10, draws: 999, seed: 5 }]) {
+        const direct = randomizationTTest({ ...common, ...budget, evaluation: 'direct' });
+        const fast = randomizationTTest({ ...common, ...budget });
+        expect(fast.p_value).toBe(direct.p_value);
+        expect(fast.reference_size).toBe(direct.reference_size);
+        expect(fast.n_undefined).toBe(direct.n_undefined);
+        for (const k of ['ci_low', 'ci_high'] as const) {
+          if (direct[k] === null) expect(fast[k]).toBeNull();
+          else expect(Math.abs(fast[k]! - direct[k]!)).toBeLessThanOrEqual(1e-6 * Math.abs(direct.estimate!) + 1e-9 * scale);
+        }
+      }
+    }
+  });
+});

@@ -26,6 +26,7 @@ import type { RandomizationDesign } from './design/designs';
 import { createPrng } from './design/prng';
 import { DesignTemplate, drawFromDesign, enumerateAssignments, countAssignments } from './design/randomization';
 import { hcCovariance, olsFit } from './linear-model';
+import { sufficientEvaluator } from './randomization-t-sums';
 
 /** The studentized statistics offered (see the file header). */
 export type StudentizedStatistic = 'welch_t' | 'stratified_t' | 'paired_t' | 'lin_hc2_t';
@@ -52,6 +53,14 @@ export interface RandomizationTInput {
   ci?: boolean;
   /** Monte Carlo with an acceptance rule: most draws tried (default 1000·draws) */
   maxTries?: number;
+  /**
+   * How the reference statistics are evaluated: 'sufficient_statistics' (default for welch_t,
+   * stratified_t and paired_t: per assignment and group, sums of y and y² split by observed arm are
+   * stored once, so each candidate effect τ of the test inversion costs O(groups) per assignment) or
+   * 'direct' (the statistic recomputed from the outcomes y − τ·1[observed treatment], O(n); the
+   * reference route the tests compare with). Both give the same statistics up to rounding.
+   */
+  evaluation?: 'sufficient_statistics' | 'direct';
 }
 
 /** Result of `randomizationTTest`. */
@@ -76,7 +85,8 @@ export interface RandomizationTResult {
   note: string | null;
 }
 
-interface Ctx {
+/** What the statistics need besides labels and outcomes. */
+export interface Ctx {
   n: number;
   tIdx: number;
   cIdx: number;
@@ -278,19 +288,26 @@ export function randomizationTTest(input: RandomizationTInput): RandomizationTRe
   };
   if (!Number.isFinite(tObs)) return { ...base, note: 'the studentized statistic is undefined for the observed assignment (an arm or stratum has fewer than two observed values, or no spread)' };
   const ref = referenceSet(template, design.accept, input);
-  const pAt = (yy: Float64Array, tRef: number): { p: number; size: number; undef: number } => {
+  const fast = input.evaluation === 'direct' ? null : sufficientEvaluator(statistic, ctx, ref.labels, y, observed);
+  // reference statistics at the constant effect τ (outcomes y − τ·1[observed treatment])
+  const referenceAt = (tau: number, yy: Float64Array): ((b: number) => number) => {
+    if (fast) return fast(tau);
+    return (b) => studentized(statistic, ctx, ref.labels[b], yy)[1];
+  };
+  const pAt = (tau: number, yy: Float64Array, tRef: number): { p: number; size: number; undef: number } => {
     const bound = Math.abs(tRef) - 1e-9 * Math.max(1, Math.abs(tRef));
+    const tOf = referenceAt(tau, yy);
     let ge = 0;
     let undef = 0;
-    for (const l of ref.labels) {
-      const t = studentized(statistic, ctx, l, yy)[1];
+    for (let b = 0; b < ref.labels.length; b++) {
+      const t = tOf(b);
       if (Number.isNaN(t)) undef++;
       else if (Math.abs(t) >= bound) ge++;
     }
     const size = ref.labels.length - undef;
     return ref.enumeration ? { p: ge / Math.max(1, size), size, undef } : { p: (1 + ge) / (size + 1), size: size + 1, undef };
   };
-  const obs = pAt(y, tObs);
+  const obs = pAt(0, y, tObs);
   const result: RandomizationTResult = {
     ...base,
     enumeration: ref.enumeration,
@@ -308,7 +325,7 @@ export function randomizationTTest(input: RandomizationTInput): RandomizationTRe
   if (statistic === 'lin_hc2_t') return { ...result, note: 'no CI by test inversion for the regression-adjusted statistic; the p-value decides, the Lin estimate and its HC2 interval are shown beside it' };
   const pOf = (tau: number): number => {
     const yy = Float64Array.from(y, (v, i) => (observed[i] === tIdx ? v - tau : v));
-    return pAt(yy, studentized(statistic, ctx, observed, yy)[1]).p;
+    return pAt(tau, yy, studentized(statistic, ctx, observed, yy)[1]).p;
   };
   const se = Math.abs(estimate / tObs) || 1e-12;
   const bound = (dir: 1 | -1): number | null => {
