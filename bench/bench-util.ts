@@ -42,7 +42,11 @@ export function spawnEntry(entry: 'main' | 'worker', env: Record<string, string 
   // BENCH_CHILD_NODE_ARGS: extra node flags for the spawned API/worker (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`),
   // which NODE_OPTIONS does not accept.
   const extra = (process.env.BENCH_CHILD_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
-  const child = spawn(process.execPath, [...extra, '-r', 'ts-node/register/transpile-only', ...preload.flatMap((p) => ['-r', p]), join(__dirname, '..', 'src', `${entry}.ts`)], {
+  // BENCH_API_CPUS / BENCH_WORKER_CPUS (e.g. "0" and "1"): pin the process to those CPUs with
+  // taskset (which execs node, so the pid is node's), to stand in for separate hosts or containers.
+  const cpuList = process.env[entry === 'main' ? 'BENCH_API_CPUS' : 'BENCH_WORKER_CPUS'];
+  const [command, prefix] = cpuList ? ['taskset', ['-c', cpuList, process.execPath]] : [process.execPath, []];
+  const child = spawn(command, [...prefix, ...extra, '-r', 'ts-node/register/transpile-only', ...preload.flatMap((p) => ['-r', p]), join(__dirname, '..', 'src', `${entry}.ts`)], {
     env: { ...process.env, ...Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)])) },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
