@@ -4,6 +4,7 @@ import { validateEnvironment } from '../../src/config/env.validation';
 import { buildDataSourceOptions } from '../../src/database/typeorm-options';
 import { TEST_DB_NAME } from '../utils/test-env';
 import { OpportunityHistoryWithoutCurrentVersion1765600000001 } from '../../migrations/1765600000001-OpportunityHistoryWithoutCurrentVersion';
+import { ChosenDesign1766600000000 } from '../../migrations/1766600000000-ChosenDesign';
 
 /** One connection to the test database for every block below (built by the migrations alone: global-setup.ts). */
 let ds: DataSource;
@@ -146,6 +147,34 @@ describe('migration 1765600000001: the history keeps only non-current versions',
       await migration.up(qr);
       expect(await n('opportunity_versions')).toBe(1);
       expect(await n('opportunity_all_versions')).toBe(3);
+    } finally {
+      await qr.rollbackTransaction();
+      await qr.release();
+    }
+  });
+});
+
+describe('migration 1766600000000 (chosen design): down refuses while chosen pilots exist', () => {
+  it('down with a chosen pilot fails before changing anything; without one it reverts the constraint and up restores it', async () => {
+    const qr = ds.createQueryRunner();
+    await qr.connect();
+    await qr.startTransaction();
+    try {
+      const migration = new ChosenDesign1766600000000();
+      // other suites may have left chosen pilots in this database: re-type them inside this (rolled back) transaction
+      await qr.query(`UPDATE pilots SET design_type = 'complete' WHERE design_type = 'chosen'`);
+      const [p] = (await qr.query(
+        `INSERT INTO pilots (name, hypothesis, treatment_description, eligibility, arms, primary_kpi, pre_period_start, pre_period_end, test_period_start, test_period_end, design_type)
+         VALUES ('MD-chosen', 'h', 't', '{}', '[]', 'revenue_won', '2024-01-01', '2024-03-31', '2024-04-01', '2024-06-30', 'chosen') RETURNING id`,
+      )) as { id: string }[];
+      await expect(migration.down(qr)).rejects.toThrow(/1 pilot\(s\) use design_type 'chosen'/);
+      const check = async () => ((await qr.query(`SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conname = 'ck_pilots_design'`)) as { def: string }[])[0].def;
+      expect(await check()).toContain("'chosen'");
+      await qr.query(`DELETE FROM pilots WHERE id = $1`, [p.id]);
+      await migration.down(qr);
+      expect(await check()).not.toContain("'chosen'");
+      await migration.up(qr);
+      expect(await check()).toContain("'chosen'");
     } finally {
       await qr.rollbackTransaction();
       await qr.release();
