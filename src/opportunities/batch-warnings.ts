@@ -10,7 +10,8 @@ export const WARNING_KINDS = ['negative_won_amount', 'repeated_opportunity_id', 
  * MAD the median absolute deviation (1.4826 × MAD estimates σ for normal data: Rousseeuw &
  * Croux 1993, JASA 88:1273; Leys et al. 2013, J. Exp. Soc. Psych. 49:764 recommend 2.5–3 as a
  * cut; deal sizes are skewed, so K = 5). Only territories with at least MIN_HISTORY past won
- * deals and MAD > 0 are checked.
+ * deals and MAD > 0 are checked. Amounts are compared within one currency (the row's, else the
+ * default currency): a JPY deal is never judged against the territory's EUR history.
  */
 export const OUTLIER_K = 5;
 export const OUTLIER_MIN_HISTORY = 20;
@@ -26,7 +27,7 @@ export const OUTLIER_MIN_HISTORY = 20;
  * - amount_outlier: see {@link OUTLIER_K}.
  * @returns the number of warnings written
  */
-export async function recordBatchWarnings(em: EntityManager, batchId: string, receivedAt: Date): Promise<number> {
+export async function recordBatchWarnings(em: EntityManager, batchId: string, receivedAt: Date, defaultCurrency: string): Promise<number> {
   const s = stagingTable(batchId);
   const [{ n }]: { n: string }[] = await em.query(
     `WITH ok AS (SELECT * FROM ${s} WHERE reasons IS NULL),
@@ -36,15 +37,16 @@ export async function recordBatchWarnings(em: EntityManager, batchId: string, re
          FROM ok WINDOW w AS (PARTITION BY ok.opportunity_id ORDER BY coalesce(ok.source_updated_at, $2::timestamptz) DESC, ok.row_number DESC)
      ),
      history AS (
-       SELECT territory_id, count(*) AS n, percentile_cont(0.5) WITHIN GROUP (ORDER BY amount) AS med
+       SELECT territory_id, coalesce(currency, $5) AS currency, count(*) AS n, percentile_cont(0.5) WITHIN GROUP (ORDER BY amount) AS med
          FROM opportunities WHERE status = 'won' AND amount IS NOT NULL
           AND territory_id IN (SELECT DISTINCT territory_id FROM ok)
-        GROUP BY territory_id
+        GROUP BY territory_id, coalesce(currency, $5)
      ),
      spread AS (
-       SELECT h.territory_id, h.n, h.med, percentile_cont(0.5) WITHIN GROUP (ORDER BY abs(o.amount - h.med)) AS mad
-         FROM history h JOIN opportunities o ON o.territory_id = h.territory_id AND o.status = 'won' AND o.amount IS NOT NULL
-        GROUP BY h.territory_id, h.n, h.med
+       SELECT h.territory_id, h.currency, h.n, h.med, percentile_cont(0.5) WITHIN GROUP (ORDER BY abs(o.amount - h.med)) AS mad
+         FROM history h JOIN opportunities o ON o.territory_id = h.territory_id AND coalesce(o.currency, $5) = h.currency
+          AND o.status = 'won' AND o.amount IS NOT NULL
+        GROUP BY h.territory_id, h.currency, h.n, h.med
      ),
      found AS (
        SELECT row_number, 'negative_won_amount' AS kind, opportunity_id,
@@ -60,10 +62,10 @@ export async function recordBatchWarnings(em: EntityManager, batchId: string, re
          FROM ok WHERE close_date IS NOT NULL AND created_at_source IS NOT NULL AND close_date < (created_at_source AT TIME ZONE 'UTC')::date
        UNION ALL
        SELECT ok.row_number, 'amount_outlier', ok.opportunity_id,
-              format('won amount %s is far outside the territory''s history: median %s, robust range %s to %s (median ± %s × 1.4826 × MAD over %s deals)',
-                     ok.amount, round(sp.med::numeric, 2), round((sp.med - $3 * 1.4826 * sp.mad)::numeric, 2),
+              format('won amount %s %s is far outside the territory''s history in %s: median %s, robust range %s to %s (median ± %s × 1.4826 × MAD over %s deals)',
+                     ok.amount, sp.currency, sp.currency, round(sp.med::numeric, 2), round((sp.med - $3 * 1.4826 * sp.mad)::numeric, 2),
                      round((sp.med + $3 * 1.4826 * sp.mad)::numeric, 2), $3, sp.n)
-         FROM ok JOIN spread sp ON sp.territory_id = ok.territory_id
+         FROM ok JOIN spread sp ON sp.territory_id = ok.territory_id AND sp.currency = coalesce(ok.currency, $5)
         WHERE ok.status = 'won' AND ok.amount IS NOT NULL AND sp.n >= $4 AND sp.mad > 0
           AND abs(ok.amount - sp.med) > $3 * 1.4826 * sp.mad
      ),
@@ -73,7 +75,7 @@ export async function recordBatchWarnings(em: EntityManager, batchId: string, re
        ON CONFLICT (batch_id, row_number, kind) DO UPDATE SET message = EXCLUDED.message
        RETURNING 1)
      SELECT count(*) AS n FROM moved`,
-    [batchId, receivedAt, OUTLIER_K, OUTLIER_MIN_HISTORY],
+    [batchId, receivedAt, OUTLIER_K, OUTLIER_MIN_HISTORY, defaultCurrency],
   );
   return Number(n);
 }

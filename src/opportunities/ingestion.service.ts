@@ -81,7 +81,7 @@ export class IngestionService {
         // Change keys of every partition, made distinct once for the whole batch at the end.
         await em.query(`CREATE TEMP TABLE ${CHANGE_KEYS} (territory_id uuid NOT NULL, owner varchar(128) NOT NULL, engage_week date NOT NULL) ON COMMIT DROP`);
         await this.rejectRowsWithoutRate(em, batchId);
-        await recordBatchWarnings(em, batchId, batch.receivedAt);
+        await recordBatchWarnings(em, batchId, batch.receivedAt, this.env.DEFAULT_CURRENCY);
         const totals: UpsertCounts = { ...empty };
         let processed = 0;
         for (let chunk = 0; chunk < batch.stagingChunks; chunk++) {

@@ -64,6 +64,22 @@ describe('batch warnings', () => {
     expect(items[0].message).toMatch(/median 1120\.00, robust range 675\.22 to 1564\.78/);
   });
 
+  it('amounts are judged against the history in their own currency: a JPY deal is not an outlier of a default-currency history', async () => {
+    const history = Array.from({ length: 25 }, (_, i) => opportunityRow({ territory: 'West', amount: `${1000 + 10 * i}.00` }));
+    expect(warningsOf(await run(history))).toEqual([]);
+    const defaultCurrency = (await stack.dataSource.query(`SELECT currency FROM opportunities WHERE territory_id IS NOT NULL LIMIT 1`))[0].currency.trim();
+    const other = defaultCurrency === 'JPY' ? 'USD' : 'JPY';
+    await request(stack.http).post('/exchange-rates').send([{ from_currency: other, to_currency: defaultCurrency, valid_from: '2020-01-01', rate: 0.0067 }]).expect(200);
+    const status = await run([
+      opportunityRow({ opportunity_id: 'W-JPY', territory: 'West', amount: '150000.00', currency: other }), // no history in that currency: not checked
+      opportunityRow({ opportunity_id: 'W-OUT', territory: 'West', amount: '150000.00' }), // the default currency: an outlier
+    ]);
+    expect(status).toMatchObject({ status: 'completed', rows_accepted: 2 });
+    const items = warningsOf(status);
+    expect(items.map((w) => [w.row_number, w.kind, w.opportunity_id])).toEqual([[2, 'amount_outlier', 'W-OUT']]);
+    expect(items[0].message).toContain(`history in ${defaultCurrency}`);
+  });
+
   it('CSV uploads carry the same warnings', async () => {
     const csv = 'opportunity_id;territory;stage;amount;engage_date;close_date\nC-1;West;Won;-5;2024-03-01;2024-03-02\nC-1;West;Won;5;2024-03-01;2024-03-02\n';
     const res = await request(stack.http).post('/opportunities/batches/csv').set('Content-Type', 'text/csv').send(csv);
