@@ -7,6 +7,19 @@ import { DesignUnit } from './assignment-inputs';
 import { ChosenDonorPool, chosenDonorPool, weeksWithoutCoverage } from './chosen-design';
 
 /**
+ * Each territory's earliest engage date ('YYYY-MM-DD'; null for a territory without opportunities).
+ * @param ids territory ids; @returns id → date, every id present
+ */
+export async function firstEngageDates(q: EntityManager, ids: readonly string[]): Promise<Map<string, string | null>> {
+  const rows: { territory_id: string; first: string }[] = await q.query(
+    `SELECT territory_id, min(engage_date)::text AS first FROM opportunities WHERE territory_id = ANY($1::uuid[]) GROUP BY territory_id`,
+    [ids],
+  );
+  const byId = new Map(rows.map((r) => [String(r.territory_id), r.first]));
+  return new Map(ids.map((id) => [id, byId.get(id) ?? null]));
+}
+
+/**
  * The donor pool a chosen design gets from the data as it is now (chosen-design.ts rules): each
  * eligible territory's first recorded opportunity (incomplete pre-period data) and the running pilots
  * that reserve it, then `chosenDonorPool`. Used by the assignment (it stores the result) and by the
@@ -20,11 +33,7 @@ import { ChosenDonorPool, chosenDonorPool, weeksWithoutCoverage } from './chosen
 export async function resolveChosenDonorPool(q: EntityManager, pilot: PilotEntity, units: DesignUnit[]): Promise<{ pool: ChosenDonorPool; firstEngage: Map<string, string | null> }> {
   const weeks = weekStarts({ start: pilot.prePeriodStart, end: pilot.prePeriodEnd });
   const ids = units.map((u) => u.territory_id);
-  const firsts: { territory_id: string; first: string }[] = await q.query(
-    `SELECT territory_id, min(engage_date)::text AS first FROM opportunities WHERE territory_id = ANY($1::uuid[]) GROUP BY territory_id`,
-    [ids],
-  );
-  const firstById = new Map(firsts.map((r) => [String(r.territory_id), r.first]));
+  const firstById = await firstEngageDates(q, ids);
   const reservedRows: { territory_code: string; pilot_id: string; name: string }[] = await q.query(
     `SELECT DISTINCT u.territory_code, p.id AS pilot_id, p.name
        FROM pilots p JOIN assignments a ON a.pilot_id = p.id JOIN assignment_units u ON u.assignment_id = a.id
@@ -46,7 +55,7 @@ export async function resolveChosenDonorPool(q: EntityManager, pilot: PilotEntit
       missingWeeks,
       preWeeks: weeks.length,
     });
-    return { pool, firstEngage: new Map(units.map((u) => [u.territory_id, firstById.get(u.territory_id) ?? null])) };
+    return { pool, firstEngage: firstById };
   } catch (err) {
     throw err instanceof FewTreatedInputError ? fewTreatedException(err) : err;
   }
