@@ -4,7 +4,7 @@
  * (KpiService.weeklyPanel, labelled and cohort-censored per window exactly as the report's pre-period
  * and test period). The statistics are in src/stats/synthetic/backtest-power.ts.
  */
-import { weeksWithoutCoverage } from '../assignment/chosen-design';
+import { isoMondayOf, weeksWithoutCoverage } from '../assignment/chosen-design';
 import { addDays, daysBetween } from '../common/utils/dates';
 import { BacktestPowerResult } from '../stats/synthetic/backtest-power';
 import type { FewTreatedPanel } from '../stats/synthetic/few-treated';
@@ -25,13 +25,6 @@ export interface BacktestDates {
   test: DayWindow;
 }
 
-/** The Monday of the ISO week of `date`. */
-function mondayOf(date: string): string {
-  const d = new Date(`${date}T00:00:00Z`);
-  d.setUTCDate(d.getUTCDate() - ((d.getUTCDay() + 6) % 7));
-  return d.toISOString().slice(0, 10);
-}
-
 /**
  * Backtest windows of test length `weeks`: the pseudo test period ends on the pilot's pre-period end,
  * then every week earlier (at most `max` windows), each after a pseudo pre-period as long (in days) as
@@ -44,7 +37,7 @@ function mondayOf(date: string): string {
  */
 export function backtestWindowDates(prePeriod: DayWindow, weeks: number, treatedFirstEngage: string | null, max: number): { windows: BacktestDates[]; unavailable: string | null } {
   if (treatedFirstEngage === null) return { windows: [], unavailable: 'a treated territory has no recorded opportunity: no history to backtest on' };
-  const covered = mondayOf(treatedFirstEngage);
+  const covered = isoMondayOf(treatedFirstEngage);
   const preDays = daysBetween(prePeriod.start, prePeriod.end) + 1;
   const windows: BacktestDates[] = [];
   for (let k = 0; k < max; k++) {
