@@ -216,6 +216,27 @@ describe('power planning', () => {
     const hit = [l4, l8].find((l) => l.mde_relative <= 0.5);
     expect(done.decision.weeks_needed).toBe(hit?.weeks ?? null);
     expect(done.decision.text).toMatch(/^Placebo backtests of SDID on the pilot's own history.*4 weeks: MDE \d+\.\d%.*40 weeks: no MDE \(history too short/);
+    // the deal counts of P01 repeat exactly in P04, P07, …: SDID fits them perfectly and the MDE is ~0;
+    // revenue (the primary KPI, censored per window) repeats less exactly: a small but real spread (0.4% here)
+    const rev = await request(stack.http).post(`/pilots/${id}/power`).send({ weeks: [4, 8] }).expect(202);
+    expect(rev.body.request).toMatchObject({ mode: 'few_treated', kpi: 'revenue_won' });
+    const revDone = await waitFor(
+      async () => {
+        const r = await request(stack.http).get(`/pilots/${id}/power/${rev.body.power_analysis_id}`).expect(200);
+        return ['completed', 'failed'].includes(r.body.status) ? r.body : undefined;
+      },
+      'few-treated power (revenue)',
+      120_000,
+    );
+    expect(revDone.error).toBeNull();
+    for (const l of revDone.simulation.lengths) {
+      expect(l.status).toBe('ok');
+      expect(l.mde_relative).toBeGreaterThan(0.001);
+      expect(l.mde_relative).toBeLessThan(1);
+      expect(l.mde_absolute).toBeCloseTo(revDone.simulation.multiplier * l.sd, 10);
+      expect(Math.abs(l.bias)).toBeLessThan(l.rmse + 1e-9);
+    }
+    expect(revDone.decision.weeks_needed).toBeNull(); // no target_mde
   });
 
   it('a chosen pilot: a KPI without a weekly panel is a 400, the planner needs target_mde; nothing stored', async () => {
