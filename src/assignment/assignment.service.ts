@@ -16,10 +16,8 @@ import { toDesignUnits } from './assignment-inputs';
 import { designCovariateNames, drawPlanned, PlannedDesign, planDesign, PRE_PERIOD_PREFIX, preperiodKpisNeeded, replayAssignment, storedDesignOf } from './design-plan';
 import { AssignmentEntity, StoredDesign } from './assignment.entity';
 import { EntityManager } from 'typeorm';
-import { weekStarts } from '../stats/weekly-panel';
-import { FewTreatedInputError } from '../stats/synthetic/few-treated';
-import { fewTreatedException } from '../pilots/few-treated-errors';
-import { CHOSEN_ALGORITHM_VERSION, CHOSEN_DONOR_RULES, ChosenDonorPool, chosenDonorPool, chosenInputsHash, weeksWithoutCoverage } from './chosen-design';
+import { CHOSEN_ALGORITHM_VERSION, CHOSEN_DONOR_RULES, chosenInputsHash } from './chosen-design';
+import { resolveChosenDonorPool } from './chosen-pool';
 import { AssignmentRepository } from './assignment.repository';
 import { AssignmentDrawRepository, planDraws, SeedSource, serverSeed } from './assignment-draws';
 import { DrawAssignmentDto } from './dto/draw-assignment.dto';
@@ -303,39 +301,7 @@ export class AssignmentService {
   private async chosenPlan(pilot: PilotEntity, seed: number, em?: EntityManager): Promise<DrawnPlan> {
     const eligible = await this.eligibility.resolve(pilot);
     const units = toDesignUnits(pilot, eligible);
-    const weeks = weekStarts({ start: pilot.prePeriodStart, end: pilot.prePeriodEnd });
-    const q = em ?? this.dataSource.manager;
-    const ids = units.map((u) => u.territory_id);
-    const firsts: { territory_id: string; first: string }[] = await q.query(
-      `SELECT territory_id, min(engage_date)::text AS first FROM opportunities WHERE territory_id = ANY($1::uuid[]) GROUP BY territory_id`,
-      [ids],
-    );
-    const firstById = new Map(firsts.map((r) => [String(r.territory_id), r.first]));
-    const reservedRows: { territory_code: string; pilot_id: string; name: string }[] = await q.query(
-      `SELECT DISTINCT u.territory_code, p.id AS pilot_id, p.name
-         FROM pilots p JOIN assignments a ON a.pilot_id = p.id JOIN assignment_units u ON u.assignment_id = a.id
-        WHERE p.status = 'running' AND p.id <> $1 AND u.territory_id = ANY($2::uuid[])
-          AND NOT (EXISTS (SELECT 1 FROM pilot_compatibility c WHERE c.pilot_id = $1 AND c.compatible_pilot_id = p.id)
-               AND EXISTS (SELECT 1 FROM pilot_compatibility c WHERE c.pilot_id = p.id AND c.compatible_pilot_id = $1))
-        ORDER BY u.territory_code, p.name, p.id`,
-      [pilot.id, ids],
-    );
-    const reserved = new Map<string, { pilot_id: string; name: string }[]>();
-    for (const r of reservedRows) reserved.set(r.territory_code, [...(reserved.get(r.territory_code) ?? []), { pilot_id: r.pilot_id, name: r.name }]);
-    const missingWeeks = new Map(units.map((u) => [u.code, weeksWithoutCoverage(weeks, firstById.get(u.territory_id) ?? null)]));
-    let pool: ChosenDonorPool;
-    try {
-      pool = chosenDonorPool({
-        eligible: units.map((u) => u.code),
-        treated: pilot.designOptions?.treated ?? [],
-        excluded: pilot.designOptions?.constraints?.exclude ?? [],
-        reserved,
-        missingWeeks,
-        preWeeks: weeks.length,
-      });
-    } catch (err) {
-      throw err instanceof FewTreatedInputError ? fewTreatedException(err) : err;
-    }
+    const { pool } = await resolveChosenDonorPool(em ?? this.dataSource.manager, pilot, units);
     const treatmentKey = pilot.arms.find((a) => a.role === 'treatment')!.key;
     const controlKey = pilot.arms.find((a) => a.role === 'control')!.key;
     const arms = pilot.arms.map((a) => ({ key: a.key, role: a.role, count: a.role === 'treatment' ? pool.treated.length : pool.donors.length }));

@@ -130,10 +130,15 @@ export function chosenDonorPool(input: {
  */
 export function weeksWithoutCoverage(weeks: readonly string[], firstEngage: string | null): string[] {
   if (firstEngage === null) return [...weeks];
-  const d = new Date(`${firstEngage}T00:00:00Z`);
-  d.setUTCDate(d.getUTCDate() - ((d.getUTCDay() + 6) % 7));
-  const monday = d.toISOString().slice(0, 10);
+  const monday = isoMondayOf(firstEngage);
   return weeks.filter((w) => w < monday);
+}
+
+/** The Monday of the ISO week of `date` ('YYYY-MM-DD'). */
+export function isoMondayOf(date: string): string {
+  const d = new Date(`${date}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() - ((d.getUTCDay() + 6) % 7));
+  return d.toISOString().slice(0, 10);
 }
 
 /**

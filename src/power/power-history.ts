@@ -10,6 +10,19 @@ import { DateWindow, KpiService } from '../kpis/kpi.service';
 import { EligibilityService } from '../pilots/eligibility.service';
 import { PilotEntity } from '../pilots/pilot.entity';
 import { SimulationWindow } from './power-plan';
+import { firstEngageDates, resolveChosenDonorPool } from '../assignment/chosen-pool';
+import type { DonorLeftOut } from '../assignment/chosen-design';
+
+/** The treated territories and donors a chosen pilot's power plan backtests, and where they come from. */
+export interface FewTreatedUnits {
+  treated: { id: string; code: string }[];
+  donors: { id: string; code: string }[];
+  left_out: Pick<DonorLeftOut, 'code' | 'reason' | 'detail'>[];
+  /** 'assignment': the stored assignment's donor pool; 'donor_pool_rules': the rules applied to the data now (a draft) */
+  source: 'assignment' | 'donor_pool_rules';
+  /** earliest engage date by territory id (null without opportunities) */
+  firstEngage: Map<string, string | null>;
+}
 
 /** Most past windows a simulation cycles through (weekly shifts). */
 export const MAX_PLACEBO_WINDOWS = 26;
@@ -32,6 +45,43 @@ export class PowerHistory {
   async plan(pilot: PilotEntity): Promise<PlannedDesign> {
     const eligible = await this.eligibility.resolve(pilot);
     return planDesign(pilot, toDesignUnits(pilot, eligible));
+  }
+
+  /**
+   * The units of a chosen (few-treated) pilot's power plan: the stored assignment's treated territories
+   * and donor pool when the pilot has one (what its report will analyse), else the donor-pool rules on
+   * the data now (chosen-pool.ts), with each territory's first recorded opportunity.
+   * @throws 422 from the donor-pool rules (PRE_PERIOD_TOO_SHORT, TREATED_MISSING_WEEKS, EMPTY_DONOR_POOL, K_EXCEEDS_POOL, DESIGN_INFEASIBLE)
+   */
+  async fewTreatedUnits(pilot: PilotEntity): Promise<FewTreatedUnits> {
+    const [stored] = await this.dataSource.query(`SELECT id, design FROM assignments WHERE pilot_id = $1`, [pilot.id]);
+    if (stored) {
+      const rows: { territory_id: string; territory_code: string }[] = await this.dataSource.query(
+        `SELECT territory_id, territory_code FROM assignment_units WHERE assignment_id = $1 ORDER BY territory_code`,
+        [stored.id],
+      );
+      const idOf = new Map(rows.map((r) => [r.territory_code, String(r.territory_id)]));
+      const treated = (stored.design.treated ?? []) as string[];
+      const donors = (stored.design.donor_pool?.donors ?? []) as string[];
+      const ids = rows.map((r) => String(r.territory_id));
+      return {
+        treated: treated.map((code) => ({ id: idOf.get(code)!, code })),
+        donors: donors.map((code) => ({ id: idOf.get(code)!, code })),
+        left_out: (stored.design.donor_pool?.left_out ?? []).map((l: DonorLeftOut) => ({ code: l.code, reason: l.reason, detail: l.detail })),
+        source: 'assignment',
+        firstEngage: await firstEngageDates(this.dataSource.manager, ids),
+      };
+    }
+    const units = toDesignUnits(pilot, await this.eligibility.resolve(pilot));
+    const { pool, firstEngage } = await resolveChosenDonorPool(this.dataSource.manager, pilot, units);
+    const idOf = new Map(units.map((u) => [u.code, u.territory_id]));
+    return {
+      treated: pool.treated.map((code) => ({ id: idOf.get(code)!, code })),
+      donors: pool.donors.map((code) => ({ id: idOf.get(code)!, code })),
+      left_out: pool.left_out.map((l) => ({ code: l.code, reason: l.reason, detail: l.detail })),
+      source: 'donor_pool_rules',
+      firstEngage,
+    };
   }
 
   /** Earliest engage date of the territories' opportunities (null without data). */

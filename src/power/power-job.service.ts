@@ -11,6 +11,9 @@ import { PilotRepository } from '../pilots/pilot.repository';
 import { PowerAnalysisEntity } from './power-analysis.entity';
 import { MAX_PLACEBO_WINDOWS, PowerHistory } from './power-history';
 import { SimulationResult, SimulationWindow, simulatePlacebo, simulationFailure } from './power-plan';
+import { backtestPower, BacktestLength } from '../stats/synthetic/backtest-power';
+import { WEEKLY_PANEL_KPIS } from '../stats/weekly-panel';
+import { backtestPanel, backtestWindowDates, fewTreatedPowerText } from './few-treated-power';
 
 /**
  * The simulation part of a power analysis (the `power` job): placebo pilots with the pilot's design
@@ -43,6 +46,7 @@ export class PowerJobService {
     if (!row || row.status === 'completed' || row.status === 'failed') return false;
     const pilot = await this.pilots.getById(row.pilotId);
     if (row.request.mode === 'planner') return this.computePlanner(row, pilot, onProgress);
+    if (row.request.mode === 'few_treated') return this.computeFewTreated(row, pilot, onProgress);
     const req = row.request as { kpi: KpiKey; lifts: number[]; simulations: number };
     const plan = await this.history.plan(pilot);
     const dataStart = await this.history.dataStart(plan.units.map((u) => u.territory_id));
@@ -158,6 +162,64 @@ export class PowerJobService {
       [row.id, JSON.stringify(stored)],
     );
     await onProgress(1);
+    return true;
+  }
+
+  /**
+   * A chosen pilot's power plan (mode 'few_treated'): for each candidate length L the backtest windows
+   * (few-treated-power.ts: the pseudo test period ends on the pre-period end, then every week earlier,
+   * at most MAX_PLACEBO_WINDOWS, after a pseudo pre-period of the pilot's length inside the treated
+   * territories' data), their weekly panel read in one query as the report reads it (each window's
+   * cohorts censored at its own end), SDID on each (backtest-power.ts), and the MDE per length. Fails
+   * with the reasons when no length gets an MDE (never a silent "completed").
+   */
+  private async computeFewTreated(row: PowerAnalysisEntity, pilot: Awaited<ReturnType<PilotRepository['getById']>>, onProgress: (fraction: number) => Promise<void>): Promise<boolean> {
+    const req = row.request as { kpi: KpiKey; power: number; weeks: number[]; target_mde: number | null };
+    const panelKpi = WEEKLY_PANEL_KPIS[req.kpi];
+    if (!panelKpi) throw new UnrecoverableError(`${req.kpi} has no weekly panel: a chosen pilot is planned on opportunities or revenue_won`);
+    const units = await this.history.fewTreatedUnits(pilot);
+    const all = [...units.donors, ...units.treated];
+    const treatedFirsts = units.treated.map((u) => units.firstEngage.get(u.id) ?? null);
+    const latestTreatedFirst = treatedFirsts.some((f) => f === null) ? null : treatedFirsts.reduce((a, b) => (a! > b! ? a : b), treatedFirsts[0]);
+    const dated = req.weeks.map((L) => ({ L, ...backtestWindowDates({ start: pilot.prePeriodStart, end: pilot.prePeriodEnd }, L, latestTreatedFirst, MAX_PLACEBO_WINDOWS) }));
+    const windows = dated.flatMap((d) => d.windows.flatMap((w, k) => [{ period: `${d.L}:${k}:pre`, ...w.pre }, { period: `${d.L}:${k}:test`, ...w.test }]));
+    const rows = windows.length ? await this.kpis.weeklyPanel(all.map((u) => u.id), windows) : [];
+    const byWindow = new Map<string, Parameters<typeof backtestPanel>[0]>();
+    for (const r of rows) {
+      const [L, k, period] = r.period.split(':');
+      const key = `${L}:${k}`;
+      if (!byWindow.has(key)) byWindow.set(key, []);
+      byWindow.get(key)!.push({ ...r, period: period as 'pre' | 'test' });
+    }
+    const lengths: BacktestLength[] = dated.map((d) => ({
+      weeks: d.L,
+      unavailable: d.unavailable,
+      windows: d.windows.map((w, k) => ({ test_start: w.test.start, test_end: w.test.end, ...backtestPanel(byWindow.get(`${d.L}:${k}`) ?? [], all, panelKpi.field, w, units.firstEngage) })),
+    }));
+    await onProgress(0.5);
+    const result = backtestPower({ lengths, treated: units.treated.map((u) => u.code), alpha: pilot.alpha, power: req.power });
+    if (result.lengths.every((l) => l.status !== 'ok')) {
+      throw new UnrecoverableError(`no candidate test length got an MDE: ${result.lengths.map((l) => `${l.weeks} weeks: ${l.skip_reasons.map((s) => s.reason).join('; ')}`).join(' | ')}`);
+    }
+    const { text, weeks_needed } = fewTreatedPowerText(result, panelKpi.unit, req.target_mde);
+    const stored = {
+      ...result,
+      kpi: req.kpi,
+      unit: panelKpi.unit,
+      design: { type: 'chosen', treated: units.treated.map((u) => u.code), donors: units.donors.map((u) => u.code), donors_left_out: units.left_out, source: units.source },
+      history: { treated_data_from: latestTreatedFirst, pre_period: { start: pilot.prePeriodStart, end: pilot.prePeriodEnd }, max_windows: MAX_PLACEBO_WINDOWS },
+      target_mde: req.target_mde,
+      weeks_needed,
+      text,
+    };
+    const done = result.lengths.reduce((s, l) => s + l.windows_offered, 0);
+    await this.dataSource.query(
+      `UPDATE power_analyses SET status = 'completed', completed_at = now(), simulation = $2::jsonb, simulations_done = $3, simulations_total = $3, error = NULL
+        WHERE id = $1 AND status NOT IN ('completed', 'failed')`,
+      [row.id, JSON.stringify(stored), done],
+    );
+    await onProgress(1);
+    this.logger.log(`few-treated power analysis ${row.id} for pilot ${pilot.id} completed (${done} backtest windows)`);
     return true;
   }
 

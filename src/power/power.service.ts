@@ -12,6 +12,9 @@ import { powerDecision, StoredPowerParts } from './power-decision';
 import { PowerHistory } from './power-history';
 import { analyticPlan, AnalyticPlan } from './power-plan';
 import { DESIGN_TYPES } from '../stats/design/designs';
+import { WEEKLY_PANEL_KPIS } from '../stats/weekly-panel';
+import { FEW_TREATED_WEEK_CANDIDATES } from './few-treated-power';
+import { MAX_PLACEBO_WINDOWS } from './power-history';
 
 /** Candidate test-period lengths (weeks) for "how many weeks are needed". */
 const WEEK_CANDIDATES = [2, 4, 6, 8, 10, 13, 17, 21, 26, 35, 52];
@@ -39,6 +42,7 @@ export class PowerService {
    */
   async request(pilotId: string, dto: PowerRequestDto) {
     const pilot = await this.pilots.getById(pilotId);
+    if (pilot.designType === 'chosen') return this.requestFewTreated(pilot, dto);
     if (dto.mode === 'planner') return this.requestPlanner(pilot, dto);
     const kpi = dto.kpi ?? pilot.primaryKpi;
     const power = dto.power ?? 0.8;
@@ -119,7 +123,7 @@ export class PowerService {
    */
   private async requestPlanner(pilot: Parameters<PowerHistory['plan']>[0], dto: PowerRequestDto) {
     if (dto.target_mde === undefined) {
-      throw new AppException('VALIDATION_FAILED', 'The planner needs target_mde: the lift the pilot must detect (0.1 = +10%)', { field: 'target_mde' });
+      throw plannerNeedsTarget();
     }
     const plan = await this.history.plan(pilot);
     const pool = plan.units.length;
@@ -152,6 +156,50 @@ export class PowerService {
     return { power_analysis_id: row.id, pilot_id: pilot.id, status: row.status, enqueued, status_url: `/pilots/${pilot.id}/power/${row.id}`, request };
   }
 
+  /**
+   * The power plan of a chosen (few-treated) pilot, in either mode: the randomization-based plans do
+   * not apply (nothing is drawn), so the job runs SDID placebo backtests on the pilot's own history
+   * for each candidate test length (`weeks`, default FEW_TREATED_WEEK_CANDIDATES) and gives the MDE of
+   * each (few-treated-power.ts, backtest-power.ts); with `target_mde` also the shortest length that
+   * reaches it. The donor pool is resolved now, so an infeasible one is a 422 and nothing is stored.
+   * @throws VALIDATION_FAILED for a KPI without a weekly panel, or mode 'planner' without target_mde;
+   *   422 from the donor-pool rules (PRE_PERIOD_TOO_SHORT, TREATED_MISSING_WEEKS, EMPTY_DONOR_POOL, K_EXCEEDS_POOL, DESIGN_INFEASIBLE)
+   */
+  private async requestFewTreated(pilot: Parameters<PowerHistory['plan']>[0], dto: PowerRequestDto) {
+    const kpi = dto.kpi ?? pilot.primaryKpi;
+    if (!WEEKLY_PANEL_KPIS[kpi]) {
+      throw new AppException('VALIDATION_FAILED', `A chosen (few-treated) pilot is planned on the weekly panel of an additive KPI (${Object.keys(WEEKLY_PANEL_KPIS).join(', ')}); ${kpi} has none`, {
+        field: 'kpi',
+        allowed: Object.keys(WEEKLY_PANEL_KPIS),
+      });
+    }
+    if (dto.mode === 'planner' && dto.target_mde === undefined) {
+      throw plannerNeedsTarget();
+    }
+    const units = await this.history.fewTreatedUnits(pilot);
+    const weeks = [...new Set(dto.weeks ?? FEW_TREATED_WEEK_CANDIDATES)].sort((a, b) => a - b);
+    const request = { mode: 'few_treated', requested_mode: dto.mode ?? 'plan', kpi, power: dto.power ?? 0.8, weeks, target_mde: dto.target_mde ?? null };
+    const repo = this.dataSource.getRepository(PowerAnalysisEntity);
+    const row = await repo.save(
+      repo.create({ pilotId: pilot.id, status: 'queued', request, analytic: null, simulation: null, simulationsTotal: weeks.length * MAX_PLACEBO_WINDOWS, simulationsDone: 0, completedAt: null }),
+    );
+    const enqueued = await this.producer.enqueuePower(row.id);
+    if (enqueued) await repo.update(row.id, { enqueuedAt: new Date() });
+    return {
+      power_analysis_id: row.id,
+      pilot_id: pilot.id,
+      status: row.status,
+      enqueued,
+      status_url: `/pilots/${pilot.id}/power/${row.id}`,
+      request,
+      analytic: null,
+      treated: units.treated.map((u) => u.code),
+      donors: units.donors.map((u) => u.code),
+      donors_left_out: units.left_out,
+      decision: fewTreatedDecisionOf(row),
+    };
+  }
+
   /** A power analysis with its progress. @throws POWER_ANALYSIS_NOT_FOUND (404) */
   async get(pilotId: string, id: string) {
     const r = await this.dataSource.getRepository(PowerAnalysisEntity).findOne({ where: { id, pilotId } });
@@ -168,7 +216,7 @@ export class PowerService {
       error: r.error,
       analytic: r.analytic,
       simulation: r.simulation,
-      decision: r.request.mode === 'planner' ? plannerDecisionOf(r) : powerDecisionOf(r),
+      decision: r.request.mode === 'planner' ? plannerDecisionOf(r) : r.request.mode === 'few_treated' ? fewTreatedDecisionOf(r) : powerDecisionOf(r),
     };
   }
 
@@ -234,9 +282,22 @@ function powerDecisionOf(r: PowerAnalysisEntity) {
   return powerDecision({ analytic: r.analytic as StoredPowerParts['analytic'], simulation: state === 'completed' ? (r.simulation as StoredPowerParts['simulation']) : null, power, simulationState: state });
 }
 
+/** The 400 of a planner request without target_mde. */
+function plannerNeedsTarget(): AppException {
+  return new AppException('VALIDATION_FAILED', 'The planner needs target_mde: the lift the pilot must detect (0.1 = +10%)', { field: 'target_mde' });
+}
+
 /** Default territory counts of the planner: ¼, ½, ¾ and all of the eligible pool (even, ≥ 4). */
 function defaultTerritoryCounts(pool: number): number[] {
   return [...new Set([0.25, 0.5, 0.75, 1].map((f) => 2 * Math.floor((f * pool) / 2)).filter((n) => n >= 4))];
+}
+
+/** The answer of a chosen pilot's backtest power plan: per-length MDEs in words, or why there is none yet. */
+function fewTreatedDecisionOf(r: PowerAnalysisEntity) {
+  const result = r.simulation as { text?: string; weeks_needed?: number | null } | null;
+  const source = 'few_treated_backtest';
+  if (r.status === 'completed' && result) return { source, method: 'sdid', weeks_needed: result.weeks_needed ?? null, text: result.text ?? null };
+  return { source, method: 'sdid', weeks_needed: null, text: r.status === 'failed' ? `The placebo backtests failed: ${r.error}` : 'The placebo backtests have not finished.' };
 }
 
 /** The planner's answer of a stored analysis: its text, or why there is none yet. */

@@ -219,6 +219,12 @@ export interface PilotReport {
     algorithm_version: string;
     inputs_hash: string;
     strata: { stratum: string; n: number; counts: Record<string, number> }[];
+    /**
+     * chosen (few-treated) design: the stored donor pool (donors, and the eligible territories left
+     * out with reason 'excluded' | 'reserved' | 'incomplete_pre_period' and a detail); absent for
+     * randomized designs and for reports stored before it was recorded
+     */
+    donor_pool?: ReportDonorPool;
   };
   generated_at: string;
   /** false while the test period is still running: the report is then an uncorrected interim look */
@@ -266,4 +272,11 @@ export interface PilotReport {
   plan?: ReportGovernance['plan'];
   /** governance: scheduled interim looks with O'Brien–Fleming boundaries; null when the pilot plans none */
   sequential?: ReportGovernance['sequential'];
+}
+
+/** The donor pool of a chosen design as the report carries it (the stored assignment's `design.donor_pool`). */
+export interface ReportDonorPool {
+  donors: string[];
+  left_out: { code: string; reason: 'excluded' | 'reserved' | 'incomplete_pre_period'; detail: string; pilots?: { pilot_id: string; name: string }[]; missing_weeks?: string[] }[];
+  rules: string;
 }

@@ -4,6 +4,18 @@
  * first day for a window that starts mid-week. A week without deals is a 0, never a missing row.
  */
 
+/** The fields of the weekly panel's calendars (the additive KPIs). */
+export type WeeklyPanelField = 'opportunities' | 'revenue_won';
+
+/**
+ * The additive KPIs (catalogue keys) analysed on the weekly panel, with their calendar field and the
+ * unit of a weekly value: the report's panel DiD and few-treated analyses, and the few-treated power plan.
+ */
+export const WEEKLY_PANEL_KPIS: Readonly<Record<string, { field: WeeklyPanelField; unit: string }>> = {
+  opportunities: { field: 'opportunities', unit: 'opportunities engaged per territory-week' },
+  revenue_won: { field: 'revenue_won', unit: 'won amount per territory-week (deals engaged that week, won by the window end)' },
+};
+
 /** The ISO-week starts of a window as the weekly panel labels them: the window start, then every Monday after it. */
 export function weekStarts(window: { start: string; end: string }): string[] {
   const out = [window.start];
@@ -28,10 +40,10 @@ export function weeklyCalendars(
   territoryIds: string[],
   pre: { start: string; end: string },
   test: { start: string; end: string },
-): Map<string, Record<'opportunities' | 'revenue_won', { pre: number[]; test: number[] }>> {
+): Map<string, Record<WeeklyPanelField, { pre: number[]; test: number[] }>> {
   const weeks = { pre: weekStarts(pre), test: weekStarts(test) };
   const index = { pre: new Map(weeks.pre.map((w, i) => [w, i])), test: new Map(weeks.test.map((w, i) => [w, i])) };
-  const out = new Map<string, Record<'opportunities' | 'revenue_won', { pre: number[]; test: number[] }>>();
+  const out = new Map<string, Record<WeeklyPanelField, { pre: number[]; test: number[] }>>();
   for (const id of territoryIds) {
     out.set(id, {
       opportunities: { pre: new Array<number>(weeks.pre.length).fill(0), test: new Array<number>(weeks.test.length).fill(0) },

@@ -3,7 +3,7 @@ import { ingest, opportunityRow } from '../factories/opportunity.factory';
 import { designAndLaunch, pilot } from '../factories/pilot.factory';
 import { loadTerritories, territory } from '../factories/territory.factory';
 import { analyseFewTreated } from '../../src/stats/synthetic/few-treated';
-import { resetDatabase, startStack, TestStack, waitForReport } from '../utils/test-stack';
+import { resetDatabase, startStack, TestStack, waitFor, waitForReport } from '../utils/test-stack';
 
 /**
  * Few-treated pilots in the governed flow (issue 12): `design: "chosen"` names the treated
@@ -146,6 +146,43 @@ describe('few-treated pilots: design "chosen"', () => {
     expect(await storedCounts(created.body.id)).toEqual({ assignments: 0, draws: 0, audit: 0 });
     await request(stack.http).get(`/pilots/${created.body.id}/assignment`).expect(404);
   });
+
+  it('power of a chosen pilot: the stored donor pool with its left-out territories; a history with no room before the pre-period fails with the reason; a bad pool is a 422, nothing stored', async () => {
+    const other = await request(stack.http).post('/pilots').send(pilot(reserved, { name: 'Other pilot', pre_period: pre, design: { type: 'complete', seed: 1 } })).expect(201);
+    await designAndLaunch(stack.http, other.body.id);
+    const created = await createPilot([...full, 'L01', 'R01'], { type: 'chosen', treated: ['C01'], constraints: { exclude: ['C03'] } });
+    const id = created.body.id as string;
+    await request(stack.http).post(`/pilots/${id}/assignment`).expect(201);
+    const res = await request(stack.http).post(`/pilots/${id}/power`).send({ weeks: [4, 8] }).expect(202);
+    expect(res.body.request).toMatchObject({ mode: 'few_treated', kpi: 'revenue_won', weeks: [4, 8] });
+    expect(res.body.treated).toEqual(['C01']);
+    expect(res.body.donors).toEqual(['C02', ...full.slice(3)]);
+    expect(res.body.donors_left_out.map((l: any) => [l.code, l.reason])).toEqual([
+      ['C03', 'excluded'],
+      ['L01', 'incomplete_pre_period'],
+      ['R01', 'reserved'],
+    ]);
+    // the data start with the pre-period (2023-10-02): no past window fits before it, so the job fails and says why
+    const done = await waitFor(
+      async () => {
+        const r = await request(stack.http).get(`/pilots/${id}/power/${res.body.power_analysis_id}`).expect(200);
+        return ['completed', 'failed'].includes(r.body.status) ? r.body : undefined;
+      },
+      'few-treated power',
+      120_000,
+    );
+    expect(done.status).toBe('failed');
+    expect(done.error).toMatch(/no candidate test length got an MDE: 4 weeks: history too short.*their data start in the week of 2023-10-02.*\| 8 weeks: history too short/);
+    expect(done.decision).toMatchObject({ source: 'few_treated_backtest', text: expect.stringMatching(/^The placebo backtests failed: no candidate test length/) });
+
+    const bad = await createPilot([...full, 'L01'], { type: 'chosen', treated: ['L01'] });
+    const refused = await request(stack.http).post(`/pilots/${bad.body.id}/power`).send({});
+    expect(refused.status).toBe(422);
+    expect(refused.body).toMatchObject({ statusCode: 422, code: 'TREATED_MISSING_WEEKS' });
+    expect(refused.body.details.what_to_change).toMatch(/choose treated territories with data/);
+    const [{ n }] = await stack.dataSource.query(`SELECT count(*)::int AS n FROM power_analyses WHERE pilot_id = $1`, [bad.body.id]);
+    expect(n).toBe(0);
+  });
 });
 
 describe('few-treated pilots: the report of a chosen pilot', () => {
@@ -260,5 +297,8 @@ describe('few-treated pilots: the report of a chosen pilot', () => {
     expect(page).toContain('SDID (decides)');
     expect(page).toContain('data-table="donor-weights"');
     expect(page).toContain('not a randomized estimate');
+    // the assignment section accounts for the donor pool (nothing left out here) and the report keeps its copy
+    expect(r.design.donor_pool).toMatchObject({ donors: codes.slice(2), left_out: [] });
+    expect(page).toContain('No eligible territory was left out of the donor pool (10 donor territories remain).');
   });
 });

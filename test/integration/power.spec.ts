@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { tTestPower } from '../../src/power/analytic-power';
+import { fitSynth } from '../../src/stats/synthetic/synthdid';
 import { ingest, opportunityRow } from '../factories/opportunity.factory';
 import { pilot } from '../factories/pilot.factory';
 import { loadTerritories, territory } from '../factories/territory.factory';
@@ -12,6 +13,8 @@ import { resetDatabase, startStack, TestStack, waitFor } from '../utils/test-sta
 describe('power planning', () => {
   let stack: TestStack;
   const codes = Array.from({ length: 16 }, (_, i) => `P${String(i + 1).padStart(2, '0')}`);
+  /** deals of territory i engaged on the Monday of week w (2023-06-05 + 7w) */
+  const dealsOf = (i: number, w: number) => 1 + ((i * 5 + w * 7 + i * w) % 3);
 
   beforeAll(async () => {
     stack = await startStack();
@@ -27,7 +30,7 @@ describe('power planning', () => {
       const engage = day.toISOString().slice(0, 10);
       const close = new Date(day.getTime() + 3 * 86_400_000).toISOString().slice(0, 10);
       for (let i = 0; i < codes.length; i++) {
-        const deals = 1 + ((i * 5 + w * 7 + i * w) % 3);
+        const deals = dealsOf(i, w);
         for (let k = 0; k < deals; k++) {
           rows.push(opportunityRow({ territory: codes[i], amount: String(500 + 150 * (i % 5) + 37 * ((w + k) % 6)), engage_date: engage, close_date: close }));
         }
@@ -164,5 +167,89 @@ describe('power planning', () => {
     } else {
       expect(done.decision.text).toMatch(/^No plan reaches 80% power/);
     }
+  });
+
+  it('a chosen (few-treated) pilot: MDE per test length from SDID placebo backtests on its own history, through the worker', async () => {
+    const created = await request(stack.http)
+      .post('/pilots')
+      .send(pilot(codes, { ...windows, arms: [{ key: 'control', role: 'control' }, { key: 'treatment', role: 'treatment' }], design: { type: 'chosen', treated: ['P01', 'P02'] } }))
+      .expect(201);
+    const id = created.body.id;
+    const res = await request(stack.http).post(`/pilots/${id}/power`).send({ kpi: 'opportunities', weeks: [40, 4, 8, 30], target_mde: 0.5 });
+    if (res.status !== 202) throw new Error(JSON.stringify(res.body));
+    expect(res.body).toMatchObject({ status: 'queued', analytic: null, treated: ['P01', 'P02'], donors: codes.slice(2), donors_left_out: [] });
+    expect(res.body.request).toMatchObject({ mode: 'few_treated', kpi: 'opportunities', weeks: [4, 8, 30, 40], power: 0.8, target_mde: 0.5 });
+    expect(res.body.decision.text).toMatch(/not finished/);
+    const done = await waitFor(
+      async () => {
+        const r = await request(stack.http).get(`/pilots/${id}/power/${res.body.power_analysis_id}`).expect(200);
+        return ['completed', 'failed'].includes(r.body.status) ? r.body : undefined;
+      },
+      'few-treated power',
+      120_000,
+    );
+    expect(done.error).toBeNull();
+    const sim = done.simulation;
+    expect(sim).toMatchObject({ estimator: 'sdid', alpha: 0.05, power: 0.8, treated: ['P01', 'P02'], design: { source: 'donor_pool_rules' } });
+    const [l4, l8, l30, l40] = sim.lengths;
+    // data from 2023-06-05 to 2024-01-29, pre-period January 2024 (31 days): 4 weeks → 26 windows (the cap),
+    // 8 weeks → 23, 30 weeks → 1 (too few), 40 weeks → none (history too short)
+    expect([l4.windows, l8.windows, l30.windows, l40.windows]).toEqual([26, 23, 1, 0]);
+    for (const l of [l4, l8]) {
+      expect(l.status).toBe('ok');
+      expect(l.mde_absolute).toBeCloseTo(sim.multiplier * l.sd, 10);
+      expect(l.mde_relative).toBeCloseTo(l.mde_absolute / l.baseline, 10);
+      expect(l.donors).toEqual([14, 14]);
+    }
+    expect(l30).toMatchObject({ status: 'skipped', mde_absolute: null });
+    expect(l30.skip_reasons[0].reason).toMatch(/1 backtest window\(s\) with an estimate, at least 5/);
+    expect(l40).toMatchObject({ status: 'skipped', windows_offered: 0 });
+    expect(l40.skip_reasons.map((r: any) => r.reason).join(' ')).toMatch(/history too short/);
+    // second route for the newest 4-week window (test 2024-01-04..01-31 after the pre-period 2023-12-04..2024-01-03),
+    // from the generated deals: pre weeks 26..30, test weeks [Thu 01-04..01-07: none], 31..34; donors P03..P16 then P01, P02
+    expect(l4.estimates[0]).toMatchObject({ test_start: '2024-01-04', test_end: '2024-01-31' });
+    const rowOf = (i: number) => [26, 27, 28, 29, 30].map((w) => dealsOf(i, w)).concat([0, 31, 32, 33, 34].map((w, k) => (k === 0 ? 0 : dealsOf(i, w))));
+    const order = [...Array.from({ length: 14 }, (_, k) => k + 2), 0, 1];
+    const y = Float64Array.from(order.flatMap(rowOf));
+    expect(fitSynth({ y, n: 16, t: 10, n0: 14, t0: 5 }, 'sdid').estimate).toBeCloseTo(l4.estimates[0].estimate, 6);
+    expect(done.decision).toMatchObject({ source: 'few_treated_backtest', method: 'sdid' });
+    const hit = [l4, l8].find((l) => l.mde_relative <= 0.5);
+    expect(done.decision.weeks_needed).toBe(hit?.weeks ?? null);
+    expect(done.decision.text).toMatch(/^Placebo backtests of SDID on the pilot's own history.*4 weeks: MDE \d+\.\d%.*40 weeks: no MDE \(history too short/);
+    // the deal counts of P01 repeat exactly in P04, P07, …: SDID fits them perfectly and the MDE is ~0;
+    // revenue (the primary KPI, censored per window) repeats less exactly: a small but real spread (0.4% here)
+    const rev = await request(stack.http).post(`/pilots/${id}/power`).send({ weeks: [4, 8] }).expect(202);
+    expect(rev.body.request).toMatchObject({ mode: 'few_treated', kpi: 'revenue_won' });
+    const revDone = await waitFor(
+      async () => {
+        const r = await request(stack.http).get(`/pilots/${id}/power/${rev.body.power_analysis_id}`).expect(200);
+        return ['completed', 'failed'].includes(r.body.status) ? r.body : undefined;
+      },
+      'few-treated power (revenue)',
+      120_000,
+    );
+    expect(revDone.error).toBeNull();
+    for (const l of revDone.simulation.lengths) {
+      expect(l.status).toBe('ok');
+      expect(l.mde_relative).toBeGreaterThan(0.001);
+      expect(l.mde_relative).toBeLessThan(1);
+      expect(l.mde_absolute).toBeCloseTo(revDone.simulation.multiplier * l.sd, 10);
+      expect(Math.abs(l.bias)).toBeLessThan(l.rmse + 1e-9);
+    }
+    expect(revDone.decision.weeks_needed).toBeNull(); // no target_mde
+  });
+
+  it('a chosen pilot: a KPI without a weekly panel is a 400, the planner needs target_mde; nothing stored', async () => {
+    const created = await request(stack.http)
+      .post('/pilots')
+      .send(pilot(codes, { ...windows, arms: [{ key: 'control', role: 'control' }, { key: 'treatment', role: 'treatment' }], design: { type: 'chosen', treated: ['P03'] } }))
+      .expect(201);
+    const id = created.body.id;
+    const ratio = await request(stack.http).post(`/pilots/${id}/power`).send({ kpi: 'win_rate' }).expect(400);
+    expect(ratio.body).toMatchObject({ statusCode: 400, code: 'VALIDATION_FAILED', details: { field: 'kpi' } });
+    const planner = await request(stack.http).post(`/pilots/${id}/power`).send({ mode: 'planner' }).expect(400);
+    expect(planner.body).toMatchObject({ code: 'VALIDATION_FAILED', details: { field: 'target_mde' } });
+    const list = await request(stack.http).get(`/pilots/${id}/power`).expect(200);
+    expect(list.body).toEqual([]);
   });
 });

@@ -5,7 +5,7 @@ import { daysBetween } from '../../common/utils/dates';
 import { EnvironmentVariables } from '../../config/env.validation';
 import { ReportGovernanceService } from '../../governance/report-governance.service';
 import { KpiKey, kpiValue } from '../../kpis/kpi-catalogue';
-import { weeklyCalendars } from '../../stats/weekly-panel';
+import { WEEKLY_PANEL_KPIS, weeklyCalendars, WeeklyPanelField } from '../../stats/weekly-panel';
 import { adjustSecondary, compareKpiAsync } from '../comparison/kpi-comparison';
 import { fewTreatedKpi } from '../comparison/few-treated-kpi';
 import { ReportPageService } from '../rendering/report-page.service';
@@ -162,10 +162,7 @@ function fewTreatedResult(
 }
 
 /** Additive KPIs analysed on the weekly panel (difference-in-differences), with the panel field and unit. */
-const DID_PANEL_KPIS: Partial<Record<KpiKey, { field: 'opportunities' | 'revenue_won'; unit: string }>> = {
-  opportunities: { field: 'opportunities', unit: 'opportunities engaged per territory-week' },
-  revenue_won: { field: 'revenue_won', unit: 'won amount per territory-week (deals engaged that week, won by the window end)' },
-};
+const DID_PANEL_KPIS: Partial<Record<KpiKey, { field: WeeklyPanelField; unit: string }>> = WEEKLY_PANEL_KPIS;
 
 /**
  * The rerandomization's balancing covariates per assigned territory (rows in unit order), from the

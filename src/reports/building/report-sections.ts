@@ -188,6 +188,9 @@ export function assembleReport(inp: ReportInputs, kpis: KpiResult[], ri: { maxEx
       algorithm_version: a.algorithmVersion,
       inputs_hash: a.inputsHash,
       strata: a.design.strata,
+      ...(a.design.type === 'chosen' && a.design.donor_pool
+        ? { donor_pool: { donors: a.design.donor_pool.donors, left_out: a.design.donor_pool.left_out, rules: a.design.donor_pool.rules } }
+        : {}),
     },
     generated_at: new Date().toISOString(),
     readout: readoutOf(window.end),

@@ -4,12 +4,15 @@
  */
 import type { BalanceRow } from '../../stats/balance';
 import type { ReportData } from './chart-data';
+import type { ReportDonorPool } from '../report.types';
 import { esc } from './format';
 
 /** The assignment as `GET /pilots/:id/assignment` returns it (the parts the page uses). */
 export interface AssignmentView {
   units: { territory_code: string; name?: string | null; region?: string | null; stratum?: string | null; arm: string }[];
   balance?: { treatment_arm?: string; control_arm?: string; smd_rule?: string; rows?: BalanceRow[] } | null;
+  /** the stored design; a chosen design carries its donor pool */
+  design?: { type?: string; donor_pool?: Partial<ReportDonorPool> | null } | null;
 }
 
 /** Everything the page shows. */

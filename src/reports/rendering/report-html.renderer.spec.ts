@@ -194,6 +194,39 @@ describe('few-cluster diagnostics and robustness on the page (issue 14)', () => 
   });
 });
 
+describe('a chosen design: donors left out of the pool (issue 12)', () => {
+  const pool = {
+    donors: ['C04', 'C05'],
+    left_out: [
+      { code: 'C03', reason: 'excluded' as const, detail: 'excluded by the pilot (design.constraints.exclude)' },
+      { code: 'L01', reason: 'incomplete_pre_period' as const, detail: '9 of 13 pre-period weeks (2023-10-02 to 2023-11-27) lie before its first recorded opportunity', missing_weeks: ['2023-10-02'] },
+      { code: 'R01', reason: 'reserved' as const, detail: "in running pilot(s) 'Other <pilot>': its KPI may be moved by that pilot", pilots: [{ pilot_id: 'p', name: 'Other <pilot>' }] },
+    ],
+    rules: 'donors = eligible territories that are not treated, minus …',
+  };
+
+  it('lists each left-out territory with why in words and its detail, escaped, and no stored code', async () => {
+    const report = sampleReport();
+    const html = sectionHtml(await renderReportHtml({ report, meta, assignment: { ...assignment, design: { type: 'chosen', donor_pool: pool } } }), 'assignment');
+    expect(html).toContain('<caption>Eligible territories left out of the donor pool (2 donor territories remain)</caption>');
+    expect(html).toMatch(/<tr data-left-out="C03"><th scope="row">C03<\/th><td>Excluded by the pilot<\/td><td>named in the pilot’s exclusions<\/td><\/tr>/);
+    expect(html).toMatch(/data-left-out="L01"[\s\S]*Incomplete pre-period data<\/td><td>9 of 13 pre-period weeks \(2023-10-02 to 2023-11-27\)/);
+    expect(html).toMatch(/data-left-out="R01"[\s\S]*Reserved by another running pilot<\/td><td>in running pilot\(s\) &#39;Other &lt;pilot&gt;&#39;/);
+    expect(visibleText(html).match(SNAKE_CASE) ?? []).toEqual([]);
+  });
+
+  it("falls back to the report's copy of the donor pool, says when none was left out, and shows nothing for a randomized design", async () => {
+    const report = sampleReport();
+    (report.design as any).type = 'chosen';
+    (report.design as any).donor_pool = pool;
+    expect(sectionHtml(await renderReportHtml({ report, meta, assignment }), 'assignment')).toContain('data-left-out="R01"');
+    (report.design as any).donor_pool = { ...pool, left_out: [] };
+    expect(sectionHtml(await renderReportHtml({ report, meta, assignment }), 'assignment')).toContain('No eligible territory was left out of the donor pool (2 donor territories remain).');
+    const randomized = sampleReport();
+    expect(sectionHtml(await renderReportHtml({ report: randomized, meta, assignment }), 'assignment')).not.toMatch(/donor pool/);
+  });
+});
+
 describe('data completeness caption', () => {
   it('is a sentence for every state of the check, never the state code', async () => {
     const seen = new Set<string>();

@@ -131,7 +131,39 @@ ${items}
   return `<p>${units.length} territories, ${arms.map((a) => `${armCount(units, a)} ${esc(a)}`).join(', ')}; grouped by ${input.assignment?.units ? 'region' : 'stratum'}. ■ marks a treatment arm, □ control.</p>
 <div class="regions">
 ${cards}
-</div>`;
+</div>${donorsLeftOut(report, input)}`;
+}
+
+/** Why an eligible territory is not a donor, in words (never the stored code). */
+const LEFT_OUT_REASONS: Record<string, string> = {
+  excluded: 'Excluded by the pilot',
+  reserved: 'Reserved by another running pilot',
+  incomplete_pre_period: 'Incomplete pre-period data',
+};
+
+/**
+ * A chosen design's eligible territories left out of the donor pool, each with why (excluded by the
+ * user, reserved by another running pilot, incomplete pre-period data) and the detail stored with the
+ * design (the pilot holding it, the weeks without data); from the assignment, else the report's copy.
+ * Empty for randomized designs.
+ */
+function donorsLeftOut(report: ReportData, input: ReportHtmlInput): string {
+  const type = input.assignment?.design?.type ?? report.design?.type;
+  if (type !== 'chosen') return '';
+  const pool = input.assignment?.design?.donor_pool ?? report.design?.donor_pool;
+  if (!pool || !Array.isArray(pool.left_out)) return `<p class="note">The donor pool of this chosen design was not recorded with the report.</p>`;
+  const remain = Array.isArray(pool.donors) ? ` (${pool.donors.length} donor territories remain)` : '';
+  if (pool.left_out.length === 0) return `<p class="note">No eligible territory was left out of the donor pool${remain}.</p>`;
+  const rows = pool.left_out
+    .map((l) => {
+      const detail = l.reason === 'excluded' ? 'named in the pilot’s exclusions' : l.detail;
+      return `<tr data-left-out="${esc(l.code)}"><th scope="row">${esc(l.code)}</th><td>${esc(LEFT_OUT_REASONS[l.reason] ?? 'Left out')}</td><td>${esc(detail)}</td></tr>`;
+    })
+    .join('\n');
+  return `<table data-table="donors-left-out"><caption>Eligible territories left out of the donor pool${remain}</caption>
+<thead><tr><th scope="col">Territory</th><th scope="col">Why</th><th scope="col">Detail</th></tr></thead><tbody>
+${rows}
+</tbody></table>`;
 }
 
 /** The completeness check's overall state (report.data_completeness.state) as the end of a sentence, never its code. */
