@@ -18,6 +18,8 @@ export interface OpportunityRowInput {
   account?: string | null;
   /** the rep who owns the deal (mapped to territories over time by POST /owners/territories) */
   owner?: string | null;
+  /** ISO 4217 code of the amount (absent: the default currency) */
+  currency?: string | null;
 }
 
 /** The territory code `opportunityRow()` uses unless told otherwise; load it first. */
