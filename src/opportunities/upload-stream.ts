@@ -49,10 +49,9 @@ export async function uploadStreamOf(req: Request): Promise<Readable> {
 export async function uploadOf(req: Request): Promise<Upload> {
   const part = await filePartOf(req, true);
   const head = await sniffHead(part.stream, OLE2_MAGIC.length);
-  const stream = part.stream;
   const named = (part.filename ?? '').toLowerCase();
   if (startsWith(head.bytes, OLE2_MAGIC)) {
-    stream.resume();
+    head.stream.resume(); // drained unread
     throw new AppException(
       'UNSUPPORTED_XLSX',
       'The file is an encrypted (password-protected) workbook or a legacy .xls: save it without a password as .xlsx (Excel Workbook) or export it as CSV',

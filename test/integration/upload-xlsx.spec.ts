@@ -219,7 +219,7 @@ describe('xlsx uploads', () => {
       ['truncated ZIP', good.subarray(0, Math.floor(good.length / 2)), 400, 'MALFORMED_XLSX'],
       ['ZIP signature then garbage', Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04]), Buffer.alloc(200, 7)]), 400, 'MALFORMED_XLSX'],
       ['said to be xlsx, but text', Buffer.from('opportunity_id,territory\nB-1,West\n'), 400, 'MALFORMED_XLSX'],
-      ['encrypted (OLE2 container)', Buffer.concat([Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]), Buffer.alloc(512)]), 422, 'UNSUPPORTED_XLSX'],
+      ['encrypted (OLE2 container)', Buffer.concat([Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]), Buffer.alloc(2 * 1024 * 1024)]), 422, 'UNSUPPORTED_XLSX'], // 2 MB: answered without reading it
       ['header only', await workbook([{ name: 'S', rows: [['opportunity_id', 'territory', 'stage']] }]), 400, 'MALFORMED_XLSX'],
       ['empty sheet', await workbook([{ name: 'S', rows: [] }]), 400, 'MALFORMED_XLSX'],
       ['value right of the header', await workbook([{ name: 'S', rows: [['opportunity_id', 'territory'], ['B-1', 'West', 'stray']] }]), 400, 'MALFORMED_XLSX'],
