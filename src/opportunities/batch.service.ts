@@ -14,7 +14,6 @@ import { resolveColumnMapping, ResolvedMapping, rowMapper } from './ingestion/co
 import { readJsonBatch } from './import-profiles/json-rows';
 import { ImportSourceService } from './import-profiles/import-sources';
 import { CompiledProfileMapping, compileProfileMapping, ImportProfile } from './import-profiles/profiles';
-import type { RawOpportunityRow } from './ingestion/opportunity-row.parser';
 import { OpportunityBatchEntity } from './opportunity-batch.entity';
 import { chunkCountFor, createStagingTable, dropStagingTable, StagingWriter } from './staging';
 import { TerritoryRepository } from '../territories/territory.repository';
@@ -308,17 +307,14 @@ export class BatchService {
     // Same tick as the pipe into the reader: every raw chunk is also hashed (for Idempotency-Key replays).
     upload.stream.on('data', (chunk: Buffer) => hash.update(chunk));
     let mapping: ResolvedMapping | null = null;
-    let toRow: ((row: readonly string[]) => { row: RawOpportunityRow; reasons?: readonly string[] }) | null = null;
+    let add: ((row: readonly string[], rowNumber: number | undefined) => boolean) | null = null;
     const limit = { maxRows: this.env.CSV_MAX_ROWS, message: `A ${upload.kind === 'xlsx' ? 'workbook' : 'CSV'} upload holds at most ${this.env.CSV_MAX_ROWS} rows` };
     let detected: UploadDetected;
     try {
       ({ detected } = await readUploadRows(upload, { ...options, limit }, (rows, header, rowNumbers) => {
-        if (!toRow) ({ mapping, toRow } = this.rowReader(profile, header, explicit));
+        if (!add) ({ mapping, add } = this.rowAdder(writer, profile, header, explicit));
         let full = false;
-        for (let i = 0; i < rows.length; i++) {
-          const { row, reasons } = toRow!(rows[i]);
-          full = !writer.add(row, reasons, rowNumbers?.[i]) || full;
-        }
+        for (let i = 0; i < rows.length; i++) full = !add!(rows[i], rowNumbers?.[i]) || full;
         return full ? writer.drained() : undefined;
       }));
       await writer.finish();
@@ -330,25 +326,26 @@ export class BatchService {
   }
 
   /**
-   * How the rows of one header become staging rows: the `pilotlab` profile maps columns to fields
-   * (column-mapping.ts, the explicit map first); another profile reads each record by its own
-   * column names (issue 13). @throws VALIDATION_FAILED (a mapping naming no column)
+   * How the rows of one header go into the staging writer: the `pilotlab` profile maps columns to
+   * fields (column-mapping.ts, the explicit map first); another profile reads each record by its
+   * own column names (issue 13). @throws VALIDATION_FAILED (a mapping naming no column)
    */
-  private rowReader(profile: ImportProfile, header: readonly string[], explicit: Record<string, string> | null) {
+  private rowAdder(writer: StagingWriter, profile: ImportProfile, header: readonly string[], explicit: Record<string, string> | null) {
     if (profile.name === 'pilotlab') {
       const mapping = resolveColumnMapping([...header], explicit);
       const toFields = rowMapper(header, mapping.mapping);
-      return { mapping, toRow: (row: readonly string[]) => ({ row: toFields(row) }) };
+      return { mapping, add: (row: readonly string[], n: number | undefined) => writer.add(toFields(row), undefined, n) };
     }
     const compiled: CompiledProfileMapping = compileProfileMapping(profile, [...header], explicit);
     const mapping: ResolvedMapping = { mapping: compiled.mapping as ResolvedMapping['mapping'], ignored_columns: compiled.ignored_columns };
     const columns = header.map((h, i) => [h, i] as const);
     return {
       mapping,
-      toRow: (row: readonly string[]) => {
+      add: (row: readonly string[], n: number | undefined) => {
         const record: Record<string, string> = {};
         for (const [h, i] of columns) record[h] = row[i];
-        return compiled.read(record);
+        const out = compiled.read(record);
+        return writer.add(out.row, out.reasons, n);
       },
     };
   }
