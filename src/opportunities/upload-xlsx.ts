@@ -96,6 +96,7 @@ export async function readXlsxRows(
       }
     }
   } catch (err) {
+    file.unpipe(); // from exceljs's unzipper: the caller drains the rest unread
     if (err instanceof AppException) throw err;
     if (err instanceof CsvFormatError) throw new AppException('MALFORMED_XLSX', `The header of sheet '${detected?.worksheet ?? target}' is refused: ${err.message}`);
     throw new AppException('MALFORMED_XLSX', `The upload is not a readable .xlsx workbook: ${zipReason((err as Error).message)}`);
