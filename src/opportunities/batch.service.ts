@@ -1,13 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import busboy from 'busboy';
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { Request } from 'express';
 import { DataSource, QueryRunner } from 'typeorm';
 import { AppException } from '../common/errors/app.exception';
 import { canonicalJson } from '../common/utils/canonical-json';
-import { CsvFormatError, readCsvStream } from '../common/utils/csv';
 import { EnvironmentVariables } from '../config/env.validation';
 import { JobProducer } from '../queues/job-producer.service';
 import { BatchRepository } from './batch.repository';
@@ -20,7 +18,9 @@ import { OpportunityBatchEntity } from './opportunity-batch.entity';
 import { chunkCountFor, createStagingTable, dropStagingTable, StagingWriter } from './staging';
 import { TerritoryRepository } from '../territories/territory.repository';
 import { countBatchWarnings, findBatchWarnings } from './batch-warnings';
-import { DetectedFormat, FormatOverride, UploadDecoder } from './upload-decoding';
+import { FormatOverride } from './upload-decoding';
+import { readUploadRows, UploadDetected } from './upload-rows';
+import { Upload, uploadOf } from './upload-stream';
 
 /**
  * Receives opportunity batches: stores them in PostgreSQL first (so nothing is lost if Redis is
@@ -84,12 +84,17 @@ export class BatchService {
   }
 
   /**
-   * Streams a CSV upload (multipart field `file`, or a `text/csv` body) through the CSV reader and
-   * the row parser into the batch's staging table with one PostgreSQL COPY, inside one transaction: a
+   * Streams a table upload, a CSV or an .xlsx workbook (multipart field `file`, a `text/csv` body or
+   * an xlsx body; upload-stream.ts tells them apart), through its reader (upload-rows.ts: the CSV
+   * reader, or exceljs's streaming workbook reader for one worksheet) and the same row mapping and
+   * parser into the batch's staging table with one PostgreSQL COPY, inside one transaction: a
    * malformed file stores nothing. Memory stays flat whatever the file size (backpressure from
-   * the COPY to the socket). Row numbers count data rows from 1 (header excluded).
+   * the COPY to the socket). CSV row numbers count data rows from 1 (header excluded); an xlsx's
+   * are its sheet rows (as Excel shows them).
    * @param mappingJson optional JSON object canonical field → CSV header
-   * @throws MALFORMED_CSV, VALIDATION_FAILED (mapping), BATCH_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE
+   * @param worksheet `?worksheet=` of an xlsx (null: its first sheet)
+   * @throws MALFORMED_CSV, MALFORMED_XLSX, UNSUPPORTED_XLSX, WORKSHEET_NOT_FOUND, VALIDATION_FAILED
+   *   (mapping, an option of the other file kind), BATCH_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE
    */
   async createFromCsv(
     req: Request,
@@ -98,6 +103,7 @@ export class BatchService {
     format: FormatOverride = { delimiter: null, encoding: null },
     profileName?: string,
     sourceName?: string,
+    worksheet: string | null = null,
   ): Promise<BatchAcceptedDto> {
     const resolved = await this.sources.resolve(profileName, sourceName);
     const profile = resolved.profile;
@@ -106,9 +112,10 @@ export class BatchService {
     const explicit = resolved.columnMap || given ? { ...(resolved.columnMap ?? {}), ...(given ?? {}) } : null;
     if (idempotencyKey) {
       const existing = await this.batches.findByIdempotencyKey(idempotencyKey);
-      if (existing) return this.replayCsv(existing, await this.csvStreamOf(req));
+      if (existing) return this.replayCsv(existing, (await uploadOf(req)).stream);
     }
-    const file = await this.csvStreamOf(req);
+    const upload = await uploadOf(req);
+    const file = upload.stream;
     const hash = createHash('sha256');
     const qr = this.dataSource.createQueryRunner();
     await qr.connect();
@@ -119,7 +126,7 @@ export class BatchService {
       const batch = await repo.save(repo.create({ source: 'csv', status: 'queued', idempotencyKey, rowCount: 0, stagingChunks: chunks }));
       await createStagingTable(qr.manager, batch.id, chunks);
       const territoryIds = await this.territories.idsByCode(qr.manager);
-      const { rowCount, mapping, detected } = await this.streamRows(new StagingWriter(qr, batch.id, chunks, territoryIds), file, explicit, hash, format, profile);
+      const { rowCount, mapping, detected } = await this.streamRows(new StagingWriter(qr, batch.id, chunks, territoryIds), upload, explicit, hash, { format, worksheet }, profile);
       await repo.update(batch.id, {
         rowCount,
         columnMapping: mapping.mapping as Record<string, string>,
@@ -128,7 +135,7 @@ export class BatchService {
       });
       await qr.commitTransaction();
       batch.rowCount = rowCount;
-      return { ...(await this.enqueue(batch, false)), detected: toDetected(detected) };
+      return { ...(await this.enqueue(batch, false)), detected };
     } catch (err) {
       await qr.rollbackTransaction();
       if (idempotencyKey && isUniqueViolation(err)) {
@@ -284,106 +291,63 @@ export class BatchService {
   }
 
   /**
-   * Parses the CSV stream (common/utils/csv.ts) into the staging COPY, a slice of records at a
-   * time, with backpressure all the way from PostgreSQL to the socket; hashes the bytes as they
-   * pass. @throws MALFORMED_CSV, BATCH_TOO_LARGE
+   * Reads the upload's rows (upload-rows.ts: CSV or xlsx) into the staging COPY, a slice of rows at
+   * a time, with backpressure all the way from PostgreSQL to the socket; hashes the bytes as they
+   * pass. The header picks the column mapping (pilotlab) or the profile's reader (other profiles).
+   * @throws MALFORMED_CSV, MALFORMED_XLSX, WORKSHEET_NOT_FOUND, BATCH_TOO_LARGE, VALIDATION_FAILED
    */
   private async streamRows(
     writer: StagingWriter,
-    file: Readable,
+    upload: Upload,
     explicit: Record<string, string> | null,
     hash: ReturnType<typeof createHash>,
-    format: FormatOverride,
+    options: { format: FormatOverride; worksheet: string | null },
     profile: ImportProfile,
-  ) {
-    // Same tick as the pipe into the decoder: every raw chunk is also hashed (for Idempotency-Key replays).
-    file.on('data', (chunk: Buffer) => hash.update(chunk));
-    // Encoding and delimiter are chosen from the first bytes (upload-decoding.ts); the reader gets UTF-8.
-    const decoder = new UploadDecoder(format);
-    file.on('error', (err) => decoder.destroy(err));
-    decoder.on('error', () => undefined); // reported through `detected` (before reading) or by the reader
-    file.pipe(decoder);
+  ): Promise<{ rowCount: number; mapping: ResolvedMapping; detected: UploadDetected }> {
+    // Same tick as the pipe into the reader: every raw chunk is also hashed (for Idempotency-Key replays).
+    upload.stream.on('data', (chunk: Buffer) => hash.update(chunk));
     let mapping: ResolvedMapping | null = null;
-    let toFields: ((row: readonly string[]) => Record<string, string>) | null = null;
-    let detected: DetectedFormat | null = null;
-    let compiled: CompiledProfileMapping | null = null;
-    let profiledAdd: ((row: readonly string[]) => boolean) | null = null;
+    let add: ((row: readonly string[], rowNumber: number | undefined) => boolean) | null = null;
+    const limit = { maxRows: this.env.CSV_MAX_ROWS, message: `A ${upload.kind === 'xlsx' ? 'workbook' : 'CSV'} upload holds at most ${this.env.CSV_MAX_ROWS} rows` };
+    let detected: UploadDetected;
     try {
-      detected = await decoder.detected;
-      await readCsvStream(decoder, (rows, header) => {
-        if (!mapping) {
-          if (profile.name === 'pilotlab') {
-            mapping = resolveColumnMapping([...header], explicit);
-            toFields = rowMapper(header, mapping.mapping);
-          } else {
-            // Another profile: its own column names; the profile reads each record (issue 13).
-            compiled = compileProfileMapping(profile, [...header], explicit);
-            mapping = { mapping: compiled.mapping as ResolvedMapping['mapping'], ignored_columns: compiled.ignored_columns };
-            const columns = header.map((h, i) => [h, i] as const);
-            const c = compiled;
-            toFields = null;
-            profiledAdd = (row) => {
-              const record: Record<string, string> = {};
-              for (const [h, i] of columns) record[h] = row[i];
-              const out = c.read(record);
-              return writer.add(out.row, out.reasons);
-            };
-          }
-        }
-        if (writer.rows + rows.length > this.env.CSV_MAX_ROWS) {
-          throw new AppException('BATCH_TOO_LARGE', `A CSV upload holds at most ${this.env.CSV_MAX_ROWS} rows`);
-        }
+      ({ detected } = await readUploadRows(upload, { ...options, limit }, (rows, header, rowNumbers) => {
+        if (!add) ({ mapping, add } = this.rowAdder(writer, profile, header, explicit));
         let full = false;
-        if (profiledAdd) for (const row of rows) full = !profiledAdd(row) || full;
-        else for (const row of rows) full = !writer.add(toFields!(row)) || full;
+        for (let i = 0; i < rows.length; i++) full = !add!(rows[i], rowNumbers?.[i]) || full;
         return full ? writer.drained() : undefined;
-      }, { delimiter: detected.delimiter });
+      }));
       await writer.finish();
     } catch (err) {
       writer.abort(err as Error);
-      file.unpipe(decoder);
-      if (err instanceof AppException) throw err;
-      const reason = err instanceof CsvFormatError ? err.message : `the upload could not be read: ${(err as Error).message}`;
-      const how = detected ? ` (read as ${describeFormat(detected)}; pass ?delimiter= or ?encoding= to override)` : '';
-      throw new AppException('MALFORMED_CSV', `CSV could not be parsed: ${reason}${how}`, detected ? { detected: toDetected(detected) } : undefined);
+      throw err;
     }
-    if (!mapping || writer.rows === 0) throw new AppException('MALFORMED_CSV', 'The CSV has a header but no data rows');
-    return { rowCount: writer.rows, mapping: mapping as ResolvedMapping, detected: detected! };
+    return { rowCount: writer.rows, mapping: mapping!, detected };
   }
 
-  /** The CSV byte stream of the request: the `file` part of a multipart body, or a text/csv body. */
-  private csvStreamOf(req: Request): Promise<Readable> {
-    const type = String(req.headers['content-type'] ?? '');
-    if (/^text\/csv\b|^application\/csv\b/i.test(type)) return Promise.resolve(req);
-    if (!/^multipart\/form-data\b/i.test(type)) {
-      req.resume();
-      throw new AppException('UNSUPPORTED_MEDIA_TYPE', 'Send the CSV as multipart/form-data (field "file") or as a text/csv body');
+  /**
+   * How the rows of one header go into the staging writer: the `pilotlab` profile maps columns to
+   * fields (column-mapping.ts, the explicit map first); another profile reads each record by its
+   * own column names (issue 13). @throws VALIDATION_FAILED (a mapping naming no column)
+   */
+  private rowAdder(writer: StagingWriter, profile: ImportProfile, header: readonly string[], explicit: Record<string, string> | null) {
+    if (profile.name === 'pilotlab') {
+      const mapping = resolveColumnMapping([...header], explicit);
+      const toFields = rowMapper(header, mapping.mapping);
+      return { mapping, add: (row: readonly string[], n: number | undefined) => writer.add(toFields(row), undefined, n) };
     }
-    return new Promise((resolve, reject) => {
-      let bb: ReturnType<typeof busboy>;
-      try {
-        bb = busboy({ headers: req.headers, limits: { files: 1 } });
-      } catch (err) {
-        // busboy throws at once for a multipart Content-Type without a boundary parameter
-        req.resume();
-        reject(new AppException('MALFORMED_CSV', `Upload could not be read: ${(err as Error).message} (multipart/form-data needs a boundary)`));
-        return;
-      }
-      let found = false;
-      bb.on('file', (name, stream) => {
-        if (name !== 'file' || found) {
-          stream.resume();
-          return;
-        }
-        found = true;
-        resolve(stream);
-      });
-      bb.on('error', (err) => reject(new AppException('MALFORMED_CSV', `Upload could not be read: ${(err as Error).message}`)));
-      bb.on('close', () => {
-        if (!found) reject(new AppException('VALIDATION_FAILED', 'Send the CSV as multipart field "file"'));
-      });
-      req.pipe(bb);
-    });
+    const compiled: CompiledProfileMapping = compileProfileMapping(profile, [...header], explicit);
+    const mapping: ResolvedMapping = { mapping: compiled.mapping as ResolvedMapping['mapping'], ignored_columns: compiled.ignored_columns };
+    const columns = header.map((h, i) => [h, i] as const);
+    return {
+      mapping,
+      add: (row: readonly string[], n: number | undefined) => {
+        const record: Record<string, string> = {};
+        for (const [h, i] of columns) record[h] = row[i];
+        const out = compiled.read(record);
+        return writer.add(out.row, out.reasons, n);
+      },
+    };
   }
 }
 
@@ -398,16 +362,6 @@ function parseMapping(json: string | undefined): Record<string, string> | null {
   throw new AppException('VALIDATION_FAILED', 'mapping must be a JSON object of field → CSV column', [
     { path: 'mapping', errors: ['must be a JSON object'] },
   ]);
-}
-
-/** The `detected` object of an upload response: how the bytes were read. */
-function toDetected(d: DetectedFormat) {
-  return { delimiter: d.delimiter, encoding: d.encoding, bom: d.bom, source: d.source };
-}
-
-function describeFormat(d: DetectedFormat): string {
-  const delim = d.delimiter === '\t' ? 'tab' : `'${d.delimiter}'`;
-  return `delimiter ${delim} (${d.source.delimiter}), encoding ${d.encoding} (${d.source.encoding})${d.bom ? ' with BOM' : ''}`;
 }
 
 function isUniqueViolation(err: unknown): boolean {

@@ -11,6 +11,8 @@ import { BatchStatusQuery } from './dto/batch-status.query';
 import { BatchAcceptedDto, CreateBatchDto } from './dto/create-batch.dto';
 import { OpportunityRepository } from './opportunity.repository';
 import { parseFormatOverride } from './upload-decoding';
+import { XLSX_CONTENT_TYPE } from './upload-stream';
+import { AppException } from '../common/errors/app.exception';
 
 @ApiTags('opportunities')
 @Controller('opportunities')
@@ -37,13 +39,14 @@ export class OpportunitiesController {
   @HttpCode(202)
   @Roles('sales_ops')
   @UseGuards(QueueDepthGuard)
-  @ApiOperation({ summary: 'Stream a CSV of opportunities (multipart field "file", or a text/csv body)' })
-  @ApiConsumes('multipart/form-data', 'text/csv')
+  @ApiOperation({ summary: 'Stream a CSV or an .xlsx workbook of opportunities (multipart field "file", a text/csv body or an xlsx body; the kind is told by content type, file name or the ZIP signature)' })
+  @ApiConsumes('multipart/form-data', 'text/csv', XLSX_CONTENT_TYPE)
   @ApiBody({ schema: { type: 'object', properties: { file: { type: 'string', format: 'binary' } } } })
   @ApiQuery({ name: 'mapping', required: false, description: 'JSON object: field → CSV column, e.g. {"territory":"sales_agent"}' })
   @ApiQuery({ name: 'delimiter', required: false, description: "',' ';' or 'tab'; detected from the first lines when absent" })
   @ApiQuery({ name: 'encoding', required: false, description: 'utf-8, utf-16le, utf-16be or windows-1252; detected (BOM, UTF-8 validity, chardet) when absent' })
   @ApiQuery({ name: 'profile', required: false, description: 'Import profile: pilotlab (default), salesforce, hubspot, snapshot' })
+  @ApiQuery({ name: 'worksheet', required: false, description: 'xlsx only: the worksheet to read (by name); the first visible sheet when absent' })
   @ApiQuery({ name: 'source', required: false, description: 'A stored import source (PUT /import-sources/:name): its profile, column map and stage mapping' })
   @ApiHeader({ name: 'Idempotency-Key', required: false })
   createCsvBatch(
@@ -53,9 +56,10 @@ export class OpportunitiesController {
     @Query('encoding') encoding: string | undefined,
     @Query('profile') profile: string | undefined,
     @Query('source') source: string | undefined,
+    @Query('worksheet') worksheet: unknown,
     @IdempotencyKey() key: string | null,
   ): Promise<BatchAcceptedDto> {
-    return this.batches.createFromCsv(req, mapping, key, parseFormatOverride(delimiter, encoding), profile, source);
+    return this.batches.createFromCsv(req, mapping, key, parseFormatOverride(delimiter, encoding), profile, source, parseWorksheet(worksheet));
   }
 
   @Post('batches/:id/cancel')
@@ -87,4 +91,13 @@ export class OpportunitiesController {
   get(@Param('opportunityId') id: string) {
     return this.opportunities.getView(id);
   }
+}
+
+/** `?worksheet=`: one non-empty sheet name (at most 31 characters, Excel's limit), or null. @throws VALIDATION_FAILED */
+function parseWorksheet(v: unknown): string | null {
+  if (v === undefined || v === '') return null;
+  if (typeof v !== 'string' || v.length > 31) {
+    throw new AppException('VALIDATION_FAILED', 'worksheet must be one sheet name (at most 31 characters)', [{ path: 'worksheet', errors: ['must be one sheet name of at most 31 characters'] }]);
+  }
+  return v;
 }

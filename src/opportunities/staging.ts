@@ -127,13 +127,15 @@ export class StagingWriter {
   }
 
   /**
-   * Parses one row (row numbers count from 1 in arrival order) and queues its COPY line.
+   * Parses one row and queues its COPY line. Row numbers count from 1 in arrival order unless the
+   * caller gives the row's own number (an xlsx sheet row; increasing, as arrival order is).
    * Synchronous, like `Writable.write`: returns false when PostgreSQL is behind, and the caller
    * should await {@link drained} before adding more (memory then stays flat).
    */
-  add(raw: RawOpportunityRow, profileReasons?: readonly string[]): boolean {
+  add(raw: RawOpportunityRow, profileReasons?: readonly string[], sourceRowNumber?: number): boolean {
     this.stream ??= this.open();
-    const rowNumber = ++this.rows;
+    const rowNumber = sourceRowNumber ?? this.rows + 1;
+    this.rows++;
     let outcome = parseOpportunityRow(raw, this.territoryIds);
     // Reasons an import profile found (e.g. an unknown HubSpot dealstage) come first; the row is rejected.
     if (profileReasons?.length) {

@@ -175,4 +175,43 @@ describe('import profiles', () => {
     expect(missing.body.code).toBe('IMPORT_SOURCE_NOT_FOUND');
     expect((await request(stack.http).put('/import-sources/x').send({ profile: 'pipedrive' })).status).toBe(400);
   });
+
+  it('import sources are listed by name and deleted (audited like PUT); uploads naming a deleted source get 404; unknown names 404', async () => {
+    const before = Number((await stack.dataSource.query(`SELECT count(*) AS n FROM audit_events WHERE action LIKE '% /import-sources/:name'`))[0].n);
+    expect((await request(stack.http).get('/import-sources')).body).toEqual({ total: 0, items: [] });
+    for (const name of ['sf-emea', 'hs-us']) expect((await request(stack.http).put(`/import-sources/${name}`).send({ profile: name.startsWith('sf') ? 'salesforce' : 'hubspot', column_map: { territory: 'Region' } })).status).toBe(200);
+    const list = await request(stack.http).get('/import-sources');
+    expect(list.status).toBe(200);
+    expect(list.body.total).toBe(2);
+    expect(list.body.items.map((s: { name: string; profile: string }) => [s.name, s.profile])).toEqual([
+      ['hs-us', 'hubspot'],
+      ['sf-emea', 'salesforce'],
+    ]);
+    const del = await request(stack.http).delete('/import-sources/sf-emea');
+    expect(del.status).toBe(200);
+    expect(del.body).toMatchObject({ name: 'sf-emea', profile: 'salesforce', column_map: { territory: 'Region' }, deleted: true });
+    expect((await request(stack.http).get('/import-sources')).body.items.map((s: { name: string }) => s.name)).toEqual(['hs-us']);
+    expect((await request(stack.http).get('/import-sources/sf-emea')).status).toBe(404);
+    const again = await request(stack.http).delete('/import-sources/sf-emea');
+    expect(again.status).toBe(404);
+    expect(again.body).toMatchObject({ statusCode: 404, code: 'IMPORT_SOURCE_NOT_FOUND', details: { source: 'sf-emea' } });
+    const upload = await request(stack.http).post('/opportunities/batches/csv?source=sf-emea').set('Content-Type', 'text/csv').send('Id,StageName,Region\n1,Closed Won,West\n');
+    expect(upload.status).toBe(404);
+    expect(upload.body.code).toBe('IMPORT_SOURCE_NOT_FOUND');
+    // Audit: the two PUTs and the one successful DELETE (a 404 records nothing), with the source's name.
+    const events: { action: string; entity_type: string; after: { name: string } }[] = await stack.dataSource.query(
+      `SELECT action, entity_type, after FROM audit_events WHERE action LIKE '% /import-sources/:name' ORDER BY id`,
+    );
+    expect(events.length - before).toBe(3);
+    expect(events.slice(before).map((e) => [e.action, e.entity_type, e.after.name])).toEqual([
+      ['PUT /import-sources/:name', 'import-sources', 'sf-emea'],
+      ['PUT /import-sources/:name', 'import-sources', 'hs-us'],
+      ['DELETE /import-sources/:name', 'import-sources', 'sf-emea'],
+    ]);
+    // Role rule as for PUT: an analyst may list but not delete.
+    const analyst = await stack.keyFor('analyst');
+    expect((await request(stack.raw).get('/import-sources').set('x-api-key', analyst)).status).toBe(200);
+    expect((await request(stack.raw).delete('/import-sources/hs-us').set('x-api-key', analyst)).status).toBe(403);
+    expect((await request(stack.http).get('/import-sources/hs-us')).status).toBe(200);
+  });
 });

@@ -167,6 +167,11 @@ describe('permission matrix: every route × every role, derived from the router'
     expect(rule('PATCH /pilots/:id')).toBe('admin, sales_ops, experimenter');
     expect(rule('POST /territories')).toBe('admin, sales_ops');
     expect(rule('POST /opportunities/batches')).toBe('admin, sales_ops');
+    // Import sources: sales_ops defines and deletes them (as PUT), every key reads them.
+    expect(rule('PUT /import-sources/:name')).toBe('admin, sales_ops');
+    expect(rule('DELETE /import-sources/:name')).toBe('admin, sales_ops');
+    expect(rule('GET /import-sources')).toBe('any key');
+    expect(rule('GET /import-sources/:name')).toBe('any key');
     for (const verb of ['approve', 'launch', 'stop', 'conclude']) expect(rule(`POST /pilots/:id/${verb}`)).toBe('admin, experimenter');
     expect(rule('POST /pilots/:id/assignment')).toBe('admin, experimenter');
     expect(rule('GET /pilots/:id')).toBe('any key');

@@ -5,6 +5,12 @@ export const ERROR_STATUS = {
   VALIDATION_FAILED: HttpStatus.BAD_REQUEST,
   MALFORMED_JSON: HttpStatus.BAD_REQUEST,
   MALFORMED_CSV: HttpStatus.BAD_REQUEST,
+  /** An .xlsx upload that is no readable workbook: a corrupt ZIP, no worksheet, no data rows, a bad header. */
+  MALFORMED_XLSX: HttpStatus.BAD_REQUEST,
+  /** A password-protected (encrypted) workbook or a legacy .xls: readable only once saved as a plain .xlsx. */
+  UNSUPPORTED_XLSX: HttpStatus.UNPROCESSABLE_ENTITY,
+  /** ?worksheet= names no worksheet of the uploaded workbook (details.worksheets lists them). */
+  WORKSHEET_NOT_FOUND: HttpStatus.UNPROCESSABLE_ENTITY,
   /** ?profile= names no import profile (details.profiles lists them). */
   UNKNOWN_IMPORT_PROFILE: HttpStatus.BAD_REQUEST,
   BATCH_TOO_LARGE: HttpStatus.PAYLOAD_TOO_LARGE,

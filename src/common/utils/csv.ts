@@ -75,7 +75,12 @@ export function toRecord(header: readonly string[], row: readonly string[]): Rec
   return record;
 }
 
-function headerOf(row: string[]): string[] {
+/**
+ * The header names of a table's first row (trimmed), under this module's contract; the .xlsx upload
+ * reader (opportunities/upload-xlsx.ts) checks a sheet's header with it too.
+ * @throws CsvFormatError when a name is repeated, ignoring case
+ */
+export function headerOf(row: string[]): string[] {
   const names = row.map((h) => h.trim()); // (a BOM is stripped before parsing: it would hide a quote)
   const lower = names.map((h) => h.toLowerCase());
   const repeated = names.filter((h, i) => lower.indexOf(h.toLowerCase()) !== i);

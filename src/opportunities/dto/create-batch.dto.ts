@@ -1,3 +1,4 @@
+import type { UploadDetected } from '../upload-rows';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMinSize, IsArray, IsObject, IsOptional, IsString, MaxLength, ValidateNested } from 'class-validator';
@@ -70,7 +71,9 @@ export class BatchAcceptedDto {
   @ApiProperty() status_url: string;
   @ApiProperty({
     required: false,
-    description: 'CSV uploads only: how the file was read, e.g. {"delimiter":";","encoding":"windows-1252","bom":false,"source":{"delimiter":"header","encoding":"fallback"}}',
+    description:
+      'File uploads only: how the file was read. CSV: {"format":"csv","delimiter":";","encoding":"windows-1252","bom":false,"source":{"delimiter":"header","encoding":"fallback"}}; ' +
+      'xlsx: {"format":"xlsx","worksheet":"Opportunities","worksheet_source":"first","worksheets":["Opportunities","Notes"],"header_row":1}',
   })
-  detected?: { delimiter: string; encoding: string; bom: boolean; source: { delimiter: string; encoding: string } };
+  detected?: UploadDetected;
 }

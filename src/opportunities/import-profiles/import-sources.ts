@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Injectable, Param, Put } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Injectable, Param, Put } from '@nestjs/common';
 import { ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { IsIn, IsObject, IsOptional } from 'class-validator';
@@ -60,6 +60,29 @@ export class ImportSourceService {
     return rows[0];
   }
 
+  /** Every stored source, by name. */
+  async list(): Promise<{ total: number; items: ImportSource[] }> {
+    const items: ImportSource[] = await this.ds.query(`SELECT name, profile, column_map, stage_mapping FROM import_sources ORDER BY name`);
+    return { total: items.length, items };
+  }
+
+  /**
+   * Deletes a source; uploads naming it afterwards get 404. Batches already received through it
+   * keep their rows (a batch records its column mapping, not the source).
+   * @returns the deleted source (its last profile, column map and stage mapping)
+   * @throws IMPORT_SOURCE_NOT_FOUND
+   */
+  async remove(name: string): Promise<ImportSource & { deleted: true }> {
+    // A CTE so the driver returns the rows (a bare DELETE … RETURNING answers [rows, count]).
+    const rows: ImportSource[] = await this.ds.query(
+      `WITH d AS (DELETE FROM import_sources WHERE name = $1 RETURNING name, profile, column_map, stage_mapping) SELECT * FROM d`,
+      [name],
+    );
+    const gone = rows[0];
+    if (!gone) throw new AppException('IMPORT_SOURCE_NOT_FOUND', `No import source '${name}'`, { source: name });
+    return { ...gone, deleted: true };
+  }
+
   /**
    * The profile and explicit column map of an upload: `?source=` (its stored profile, column map and
    * stage mapping; a `profile` given too must agree) or `?profile=`. @throws IMPORT_SOURCE_NOT_FOUND,
@@ -88,10 +111,24 @@ export class ImportSourcesController {
     return this.sources.put(name, dto);
   }
 
+  @Get()
+  @Roles(...ALL_ROLES)
+  @ApiOperation({ summary: 'Every stored import source, by name' })
+  list() {
+    return this.sources.list();
+  }
+
   @Get(':name')
   @Roles(...ALL_ROLES)
   @ApiOperation({ summary: 'One import source' })
   get(@Param('name') name: string) {
     return this.sources.get(name);
+  }
+
+  @Delete(':name')
+  @Roles('sales_ops')
+  @ApiOperation({ summary: 'Delete an import source (uploads naming it then get 404; stored batches are kept)' })
+  remove(@Param('name') name: string) {
+    return this.sources.remove(name);
   }
 }
