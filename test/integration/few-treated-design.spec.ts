@@ -363,6 +363,17 @@ describe('few-treated pilots: design "selected" (PilotLab picks k treated territ
     expect(verify.body).toMatchObject({ identical: true, selection_identical: true, design_type: 'selected', mismatches: [], stored_inputs_intact: true, units_compared: 11 });
     expect(verify.body.current_inputs.matches).toBe(true);
 
+    // the report analyses it as a few-treated pilot: SDID against the donor pool decides
+    const rep = await request(stack.http).post(`/pilots/${id}/reports`).expect(202);
+    const done = await waitForReport(stack.http, id, rep.body.report_id, 120_000);
+    expect(done.status).toBe('completed');
+    expect(done.result.primary_method.key).toBe('synthetic_did_placebo');
+    expect(done.result.primary_method.reason).toMatch(/selected design/);
+    const primary = done.result.kpis.find((k: any) => k.role === 'primary');
+    expect(primary.few_treated).toMatchObject({ deciding_estimator: 'sdid', status: 'ok' });
+    expect(primary.few_treated.result.treated).toEqual(winners);
+    expect(primary.few_treated.result.donors).toHaveLength(9);
+
     // a stored treated set that is not the selection's rank 1 is caught, as is an edited backtest panel
     const loser = sel.ranked[1].treated;
     await stack.dataSource.query(`UPDATE assignments SET design = jsonb_set(design, '{treated}', $2::jsonb) WHERE pilot_id = $1`, [id, JSON.stringify(loser)]);
