@@ -6,6 +6,21 @@ import { analyseFewTreated, FewTreatedPanel } from '../../src/stats/synthetic/fe
 import { selectTreatedSet } from '../../src/stats/synthetic/treated-selection';
 import { resetDatabase, startStack, TestStack, waitForReport } from '../utils/test-stack';
 
+/** POST /pilots of a few-treated pilot: `codes` eligible, one control and one treatment arm (no allocation), the pre-period `pre`. */
+function createFewTreatedPilot(stack: TestStack, codes: string[], pre: { start: string; end: string }, design: Record<string, unknown>, extra: Record<string, unknown> = {}) {
+  return request(stack.http)
+    .post('/pilots')
+    .send(pilot(codes, { pre_period: pre, design, arms: [{ key: 'control', role: 'control' }, { key: 'treatment', role: 'treatment' }], ...extra }));
+}
+
+/** What a draw stores for a pilot: assignments, recorded draws, `assignment.drawn` audit events. */
+async function storedDrawCounts(stack: TestStack, pilotId: string) {
+  const [a] = await stack.dataSource.query(`SELECT count(*)::int AS n FROM assignments WHERE pilot_id = $1`, [pilotId]);
+  const [d] = await stack.dataSource.query(`SELECT count(*)::int AS n FROM assignment_draws WHERE pilot_id = $1`, [pilotId]);
+  const [e] = await stack.dataSource.query(`SELECT count(*)::int AS n FROM audit_events WHERE pilot_id = $1 AND action = 'assignment.drawn'`, [pilotId]);
+  return { assignments: a.n, draws: d.n, audit: e.n };
+}
+
 /**
  * Few-treated pilots in the governed flow (issue 12): `design: "chosen"` names the treated
  * territories; the donor pool leaves out excluded, reserved (running pilot) and incomplete
@@ -39,18 +54,8 @@ describe('few-treated pilots: design "chosen"', () => {
     await ingest(stack.http, rows);
   });
 
-  async function createPilot(codes: string[], design: Record<string, unknown>, extra: Record<string, unknown> = {}) {
-    return request(stack.http)
-      .post('/pilots')
-      .send(pilot(codes, { pre_period: pre, design, arms: [{ key: 'control', role: 'control' }, { key: 'treatment', role: 'treatment' }], ...extra }));
-  }
-
-  async function storedCounts(pilotId: string) {
-    const [a] = await stack.dataSource.query(`SELECT count(*)::int AS n FROM assignments WHERE pilot_id = $1`, [pilotId]);
-    const [d] = await stack.dataSource.query(`SELECT count(*)::int AS n FROM assignment_draws WHERE pilot_id = $1`, [pilotId]);
-    const [e] = await stack.dataSource.query(`SELECT count(*)::int AS n FROM audit_events WHERE pilot_id = $1 AND action = 'assignment.drawn'`, [pilotId]);
-    return { assignments: a.n, draws: d.n, audit: e.n };
-  }
+  const createPilot = (codes: string[], design: Record<string, unknown>, extra: Record<string, unknown> = {}) => createFewTreatedPilot(stack, codes, pre, design, extra);
+  const storedCounts = (pilotId: string) => storedDrawCounts(stack, pilotId);
 
   it('the named treated territories are treated; excluded, reserved and incomplete territories leave the donor pool with why; audited and replayable', async () => {
     // another pilot runs on R01..R04: they are reserved
@@ -289,22 +294,13 @@ describe('few-treated pilots: design "selected" (PilotLab picks k treated territ
     generated = await ingestSeasonalPanel(stack, codes, [], 0);
   });
 
-  function createPilot(design: Record<string, unknown>, extra: Record<string, unknown> = {}) {
-    return request(stack.http)
-      .post('/pilots')
-      .send(pilot(codes, { pre_period: pre, design, arms: [{ key: 'control', role: 'control' }, { key: 'treatment', role: 'treatment' }], ...extra }));
-  }
+  const createPilot = (design: Record<string, unknown>, extra: Record<string, unknown> = {}) => createFewTreatedPilot(stack, codes, pre, design, extra);
 
   /** The pre-period series (weeks 0..12) of every code, as the core reads them. */
   function prePanel(units: string[]): number[][] {
     return units.map((u) => generated.value.filter((_, r) => generated.unit[r] === u && generated.week[r] < 13));
   }
 
-  async function storedCounts(pilotId: string) {
-    const [a] = await stack.dataSource.query(`SELECT count(*)::int AS n FROM assignments WHERE pilot_id = $1`, [pilotId]);
-    const [e] = await stack.dataSource.query(`SELECT count(*)::int AS n FROM audit_events WHERE pilot_id = $1 AND action = 'assignment.drawn'`, [pilotId]);
-    return { assignments: a.n, audit: e.n };
-  }
 
   it('the draw returns the ranked candidates with their backtest figures, stores rank 1 as the treated set (forced, never-treated and the revenue cap honoured), audits it, replays it, and launches', async () => {
     const design = {
@@ -407,9 +403,7 @@ describe('few-treated pilots: design "selected" (PilotLab picks k treated territ
     const ratio = await createPilot({ type: 'selected', k: 1 }, { primary_kpi: 'win_rate', secondary_kpis: [] });
     expect(ratio.status).toBe(400);
     expect(JSON.stringify(ratio.body.details)).toContain('primary_kpi');
-    const k = await request(stack.http)
-      .post('/pilots')
-      .send(pilot(codes.slice(0, 8), { pre_period: pre, design: { type: 'selected', k: 4 }, arms: [{ key: 'control', role: 'control' }, { key: 'treatment', role: 'treatment' }] }));
+    const k = await createFewTreatedPilot(stack, codes.slice(0, 8), pre, { type: 'selected', k: 4 });
     expect(k.status).toBe(422);
     expect(k.body).toMatchObject({ statusCode: 422, code: 'K_EXCEEDS_POOL', details: { k: 4, pool: 8 } });
     expect(k.body.details.what_to_change).toMatch(/design\.k/);
@@ -434,6 +428,6 @@ describe('few-treated pilots: design "selected" (PilotLab picks k treated territ
     expect(res.body).toMatchObject({ statusCode: 422, code });
     expect(res.body.message).toMatch(hint);
     expect(res.body.details.what_to_change).toMatch(hint);
-    expect(await storedCounts(created.body.id)).toEqual({ assignments: 0, audit: 0 });
+    expect(await storedDrawCounts(stack, created.body.id)).toEqual({ assignments: 0, draws: 0, audit: 0 });
   });
 });
