@@ -1,5 +1,6 @@
 import { Column, CreateDateColumn, Entity, ForeignKey, OneToMany, PrimaryGeneratedColumn, Unique } from 'typeorm';
 import type { DesignDraw, MatchedBlock, RerandomizationRecord } from '../stats/design/designs';
+import type { TreatedSelectionResult } from '../stats/synthetic/treated-selection';
 import { DesignOptions, DesignType, PilotEntity } from '../pilots/pilot.entity';
 import { bigintTransformer } from '../common/database/transformers';
 import { AssignmentUnitEntity } from './assignment-unit.entity';
@@ -42,6 +43,25 @@ export interface StoredDesign {
     min_pre_weeks: number;
     rules: string;
   };
+  /** selected: the treated-set size PilotLab picked */
+  k?: number;
+  /** selected: the selection's inputs (enough to replay it) and its result (the ranked candidates; rank 1 is `treated`) */
+  selection?: StoredSelection;
+}
+
+/** What a selected design stores about its selection (src/assignment/selected-design.ts). */
+export interface StoredSelection {
+  /** the settings as requested on the pilot (design.selection) */
+  settings: { candidates?: number; exhaustive_limit?: number; windows?: number; top?: number };
+  /** the planned test length in weeks (caps the backtest window length) */
+  test_weeks: number;
+  /** the backtested panel: the primary KPI per pool territory and pre-period week */
+  panel: { kpi: string; weeks: string[]; values: Record<string, number[]> };
+  forced: string[];
+  never_treated: string[];
+  /** the capped quantity per pool territory (null without a cap) */
+  cap: { covariate: string; max_share: number; values: Record<string, number> } | null;
+  result: TreatedSelectionResult;
 }
 
 // Key and foreign key declared here so entities and migrations agree (migration drift check).

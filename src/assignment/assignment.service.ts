@@ -9,28 +9,19 @@ import { KPI_CATALOGUE, kpiValue } from '../kpis/kpi-catalogue';
 import { KpiService } from '../kpis/kpi.service';
 import { EligibilityService } from '../pilots/eligibility.service';
 import { assertDraft } from '../pilots/pilot-rules';
-import { PilotEntity } from '../pilots/pilot.entity';
+import { isFewTreatedDesign, PilotEntity } from '../pilots/pilot.entity';
 import { PilotRepository } from '../pilots/pilot.repository';
 import { TerritoryRepository } from '../territories/territory.repository';
 import { toDesignUnits } from './assignment-inputs';
-import { designCovariateNames, drawPlanned, PlannedDesign, planDesign, PRE_PERIOD_PREFIX, preperiodKpisNeeded, replayAssignment, storedDesignOf } from './design-plan';
-import { AssignmentEntity, StoredDesign } from './assignment.entity';
+import { drawPlanned, PlannedDesign, planDesign, replayAssignment, storedDesignOf } from './design-plan';
+import { AssignmentEntity } from './assignment.entity';
 import { EntityManager } from 'typeorm';
-import { CHOSEN_ALGORITHM_VERSION, CHOSEN_DONOR_RULES, chosenInputsHash } from './chosen-design';
-import { resolveChosenDonorPool } from './chosen-pool';
 import { AssignmentRepository } from './assignment.repository';
 import { AssignmentDrawRepository, planDraws, SeedSource, serverSeed } from './assignment-draws';
 import { DrawAssignmentDto } from './dto/draw-assignment.dto';
 import { AuditService } from '../audit/audit.service';
+import { DrawnPlan, FewTreatedPlanner, selectionAudit } from './few-treated-plan';
 import type { Actor } from '../common/auth/principal';
-
-/** A design ready to store: its inputs hash, algorithm version, stored design and unit rows. */
-interface DrawnPlan {
-  inputsHash: string;
-  algorithmVersion: string;
-  design: StoredDesign;
-  rows: { territoryId: string; territoryCode: string; arm: string; stratum: string; covariates: Record<string, number | null> }[];
-}
 
 /** Draws, stores and explains assignments (launch and stop are lifecycle transitions: governance/). */
 @Injectable()
@@ -44,6 +35,7 @@ export class AssignmentService {
     private readonly kpis: KpiService,
     private readonly draws: AssignmentDrawRepository,
     private readonly audit: AuditService,
+    private readonly fewTreated: FewTreatedPlanner,
   ) {}
 
   /**
@@ -78,7 +70,12 @@ export class AssignmentService {
       }
       const seed = pilot.seed ?? serverSeed();
       const source: SeedSource = pilot.seed === null ? 'server' : 'plan';
-      const drawnPlan = pilot.designType === 'chosen' ? await this.chosenPlan(pilot, seed, em) : await this.randomizedPlan(pilot, seed);
+      const drawnPlan =
+        pilot.designType === 'chosen'
+          ? await this.fewTreated.chosenPlan(pilot, seed, em)
+          : pilot.designType === 'selected'
+            ? await this.fewTreated.selectedPlan(pilot, seed, em)
+            : await this.randomizedPlan(pilot, seed);
       await this.assignments.replace(
         em,
         {
@@ -107,7 +104,10 @@ export class AssignmentService {
             seed_source: source,
             reason,
             inputs_hash: drawnPlan.inputsHash,
-            ...(drawnPlan.design.type === 'chosen' ? { design_type: 'chosen', treated: drawnPlan.design.treated, donor_pool: drawnPlan.design.donor_pool } : {}),
+            ...(isFewTreatedDesign(drawnPlan.design.type)
+              ? { design_type: drawnPlan.design.type, treated: drawnPlan.design.treated, donor_pool: drawnPlan.design.donor_pool }
+              : {}),
+            ...(drawnPlan.design.selection ? { selection: selectionAudit(drawnPlan.design.selection.result) } : {}),
           },
         },
         em,
@@ -265,13 +265,16 @@ export class AssignmentService {
       mismatches: replay.mismatches,
       left_out_identical: replay.left_out_identical,
       draws_tried: replay.draws_tried,
+      ...(replay.selection_identical !== undefined ? { selection_identical: replay.selection_identical } : {}),
       current_inputs: current,
     };
   }
 
   /** The inputs hash the pilot's current inputs give with `seed` (what a draw now would store). */
   private async currentInputsHash(pilot: PilotEntity, seed: number, em?: EntityManager): Promise<string> {
-    return pilot.designType === 'chosen' ? (await this.chosenPlan(pilot, seed, em)).inputsHash : (await this.plan(pilot, seed)).inputsHash;
+    if (pilot.designType === 'chosen') return (await this.fewTreated.chosenPlan(pilot, seed, em)).inputsHash;
+    if (pilot.designType === 'selected') return (await this.fewTreated.selectedInputs(pilot, seed, em)).inputsHash;
+    return (await this.plan(pilot, seed)).inputsHash;
   }
 
   /** A randomized design's draw: plan, draw and the rows to store. */
@@ -292,46 +295,6 @@ export class AssignmentService {
     };
   }
 
-  /**
-   * A chosen design's assignment (no randomization): the named treated territories in the treatment
-   * arm, the donor pool (chosen-design.ts rules: excluded, reserved by running pilots, incomplete
-   * pre-period data left out, each with why) in the control arm.
-   * @throws 422 PRE_PERIOD_TOO_SHORT, TREATED_MISSING_WEEKS, EMPTY_DONOR_POOL, K_EXCEEDS_POOL, DESIGN_INFEASIBLE
-   */
-  private async chosenPlan(pilot: PilotEntity, seed: number, em?: EntityManager): Promise<DrawnPlan> {
-    const eligible = await this.eligibility.resolve(pilot);
-    const units = toDesignUnits(pilot, eligible);
-    const { pool } = await resolveChosenDonorPool(em ?? this.dataSource.manager, pilot, units);
-    const treatmentKey = pilot.arms.find((a) => a.role === 'treatment')!.key;
-    const controlKey = pilot.arms.find((a) => a.role === 'control')!.key;
-    const arms = pilot.arms.map((a) => ({ key: a.key, role: a.role, count: a.role === 'treatment' ? pool.treated.length : pool.donors.length }));
-    const treated = new Set(pool.treated);
-    const included = units.filter((u) => treated.has(u.code) || pool.donors.includes(u.code));
-    const exclude = pilot.designOptions?.constraints?.exclude;
-    const design: StoredDesign = {
-      type: 'chosen',
-      stratify_by: null,
-      arms,
-      strata: [{ stratum: 'all', n: included.length, counts: { [treatmentKey]: pool.treated.length, [controlKey]: pool.donors.length } }],
-      ...(exclude?.length ? { constraints: { exclude } } : {}),
-      treated: [...pool.treated].sort(),
-      donor_pool: { donors: pool.donors, left_out: pool.left_out, pre_weeks: pool.pre_weeks, min_pre_weeks: pool.min_pre_weeks, rules: CHOSEN_DONOR_RULES },
-    };
-    const inputsHash = chosenInputsHash(design, seed, included);
-    return {
-      inputsHash,
-      algorithmVersion: CHOSEN_ALGORITHM_VERSION,
-      design,
-      rows: included.map((u) => ({
-        territoryId: u.territory_id,
-        territoryCode: u.code,
-        arm: treated.has(u.code) ? treatmentKey : controlKey,
-        stratum: 'all',
-        covariates: u.covariates,
-      })),
-    };
-  }
-
   /** Eligible units (with the pre-period covariates the design needs), exact arm counts, the draw spec and the inputs hash. */
   private async plan(pilot: PilotEntity, seed: number): Promise<PlannedDesign> {
     const eligible = await this.eligibility.resolve(pilot);
@@ -339,16 +302,7 @@ export class AssignmentService {
     // plain designs keep the original count check and message
     if (pilot.designType !== 'matched_pairs' && excluded.length === 0) this.eligibility.armCounts(pilot, eligible.length);
     const units = toDesignUnits(pilot, eligible);
-    const needed = preperiodKpisNeeded(designCovariateNames(pilot));
-    if (needed.length) {
-      const pre = await this.kpis.forTerritories(
-        units.map((u) => u.territory_id),
-        { start: pilot.prePeriodStart, end: pilot.prePeriodEnd },
-      );
-      for (const u of units) {
-        for (const k of needed) u.covariates[`${PRE_PERIOD_PREFIX}${k}`] = kpiValue(pre.get(u.territory_id)!, k);
-      }
-    }
+    await this.fewTreated.addPreperiodCovariates(pilot, units);
     return planDesign(pilot, units, seed);
   }
 }

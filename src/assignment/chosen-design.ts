@@ -63,6 +63,8 @@ export function chosenDonorPool(input: {
   reserved: ReadonlyMap<string, { pilot_id: string; name: string }[]>;
   missingWeeks: ReadonlyMap<string, string[]>;
   preWeeks: number;
+  /** treated-set size to check the pool against (default: the named treated); a selected design passes its k with no treated */
+  k?: number;
 }): ChosenDonorPool {
   if (input.preWeeks < CHOSEN_MIN_PRE_WEEKS) {
     throw new FewTreatedInputError(
@@ -111,7 +113,7 @@ export function chosenDonorPool(input: {
     });
   }
   try {
-    assertKFitsPool(input.treated.length, input.treated.length + donors.length);
+    assertKFitsPool(input.k ?? input.treated.length, input.treated.length + donors.length);
   } catch (err) {
     if (err instanceof FewTreatedInputError) {
       throw new FewTreatedInputError(err.code, `${err.message} (treated + donors)`, { ...err.details, donors: donors.length, left_out: leftOut.length });
@@ -144,10 +146,12 @@ export function isoMondayOf(date: string): string {
 /**
  * SHA-256 of what determines a chosen design's assignment: algorithm version, PRNG (unused: no
  * draw), seed, the design (type, arms with counts, treated codes, left-out codes with reasons) and the
- * assigned units (code, stratum, covariates) sorted by code.
+ * assigned units (code, stratum, covariates) sorted by code; `extra` adds design inputs of other
+ * few-treated designs (selected: k, settings, the backtested panel), `version` their algorithm version.
  */
-export function chosenInputsHash(design: StoredDesign, seed: number, units: readonly DesignUnit[]): string {
+export function chosenInputsHash(design: StoredDesign, seed: number, units: readonly DesignUnit[], extra: Record<string, unknown> = {}, version = CHOSEN_ALGORITHM_VERSION): string {
   const hashed = {
+    ...extra,
     type: design.type,
     stratify_by: null,
     arms: design.arms,
@@ -155,15 +159,20 @@ export function chosenInputsHash(design: StoredDesign, seed: number, units: read
     donor_left_out: (design.donor_pool?.left_out ?? []).map((l) => ({ code: l.code, reason: l.reason })),
   };
   const sorted = [...units].sort((a, b) => (a.code < b.code ? -1 : a.code > b.code ? 1 : 0));
-  return hashAssignmentInputs({ algorithm_version: CHOSEN_ALGORITHM_VERSION, prng: PRNG_ALGORITHM, seed, design: hashed, units: sorted });
+  return hashAssignmentInputs({ algorithm_version: version, prng: PRNG_ALGORITHM, seed, design: hashed, units: sorted });
 }
 
 /**
  * Replays a stored chosen assignment from what was stored: the named treated territories in the
  * treatment arm, every other stored unit in the control arm (the donor pool), and the stored donor
- * list; the inputs hash is recomputed from the stored units and design.
+ * list; the inputs hash is recomputed from the stored units and design (`version` and `hash`: the
+ * selected design's, which reuses this check for its arms).
  */
-export function replayChosen(a: Pick<AssignmentEntity, 'design' | 'units' | 'seed' | 'algorithmVersion'>): ReplayResult {
+export function replayChosen(
+  a: Pick<AssignmentEntity, 'design' | 'units' | 'seed' | 'algorithmVersion'>,
+  version = CHOSEN_ALGORITHM_VERSION,
+  hash: (design: StoredDesign, seed: number, units: readonly DesignUnit[]) => string = chosenInputsHash,
+): ReplayResult {
   const d = a.design;
   const treatmentKey = d.arms.find((x) => x.role === 'treatment')!.key;
   const controlKey = d.arms.find((x) => x.role === 'control')!.key;
@@ -179,11 +188,11 @@ export function replayChosen(a: Pick<AssignmentEntity, 'design' | 'units' | 'see
     .map((c) => ({ territory_code: c, stored_arm: stored.get(c) ?? null, replayed_arm: replayed.get(c) ?? null }));
   const units: DesignUnit[] = a.units.map((u) => ({ territory_id: u.territoryId, code: u.territoryCode, stratum: u.stratum, covariates: u.covariates }));
   return {
-    identical: mismatches.length === 0 && a.algorithmVersion === CHOSEN_ALGORITHM_VERSION,
+    identical: mismatches.length === 0 && a.algorithmVersion === version,
     units_compared: codes.length,
     mismatches,
     left_out_identical: true,
     draws_tried: { stored: null, replayed: 0 },
-    replayed_inputs_hash: chosenInputsHash(d, a.seed, units),
+    replayed_inputs_hash: hash(d, a.seed, units),
   };
 }

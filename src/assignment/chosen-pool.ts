@@ -29,8 +29,15 @@ export async function firstEngageDates(q: EntityManager, ids: readonly string[])
  * @param units the pilot's eligible territories (toDesignUnits)
  * @returns the pool, and each unit's earliest engage date by territory id (null without opportunities)
  * @throws 422 PRE_PERIOD_TOO_SHORT, TREATED_MISSING_WEEKS, EMPTY_DONOR_POOL, K_EXCEEDS_POOL, DESIGN_INFEASIBLE
+ * @param opts `treated` (default: the pilot's named treated territories) and `k` (a selected design:
+ *   no treated named, the pool is checked against the k it will pick)
  */
-export async function resolveChosenDonorPool(q: EntityManager, pilot: PilotEntity, units: DesignUnit[]): Promise<{ pool: ChosenDonorPool; firstEngage: Map<string, string | null> }> {
+export async function resolveChosenDonorPool(
+  q: EntityManager,
+  pilot: PilotEntity,
+  units: DesignUnit[],
+  opts: { treated?: string[]; k?: number } = {},
+): Promise<{ pool: ChosenDonorPool; firstEngage: Map<string, string | null>; weeks: string[] }> {
   const weeks = weekStarts({ start: pilot.prePeriodStart, end: pilot.prePeriodEnd });
   const ids = units.map((u) => u.territory_id);
   const firstById = await firstEngageDates(q, ids);
@@ -49,13 +56,14 @@ export async function resolveChosenDonorPool(q: EntityManager, pilot: PilotEntit
   try {
     const pool = chosenDonorPool({
       eligible: units.map((u) => u.code),
-      treated: pilot.designOptions?.treated ?? [],
+      treated: opts.treated ?? pilot.designOptions?.treated ?? [],
       excluded: pilot.designOptions?.constraints?.exclude ?? [],
       reserved,
       missingWeeks,
       preWeeks: weeks.length,
+      k: opts.k,
     });
-    return { pool, firstEngage: firstById };
+    return { pool, firstEngage: firstById, weeks };
   } catch (err) {
     throw err instanceof FewTreatedInputError ? fewTreatedException(err) : err;
   }

@@ -17,6 +17,7 @@ import { PilotEntity } from '../pilots/pilot.entity';
 import { DesignUnit, hashAssignmentInputs } from './assignment-inputs';
 import { AssignmentEntity, StoredDesign } from './assignment.entity';
 import { replayChosen } from './chosen-design';
+import { replaySelected } from './selected-design';
 
 /** Prefix of covariates computed from the pre-period (`pre_period_revenue_won`). */
 export const PRE_PERIOD_PREFIX = 'pre_period_';
@@ -78,7 +79,7 @@ export function specOf(
   options: Record<string, any>,
 ): DesignSpec {
   const c = options.constraints ?? {};
-  if (type === 'chosen') throw new AppException('DESIGN_INFEASIBLE', 'a chosen design is not drawn (chosen-design.ts)');
+  if (type === 'chosen' || type === 'selected') throw new AppException('DESIGN_INFEASIBLE', `a ${type} design is not randomized (chosen-design.ts, selected-design.ts)`);
   return {
     type,
     // matched pairs: counts follow from the blocks, so every arm gets ratio 1
@@ -183,6 +184,8 @@ export interface ReplayResult {
   draws_tried: { stored: number | null; replayed: number };
   /** hash of the stored inputs, recomputed from the stored units (equals inputs_hash unless edited) */
   replayed_inputs_hash: string;
+  /** selected designs: the rerun selection ranks the same candidates with the same figures, and its rank 1 is the stored treated set */
+  selection_identical?: boolean;
 }
 
 /**
@@ -192,6 +195,7 @@ export interface ReplayResult {
 export function replayAssignment(a: AssignmentEntity): ReplayResult {
   const d = a.design;
   if (d.type === 'chosen') return replayChosen(a);
+  if (d.type === 'selected') return replaySelected(a);
   const options: Record<string, unknown> = {};
   for (const key of ['pair_on', 'rerandomization', 'constraints', 'max_draws'] as const) {
     if (d[key] !== undefined) options[key] = d[key];
@@ -239,7 +243,7 @@ export function replayAssignment(a: AssignmentEntity): ReplayResult {
 export function randomizationDesignForAssignment(a: Pick<AssignmentEntity, 'design' | 'units'>): RandomizationDesign {
   const d = a.design;
   // a chosen design was not randomized: randomization inference has no reference set (report: few-treated section)
-  if (d.type === 'chosen') throw new RangeError('a chosen (few-treated) design has no randomization distribution');
+  if (d.type === 'chosen' || d.type === 'selected') throw new RangeError(`a ${d.type} (few-treated) design has no randomization distribution`);
   return randomizationDesignFromStored(
     {
       type: d.type,

@@ -6,7 +6,9 @@ const WHAT_TO_CHANGE: Record<FewTreatedInputError['code'], string> = {
   PRE_PERIOD_TOO_SHORT: 'start the pre-period earlier (pre_period.start) so that it spans at least the minimum number of weeks',
   EMPTY_DONOR_POOL: 'make more territories eligible, exclude fewer, or wait until territories reserved by running pilots are free',
   TREATED_MISSING_WEEKS: 'choose treated territories with data over the whole pre-period, or start the pre-period after their first recorded week',
-  K_EXCEEDS_POOL: 'name fewer treated territories (design.treated) or make more territories eligible',
+  K_EXCEEDS_POOL: 'name fewer treated territories (design.treated), ask for fewer (design.k), or make more territories eligible',
+  CAP_EXCLUDES_ALL: 'raise design.constraints.max_treated_share.max_share to at least the smallest attainable share, ask for fewer treated territories (design.k), or force fewer large ones',
+  SELECTION_INFEASIBLE: 'force at most k territories into the treatment arm, only eligible ones, and leave enough territories that may be treated',
   INVALID_PANEL: 'check the pilot windows and the eligible territories',
 };
 

@@ -1,7 +1,7 @@
 import { AppException } from '../common/errors/app.exception';
 import { daysBetween } from '../common/utils/dates';
 import { KPI_KEYS } from '../kpis/kpi-catalogue';
-import { PilotEntity } from './pilot.entity';
+import { isFewTreatedDesign, PilotEntity } from './pilot.entity';
 
 /**
  * Cross-field rules of a pilot definition that class-validator cannot express; each violation is
@@ -26,7 +26,7 @@ export function assertPilotDefinition(p: PilotEntity): void {
   const withCount = p.arms.filter((a) => a.count !== undefined).length;
   const withRatio = p.arms.filter((a) => a.ratio !== undefined).length;
   // chosen: the arm sizes follow from the named treated territories, so allocation fields are optional
-  const allocationFree = p.designType === 'chosen' && withCount === 0 && withRatio === 0;
+  const allocationFree = isFewTreatedDesign(p.designType) && withCount === 0 && withRatio === 0;
   if (!allocationFree && !((withCount === p.arms.length && withRatio === 0) || (withRatio === p.arms.length && withCount === 0))) {
     details.push({ path: 'arms', errors: ['give count on every arm or ratio on every arm (not both, not neither)'] });
   }
@@ -121,8 +121,13 @@ export function designOptionViolations(p: PilotEntity): { path: string; errors: 
     const both = treated.filter((code) => (c0.exclude ?? []).includes(code));
     if (both.length) out.push({ path: 'design.treated', errors: [`both treated and excluded: ${both.join(', ')}`] });
     if (o.max_draws !== undefined) out.push({ path: 'design.max_draws', errors: ['a chosen design draws nothing'] });
+  } else if (p.designType === 'selected') {
+    out.push(...selectedDesignViolations(p));
   } else if (o.treated !== undefined) {
     out.push({ path: 'design.treated', errors: ["only a chosen design names its treated territories; use design.constraints.force for randomized designs"] });
+  }
+  if (p.designType !== 'selected' && (o.k !== undefined || o.selection !== undefined)) {
+    out.push({ path: o.k !== undefined ? 'design.k' : 'design.selection', errors: ['only a selected design asks PilotLab to pick k treated territories'] });
   }
   const c = o.constraints ?? {};
   const armKeys = new Set(p.arms.map((a) => a.key));
@@ -134,5 +139,30 @@ export function designOptionViolations(p: PilotEntity): { path: string; errors: 
   const both = forced.filter((code) => (c.exclude ?? []).includes(code));
   if (both.length) out.push({ path: 'design.constraints', errors: [`both forced and excluded: ${both.join(', ')}`] });
   if (c.max_treated_share) checkName('design.constraints.max_treated_share.covariate', c.max_treated_share.covariate);
+  return out;
+}
+
+/** Weekly-panel KPIs a selected design can backtest on (additive per territory-week, as the few-treated report analyses). */
+export const SELECTION_KPIS = ['revenue_won', 'opportunities'] as const;
+
+/**
+ * Rules of a `selected` design: k (1–5) treated territories picked by PilotLab, two arms, an
+ * additive primary KPI (the backtests run on its weekly panel), no named treated list; forced
+ * territories go to the treatment arm (always treated) or the control arm (never treated, still
+ * donors); `max_treated_share` caps the picked set; no acceptance loop (max_draws).
+ */
+function selectedDesignViolations(p: PilotEntity): { path: string; errors: string[] }[] {
+  const out: { path: string; errors: string[] }[] = [];
+  const o = p.designOptions ?? {};
+  if (o.k === undefined) out.push({ path: 'design.k', errors: ['a selected design says how many treated territories PilotLab picks (design.k, 1 to 5)'] });
+  if (o.treated !== undefined) out.push({ path: 'design.treated', errors: ['a selected design does not name its treated territories: PilotLab picks k of them (use design.constraints.force to insist on some)'] });
+  if (p.arms.length !== 2) out.push({ path: 'arms', errors: ['a selected design has exactly one control arm (the donor pool) and one treatment arm'] });
+  if (o.max_draws !== undefined) out.push({ path: 'design.max_draws', errors: ['a selected design draws nothing: it scores candidate sets (design.selection)'] });
+  if (!(SELECTION_KPIS as readonly string[]).includes(p.primaryKpi)) {
+    out.push({ path: 'primary_kpi', errors: [`a selected design backtests candidates on the weekly panel of an additive KPI: ${SELECTION_KPIS.join(' or ')}`] });
+  }
+  const treatmentArm = p.arms.find((a) => a.role === 'treatment')?.key;
+  const forcedTreated = (o.constraints?.force ?? []).filter((f) => f.arm === treatmentArm).length;
+  if (o.k !== undefined && forcedTreated > o.k) out.push({ path: 'design.constraints.force', errors: [`${forcedTreated} territories forced into the treatment arm exceed k = ${o.k}`] });
   return out;
 }

@@ -5,7 +5,12 @@ import type { KpiKey } from '../kpis/kpi-catalogue';
 /** The lifecycle (see src/governance/lifecycle.ts for the allowed transitions). */
 export const PILOT_STATUSES = ['draft', 'in_review', 'approved', 'running', 'stopped', 'concluded', 'archived'] as const;
 export type PilotStatus = (typeof PILOT_STATUSES)[number];
-export type DesignType = 'complete' | 'stratified' | 'matched_pairs' | 'rerandomization' | 'chosen';
+export type DesignType = 'complete' | 'stratified' | 'matched_pairs' | 'rerandomization' | 'chosen' | 'selected';
+
+/** Few-treated designs (issue 12): no randomization, analysed with SDID against a donor pool. chosen: the user names the treated territories; selected: PilotLab picks k by placebo backtests. */
+export function isFewTreatedDesign(type: string): type is 'chosen' | 'selected' {
+  return type === 'chosen' || type === 'selected';
+}
 
 /** Design parameters beyond type, stratum variable and seed (src/stats/design/designs.ts). */
 export interface DesignOptions {
@@ -19,6 +24,10 @@ export interface DesignOptions {
   max_draws?: number;
   /** chosen: the treated territory codes the user names (1–5; few-treated design, issue 12) */
   treated?: string[];
+  /** selected: how many treated territories PilotLab picks (1–5) */
+  k?: number;
+  /** selected: the search and backtest settings (defaults: SELECTION_DEFAULTS in src/stats/synthetic/treated-selection.ts) */
+  selection?: { candidates?: number; exhaustive_limit?: number; windows?: number; top?: number };
 }
 
 /** Which territories may take part: by region, or an explicit list of codes. */
@@ -45,7 +54,7 @@ export interface GuardrailMargin {
 // Checks declared here so entities and migrations agree (migration drift check).
 @Entity('pilots')
 @Check('ck_pilots_status', `status IN ('draft', 'in_review', 'approved', 'running', 'stopped', 'concluded', 'archived')`)
-@Check('ck_pilots_design', `design_type IN ('complete', 'stratified', 'matched_pairs', 'rerandomization', 'chosen')`)
+@Check('ck_pilots_design', `design_type IN ('complete', 'stratified', 'matched_pairs', 'rerandomization', 'chosen', 'selected')`)
 @Check('ck_pilots_pre_period', `pre_period_start <= pre_period_end`)
 @Check('ck_pilots_test_period', `test_period_start <= test_period_end`)
 @Check('ck_pilots_multiple_testing', `multiple_testing IN ('holm', 'bh')`)

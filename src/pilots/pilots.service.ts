@@ -139,6 +139,23 @@ export class PilotsService {
       }
       return;
     }
+    if (pilot.designType === 'selected') {
+      // forced territories must be eligible and k must fit the pool; PilotLab picks the treated set at the draw
+      const codes = new Set(usable.map((t) => t.code));
+      const notEligible = (pilot.designOptions?.constraints?.force ?? []).map((f) => f.territory_code).filter((c) => !codes.has(c));
+      if (notEligible.length) {
+        throw new AppException('DESIGN_INFEASIBLE', `Forced territories that are not eligible (or are excluded): ${notEligible.join(', ')}`, {
+          not_eligible: notEligible,
+          what_to_change: 'force only eligible territories, and do not exclude them',
+        });
+      }
+      try {
+        assertKFitsPool(pilot.designOptions?.k ?? 0, usable.length);
+      } catch (err) {
+        throw err instanceof FewTreatedInputError ? fewTreatedException(err) : err;
+      }
+      return;
+    }
     this.eligibility.armCounts(pilot, usable.length);
   }
 }
@@ -221,6 +238,11 @@ function designOptionsOf(d: NonNullable<CreatePilotDto['design']>): DesignOption
   }
   if (d.max_draws !== undefined) o.max_draws = d.max_draws;
   if (d.treated !== undefined) o.treated = [...d.treated];
+  if (d.k !== undefined) o.k = d.k;
+  if (d.selection !== undefined) {
+    const s = d.selection;
+    o.selection = Object.fromEntries(Object.entries({ candidates: s.candidates, exhaustive_limit: s.exhaustive_limit, windows: s.windows, top: s.top }).filter(([, v]) => v !== undefined));
+  }
   return o;
 }
 

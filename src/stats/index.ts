@@ -77,3 +77,5 @@ export { defaultOptions, fitSynth, jackknifeSe, noiseLevel, placeboSe, sumNormal
 export type { PanelMatrix, SynthEstimator, SynthFit, SynthOptions } from './synthetic/synthdid';
 export { analyseFewTreated, assertKFitsPool, buildPanelMatrix, FewTreatedInputError } from './synthetic/few-treated';
 export type { FewTreatedEstimate, FewTreatedOptions, FewTreatedPanel, FewTreatedResult } from './synthetic/few-treated';
+export { SELECTION_ALGORITHM_VERSION, SELECTION_DEFAULTS, selectTreatedSet, selectTreatedSetAsync } from './synthetic/treated-selection';
+export type { SelectionCandidate, TreatedSelectionInput, TreatedSelectionOptions, TreatedSelectionResult } from './synthetic/treated-selection';

@@ -50,17 +50,20 @@ export const PRIMARY_METHOD_NAMES: Record<PrimaryMethodKey, string> = {
 
 /**
  * The recommended primary method for a design.
- * @param designType complete | stratified | matched_pairs | rerandomization | chosen (always SDID with placebo inference)
+ * @param designType complete | stratified | matched_pairs | rerandomization | chosen | selected (chosen and selected: always SDID with placebo inference)
  * @param nTerritories assigned territories
  * @param preperiodUsable whether the pre-period KPI can serve as covariate (false: no territory has it, or it is constant)
  */
 export function recommendedPrimaryMethod(designType: string, nTerritories: number, preperiodUsable = true): PrimaryMethod {
-  if (designType === 'chosen') {
+  if (designType === 'chosen' || designType === 'selected') {
     return {
       key: 'synthetic_did_placebo',
       name: PRIMARY_METHOD_NAMES.synthetic_did_placebo,
       reason:
-        'a chosen design names its 1–5 treated territories (no randomization): randomization inference, Welch and CR2 have no valid reference here, ' +
+        (designType === 'chosen'
+          ? 'a chosen design names its 1–5 treated territories (no randomization): '
+          : 'a selected design has 1–5 treated territories that PilotLab picked by placebo backtests (no randomization): ') +
+        'randomization inference, Welch and CR2 have no valid reference here, ' +
         'so SDID against the donor pool decides, with its placebo-variance CI and p',
       skipped: [],
     };

@@ -2,8 +2,24 @@ import request from 'supertest';
 import { ingest, opportunityRow } from '../factories/opportunity.factory';
 import { designAndLaunch, pilot } from '../factories/pilot.factory';
 import { loadTerritories, territory } from '../factories/territory.factory';
-import { analyseFewTreated } from '../../src/stats/synthetic/few-treated';
+import { analyseFewTreated, FewTreatedPanel } from '../../src/stats/synthetic/few-treated';
+import { selectTreatedSet } from '../../src/stats/synthetic/treated-selection';
 import { resetDatabase, startStack, TestStack, waitFor, waitForReport } from '../utils/test-stack';
+
+/** POST /pilots of a few-treated pilot: `codes` eligible, one control and one treatment arm (no allocation), the pre-period `pre`. */
+function createFewTreatedPilot(stack: TestStack, codes: string[], pre: { start: string; end: string }, design: Record<string, unknown>, extra: Record<string, unknown> = {}) {
+  return request(stack.http)
+    .post('/pilots')
+    .send(pilot(codes, { pre_period: pre, design, arms: [{ key: 'control', role: 'control' }, { key: 'treatment', role: 'treatment' }], ...extra }));
+}
+
+/** What a draw stores for a pilot: assignments, recorded draws, `assignment.drawn` audit events. */
+async function storedDrawCounts(stack: TestStack, pilotId: string) {
+  const [a] = await stack.dataSource.query(`SELECT count(*)::int AS n FROM assignments WHERE pilot_id = $1`, [pilotId]);
+  const [d] = await stack.dataSource.query(`SELECT count(*)::int AS n FROM assignment_draws WHERE pilot_id = $1`, [pilotId]);
+  const [e] = await stack.dataSource.query(`SELECT count(*)::int AS n FROM audit_events WHERE pilot_id = $1 AND action = 'assignment.drawn'`, [pilotId]);
+  return { assignments: a.n, draws: d.n, audit: e.n };
+}
 
 /**
  * Few-treated pilots in the governed flow (issue 12): `design: "chosen"` names the treated
@@ -38,18 +54,8 @@ describe('few-treated pilots: design "chosen"', () => {
     await ingest(stack.http, rows);
   });
 
-  async function createPilot(codes: string[], design: Record<string, unknown>, extra: Record<string, unknown> = {}) {
-    return request(stack.http)
-      .post('/pilots')
-      .send(pilot(codes, { pre_period: pre, design, arms: [{ key: 'control', role: 'control' }, { key: 'treatment', role: 'treatment' }], ...extra }));
-  }
-
-  async function storedCounts(pilotId: string) {
-    const [a] = await stack.dataSource.query(`SELECT count(*)::int AS n FROM assignments WHERE pilot_id = $1`, [pilotId]);
-    const [d] = await stack.dataSource.query(`SELECT count(*)::int AS n FROM assignment_draws WHERE pilot_id = $1`, [pilotId]);
-    const [e] = await stack.dataSource.query(`SELECT count(*)::int AS n FROM audit_events WHERE pilot_id = $1 AND action = 'assignment.drawn'`, [pilotId]);
-    return { assignments: a.n, draws: d.n, audit: e.n };
-  }
+  const createPilot = (codes: string[], design: Record<string, unknown>, extra: Record<string, unknown> = {}) => createFewTreatedPilot(stack, codes, pre, design, extra);
+  const storedCounts = (pilotId: string) => storedDrawCounts(stack, pilotId);
 
   it('the named treated territories are treated; excluded, reserved and incomplete territories leave the donor pool with why; audited and replayable', async () => {
     // another pilot runs on R01..R04: they are reserved
@@ -185,6 +191,33 @@ describe('few-treated pilots: design "chosen"', () => {
   });
 });
 
+/**
+ * Territories `codes` in region North with one won deal per territory and week from 2023-10-02 to
+ * 2024-03-25: level by territory + a common seasonal path + small noise; `lifted` territories get
+ * +`effect` from 2024-01-01. Returns the panel it ingested (week 0 = 2023-10-02).
+ */
+async function ingestSeasonalPanel(stack: TestStack, codes: string[], lifted: string[], effect: number): Promise<{ unit: string[]; week: number[]; value: number[] }> {
+  await loadTerritories(stack.http, codes.map((code) => territory({ code, region: 'North' })));
+  const generated: { unit: string[]; week: number[]; value: number[] } = { unit: [], week: [], value: [] };
+  let s = 777;
+  const noise = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648 - 0.5) * 200;
+  const rows = [];
+  let w = 0;
+  for (let d = new Date('2023-10-02T00:00:00Z'); d <= new Date('2024-03-25T00:00:00Z'); d.setUTCDate(d.getUTCDate() + 7), w++) {
+    const day = d.toISOString().slice(0, 10);
+    for (const [i, code] of codes.entries()) {
+      const lift = lifted.includes(code) && day >= '2024-01-01' ? effect : 0;
+      const amount = Math.round(2000 + 150 * i + 400 * Math.sin(w / 2) + noise() + lift);
+      rows.push(opportunityRow({ territory: code, amount: String(amount), engage_date: day, close_date: day }));
+      generated.unit.push(code);
+      generated.week.push(w);
+      generated.value.push(amount);
+    }
+  }
+  await ingest(stack.http, rows);
+  return generated;
+}
+
 describe('few-treated pilots: the report of a chosen pilot', () => {
   let stack: TestStack;
   const codes = Array.from({ length: 12 }, (_, i) => `S${String(i + 1).padStart(2, '0')}`);
@@ -199,25 +232,7 @@ describe('few-treated pilots: the report of a chosen pilot', () => {
 
   beforeEach(async () => {
     await resetDatabase(stack.dataSource);
-    await loadTerritories(stack.http, codes.map((code) => territory({ code, region: 'North' })));
-    generated = { unit: [], week: [], value: [] };
-    // one won deal per territory and week: level by territory + a common seasonal path + small noise; treated +800 from 2024-01-01
-    let s = 777;
-    const noise = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648 - 0.5) * 200;
-    const rows = [];
-    let w = 0;
-    for (let d = new Date('2023-10-02T00:00:00Z'); d <= new Date('2024-03-25T00:00:00Z'); d.setUTCDate(d.getUTCDate() + 7), w++) {
-      const day = d.toISOString().slice(0, 10);
-      for (const [i, code] of codes.entries()) {
-        const lift = treated.includes(code) && day >= '2024-01-01' ? effect : 0;
-        const amount = Math.round(2000 + 150 * i + 400 * Math.sin(w / 2) + noise() + lift);
-        rows.push(opportunityRow({ territory: code, amount: String(amount), engage_date: day, close_date: day }));
-        generated.unit.push(code);
-        generated.week.push(w);
-        generated.value.push(amount);
-      }
-    }
-    await ingest(stack.http, rows);
+    generated = await ingestSeasonalPanel(stack, codes, treated, effect);
   });
 
   it('SDID decides with its placebo-variance CI and p; DiD, SC and SDID side by side with permutation p, weights, RMSPE, poor fit and leave-one-out; the text says what the design can claim', async () => {
@@ -300,5 +315,159 @@ describe('few-treated pilots: the report of a chosen pilot', () => {
     // the assignment section accounts for the donor pool (nothing left out here) and the report keeps its copy
     expect(r.design.donor_pool).toMatchObject({ donors: codes.slice(2), left_out: [] });
     expect(page).toContain('No eligible territory was left out of the donor pool (10 donor territories remain).');
+  });
+});
+
+describe('few-treated pilots: design "selected" (PilotLab picks k treated territories by placebo backtests)', () => {
+  let stack: TestStack;
+  const codes = Array.from({ length: 12 }, (_, i) => `S${String(i + 1).padStart(2, '0')}`);
+  const pre = { start: '2023-10-02', end: '2023-12-31' }; // 13 weeks
+  let generated: FewTreatedPanel;
+
+  beforeAll(async () => {
+    stack = await startStack();
+  });
+  afterAll(() => stack.close());
+
+  beforeEach(async () => {
+    await resetDatabase(stack.dataSource);
+    generated = await ingestSeasonalPanel(stack, codes, [], 0);
+  });
+
+  const createPilot = (design: Record<string, unknown>, extra: Record<string, unknown> = {}) => createFewTreatedPilot(stack, codes, pre, design, extra);
+
+  /** The pre-period series (weeks 0..12) of every code, as the core reads them. */
+  function prePanel(units: string[]): number[][] {
+    return units.map((u) => generated.value.filter((_, r) => generated.unit[r] === u && generated.week[r] < 13));
+  }
+
+
+  it('the draw returns the ranked candidates with their backtest figures, stores rank 1 as the treated set (forced, never-treated and the revenue cap honoured), audits it, replays it, and launches', async () => {
+    const design = {
+      type: 'selected',
+      k: 2,
+      seed: 11,
+      selection: { top: 5 },
+      constraints: { force: [{ territory_code: 'S03', arm: 'treatment' }, { territory_code: 'S04', arm: 'control' }], exclude: ['S12'], max_treated_share: { max_share: 0.185 } },
+    };
+    const created = await createPilot(design);
+    expect(created.status).toBe(201);
+    expect(created.body.design).toMatchObject({ type: 'selected', k: 2, selection: { top: 5 } });
+    const id = created.body.id as string;
+
+    const drawn = await designAndLaunch(stack.http, id);
+    const d = drawn.design;
+    const sel = d.selection.result;
+    expect(d.type).toBe('selected');
+    expect(drawn.algorithm_version).toMatch(/^pilotlab-selected@1/);
+    expect(sel).toMatchObject({ search: 'exhaustive', k: 2, seed: 11, estimator: 'sdid', pre_weeks: 13, window_weeks: 2, forced: ['S03'], excluded: ['S04'] });
+    expect(sel.ranked).toHaveLength(5);
+    for (const c of sel.ranked) {
+      expect(c.treated).toContain('S03');
+      expect(c.treated).not.toContain('S04');
+      expect(c.treated).not.toContain('S12');
+      expect(c.treated_share).toBeLessThanOrEqual(0.185);
+      expect(c.backtest_estimates).toHaveLength(4);
+    }
+    expect(sel.candidates_over_cap).toBeGreaterThan(0);
+    expect(sel.candidates_scored + sel.candidates_over_cap).toBe(9); // S03 + one of the 9 others that may be treated (not S04, S12)
+    // the winner is the treated set; every other pool territory is a donor; S12 is left out as excluded
+    const winners = sel.ranked[0].treated;
+    expect(d.treated).toEqual(winners);
+    const arms = Object.fromEntries(drawn.units.map((u: any) => [u.territory_code, u.arm]));
+    expect(arms).toEqual(Object.fromEntries(codes.filter((c) => c !== 'S12').map((c) => [c, winners.includes(c) ? 'treatment' : 'control'])));
+    expect(d.donor_pool.left_out.map((l: any) => [l.code, l.reason])).toEqual([['S12', 'excluded']]);
+
+    // the API's ranking is the core's on the panel this test ingested (rollups → weekly panel → selectTreatedSet)
+    const pool = codes.filter((c) => c !== 'S12');
+    const values = prePanel(pool);
+    const direct = selectTreatedSet(
+      { units: pool, values, k: 2, forced: ['S03'], excluded: ['S04'], cap: { values: values.map((v) => v.reduce((a, b) => a + b, 0)), maxShare: 0.185 } },
+      { seed: 11, testWeeks: 13, top: 5 },
+    );
+    expect(sel.ranked.map((c: any) => c.treated)).toEqual(direct.ranked.map((c) => c.treated));
+    sel.ranked.forEach((c: any, i: number) => {
+      expect(c.score).toBeCloseTo(direct.ranked[i].score, 6);
+      expect(c.placebo_bias).toBeCloseTo(direct.ranked[i].placebo_bias, 6);
+    });
+
+    const [event] = await stack.dataSource.query(`SELECT after FROM audit_events WHERE pilot_id = $1 AND action = 'assignment.drawn'`, [id]);
+    expect(event.after).toMatchObject({ design_type: 'selected', treated: winners, selection: { search: 'exhaustive', candidates_scored: sel.candidates_scored } });
+    expect(event.after.selection.ranked[0]).toMatchObject({ rank: 1, treated: winners });
+
+    const verify = await request(stack.http).get(`/pilots/${id}/assignment/verify`).expect(200);
+    expect(verify.body).toMatchObject({ identical: true, selection_identical: true, design_type: 'selected', mismatches: [], stored_inputs_intact: true, units_compared: 11 });
+    expect(verify.body.current_inputs.matches).toBe(true);
+
+    // the report analyses it as a few-treated pilot: SDID against the donor pool decides
+    const rep = await request(stack.http).post(`/pilots/${id}/reports`).expect(202);
+    const done = await waitForReport(stack.http, id, rep.body.report_id, 120_000);
+    expect(done.status).toBe('completed');
+    expect(done.result.primary_method.key).toBe('synthetic_did_placebo');
+    expect(done.result.primary_method.reason).toMatch(/selected design/);
+    const primary = done.result.kpis.find((k: any) => k.role === 'primary');
+    expect(primary.few_treated).toMatchObject({ deciding_estimator: 'sdid', status: 'ok' });
+    expect(primary.few_treated.result.treated).toEqual(winners);
+    expect(primary.few_treated.result.donors).toHaveLength(9);
+
+    // a stored treated set that is not the selection's rank 1 is caught, as is an edited backtest panel
+    const loser = sel.ranked[1].treated;
+    await stack.dataSource.query(`UPDATE assignments SET design = jsonb_set(design, '{treated}', $2::jsonb) WHERE pilot_id = $1`, [id, JSON.stringify(loser)]);
+    const swapped = await request(stack.http).get(`/pilots/${id}/assignment/verify`).expect(200);
+    expect(swapped.body).toMatchObject({ identical: false, selection_identical: false });
+    await stack.dataSource.query(`UPDATE assignments SET design = jsonb_set(jsonb_set(design, '{treated}', $2::jsonb), '{selection,panel,values,S05,0}', '0') WHERE pilot_id = $1`, [id, JSON.stringify(winners)]);
+    const edited = await request(stack.http).get(`/pilots/${id}/assignment/verify`).expect(200);
+    expect(edited.body).toMatchObject({ identical: false, stored_inputs_intact: false });
+  });
+
+  it('same inputs and seed: the same choice and ranking on a second pilot', async () => {
+    const a = await createPilot({ type: 'selected', k: 1, seed: 5 }).expect(201);
+    const b = await createPilot({ type: 'selected', k: 1, seed: 5 }).expect(201);
+    const da = await request(stack.http).post(`/pilots/${a.body.id}/assignment`).expect(201);
+    const db = await request(stack.http).post(`/pilots/${b.body.id}/assignment`).expect(201);
+    expect(da.body.design.selection.result.ranked).toEqual(db.body.design.selection.result.ranked);
+    expect(da.body.design.treated).toEqual(db.body.design.treated);
+    expect(da.body.inputs_hash).toBe(db.body.inputs_hash);
+  });
+
+  it('structural mistakes are a 400 with paths; k larger than the pool is a 422 at creation; nothing stored', async () => {
+    for (const [design, path] of [
+      [{ type: 'selected' }, 'design.k'],
+      [{ type: 'selected', k: 2, treated: ['S01'] }, 'design.treated'],
+      [{ type: 'complete', seed: 1, k: 2 }, 'design.k'],
+    ] as const) {
+      const res = await createPilot(design);
+      expect(res.status).toBe(400);
+      expect(JSON.stringify(res.body.details)).toContain(path);
+    }
+    const ratio = await createPilot({ type: 'selected', k: 1 }, { primary_kpi: 'win_rate', secondary_kpis: [] });
+    expect(ratio.status).toBe(400);
+    expect(JSON.stringify(ratio.body.details)).toContain('primary_kpi');
+    const k = await createFewTreatedPilot(stack, codes.slice(0, 8), pre, { type: 'selected', k: 4 });
+    expect(k.status).toBe(422);
+    expect(k.body).toMatchObject({ statusCode: 422, code: 'K_EXCEEDS_POOL', details: { k: 4, pool: 8 } });
+    expect(k.body.details.what_to_change).toMatch(/design\.k/);
+    const [{ n }] = await stack.dataSource.query(`SELECT count(*)::int AS n FROM pilots`);
+    expect(n).toBe(0);
+  });
+
+  it.each([
+    ['a cap that excludes every candidate', { constraints: { max_treated_share: { max_share: 0.05 } } }, {}, 'CAP_EXCLUDES_ALL', /raise design\.constraints\.max_treated_share/],
+    ['a pre-period too short for the backtests', {}, { pre_period: { start: '2023-11-20', end: '2023-12-31' } }, 'PRE_PERIOD_TOO_SHORT', /start the pre-period earlier/],
+    ['forced territories beyond k', { k: 1, constraints: { force: [{ territory_code: 'S01', arm: 'treatment' }, { territory_code: 'S02', arm: 'treatment' }] } }, {}, 'VALIDATION_FAILED', /exceed k/],
+  ])('%s: 4xx (at creation for structure, else at the draw) with the reason and what to change; no assignment or audit event stored', async (_what, designExtra, extra, code, hint) => {
+    const created = await createPilot({ type: 'selected', k: 2, seed: 3, ...designExtra }, extra);
+    if (code === 'VALIDATION_FAILED') {
+      expect(created.status).toBe(400);
+      expect(JSON.stringify(created.body.details)).toMatch(hint);
+      return;
+    }
+    expect(created.status).toBe(201);
+    const res = await request(stack.http).post(`/pilots/${created.body.id}/assignment`);
+    expect(res.status).toBe(422);
+    expect(res.body).toMatchObject({ statusCode: 422, code });
+    expect(res.body.message).toMatch(hint);
+    expect(res.body.details.what_to_change).toMatch(hint);
+    expect(await storedDrawCounts(stack, created.body.id)).toEqual({ assignments: 0, draws: 0, audit: 0 });
   });
 });

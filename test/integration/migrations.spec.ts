@@ -5,6 +5,7 @@ import { buildDataSourceOptions } from '../../src/database/typeorm-options';
 import { TEST_DB_NAME } from '../utils/test-env';
 import { OpportunityHistoryWithoutCurrentVersion1765600000001 } from '../../migrations/1765600000001-OpportunityHistoryWithoutCurrentVersion';
 import { ChosenDesign1766600000000 } from '../../migrations/1766600000000-ChosenDesign';
+import { SelectedDesign1766800000000 } from '../../migrations/1766800000000-SelectedDesign';
 
 /** One connection to the test database for every block below (built by the migrations alone: global-setup.ts). */
 let ds: DataSource;
@@ -162,7 +163,8 @@ describe('migration 1766600000000 (chosen design): down refuses while chosen pil
     try {
       const migration = new ChosenDesign1766600000000();
       // other suites may have left chosen pilots in this database: re-type them inside this (rolled back) transaction
-      await qr.query(`UPDATE pilots SET design_type = 'complete' WHERE design_type = 'chosen'`);
+      await qr.query(`UPDATE pilots SET design_type = 'complete' WHERE design_type IN ('chosen', 'selected')`);
+      await new SelectedDesign1766800000000().down(qr); // the later migration first, as a revert runs
       const [p] = (await qr.query(
         `INSERT INTO pilots (name, hypothesis, treatment_description, eligibility, arms, primary_kpi, pre_period_start, pre_period_end, test_period_start, test_period_end, design_type)
          VALUES ('MD-chosen', 'h', 't', '{}', '[]', 'revenue_won', '2024-01-01', '2024-03-31', '2024-04-01', '2024-06-30', 'chosen') RETURNING id`,
@@ -175,6 +177,7 @@ describe('migration 1766600000000 (chosen design): down refuses while chosen pil
       expect(await check()).not.toContain("'chosen'");
       await migration.up(qr);
       expect(await check()).toContain("'chosen'");
+      await expect(new SelectedDesign1766800000000().up(qr)).resolves.toBeUndefined();
     } finally {
       await qr.rollbackTransaction();
       await qr.release();

@@ -166,14 +166,47 @@ export class RerandomizationDto {
   threshold_rule?: 'empirical' | 'chi_square';
 }
 
+/** Treated-set selection settings of a `selected` design (docs/statistics.md, "Treated-set selection"). */
+export class SelectionDto {
+  @ApiPropertyOptional({ default: 1000, description: 'Candidate treated sets the seeded search scores when there are more than exhaustive_limit' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(5000)
+  candidates?: number;
+
+  @ApiPropertyOptional({ default: 1000, description: 'Score every treated set of size k when there are at most this many' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(5000)
+  exhaustive_limit?: number;
+
+  @ApiPropertyOptional({ default: 4, description: 'Pseudo-test windows at the end of the pre-period (backtests per candidate)' })
+  @IsOptional()
+  @IsInt()
+  @Min(2)
+  @Max(12)
+  windows?: number;
+
+  @ApiPropertyOptional({ default: 10, description: 'Ranked candidates returned and stored' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(50)
+  top?: number;
+}
+
 /** The randomization design and its seed. */
 export class DesignDto {
   @ApiProperty({
-    enum: ['complete', 'stratified', 'matched_pairs', 'rerandomization', 'chosen'],
-    description: 'chosen: no randomization; the user names the treated territories (`treated`), every other eligible territory with complete pre-period data is a donor (few-treated analysis: synthetic control, SDID)',
+    enum: ['complete', 'stratified', 'matched_pairs', 'rerandomization', 'chosen', 'selected'],
+    description:
+      'chosen: no randomization; the user names the treated territories (`treated`), every other eligible territory with complete pre-period data is a donor (few-treated analysis: synthetic control, SDID). ' +
+      'selected: PilotLab picks `k` treated territories among those by placebo backtests on the pre-period (ranked candidates returned with the draw)',
   })
-  @IsIn(['complete', 'stratified', 'matched_pairs', 'rerandomization', 'chosen'])
-  type: 'complete' | 'stratified' | 'matched_pairs' | 'rerandomization' | 'chosen';
+  @IsIn(['complete', 'stratified', 'matched_pairs', 'rerandomization', 'chosen', 'selected'])
+  type: 'complete' | 'stratified' | 'matched_pairs' | 'rerandomization' | 'chosen' | 'selected';
 
   @ApiPropertyOptional({ enum: ['region', 'team'], description: 'Stratum variable for stratified designs (default region)' })
   @IsOptional()
@@ -226,6 +259,20 @@ export class DesignDto {
   @IsString({ each: true })
   @IsNotEmpty({ each: true })
   treated?: string[];
+
+  @ApiPropertyOptional({ example: 2, description: 'selected: how many treated territories PilotLab picks (1 to 5)' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(5)
+  k?: number;
+
+  @ApiPropertyOptional({ type: () => SelectionDto, description: 'selected: search and backtest settings' })
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => SelectionDto)
+  selection?: SelectionDto;
 }
 
 /** A guardrail KPI's non-inferiority margin (issue 3). */

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { isFewTreatedDesign } from '../../pilots/pilot.entity';
 import { daysBetween } from '../../common/utils/dates';
 import { EnvironmentVariables } from '../../config/env.validation';
 import { ReportGovernanceService } from '../../governance/report-governance.service';
@@ -127,7 +128,7 @@ export class ReportBuilderService {
             covariates,
             codes: a.units.map((u) => u.territoryCode),
           });
-        compared.push(a.design.type === 'chosen' ? fewTreatedResult(result, inp, panelKpi ? ids.map((id) => weekly.get(id)?.[panelKpi.field] ?? null) : null, arm, panelKpi?.unit) : result);
+        compared.push(isFewTreatedDesign(a.design.type) ? fewTreatedResult(result, inp, panelKpi ? ids.map((id) => weekly.get(id)?.[panelKpi.field] ?? null) : null, arm, panelKpi?.unit) : result);
       }
     }
     return adjustSecondary(compared, pilot.alpha, multipleTesting);

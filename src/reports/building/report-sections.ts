@@ -1,4 +1,5 @@
 import { FEW_TREATED_CLAIM } from '../comparison/few-treated-kpi';
+import { isFewTreatedDesign } from '../../pilots/pilot.entity';
 /**
  * The descriptive sections of a report, each a pure function of the {@link ReportInputs}: the
  * territory table, open deals and completeness per arm, the velocity decomposition, time to close
@@ -137,7 +138,7 @@ export function readoutOf(testPeriodEnd: string): PilotReport['readout'] {
 function methodText(inp: ReportInputs, ri: { maxExact: number; draws: number }): Pick<PilotReport, 'decision_method' | 'multiplicity'> {
   const adjName = (inp.pilot.multipleTesting ?? 'holm') === 'bh' ? 'Benjamini–Hochberg' : 'Holm';
   const k = inp.treatmentArms.length;
-  if (inp.assignment.design.type === 'chosen') {
+  if (isFewTreatedDesign(inp.assignment.design.type)) {
     return {
       decision_method:
         `${inp.primaryMethod.name} (${inp.primaryMethod.reason}); DiD and synthetic control are shown beside it and do not decide. ` +

@@ -11,7 +11,14 @@ import { fitSynth, jackknifeSe, PanelMatrix, placeboSe, SynthEstimator, SynthFit
 /** A typed bad-input error (the later API maps it to 422). */
 export class FewTreatedInputError extends Error {
   constructor(
-    readonly code: 'PRE_PERIOD_TOO_SHORT' | 'EMPTY_DONOR_POOL' | 'TREATED_MISSING_WEEKS' | 'K_EXCEEDS_POOL' | 'INVALID_PANEL',
+    readonly code:
+      | 'PRE_PERIOD_TOO_SHORT'
+      | 'EMPTY_DONOR_POOL'
+      | 'TREATED_MISSING_WEEKS'
+      | 'K_EXCEEDS_POOL'
+      | 'INVALID_PANEL'
+      | 'CAP_EXCLUDES_ALL'
+      | 'SELECTION_INFEASIBLE',
     message: string,
     readonly details: Record<string, unknown> = {},
   ) {
