@@ -17,14 +17,11 @@
  * power; or `null` with the reason when none does.
  */
 import { createHash } from 'node:crypto';
-import { linRegressionAdjustment } from '../stats/covariate-adjustment';
-import { stratifiedDifference } from '../stats/design-consistent';
 import { DesignError } from '../stats/design/allocation';
-import { DesignSpec, DesignType, DesignUnit, drawDesign } from '../stats/design/designs';
+import { DesignSpec, DesignType, DesignUnit, drawDesign, randomizationDesignFromStored } from '../stats/design/designs';
 import { createPrng } from '../stats/design/prng';
-import { pairedTTest } from '../stats/paired';
-import { welchTTest } from '../stats/welch';
 import { clopperPearson } from './binomial-ci';
+import { decidingTest, DecidingTest, decidingTestLabel, PLANNER_RI_DRAWS } from './planner-deciding-test';
 import { RateWithCi } from './power-plan';
 
 /** Name of the covariate the planner's designs pair on / rerandomize on: the window's pre-period KPI. */
@@ -34,17 +31,19 @@ export const PLANNER_COVARIATE = 'pre_period_kpi';
 export const PLANNER_ACCEPTANCE_PROBABILITY = 0.1;
 
 /**
- * The deciding test per design, as the planner simulates it (design-consistent, issue 14):
- * complete → Lin's regression adjustment on the pre-period KPI (Welch when the window has no
- * pre-period data); stratified → the stratum-weighted difference (Neyman SE, Satterthwaite df);
- * matched pairs → the paired t on pair differences; rerandomization → Lin's regression adjustment on
- * the balancing covariate (Li, Ding & Rubin 2018).
+ * The deciding test per design, as the planner simulates it (issue 14: the method that decides in
+ * the report, planner-deciding-test.ts): `recommendedPrimaryMethod` for the design and size, i.e.
+ * randomization inference re-drawing from the pilot's actual design (strata, pairs, rerandomization
+ * acceptance rule) on Lin's interacted adjustment for the pre-period KPI (the unadjusted difference in
+ * means when the window has no usable pre-period KPI, or when the calibration flags Lin's RI for the
+ * design), with B = PLANNER_RI_DRAWS Monte Carlo re-draws; above 200 territories Lin's regression
+ * adjustment with HC2 errors.
  */
 export const DECIDING_TEST: Record<DesignType, string> = {
-  complete: 'lin_regression_adjustment (welch without pre-period data)',
-  stratified: 'stratified_difference_neyman',
-  matched_pairs: 'paired_t',
-  rerandomization: 'lin_regression_adjustment on the balancing covariate',
+  complete: `randomization inference re-drawn from the complete design (the report's deciding statistic; B = ${PLANNER_RI_DRAWS})`,
+  stratified: `randomization inference re-drawn within the strata (the report's deciding statistic; B = ${PLANNER_RI_DRAWS})`,
+  matched_pairs: `randomization inference by sign flips within the pairs (the report's deciding statistic; B = ${PLANNER_RI_DRAWS})`,
+  rerandomization: `randomization inference re-drawn under the acceptance rule (the report's deciding statistic; B = ${PLANNER_RI_DRAWS})`,
 };
 
 /** One past window of a given length: outcome and pre-period KPI per territory (same order as `units`). */
@@ -123,12 +122,9 @@ function rateOf(count: number, n: number): RateWithCi {
   return { count, n, rate: ci.rate, ci_low: ci.low, ci_high: ci.high };
 }
 
-/** One drawn placebo pilot of a cell: the compared territories, arms and blocks, ready to test at any lift. */
+/** One drawn placebo pilot of a cell: its deciding test (reference set drawn once), ready at any lift. */
 interface DrawnPilot {
-  y: number[];
-  x: (number | null)[];
-  treated: (0 | 1)[];
-  blocks: string[];
+  test: DecidingTest;
 }
 
 function specFor(design: DesignType, n: number): Omit<DesignSpec, 'seed'> {
@@ -169,56 +165,38 @@ function drawPilot(input: PlannerInput, design: DesignType, n: number, w: Planne
     if (err instanceof DesignError) return `the ${design} design could not be drawn on ${n} territories: ${err.message}`;
     throw err;
   }
-  const out: DrawnPilot = { y: [], x: [], treated: [], blocks: [] };
+  const compared: { k: number; unit: DesignUnit; arm: string; stratum: string }[] = [];
   subset.forEach((k, j) => {
     const arm = draw.arms[units[j].code];
-    if (arm !== 'treatment' && arm !== 'control') return;
-    out.y.push(w.y[k] as number);
-    out.x.push(w.x[k]);
-    out.treated.push(arm === 'treatment' ? 1 : 0);
-    out.blocks.push(draw.unit_strata[units[j].code] ?? 'all');
+    if (arm === 'treatment' || arm === 'control') compared.push({ k, unit: units[j], arm, stratum: draw.unit_strata[units[j].code] ?? 'all' });
   });
-  return out;
+  const spec = specFor(design, n);
+  const riDesign = randomizationDesignFromStored(
+    { type: design, arms: spec.arms, rerandomization: spec.rerandomization ?? null, rerandomization_threshold: draw.rerandomization?.threshold ?? null },
+    compared.map((c) => ({ code: c.unit.code, arm: c.arm, stratum: c.stratum, covariates: c.unit.covariates })),
+  );
+  const test = decidingTest(
+    design,
+    { y: compared.map((c) => w.y[c.k] as number), x: compared.map((c) => w.x[c.k]), treated: compared.map((c) => (c.arm === 'treatment' ? 1 : 0)), design: riDesign },
+    rng.nextInt(2 ** 31),
+    { alpha: input.alpha },
+  );
+  return { test };
 }
 
 /**
- * Two-sided p-value of the design's deciding test (DECIDING_TEST) with `lift` planted on the
- * treated territories (multiplicative); null when the test cannot be computed.
+ * Two-sided p-value of the design's deciding test (DECIDING_TEST, planner-deciding-test.ts) with
+ * `lift` planted on the treated territories (multiplicative); null when the test cannot be computed.
  */
-export function decidingP(design: DesignType, p: { y: readonly number[]; x: readonly (number | null)[]; treated: readonly (0 | 1)[]; blocks: readonly string[] }, lift: number, alpha: number): number | null {
-  const y = p.y.map((v, j) => (p.treated[j] ? v * (1 + lift) : v));
-  if (design === 'matched_pairs') {
-    const byPair = new Map<string, { t?: number; c?: number }>();
-    y.forEach((v, j) => {
-      const e = byPair.get(p.blocks[j]) ?? {};
-      if (p.treated[j]) e.t = v;
-      else e.c = v;
-      byPair.set(p.blocks[j], e);
-    });
-    const pairs = [...byPair.values()].filter((e) => e.t !== undefined && e.c !== undefined);
-    return pairedTTest(
-      pairs.map((e) => e.t as number),
-      pairs.map((e) => e.c as number),
-      { alpha },
-    ).p_two_sided;
-  }
-  if (design === 'stratified') {
-    const arms = p.treated.map((t) => (t ? 'treatment' : 'control'));
-    return stratifiedDifference(y, arms, p.blocks, 'treatment', 'control', alpha).p_value;
-  }
-  if (p.x.some((v) => v !== null)) return linRegressionAdjustment(y, p.x, p.treated, { alpha }).p_value;
-  return welchTTest(
-    y.filter((_, j) => p.treated[j]),
-    y.filter((_, j) => !p.treated[j]),
-    { alpha },
-  ).p_two_sided;
+export function decidingP(p: DrawnPilot, lift: number): number | null {
+  return p.test.pAt(lift);
 }
 
 /** Smallest lift in [0, hi] whose detection rate over `pilots` reaches `power` (bisection, 1e-4), or null above `hi`. */
-export function mdeAtPower(design: DesignType, pilots: readonly DrawnPilot[], power: number, alpha: number, hi = 2): number | null {
+export function mdeAtPower(pilots: readonly DrawnPilot[], power: number, alpha: number, hi = 2): number | null {
   if (pilots.length === 0) return null;
   const rateAt = (lift: number) => pilots.filter((p) => {
-    const pv = decidingP(design, p, lift, alpha);
+    const pv = decidingP(p, lift);
     return pv !== null && pv < alpha;
   }).length / pilots.length;
   if (rateAt(hi) < power) return null;
@@ -256,8 +234,8 @@ function runCell(input: PlannerInput, design: DesignType, n: number, weeks: numb
       skip(drawn);
       continue;
     }
-    const p0 = decidingP(design, drawn, 0, input.alpha);
-    const p1 = decidingP(design, drawn, input.mde, input.alpha);
+    const p0 = decidingP(drawn, 0);
+    const p1 = decidingP(drawn, input.mde);
     if (p0 === null || p1 === null) {
       skip(`the ${DECIDING_TEST[design]} test could not be computed on the window ${w.outcome.start}..${w.outcome.end}`);
       continue;
@@ -275,7 +253,8 @@ function runCell(input: PlannerInput, design: DesignType, n: number, weeks: numb
       design,
       territories: n,
       weeks,
-      deciding_test: DECIDING_TEST[design],
+      // the method actually run (calibration flags or a missing pre-period can change it per pilot)
+      deciding_test: pilots.length ? [...new Set(pilots.map((p) => decidingTestLabel(design, p.test)))].join(' / ') : DECIDING_TEST[design],
       analysed: pilots.length,
       skipped,
       skip_reasons: [...reasons].map(([reason, count]) => ({ reason, count })).sort((a, b) => b.count - a.count),
@@ -326,7 +305,7 @@ export function* planPower(input: PlannerInput): Generator<number, PlannerResult
   const reaching = cells.filter((c) => c.valid && c.power.rate !== null && c.power.rate >= input.power);
   reaching.sort((a, b) => a.territories - b.territories || a.weeks - b.weeks || (b.power.rate as number) - (a.power.rate as number));
   const best = reaching[0] ?? null;
-  const recommendation = best ? { ...best, mde_at_target_power: mdeAtPower(best.design, pilotsOf.get(best) as DrawnPilot[], input.power, input.alpha) } : null;
+  const recommendation = best ? { ...best, mde_at_target_power: mdeAtPower(pilotsOf.get(best) as DrawnPilot[], input.power, input.alpha) } : null;
   return {
     mde: input.mde,
     target_power: input.power,
