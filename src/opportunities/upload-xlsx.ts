@@ -49,19 +49,24 @@ export async function readXlsxRows(
   let count = 0;
   let sheetsSeen = 0;
   const emitted: string[] = [];
+  let refusal: AppException | CsvFormatError | null = null;
   try {
     for await (const sheet of reader as AsyncIterable<ExcelJS.Worksheet>) {
       sheetsSeen++;
       emitted.push(sheet.name);
       const names = (model().model?.sheets ?? []).map((s) => s.name);
       target ??= chooseSheet(model().model?.sheets ?? [], opts.worksheet, sheet.name);
-      if (sheet.name !== target || detected) {
+      if (sheet.name !== target || detected || refusal) {
         for await (const _row of sheet as unknown as AsyncIterable<ExcelJS.Row>) void _row; // the other sheets are read past
         continue;
       }
       let rows: string[][] = [];
       let numbers: number[] = [];
       for await (const row of sheet as unknown as AsyncIterable<ExcelJS.Row>) {
+        // after a refusal the rest of the workbook is read past unprocessed: exceljs deletes the temporary
+        // file it spooled the sheet to only when its reader reaches the end (breaking out leaves it behind)
+        if (refusal) continue;
+        try {
         const values = (row.values as CellValue[]).slice(1);
         const cells = values.map((v, i) => cellText(v, row.getCell(i + 1).numFmt, model().properties?.model?.date1904 === true));
         if (cells.every((c) => c === '')) continue;
@@ -88,13 +93,19 @@ export async function readXlsxRows(
           numbers = [];
           if (wait) await wait;
         }
+        } catch (err) {
+          if (!(err instanceof AppException || err instanceof CsvFormatError)) throw err;
+          refusal = err;
+        }
       }
+      if (refusal) continue;
       if (!detected) detected = { format: 'xlsx', worksheet: sheet.name, worksheet_source: opts.worksheet === null ? 'first' : 'query', worksheets: names.length ? names : [sheet.name], header_row: 0 };
       if (rows.length && header) {
         const wait = onRows(rows, header, numbers);
         if (wait) await wait;
       }
     }
+    if (refusal) throw refusal;
   } catch (err) {
     file.unpipe(); // from exceljs's unzipper: the caller drains the rest unread
     if (err instanceof AppException) throw err;

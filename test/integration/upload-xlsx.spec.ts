@@ -1,7 +1,8 @@
 import ExcelJS from 'exceljs';
 import { parse } from 'csv-parse/sync';
 import Papa from 'papaparse';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { loadTerritories, territory } from '../factories';
@@ -254,5 +255,25 @@ describe('xlsx upload row limit', () => {
     const at = await request(stack.http).post('/opportunities/batches/csv').set('Content-Type', XLSX).send(await workbook([{ name: 'S', rows: rows(3) }]));
     expect(at.status).toBe(202);
     expect(at.body.rows_received).toBe(3);
+  });
+
+  it('a workbook refused part-way leaves no temporary file behind (exceljs spools the sheet and removes it at the end of the read)', async () => {
+    // The API runs in this process; exceljs's temp files (the `tmp` package) go to os.tmpdir(), pointed
+    // here at a fresh directory (jest's process.env is the sandbox's copy, which core `os` does not read).
+    const dir = mkdtempSync(join(os.tmpdir(), 'pilotlab-xlsx-spool-'));
+    const spy = jest.spyOn(os, 'tmpdir').mockReturnValue(dir);
+    try {
+      const rows = (n: number, stray = false): CellV[][] => [['opportunity_id', 'territory', 'stage'], ...Array.from({ length: n }, (_, i) => [`R-${i}`, 'West', 'Engaging', ...(stray && i === 1 ? ['x'] : [])])];
+      const tooMany = await request(stack.http).post('/opportunities/batches/csv').set('Content-Type', XLSX).send(await workbook([{ name: 'S', rows: rows(6) }, { name: 'T', rows: rows(2) }]));
+      expect(tooMany.status).toBe(413);
+      const stray = await request(stack.http).post('/opportunities/batches/csv').set('Content-Type', XLSX).send(await workbook([{ name: 'S', rows: rows(3, true) }]));
+      expect(stray.body.code).toBe('MALFORMED_XLSX');
+      const taken = await request(stack.http).post('/opportunities/batches/csv').set('Content-Type', XLSX).send(await workbook([{ name: 'S', rows: rows(3) }]));
+      expect(taken.status).toBe(202);
+      expect(readdirSync(dir)).toEqual([]);
+    } finally {
+      spy.mockRestore();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
