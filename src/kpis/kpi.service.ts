@@ -4,7 +4,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { CohortAggregates, CohortKpis, kpisFromAggregates } from '../stats/sales-velocity';
 import { parseDecimal, parseRequiredDecimal } from '../common/database/transformers';
 import { UnrecoverableError } from 'bullmq';
-import { AsOf, attributedRelation, cohortAggregateColumns, cohortAggregatesOf, COHORT_SUM_COLUMNS, missingRatesQuery, rollupParams } from '../rollups/rollup.sql';
+import { AsOf, asOfSourcesQuery, attributedRelation, cohortAggregateColumns, cohortAggregatesOf, COHORT_SUM_COLUMNS, missingRatesQuery, rollupParams } from '../rollups/rollup.sql';
 import { PilotScope, RollupsService } from '../rollups/rollups.service';
 
 /** A window of calendar days, inclusive, `YYYY-MM-DD` (UTC). */
@@ -43,6 +43,21 @@ export interface ReportDataContext {
   contamination: Record<string, ArmContamination>;
   /** ISO 4217 currency of every amount KPI of the report (the pilot's reporting currency); null = amounts as stored (pilots from before currencies). */
   reporting_currency: string | null;
+  /** With `as_of`: where the deals' stage, amount and close date came from (docs/kpis.md, "As-of reports"); null without one. */
+  as_of_state: AsOfStateSources | null;
+}
+
+/** Counts of {@link ReportDataContext.as_of_state}: deals of the pilot's territories engaged in either window. */
+export interface AsOfStateSources {
+  /** the instant the states are rebuilt at (ISO, = `as_of`) */
+  as_of: string;
+  /** deals with at least one of stage, amount, close date taken from the field history as known at `as_of` */
+  from_field_history: number;
+  /** deals without a field-history change by `as_of`: their newest row version known then (the current row when that is it) */
+  from_row_versions: number;
+  /** opportunities the field history knows by `as_of` without any stored row (no territory): in no KPI */
+  history_without_opportunity: number;
+  note: string;
 }
 
 interface BoundReport {
@@ -108,6 +123,17 @@ export class KpiService {
     const rollupsFresh = asOf === null && (await this.rollups.isFresh(em, scope, dataVersion, mappingVersion));
     this.bound.set(em, { scope, asOf, dataVersion, rollupsFresh });
     await em.query(`UPDATE reports SET data_version = $2 WHERE id = $1`, [reportId, dataVersion]);
+    let asOfState: AsOfStateSources | null = null;
+    if (asOf?.asOf) {
+      const [c]: { field_history: number; row_version: number; history_only: number }[] = await em.query(asOfSourcesQuery(asOf), rollupParams(scope, asOf));
+      asOfState = {
+        as_of: new Date(asOf.asOf).toISOString(),
+        from_field_history: c.field_history,
+        from_row_versions: c.row_version,
+        history_without_opportunity: c.history_only,
+        note: `KPIs use each opportunity as known at ${new Date(asOf.asOf).toISOString()}: stage, amount and close date rebuilt from the field history for ${c.field_history} deal(s); ${c.row_version} deal(s) without history by then use their newest row version known then`,
+      };
+    }
     return {
       data_version: dataVersion,
       latest_data_version: latest,
@@ -116,6 +142,7 @@ export class KpiService {
       kpi_source: rollupsFresh ? 'rollups' : 'aggregation',
       contamination: await this.contamination(em, scope, asOf),
       reporting_currency,
+      as_of_state: asOfState,
     };
   }
 

@@ -9,7 +9,8 @@ import { JobProducer } from '../queues/job-producer.service';
 import { requeuePending } from '../queues/requeue-pending';
 import { ReportEntity } from './report.entity';
 import { RequestReportDto } from './dto/request-report.dto';
-import { parseInstant } from '../opportunities/ingestion/dates';
+import { parseDay, parseInstant } from '../opportunities/ingestion/dates';
+import { addDays } from '../common/utils/dates';
 
 /** Requests and reads pilot reports; the analysis job computes them. */
 @Injectable()
@@ -66,13 +67,13 @@ export class ReportsService {
 
   /**
    * The data a report is pinned to, from the optional request body: a data version that exists
-   * (0 up to the latest) and a source-time cut-off with a zone. @throws VALIDATION_FAILED
+   * (0 up to the latest) and an as-of instant ({@link parseAsOf}). @throws VALIDATION_FAILED
    */
   private async pinnedData(body: RequestReportDto): Promise<{ dataVersion: number | null; asOf: Date | null }> {
     const details: { path: string; errors: string[] }[] = [];
     let asOf: Date | null = null;
     if (body.as_of !== undefined) {
-      const parsed = parseInstant(body.as_of, 'as_of');
+      const parsed = parseAsOf(body.as_of);
       if (!parsed.ok || !parsed.value) details.push({ path: 'as_of', errors: [parsed.ok ? 'as_of must not be empty' : parsed.reason] });
       else asOf = parsed.value;
     }
@@ -171,4 +172,18 @@ export class ReportsService {
     const timing = { enqueueTimeoutMs: this.env.ENQUEUE_TIMEOUT_MS, staleMs: this.env.REQUEUE_STALE_MS };
     return requeuePending(this.dataSource, 'reports', timing, (id) => this.producer.enqueueReport(id));
   }
+}
+
+/**
+ * A report's `as_of`: an ISO instant with a zone, or a calendar day `YYYY-MM-DD` meaning "as known
+ * at the end of that UTC day" (its last millisecond, 23:59:59.999Z). A zone-less timestamp or an
+ * impossible day (2024-02-30) is refused with the reason, like every other date of the API.
+ */
+export function parseAsOf(raw: unknown): { ok: true; value: Date | null } | { ok: false; reason: string } {
+  if (typeof raw === 'string' && /^\s*\d{4}-\d{2}-\d{2}\s*$/.test(raw)) {
+    const day = parseDay(raw, 'as_of');
+    if (!day.ok || !day.value) return day.ok ? { ok: true, value: null } : day;
+    return { ok: true, value: new Date(Date.parse(`${addDays(day.value, 1)}T00:00:00Z`) - 1) };
+  }
+  return parseInstant(raw, 'as_of');
 }
