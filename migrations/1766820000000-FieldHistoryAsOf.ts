@@ -10,7 +10,10 @@ import { statusOfStage } from '../src/opportunities/ingestion/stage';
  *   existing rows are filled here with the same function;
  * - `opportunity_history_as_of(at)`: per opportunity with a change at or before `at`, each field's
  *   latest value then (same instant: the later upload, then the later row) and when it was set
- *   (null = no change of that field by `at`). Nothing for a null `at`.
+ *   (null = no change of that field by `at`). Nothing for a null `at`. Inside a transaction that
+ *   set `pilotlab.history_received_by` (set_config, local), only rows received by then count: a
+ *   report pins the histories it read, so a recomputation reads the same ones;
+ * - `reports.history_received_by`: that pin, stored with the report (null: no as-of).
  */
 export class FieldHistoryAsOf1766820000000 implements MigrationInterface {
   name = 'FieldHistoryAsOf1766820000000';
@@ -43,12 +46,16 @@ export class FieldHistoryAsOf1766820000000 implements MigrationInterface {
           FROM (SELECT DISTINCT ON (h.opportunity_id, h.field) h.opportunity_id, h.field, h.new_value, h.new_status, h.changed_at
                   FROM opportunity_field_history h
                  WHERE h.changed_at <= p_at
+                   AND (nullif(current_setting('pilotlab.history_received_by', true), '') IS NULL
+                        OR h.received_at <= nullif(current_setting('pilotlab.history_received_by', true), '')::timestamptz)
                  ORDER BY h.opportunity_id, h.field, h.changed_at DESC, h.received_at DESC, h.source_row DESC) l
          GROUP BY l.opportunity_id
       $$`);
+    await q.query(`ALTER TABLE reports ADD COLUMN history_received_by timestamptz`);
   }
 
   public async down(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE reports DROP COLUMN history_received_by`);
     await q.query(`DROP FUNCTION opportunity_history_as_of(timestamptz)`);
     await q.query(`ALTER TABLE opportunity_field_history DROP COLUMN new_status`);
   }

@@ -57,6 +57,8 @@ export interface AsOfStateSources {
   from_row_versions: number;
   /** opportunities the field history knows by `as_of` without any stored row (no territory): in no KPI */
   history_without_opportunity: number;
+  /** field-history rows received after this instant are not read (ISO); pass it back as `history_received_by` to recompute the report exactly */
+  history_received_by: string;
   note: string;
 }
 
@@ -106,11 +108,29 @@ export class KpiService {
     const scope = await this.rollups.scope(pilotId, em);
     if (!scope) throw new Error(`pilot ${pilotId} has no assignment`);
     const { dataVersion: latest, mappingVersion } = await this.rollups.versions(em);
-    const [req]: { data_version: string | null; as_of: Date | null }[] = await em.query(`SELECT data_version, as_of FROM reports WHERE id = $1`, [reportId]);
+    const [req]: { data_version: string | null; as_of: Date | null; history_received_by: Date | null }[] = await em.query(
+      `SELECT data_version, as_of, history_received_by FROM reports WHERE id = $1`,
+      [reportId],
+    );
     const dataVersion = req?.data_version != null ? parseRequiredDecimal(req.data_version) : latest;
     if (dataVersion > latest) throw new Error(`data version ${dataVersion} does not exist yet (latest ${latest})`);
     const asOfTime = req?.as_of ?? null;
     const asOf: AsOf | null = dataVersion === latest && asOfTime === null ? null : { dataVersion, asOf: asOfTime };
+    let historyReceivedBy: Date | null = null;
+    if (asOfTime !== null) {
+      // Pin the field histories this report reads (every row received so far, unless the request
+      // pinned earlier ones), for this transaction's SQL (opportunity_history_as_of) and for a
+      // recomputation: later uploads never change this report.
+      const [pin]: { at: Date }[] = await em.query(
+        // rounded UP to the millisecond (the precision of a JS Date and of the JSON pin): it keeps the newest row
+        `SELECT CASE WHEN x = date_trunc('milliseconds', x) THEN x ELSE date_trunc('milliseconds', x) + interval '1 millisecond' END AS at
+           FROM (SELECT coalesce($1::timestamptz, (SELECT max(received_at) FROM opportunity_field_history), now()) AS x) p`,
+        [req.history_received_by],
+      );
+      historyReceivedBy = pin.at;
+      await em.query(`SELECT set_config('pilotlab.history_received_by', $1, true)`, [historyReceivedBy.toISOString()]);
+      await em.query(`UPDATE reports SET history_received_by = $2 WHERE id = $1`, [reportId, historyReceivedBy]);
+    }
     const missing: { currency: string; reporting_currency: string; first_day: string; last_day: string; deals: number }[] = await em.query(
       missingRatesQuery(asOf),
       rollupParams(scope, asOf),
@@ -131,6 +151,7 @@ export class KpiService {
         from_field_history: c.field_history,
         from_row_versions: c.row_version,
         history_without_opportunity: c.history_only,
+        history_received_by: historyReceivedBy!.toISOString(),
         note: `KPIs use each opportunity as known at ${new Date(asOf.asOf).toISOString()}: stage, amount and close date rebuilt from the field history for ${c.field_history} deal(s); ${c.row_version} deal(s) without history by then use their newest row version known then`,
       };
     }

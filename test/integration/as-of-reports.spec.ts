@@ -137,4 +137,23 @@ describe('as-of reports from field histories', () => {
     expect(kpisOf(asOf, t1)).toMatchObject({ revenue_won: 1000, opportunities: 2, open_deals: 1 });
     expect(asOf.result.data.as_of_state).toMatchObject({ from_field_history: 2, from_row_versions: 2 });
   });
+
+  it('pins the field histories it read: a later upload changes a new as-of report, not a recomputation with the pin', async () => {
+    const first = await report({ as_of: '2024-02-29' });
+    const pin = first.result.data.as_of_state.history_received_by;
+    // A late upload of an old change: E-1's amount was corrected from 1000 to 1100 on 2024-02-15.
+    await request(stack.http)
+      .post('/opportunities/history')
+      .send({ records: [{ OpportunityId: 'E-1', CreatedDate: '2024-02-15T09:00:00Z', Field: 'Amount', OldValue: '1000', NewValue: '1100' }] })
+      .expect(200);
+    const fresh = await report({ as_of: '2024-02-29' });
+    expect(kpisOf(fresh, t1).revenue_won! - kpisOf(first, t1).revenue_won!).toBeCloseTo(100, 6);
+    expect(fresh.result.data.as_of_state.history_received_by > pin).toBe(true);
+    const pinned = await report({ as_of: '2024-02-29', history_received_by: pin });
+    expect(pinned.result.data.as_of_state.history_received_by).toBe(pin);
+    expect(pinned.result.territories).toEqual(first.result.territories);
+    expect(pinned.result.kpis).toEqual(first.result.kpis);
+    const bad = await request(stack.http).post(`/pilots/${pilotId}/reports`).send({ history_received_by: pin }).expect(400);
+    expect(bad.body.details[0].path).toBe('history_received_by');
+  });
 });
