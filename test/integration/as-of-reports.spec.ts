@@ -92,6 +92,9 @@ describe('as-of reports from field histories', () => {
       history_without_opportunity: 0,
     });
     expect(asOf.result.data.as_of_state.note).toContain('field history');
+    const page = await request(stack.http).get(`/pilots/${pilotId}/reports/${asOf.report_id}.html`).expect(200);
+    expect(page.text).toContain('As-of instant');
+    expect(page.text).toContain('rebuilt from the field history for 2 deal(s)');
 
     // After both changes the as-of report agrees with the current one.
     const later = await report({ as_of: '2024-04-25T00:00:00Z' });
