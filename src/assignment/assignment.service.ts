@@ -138,10 +138,10 @@ export class AssignmentService {
     const rows = covariateNames.map((name) =>
       balanceRow(name, valuesOf(treatmentKey, (u) => u.covariates[name]), valuesOf(controlKey, (u) => u.covariates[name])),
     );
-    const pre = await this.kpis.forTerritories(
-      a.units.map((u) => u.territoryId),
-      { start: pilot.prePeriodStart, end: pilot.prePeriodEnd },
-    );
+    const preIds = a.units.map((u) => u.territoryId);
+    const preWindow = { start: pilot.prePeriodStart, end: pilot.prePeriodEnd };
+    const preAsOf = (a.design as { pre_period_as_of?: string }).pre_period_as_of;
+    const pre = preAsOf ? await this.kpis.forTerritoriesAsOf(preIds, preWindow, new Date(preAsOf)) : await this.kpis.forTerritories(preIds, preWindow);
     rows.push(
       balanceRow(
         preName,
@@ -186,6 +186,8 @@ export class AssignmentService {
           label: KPI_CATALOGUE[pilot.primaryKpi].label,
           window: { start: pilot.prePeriodStart, end: pilot.prePeriodEnd },
           computed_at: new Date().toISOString(),
+          /** the design's pre_period_as_of: the pre-period read as known then; null = the data now */
+          as_of: preAsOf ?? null,
         },
         rows,
         /** the other treatment arms (multi-arm pilots), each against control */
@@ -375,10 +377,11 @@ export class AssignmentService {
     const units = toDesignUnits(pilot, eligible);
     const needed = preperiodKpisNeeded(designCovariateNames(pilot));
     if (needed.length) {
-      const pre = await this.kpis.forTerritories(
-        units.map((u) => u.territory_id),
-        { start: pilot.prePeriodStart, end: pilot.prePeriodEnd },
-      );
+      const at = pilot.designOptions?.pre_period_as_of;
+      const window = { start: pilot.prePeriodStart, end: pilot.prePeriodEnd };
+      const ids = units.map((u) => u.territory_id);
+      // as known at the design's pre_period_as_of (stored in the design and its hash), else the data now
+      const pre = at ? await this.kpis.forTerritoriesAsOf(ids, window, new Date(at)) : await this.kpis.forTerritories(ids, window);
       for (const u of units) {
         for (const k of needed) u.covariates[`${PRE_PERIOD_PREFIX}${k}`] = kpiValue(pre.get(u.territory_id)!, k);
       }

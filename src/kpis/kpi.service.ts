@@ -4,7 +4,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { CohortAggregates, CohortKpis, kpisFromAggregates } from '../stats/sales-velocity';
 import { parseDecimal, parseRequiredDecimal } from '../common/database/transformers';
 import { UnrecoverableError } from 'bullmq';
-import { AsOf, asOfSourcesQuery, attributedRelation, cohortAggregateColumns, cohortAggregatesOf, COHORT_SUM_COLUMNS, missingRatesQuery, rollupParams } from '../rollups/rollup.sql';
+import { AsOf, asOfSourcesQuery, attributedRelation, cohortAggregateColumns, cohortAggregatesOf, COHORT_SUM_COLUMNS, missingRatesQuery, rollupParams, sourceRelation } from '../rollups/rollup.sql';
 import { PilotScope, RollupsService } from '../rollups/rollups.service';
 
 /** A window of calendar days, inclusive, `YYYY-MM-DD` (UTC). */
@@ -202,6 +202,28 @@ export class KpiService {
         [territoryIds, window.start, window.end],
       );
     }
+    const out = new Map<string, TerritoryKpis>();
+    for (const r of rows) out.set(String(r.territory_id), kpisFromAggregates(cohortAggregatesOf(r)));
+    return out;
+  }
+
+  /**
+   * {@link forTerritories} unbound (each deal by its record territory), over the opportunities as
+   * known at instant `at` (the as-of source of reports, `sourceRelation`: field history, else the
+   * newest row version by then; the latest data version, every field-history row received so far).
+   * A design's `pre_period_as_of` reads its pre-period covariates this way.
+   */
+  async forTerritoriesAsOf(territoryIds: string[], window: DateWindow, at: Date, em?: EntityManager): Promise<Map<string, TerritoryKpis>> {
+    const m = em ?? this.dataSource.manager;
+    const { dataVersion } = await this.rollups.versions(m);
+    const rows: Record<string, string | null>[] = await m.query(
+      `SELECT t.id AS territory_id, ${cohortAggregateColumns('$3::date', { count: 'count(a.opportunity_id)' })}
+         FROM unnest($1::uuid[]) AS t(id)
+         CROSS JOIN (SELECT $4::uuid AS unused_pilot, $5::date AS unused_freeze_date) prm
+         LEFT JOIN (${sourceRelation({ dataVersion, asOf: at })}) a ON a.territory_id = t.id AND a.engage_date BETWEEN $2::date AND $3::date
+        GROUP BY t.id`,
+      [territoryIds, window.start, window.end, null, null, dataVersion, at],
+    );
     const out = new Map<string, TerritoryKpis>();
     for (const r of rows) out.set(String(r.territory_id), kpisFromAggregates(cohortAggregatesOf(r)));
     return out;

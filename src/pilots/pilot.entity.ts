@@ -19,6 +19,8 @@ export interface DesignOptions {
   max_draws?: number;
   /** chosen: the treated territory codes the user names (1–5; few-treated design, issue 12) */
   treated?: string[];
+  /** the instant (ISO) the pre-period covariates are read as known at (docs/kpis.md, "As-of reports"); absent: the data at the draw */
+  pre_period_as_of?: string;
 }
 
 /** Which territories may take part: by region, or an explicit list of codes. */

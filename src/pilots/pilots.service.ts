@@ -14,6 +14,7 @@ import { DesignOptions, PilotEntity } from './pilot.entity';
 import { assertKFitsPool, FewTreatedInputError } from '../stats/synthetic/few-treated';
 import { fewTreatedException } from './few-treated-errors';
 import { PilotRepository } from './pilot.repository';
+import { parseAsOf } from '../opportunities/ingestion/dates';
 
 /**
  * Defines, edits and reads pilots (the author is the creating key; a sales_ops key edits only its
@@ -221,6 +222,20 @@ function designOptionsOf(d: NonNullable<CreatePilotDto['design']>): DesignOption
   }
   if (d.max_draws !== undefined) o.max_draws = d.max_draws;
   if (d.treated !== undefined) o.treated = [...d.treated];
+  if (d.pre_period_as_of !== undefined) {
+    if (d.type === 'chosen') {
+      throw new AppException('VALIDATION_FAILED', 'design.pre_period_as_of is read by randomized designs only', [
+        { path: 'design.pre_period_as_of', errors: ['a chosen design has no pre-period covariates to read as of an instant'] },
+      ]);
+    }
+    const at = parseAsOf(d.pre_period_as_of, 'design.pre_period_as_of');
+    if (!at.ok || !at.value) {
+      throw new AppException('VALIDATION_FAILED', 'design.pre_period_as_of is not an as-of instant', [
+        { path: 'design.pre_period_as_of', errors: [at.ok ? 'must not be empty' : at.reason] },
+      ]);
+    }
+    o.pre_period_as_of = at.value.toISOString();
+  }
   return o;
 }
 

@@ -9,8 +9,7 @@ import { JobProducer } from '../queues/job-producer.service';
 import { requeuePending } from '../queues/requeue-pending';
 import { ReportEntity } from './report.entity';
 import { RequestReportDto } from './dto/request-report.dto';
-import { parseDay, parseInstant } from '../opportunities/ingestion/dates';
-import { addDays } from '../common/utils/dates';
+import { parseAsOf, parseInstant } from '../opportunities/ingestion/dates';
 
 /** Requests and reads pilot reports; the analysis job computes them. */
 @Injectable()
@@ -182,16 +181,3 @@ export class ReportsService {
   }
 }
 
-/**
- * A report's `as_of`: an ISO instant with a zone, or a calendar day `YYYY-MM-DD` meaning "as known
- * at the end of that UTC day" (its last millisecond, 23:59:59.999Z). A zone-less timestamp or an
- * impossible day (2024-02-30) is refused with the reason, like every other date of the API.
- */
-export function parseAsOf(raw: unknown): { ok: true; value: Date | null } | { ok: false; reason: string } {
-  if (typeof raw === 'string' && /^\s*\d{4}-\d{2}-\d{2}\s*$/.test(raw)) {
-    const day = parseDay(raw, 'as_of');
-    if (!day.ok || !day.value) return day.ok ? { ok: true, value: null } : day;
-    return { ok: true, value: new Date(Date.parse(`${addDays(day.value, 1)}T00:00:00Z`) - 1) };
-  }
-  return parseInstant(raw, 'as_of');
-}

@@ -159,4 +159,45 @@ describe('as-of reports from field histories', () => {
     const bad = await request(stack.http).post(`/pilots/${pilotId}/reports`).send({ history_received_by: pin }).expect(400);
     expect(bad.body.details[0].path).toBe('history_received_by');
   });
+
+  it("a design's pre_period_as_of reads its covariates as known then, stored in the design and its hash: a redraw replays exactly", async () => {
+    // Pre-period 2024-01-01..02-29. As known at its end: c1 R-1 won 700; t1 E-1 won at 1100 (the
+    // 2024-02-15 correction of the test above). Now: t1 E-1 at 1500 (edited after close on 03-10).
+    const body = (design: Record<string, unknown>) =>
+      pilot(codes, { name: 'as-of design', pre_period: { start: '2024-01-01', end: '2024-02-29' }, test_period: { start: '2024-03-01', end: '2024-05-31' }, design });
+    const covariates = async (id: string) =>
+      new Map(
+        (
+          await stack.dataSource.query(
+            `SELECT u.territory_code, (u.covariates->>'pre_period_revenue_won')::float AS v FROM assignment_units u JOIN assignments a ON a.id = u.assignment_id WHERE a.pilot_id = $1`,
+            [id],
+          )
+        ).map((r: { territory_code: string; v: number }) => [r.territory_code, r.v]),
+      );
+    const bad = await request(stack.http).post('/pilots').send(body({ type: 'matched_pairs', seed: 7, pair_on: 'pre_period_revenue_won', pre_period_as_of: '2024-02-30' })).expect(400);
+    expect(bad.body.details[0].path).toBe('design.pre_period_as_of');
+
+    const asOfPilot = (await request(stack.http).post('/pilots').send(body({ type: 'matched_pairs', seed: 7, pair_on: 'pre_period_revenue_won', pre_period_as_of: '2024-02-29' })).expect(201)).body.id;
+    const nowPilot = (await request(stack.http).post('/pilots').send(body({ type: 'matched_pairs', seed: 7, pair_on: 'pre_period_revenue_won' })).expect(201)).body.id;
+    const drawn = (await request(stack.http).post(`/pilots/${asOfPilot}/assignment`).send({ reason: 'first draw' }).expect(201)).body;
+    const drawnNow = (await request(stack.http).post(`/pilots/${nowPilot}/assignment`).send({ reason: 'first draw' }).expect(201)).body;
+    expect(drawn.design.pre_period_as_of).toBe('2024-02-29T23:59:59.999Z');
+    expect(drawn.balance.primary_kpi_pre_period.as_of).toBe('2024-02-29T23:59:59.999Z');
+    expect(drawnNow.design.pre_period_as_of).toBeUndefined();
+    const [asOfCov, nowCov] = [await covariates(asOfPilot), await covariates(nowPilot)];
+    expect([asOfCov.get(c1), asOfCov.get(t1)]).toEqual([700, 1100]);
+    expect([nowCov.get(c1), nowCov.get(t1)]).toEqual([700, 1500]);
+    expect(drawn.inputs_hash).not.toBe(drawnNow.inputs_hash);
+
+    // A later change (after the as-of instant) moves the current covariates, not the as-of design's:
+    // a redraw with the plan's seed gives the same inputs hash and assignment.
+    await request(stack.http)
+      .post('/opportunities/history')
+      .send({ records: [{ OpportunityId: 'E-1', CreatedDate: '2024-04-01T09:00:00Z', Field: 'Amount', OldValue: '1500', NewValue: '1600' }] })
+      .expect(200);
+    const redrawn = (await request(stack.http).post(`/pilots/${asOfPilot}/assignment`).send({ reason: 'replay after a later history upload' }).expect(201)).body;
+    expect(redrawn.inputs_hash).toBe(drawn.inputs_hash);
+    expect(redrawn.units).toEqual(drawn.units);
+    expect((await covariates(asOfPilot)).get(t1)).toBe(1100);
+  });
 });
