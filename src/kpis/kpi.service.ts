@@ -45,6 +45,8 @@ export interface ReportDataContext {
   reporting_currency: string | null;
   /** With `as_of`: where the deals' stage, amount and close date came from (docs/kpis.md, "As-of reports"); null without one. */
   as_of_state: AsOfStateSources | null;
+  /** The instant the pre-period window was read as known at: the design's `pre_period_as_of` (when earlier than `as_of`); null = as the test period. */
+  pre_period_as_of: string | null;
 }
 
 /** Counts of {@link ReportDataContext.as_of_state}: deals of the pilot's territories engaged in either window. */
@@ -65,6 +67,8 @@ export interface AsOfStateSources {
 interface BoundReport {
   scope: PilotScope;
   asOf: AsOf | null;
+  /** the pilot's pre-period window read as of the design's `pre_period_as_of` (null: as `asOf`) */
+  preAsOf: AsOf | null;
   dataVersion: number;
   rollupsFresh: boolean;
 }
@@ -116,8 +120,14 @@ export class KpiService {
     if (dataVersion > latest) throw new Error(`data version ${dataVersion} does not exist yet (latest ${latest})`);
     const asOfTime = req?.as_of ?? null;
     const asOf: AsOf | null = dataVersion === latest && asOfTime === null ? null : { dataVersion, asOf: asOfTime };
+    // A design drawn on its pre-period as known at an instant: the report reads its pre-period as
+    // known then too (or at the report's as_of when that is earlier), the covariates it balanced on.
+    const [d]: { at: Date | null }[] = await em.query(`SELECT (design->>'pre_period_as_of')::timestamptz AS at FROM assignments WHERE pilot_id = $1`, [pilotId]);
+    const designAt = d?.at ?? null;
+    const preAt = designAt && (asOfTime === null || new Date(designAt) < new Date(asOfTime)) ? designAt : null;
+    const preAsOf: AsOf | null = preAt ? { dataVersion, asOf: preAt } : null;
     let historyReceivedBy: Date | null = null;
-    if (asOfTime !== null) {
+    if (asOfTime !== null || preAsOf !== null) {
       // Pin the field histories this report reads (every row received so far, unless the request
       // pinned earlier ones), for this transaction's SQL (opportunity_history_as_of) and for a
       // recomputation: later uploads never change this report.
@@ -141,7 +151,7 @@ export class KpiService {
     }
     const [{ reporting_currency }]: { reporting_currency: string | null }[] = await em.query(`SELECT reporting_currency FROM pilots WHERE id = $1`, [pilotId]);
     const rollupsFresh = asOf === null && (await this.rollups.isFresh(em, scope, dataVersion, mappingVersion));
-    this.bound.set(em, { scope, asOf, dataVersion, rollupsFresh });
+    this.bound.set(em, { scope, asOf, preAsOf, dataVersion, rollupsFresh });
     await em.query(`UPDATE reports SET data_version = $2 WHERE id = $1`, [reportId, dataVersion]);
     let asOfState: AsOfStateSources | null = null;
     if (asOf?.asOf) {
@@ -164,6 +174,7 @@ export class KpiService {
       contamination: await this.contamination(em, scope, asOf),
       reporting_currency,
       as_of_state: asOfState,
+      pre_period_as_of: preAt ? new Date(preAt).toISOString() : null,
     };
   }
 
@@ -176,7 +187,8 @@ export class KpiService {
     const b = em ? this.bound.get(em) : undefined;
     let rows: Record<string, string | null>[];
     const period = b ? periodOf(b.scope, window) : null;
-    if (b && period && b.rollupsFresh) {
+    const bAsOf = b && period === 'pre' && b.preAsOf ? b.preAsOf : (b?.asOf ?? null);
+    if (b && period && b.rollupsFresh && bAsOf === null) {
       rows = await em!.query(
         `SELECT t.id AS territory_id, ${COHORT_SUM_COLUMNS.map((c) => `coalesce(sum(r.${c}), 0) AS ${c}`).join(', ')}
            FROM unnest($1::uuid[]) AS t(id)
@@ -189,9 +201,9 @@ export class KpiService {
         `SELECT t.id AS territory_id, ${cohortAggregateColumns('$4::date', { count: 'count(a.opportunity_id)' })}
            FROM unnest($2::uuid[]) AS t(id)
            ${BIND_PARAMS}
-           LEFT JOIN (${attributedRelation(b.asOf)}) a ON a.territory_id = t.id AND a.engage_date BETWEEN $3::date AND $4::date
+           LEFT JOIN (${attributedRelation(bAsOf)}) a ON a.territory_id = t.id AND a.engage_date BETWEEN $3::date AND $4::date
           GROUP BY t.id`,
-        [b.scope.pilotId, territoryIds, window.start, window.end, b.scope.freezeDate, b.asOf?.dataVersion ?? null, b.asOf?.asOf ?? null],
+        [b.scope.pilotId, territoryIds, window.start, window.end, b.scope.freezeDate, bAsOf?.dataVersion ?? null, bAsOf?.asOf ?? null],
       );
     } else {
       rows = await (em ?? this.dataSource.manager).query(
@@ -244,9 +256,16 @@ export class KpiService {
     em?: EntityManager,
   ): Promise<{ territory_id: string; period: P; week_start: string; aggregates: CohortAggregates }[]> {
     const b = em ? this.bound.get(em) : undefined;
+    if (b?.preAsOf && windows.length > 1 && windows.some((w) => periodOf(b.scope, w) === 'pre')) {
+      // the pre-period is read as of the design's pre_period_as_of: one call per window
+      const out = [];
+      for (const w of windows) out.push(...(await this.weeklyPanel(territoryIds, [w], em)));
+      return out;
+    }
     const periods = b ? windows.map((w) => periodOf(b.scope, w)) : [];
+    const bAsOf = b && b.preAsOf && periods.length === 1 && periods[0] === 'pre' ? b.preAsOf : (b?.asOf ?? null);
     let rows: Record<string, string>[];
-    if (b && b.rollupsFresh && periods.every((p) => p !== null)) {
+    if (b && b.rollupsFresh && bAsOf === null && periods.every((p) => p !== null)) {
       rows = await em!.query(
         `SELECT r.territory_id, w.period, greatest(r.week_start, w.start_d)::text AS week_start,
                 ${COHORT_SUM_COLUMNS.map((c) => `r.${c}`).join(', ')}
@@ -256,7 +275,7 @@ export class KpiService {
         [b.scope.pilotId, windows.map((w) => w.period), periods, windows.map((w) => w.start), territoryIds],
       );
     } else {
-      const relation = b ? `(${attributedRelation(b.asOf)})` : `opportunities`;
+      const relation = b ? `(${attributedRelation(bAsOf)})` : `opportunities`;
       rows = await (em ?? this.dataSource.manager).query(
         `SELECT a.territory_id, w.period, greatest(iso_week_start(a.engage_date), w.start_d)::text AS week_start,
                 ${cohortAggregateColumns('w.end_d')}
@@ -271,8 +290,8 @@ export class KpiService {
           windows.map((w) => w.start),
           windows.map((w) => w.end),
           b?.scope.freezeDate ?? null,
-          b?.asOf?.dataVersion ?? null,
-          b?.asOf?.asOf ?? null,
+          bAsOf?.dataVersion ?? null,
+          bAsOf?.asOf ?? null,
           territoryIds,
         ],
       );

@@ -199,5 +199,22 @@ describe('as-of reports from field histories', () => {
     expect(redrawn.inputs_hash).toBe(drawn.inputs_hash);
     expect(redrawn.units).toEqual(drawn.units);
     expect((await covariates(asOfPilot)).get(t1)).toBe(1100);
+
+    // Its reports read the pre-period as known at the design's instant too (the covariate it
+    // balanced on); the test period as the report asks (here: the current rows).
+    // (the first pilot holds the territories while running: stop it)
+    const stop = await request(stack.http).post(`/pilots/${pilotId}/stop`).send({ reason: 'territories reused by the as-of design pilot' });
+    expect(stop.status).toBe(200);
+    const again = await designAndLaunch(stack.http, asOfPilot);
+    expect(again.inputs_hash).toBe(drawn.inputs_hash);
+    const res = await request(stack.http).post(`/pilots/${asOfPilot}/reports`).send({}).expect(202);
+    const done = await waitForReport(stack.http, asOfPilot, res.body.report_id);
+    expect(done).toMatchObject({ status: 'completed' });
+    expect(done.result.data.pre_period_as_of).toBe('2024-02-29T23:59:59.999Z');
+    const terr = (code: string) => done.result.territories.find((t: { territory_code: string }) => t.territory_code === code);
+    expect(terr(t1).pre_period_kpis.revenue_won).toBe(1100);
+    expect(terr(c1).pre_period_kpis.revenue_won).toBe(700);
+    // test period 2024-03-01..05-31: W-1 (engaged in January) is not in it; nothing engaged then
+    expect(terr(c1).kpis.opportunities).toBe(0);
   });
 });
