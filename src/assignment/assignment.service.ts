@@ -136,10 +136,10 @@ export class AssignmentService {
     const rows = covariateNames.map((name) =>
       balanceRow(name, valuesOf(treatmentKey, (u) => u.covariates[name]), valuesOf(controlKey, (u) => u.covariates[name])),
     );
-    const pre = await this.kpis.forTerritories(
-      a.units.map((u) => u.territoryId),
-      { start: pilot.prePeriodStart, end: pilot.prePeriodEnd },
-    );
+    const preIds = a.units.map((u) => u.territoryId);
+    const preWindow = { start: pilot.prePeriodStart, end: pilot.prePeriodEnd };
+    const preAsOf = (a.design as { pre_period_as_of?: string }).pre_period_as_of;
+    const pre = preAsOf ? await this.kpis.forTerritoriesAsOf(preIds, preWindow, new Date(preAsOf)) : await this.kpis.forTerritories(preIds, preWindow);
     rows.push(
       balanceRow(
         preName,
@@ -184,6 +184,8 @@ export class AssignmentService {
           label: KPI_CATALOGUE[pilot.primaryKpi].label,
           window: { start: pilot.prePeriodStart, end: pilot.prePeriodEnd },
           computed_at: new Date().toISOString(),
+          /** the design's pre_period_as_of: the pre-period read as known then; null = the data now */
+          as_of: preAsOf ?? null,
         },
         rows,
         /** the other treatment arms (multi-arm pilots), each against control */

@@ -45,6 +45,8 @@ function optionsOf(pilot: PilotEntity): Record<string, unknown> {
   if (o.rerandomization) out.rerandomization = o.rerandomization;
   if (o.constraints && Object.keys(o.constraints).length) out.constraints = o.constraints;
   if (o.max_draws !== undefined) out.max_draws = o.max_draws;
+  // only when set: designs without it keep their stored hash input
+  if (o.pre_period_as_of !== undefined) out.pre_period_as_of = o.pre_period_as_of;
   return out;
 }
 

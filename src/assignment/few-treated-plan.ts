@@ -41,10 +41,11 @@ export class FewTreatedPlanner {
   async addPreperiodCovariates(pilot: PilotEntity, units: DesignUnit[]): Promise<void> {
     const needed = preperiodKpisNeeded(designCovariateNames(pilot));
     if (!needed.length) return;
-    const pre = await this.kpis.forTerritories(
-      units.map((u) => u.territory_id),
-      { start: pilot.prePeriodStart, end: pilot.prePeriodEnd },
-    );
+    const at = pilot.designOptions?.pre_period_as_of;
+    const window = { start: pilot.prePeriodStart, end: pilot.prePeriodEnd };
+    const ids = units.map((u) => u.territory_id);
+    // as known at the design's pre_period_as_of (stored in the design and its hash), else the data now
+    const pre = at ? await this.kpis.forTerritoriesAsOf(ids, window, new Date(at)) : await this.kpis.forTerritories(ids, window);
     for (const u of units) {
       for (const k of needed) u.covariates[`${PRE_PERIOD_PREFIX}${k}`] = kpiValue(pre.get(u.territory_id)!, k);
     }

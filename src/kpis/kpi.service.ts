@@ -4,7 +4,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { CohortAggregates, CohortKpis, kpisFromAggregates } from '../stats/sales-velocity';
 import { parseDecimal, parseRequiredDecimal } from '../common/database/transformers';
 import { UnrecoverableError } from 'bullmq';
-import { AsOf, attributedRelation, cohortAggregateColumns, cohortAggregatesOf, COHORT_SUM_COLUMNS, missingRatesQuery, rollupParams } from '../rollups/rollup.sql';
+import { AsOf, asOfSourcesQuery, attributedRelation, cohortAggregateColumns, cohortAggregatesOf, COHORT_SUM_COLUMNS, missingRatesQuery, rollupParams, sourceRelation } from '../rollups/rollup.sql';
 import { PilotScope, RollupsService } from '../rollups/rollups.service';
 
 /** A window of calendar days, inclusive, `YYYY-MM-DD` (UTC). */
@@ -43,11 +43,32 @@ export interface ReportDataContext {
   contamination: Record<string, ArmContamination>;
   /** ISO 4217 currency of every amount KPI of the report (the pilot's reporting currency); null = amounts as stored (pilots from before currencies). */
   reporting_currency: string | null;
+  /** With `as_of`: where the deals' stage, amount and close date came from (docs/kpis.md, "As-of reports"); null without one. */
+  as_of_state: AsOfStateSources | null;
+  /** The instant the pre-period window was read as known at: the design's `pre_period_as_of` (when earlier than `as_of`); null = as the test period. */
+  pre_period_as_of: string | null;
+}
+
+/** Counts of {@link ReportDataContext.as_of_state}: deals of the pilot's territories engaged in either window. */
+export interface AsOfStateSources {
+  /** the instant the states are rebuilt at (ISO, = `as_of`) */
+  as_of: string;
+  /** deals with at least one of stage, amount, close date taken from the field history as known at `as_of` */
+  from_field_history: number;
+  /** deals without a field-history change by `as_of`: their newest row version known then (the current row when that is it) */
+  from_row_versions: number;
+  /** opportunities the field history knows by `as_of` without any stored row (no territory): in no KPI */
+  history_without_opportunity: number;
+  /** field-history rows received after this instant are not read (ISO); pass it back as `history_received_by` to recompute the report exactly */
+  history_received_by: string;
+  note: string;
 }
 
 interface BoundReport {
   scope: PilotScope;
   asOf: AsOf | null;
+  /** the pilot's pre-period window read as of the design's `pre_period_as_of` (null: as `asOf`) */
+  preAsOf: AsOf | null;
   dataVersion: number;
   rollupsFresh: boolean;
 }
@@ -91,11 +112,35 @@ export class KpiService {
     const scope = await this.rollups.scope(pilotId, em);
     if (!scope) throw new Error(`pilot ${pilotId} has no assignment`);
     const { dataVersion: latest, mappingVersion } = await this.rollups.versions(em);
-    const [req]: { data_version: string | null; as_of: Date | null }[] = await em.query(`SELECT data_version, as_of FROM reports WHERE id = $1`, [reportId]);
+    const [req]: { data_version: string | null; as_of: Date | null; history_received_by: Date | null }[] = await em.query(
+      `SELECT data_version, as_of, history_received_by FROM reports WHERE id = $1`,
+      [reportId],
+    );
     const dataVersion = req?.data_version != null ? parseRequiredDecimal(req.data_version) : latest;
     if (dataVersion > latest) throw new Error(`data version ${dataVersion} does not exist yet (latest ${latest})`);
     const asOfTime = req?.as_of ?? null;
     const asOf: AsOf | null = dataVersion === latest && asOfTime === null ? null : { dataVersion, asOf: asOfTime };
+    // A design drawn on its pre-period as known at an instant: the report reads its pre-period as
+    // known then too (or at the report's as_of when that is earlier), the covariates it balanced on.
+    const [d]: { at: Date | null }[] = await em.query(`SELECT (design->>'pre_period_as_of')::timestamptz AS at FROM assignments WHERE pilot_id = $1`, [pilotId]);
+    const designAt = d?.at ?? null;
+    const preAt = designAt && (asOfTime === null || new Date(designAt) < new Date(asOfTime)) ? designAt : null;
+    const preAsOf: AsOf | null = preAt ? { dataVersion, asOf: preAt } : null;
+    let historyReceivedBy: Date | null = null;
+    if (asOfTime !== null || preAsOf !== null) {
+      // Pin the field histories this report reads (every row received so far, unless the request
+      // pinned earlier ones), for this transaction's SQL (opportunity_history_as_of) and for a
+      // recomputation: later uploads never change this report.
+      const [pin]: { at: Date }[] = await em.query(
+        // rounded UP to the millisecond (the precision of a JS Date and of the JSON pin): it keeps the newest row
+        `SELECT CASE WHEN x = date_trunc('milliseconds', x) THEN x ELSE date_trunc('milliseconds', x) + interval '1 millisecond' END AS at
+           FROM (SELECT coalesce($1::timestamptz, (SELECT max(received_at) FROM opportunity_field_history), now()) AS x) p`,
+        [req.history_received_by],
+      );
+      historyReceivedBy = pin.at;
+      await em.query(`SELECT set_config('pilotlab.history_received_by', $1, true)`, [historyReceivedBy.toISOString()]);
+      await em.query(`UPDATE reports SET history_received_by = $2 WHERE id = $1`, [reportId, historyReceivedBy]);
+    }
     const missing: { currency: string; reporting_currency: string; first_day: string; last_day: string; deals: number }[] = await em.query(
       missingRatesQuery(asOf),
       rollupParams(scope, asOf),
@@ -106,8 +151,20 @@ export class KpiService {
     }
     const [{ reporting_currency }]: { reporting_currency: string | null }[] = await em.query(`SELECT reporting_currency FROM pilots WHERE id = $1`, [pilotId]);
     const rollupsFresh = asOf === null && (await this.rollups.isFresh(em, scope, dataVersion, mappingVersion));
-    this.bound.set(em, { scope, asOf, dataVersion, rollupsFresh });
+    this.bound.set(em, { scope, asOf, preAsOf, dataVersion, rollupsFresh });
     await em.query(`UPDATE reports SET data_version = $2 WHERE id = $1`, [reportId, dataVersion]);
+    let asOfState: AsOfStateSources | null = null;
+    if (asOf?.asOf) {
+      const [c]: { field_history: number; row_version: number; history_only: number }[] = await em.query(asOfSourcesQuery(asOf), rollupParams(scope, asOf));
+      asOfState = {
+        as_of: new Date(asOf.asOf).toISOString(),
+        from_field_history: c.field_history,
+        from_row_versions: c.row_version,
+        history_without_opportunity: c.history_only,
+        history_received_by: historyReceivedBy!.toISOString(),
+        note: `KPIs use each opportunity as known at ${new Date(asOf.asOf).toISOString()}: stage, amount and close date rebuilt from the field history for ${c.field_history} deal(s); ${c.row_version} deal(s) without history by then use their newest row version known then`,
+      };
+    }
     return {
       data_version: dataVersion,
       latest_data_version: latest,
@@ -116,6 +173,8 @@ export class KpiService {
       kpi_source: rollupsFresh ? 'rollups' : 'aggregation',
       contamination: await this.contamination(em, scope, asOf),
       reporting_currency,
+      as_of_state: asOfState,
+      pre_period_as_of: preAt ? new Date(preAt).toISOString() : null,
     };
   }
 
@@ -128,7 +187,8 @@ export class KpiService {
     const b = em ? this.bound.get(em) : undefined;
     let rows: Record<string, string | null>[];
     const period = b ? periodOf(b.scope, window) : null;
-    if (b && period && b.rollupsFresh) {
+    const bAsOf = b && period === 'pre' && b.preAsOf ? b.preAsOf : (b?.asOf ?? null);
+    if (b && period && b.rollupsFresh && bAsOf === null) {
       rows = await em!.query(
         `SELECT t.id AS territory_id, ${COHORT_SUM_COLUMNS.map((c) => `coalesce(sum(r.${c}), 0) AS ${c}`).join(', ')}
            FROM unnest($1::uuid[]) AS t(id)
@@ -141,9 +201,9 @@ export class KpiService {
         `SELECT t.id AS territory_id, ${cohortAggregateColumns('$4::date', { count: 'count(a.opportunity_id)' })}
            FROM unnest($2::uuid[]) AS t(id)
            ${BIND_PARAMS}
-           LEFT JOIN (${attributedRelation(b.asOf)}) a ON a.territory_id = t.id AND a.engage_date BETWEEN $3::date AND $4::date
+           LEFT JOIN (${attributedRelation(bAsOf)}) a ON a.territory_id = t.id AND a.engage_date BETWEEN $3::date AND $4::date
           GROUP BY t.id`,
-        [b.scope.pilotId, territoryIds, window.start, window.end, b.scope.freezeDate, b.asOf?.dataVersion ?? null, b.asOf?.asOf ?? null],
+        [b.scope.pilotId, territoryIds, window.start, window.end, b.scope.freezeDate, bAsOf?.dataVersion ?? null, bAsOf?.asOf ?? null],
       );
     } else {
       rows = await (em ?? this.dataSource.manager).query(
@@ -154,6 +214,28 @@ export class KpiService {
         [territoryIds, window.start, window.end],
       );
     }
+    const out = new Map<string, TerritoryKpis>();
+    for (const r of rows) out.set(String(r.territory_id), kpisFromAggregates(cohortAggregatesOf(r)));
+    return out;
+  }
+
+  /**
+   * {@link forTerritories} unbound (each deal by its record territory), over the opportunities as
+   * known at instant `at` (the as-of source of reports, `sourceRelation`: field history, else the
+   * newest row version by then; the latest data version, every field-history row received so far).
+   * A design's `pre_period_as_of` reads its pre-period covariates this way.
+   */
+  async forTerritoriesAsOf(territoryIds: string[], window: DateWindow, at: Date, em?: EntityManager): Promise<Map<string, TerritoryKpis>> {
+    const m = em ?? this.dataSource.manager;
+    const { dataVersion } = await this.rollups.versions(m);
+    const rows: Record<string, string | null>[] = await m.query(
+      `SELECT t.id AS territory_id, ${cohortAggregateColumns('$3::date', { count: 'count(a.opportunity_id)' })}
+         FROM unnest($1::uuid[]) AS t(id)
+         CROSS JOIN (SELECT $4::uuid AS unused_pilot, $5::date AS unused_freeze_date) prm
+         LEFT JOIN (${sourceRelation({ dataVersion, asOf: at })}) a ON a.territory_id = t.id AND a.engage_date BETWEEN $2::date AND $3::date
+        GROUP BY t.id`,
+      [territoryIds, window.start, window.end, null, null, dataVersion, at],
+    );
     const out = new Map<string, TerritoryKpis>();
     for (const r of rows) out.set(String(r.territory_id), kpisFromAggregates(cohortAggregatesOf(r)));
     return out;
@@ -174,9 +256,16 @@ export class KpiService {
     em?: EntityManager,
   ): Promise<{ territory_id: string; period: P; week_start: string; aggregates: CohortAggregates }[]> {
     const b = em ? this.bound.get(em) : undefined;
+    if (b?.preAsOf && windows.length > 1 && windows.some((w) => periodOf(b.scope, w) === 'pre')) {
+      // the pre-period is read as of the design's pre_period_as_of: one call per window
+      const out = [];
+      for (const w of windows) out.push(...(await this.weeklyPanel(territoryIds, [w], em)));
+      return out;
+    }
     const periods = b ? windows.map((w) => periodOf(b.scope, w)) : [];
+    const bAsOf = b && b.preAsOf && periods.length === 1 && periods[0] === 'pre' ? b.preAsOf : (b?.asOf ?? null);
     let rows: Record<string, string>[];
-    if (b && b.rollupsFresh && periods.every((p) => p !== null)) {
+    if (b && b.rollupsFresh && bAsOf === null && periods.every((p) => p !== null)) {
       rows = await em!.query(
         `SELECT r.territory_id, w.period, greatest(r.week_start, w.start_d)::text AS week_start,
                 ${COHORT_SUM_COLUMNS.map((c) => `r.${c}`).join(', ')}
@@ -186,7 +275,7 @@ export class KpiService {
         [b.scope.pilotId, windows.map((w) => w.period), periods, windows.map((w) => w.start), territoryIds],
       );
     } else {
-      const relation = b ? `(${attributedRelation(b.asOf)})` : `opportunities`;
+      const relation = b ? `(${attributedRelation(bAsOf)})` : `opportunities`;
       rows = await (em ?? this.dataSource.manager).query(
         `SELECT a.territory_id, w.period, greatest(iso_week_start(a.engage_date), w.start_d)::text AS week_start,
                 ${cohortAggregateColumns('w.end_d')}
@@ -201,8 +290,8 @@ export class KpiService {
           windows.map((w) => w.start),
           windows.map((w) => w.end),
           b?.scope.freezeDate ?? null,
-          b?.asOf?.dataVersion ?? null,
-          b?.asOf?.asOf ?? null,
+          bAsOf?.dataVersion ?? null,
+          bAsOf?.asOf ?? null,
           territoryIds,
         ],
       );

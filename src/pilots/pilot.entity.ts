@@ -28,6 +28,8 @@ export interface DesignOptions {
   k?: number;
   /** selected: the search and backtest settings (defaults: SELECTION_DEFAULTS in src/stats/synthetic/treated-selection.ts) */
   selection?: { candidates?: number; exhaustive_limit?: number; windows?: number; top?: number };
+  /** the instant (ISO) the pre-period covariates are read as known at (docs/kpis.md, "As-of reports"); absent: the data at the draw */
+  pre_period_as_of?: string;
 }
 
 /** Which territories may take part: by region, or an explicit list of codes. */

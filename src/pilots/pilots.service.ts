@@ -14,6 +14,7 @@ import { DesignOptions, PilotEntity } from './pilot.entity';
 import { assertKFitsPool, FewTreatedInputError } from '../stats/synthetic/few-treated';
 import { fewTreatedException } from './few-treated-errors';
 import { PilotRepository } from './pilot.repository';
+import { parseAsOf } from '../opportunities/ingestion/dates';
 
 /**
  * Defines, edits and reads pilots (the author is the creating key; a sales_ops key edits only its
@@ -242,6 +243,20 @@ function designOptionsOf(d: NonNullable<CreatePilotDto['design']>): DesignOption
   if (d.selection !== undefined) {
     const s = d.selection;
     o.selection = Object.fromEntries(Object.entries({ candidates: s.candidates, exhaustive_limit: s.exhaustive_limit, windows: s.windows, top: s.top }).filter(([, v]) => v !== undefined));
+  }
+  if (d.pre_period_as_of !== undefined) {
+    if (d.type === 'chosen' || d.type === 'selected') {
+      throw new AppException('VALIDATION_FAILED', 'design.pre_period_as_of is read by randomized designs only', [
+        { path: 'design.pre_period_as_of', errors: ['a few-treated (chosen or selected) design has no pre-period covariates to read as of an instant'] },
+      ]);
+    }
+    const at = parseAsOf(d.pre_period_as_of, 'design.pre_period_as_of');
+    if (!at.ok || !at.value) {
+      throw new AppException('VALIDATION_FAILED', 'design.pre_period_as_of is not an as-of instant', [
+        { path: 'design.pre_period_as_of', errors: [at.ok ? 'must not be empty' : at.reason] },
+      ]);
+    }
+    o.pre_period_as_of = at.value.toISOString();
   }
   return o;
 }

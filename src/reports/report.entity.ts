@@ -44,6 +44,10 @@ export class ReportEntity {
   @Column({ type: 'timestamptz', name: 'as_of', nullable: true })
   asOf: Date | null;
 
+  /** With `as_of`: only field-history rows received by then are read (pinned at the first computation; docs/kpis.md, "As-of reports"). */
+  @Column({ type: 'timestamptz', name: 'history_received_by', nullable: true })
+  historyReceivedBy: Date | null;
+
   /** `json`, not `jsonb`: the report keeps its key order (it is read whole, never queried inside). */
   @Column({ type: 'json', nullable: true })
   result: PilotReport | null;

@@ -9,7 +9,7 @@ import { JobProducer } from '../queues/job-producer.service';
 import { requeuePending } from '../queues/requeue-pending';
 import { ReportEntity } from './report.entity';
 import { RequestReportDto } from './dto/request-report.dto';
-import { parseInstant } from '../opportunities/ingestion/dates';
+import { parseAsOf, parseInstant } from '../opportunities/ingestion/dates';
 
 /** Requests and reads pilot reports; the analysis job computes them. */
 @Injectable()
@@ -34,8 +34,8 @@ export class ReportsService {
     const pinned = await this.pinnedData(asOf);
     // One statement (no save() transaction around it): under load every round trip waits for a pooled connection.
     const [report]: { id: string; status: string }[] = await this.dataSource.query(
-      `INSERT INTO reports (pilot_id, status, data_version, as_of) VALUES ($1, 'queued', $2, $3) RETURNING id, status`,
-      [pilotId, pinned.dataVersion, pinned.asOf],
+      `INSERT INTO reports (pilot_id, status, data_version, as_of, history_received_by) VALUES ($1, 'queued', $2, $3, $4) RETURNING id, status`,
+      [pilotId, pinned.dataVersion, pinned.asOf, pinned.historyReceivedBy],
     );
     const enqueued = await this.producer.enqueueReport(report.id);
     if (enqueued) await this.markEnqueued(report.id);
@@ -66,22 +66,30 @@ export class ReportsService {
 
   /**
    * The data a report is pinned to, from the optional request body: a data version that exists
-   * (0 up to the latest) and a source-time cut-off with a zone. @throws VALIDATION_FAILED
+   * (0 up to the latest), an as-of instant ({@link parseAsOf}) and, with it, the instant up to
+   * which field-history rows are read. @throws VALIDATION_FAILED
    */
-  private async pinnedData(body: RequestReportDto): Promise<{ dataVersion: number | null; asOf: Date | null }> {
+  private async pinnedData(body: RequestReportDto): Promise<{ dataVersion: number | null; asOf: Date | null; historyReceivedBy: Date | null }> {
     const details: { path: string; errors: string[] }[] = [];
     let asOf: Date | null = null;
     if (body.as_of !== undefined) {
-      const parsed = parseInstant(body.as_of, 'as_of');
+      const parsed = parseAsOf(body.as_of);
       if (!parsed.ok || !parsed.value) details.push({ path: 'as_of', errors: [parsed.ok ? 'as_of must not be empty' : parsed.reason] });
       else asOf = parsed.value;
+    }
+    let historyReceivedBy: Date | null = null;
+    if (body.history_received_by !== undefined) {
+      const parsed = parseInstant(body.history_received_by, 'history_received_by');
+      if (!parsed.ok || !parsed.value) details.push({ path: 'history_received_by', errors: [parsed.ok ? 'history_received_by must not be empty' : parsed.reason] });
+      else if (body.as_of === undefined) details.push({ path: 'history_received_by', errors: ['history_received_by needs as_of (it pins the field histories an as-of report reads)'] });
+      else historyReceivedBy = parsed.value;
     }
     if (body.data_version !== undefined) {
       const [{ latest }]: { latest: string }[] = await this.dataSource.query(`SELECT coalesce(max(data_version), 0)::text AS latest FROM opportunity_batches`);
       if (body.data_version > Number(latest)) details.push({ path: 'data_version', errors: [`must be at most the latest data version, ${latest}`] });
     }
     if (details.length) throw new AppException('VALIDATION_FAILED', 'The report cannot be pinned to that data', details);
-    return { dataVersion: body.data_version ?? null, asOf };
+    return { dataVersion: body.data_version ?? null, asOf, historyReceivedBy };
   }
 
   /** A report; `includeTerritories: false` leaves out the per-territory rows. @throws REPORT_NOT_FOUND */
@@ -172,3 +180,4 @@ export class ReportsService {
     return requeuePending(this.dataSource, 'reports', timing, (id) => this.producer.enqueueReport(id));
   }
 }
+

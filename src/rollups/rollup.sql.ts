@@ -80,17 +80,42 @@ export interface AsOf {
 }
 
 /**
- * The opportunity relation to aggregate: the current table, or the newest version of each
- * opportunity among every version (current ones included: view `opportunity_all_versions`)
- * loaded up to data version $6 with version_at ≤ $7 (null: no source-time limit). The two agree
- * when $6 is the latest data version and $7 is null.
+ * The opportunity relation to aggregate: the current table, or each opportunity as known at data
+ * version $6 and instant $7 (docs/kpis.md, "As-of reports"):
+ * - the base row is the newest version (view `opportunity_all_versions`, current ones included)
+ *   loaded up to data version $6 with version_at ≤ $7 (null: no source-time limit);
+ * - with an instant $7, stage (status), amount and close date are rebuilt from the field history
+ *   (`opportunity_history_as_of($7)`, the function behind GET /opportunities/:id/as-of): a field
+ *   whose latest change by $7 is at or after the base version's time takes the history's value;
+ * - an opportunity none of whose versions is that old is still counted when its field history
+ *   knows it by $7: its earliest version gives the fields histories do not carry (territory,
+ *   owner, engage date, currency), the history the rest (a field without a change by $7 keeps
+ *   that version's value).
+ * `state_source` says where the three fields came from: 'field_history' (at least one of them),
+ * 'row_version' (an as-of without history for that deal) or 'current'. The two sources agree when
+ * $6 is the latest data version and $7 is null.
  */
 export function sourceRelation(asOf: AsOf | null): string {
-  if (!asOf) return `SELECT opportunity_id, territory_id, owner, status, amount, currency, engage_date, close_date FROM opportunities`;
-  return `SELECT DISTINCT ON (v.opportunity_id) v.opportunity_id, v.territory_id, v.owner, v.status, v.amount, v.currency, v.engage_date, v.close_date
-            FROM opportunity_all_versions v
-           WHERE v.data_version <= $6::bigint AND ($7::timestamptz IS NULL OR v.version_at <= $7::timestamptz)
-           ORDER BY v.opportunity_id, v.version_at DESC, v.version_batch_seq DESC, v.version_row DESC`;
+  if (!asOf) return `SELECT opportunity_id, territory_id, owner, status, amount, currency, engage_date, close_date, 'current'::text AS state_source FROM opportunities`;
+  const known = `($7::timestamptz IS NULL OR v.version_at <= $7::timestamptz)`;
+  // a history value wins when the base version was not known by $7 or is not newer than the change
+  const newer = (at: string) => `(h.${at} IS NOT NULL AND (NOT b.known_by_version OR h.${at} >= b.version_at))`;
+  return `WITH h AS (SELECT * FROM opportunity_history_as_of($7::timestamptz))
+          SELECT b.opportunity_id, b.territory_id, b.owner,
+                 CASE WHEN ${newer('stage_at')} THEN h.status ELSE b.status END AS status,
+                 CASE WHEN ${newer('amount_at')} THEN h.amount ELSE b.amount END AS amount,
+                 b.currency, b.engage_date,
+                 CASE WHEN ${newer('close_date_at')} THEN h.close_date ELSE b.close_date END AS close_date,
+                 CASE WHEN ${newer('stage_at')} OR ${newer('amount_at')} OR ${newer('close_date_at')} THEN 'field_history' ELSE 'row_version' END AS state_source
+            FROM (SELECT DISTINCT ON (v.opportunity_id) v.opportunity_id, v.territory_id, v.owner, v.status, v.amount, v.currency,
+                         v.engage_date, v.close_date, v.version_at, ${known} AS known_by_version
+                    FROM opportunity_all_versions v
+                   WHERE v.data_version <= $6::bigint AND (${known} OR v.opportunity_id IN (SELECT opportunity_id FROM h))
+                   -- the newest version known by $7; else (history-only deals) the earliest one
+                   ORDER BY v.opportunity_id, ${known} DESC,
+                            CASE WHEN ${known} THEN v.version_at END DESC, CASE WHEN ${known} THEN v.version_batch_seq END DESC,
+                            CASE WHEN ${known} THEN v.version_row END DESC, v.version_at, v.version_batch_seq, v.version_row) b
+            LEFT JOIN h ON h.opportunity_id = b.opportunity_id`;
 }
 
 /**
@@ -111,7 +136,7 @@ const REPORTING_AMOUNT = `CASE WHEN s.amount IS NULL OR s.currency IS NULL OR rc
 export function attributedRelation(asOf: AsOf | null): string {
   return `SELECT s.opportunity_id, coalesce(ot.territory_id, s.territory_id) AS territory_id, s.territory_id AS record_territory_id,
                  s.owner, s.status, ${REPORTING_AMOUNT} AS amount, s.amount AS source_amount, s.currency, rc.currency AS reporting_currency,
-                 s.engage_date, s.close_date
+                 s.engage_date, s.close_date, s.state_source
             FROM (${sourceRelation(asOf)}) s
             LEFT JOIN (SELECT p.reporting_currency AS currency FROM pilots p WHERE p.id = $1::uuid) rc ON true
             LEFT JOIN owner_territories ot
@@ -130,6 +155,24 @@ export function missingRatesQuery(asOf: AsOf | null): string {
            WHERE a.territory_id = ANY($2::uuid[]) AND a.status = 'won' AND a.source_amount IS NOT NULL AND a.amount IS NULL
              AND (a.engage_date BETWEEN ($3::date[])[1] AND ($3::date[])[2] OR a.engage_date BETWEEN ($4::date[])[1] AND ($4::date[])[2])
            GROUP BY 1, 2 ORDER BY 1`;
+}
+
+/**
+ * Where an as-of report's deals took their state from: among the deals of the pilot's territories
+ * ($2) engaged in the pre-period ($3) or test period ($4), how many had at least one field rebuilt
+ * from the field history (`field_history`) and how many kept their row version (`row_version`);
+ * plus `history_only`, the opportunities the history knows by $7 that have no stored row up to
+ * data version $6 (no territory: left out of every KPI). Takes the {@link rollupParams} parameters.
+ */
+export function asOfSourcesQuery(asOf: AsOf | null): string {
+  return `SELECT count(*) FILTER (WHERE a.state_source = 'field_history')::int AS field_history,
+                 count(*) FILTER (WHERE a.state_source <> 'field_history')::int AS row_version,
+                 (SELECT count(*)::int FROM opportunity_history_as_of($7::timestamptz) h
+                   WHERE NOT EXISTS (SELECT 1 FROM opportunity_all_versions v WHERE v.opportunity_id = h.opportunity_id AND v.data_version <= $6::bigint)) AS history_only
+            FROM (${attributedRelation(asOf)}) a
+           CROSS JOIN (SELECT $1::uuid AS pilot_id, $6::bigint AS data_version, $7::timestamptz AS as_of) prm
+           WHERE a.territory_id = ANY($2::uuid[])
+             AND (a.engage_date BETWEEN ($3::date[])[1] AND ($3::date[])[2] OR a.engage_date BETWEEN ($4::date[])[1] AND ($4::date[])[2])`;
 }
 
 /**

@@ -3,7 +3,8 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AppException } from '../../common/errors/app.exception';
 import { parseInstant } from '../ingestion/dates';
-import { AsOfKpis, AsOfState, HistoryAnomaly, HistoryEvent, HistoryField, historyAnomalies, kpisAsOf, parseHistoryRecord, stateAsOf } from './field-history';
+import { statusOfStage } from '../ingestion/stage';
+import { AsOfKpis, AsOfState, HistoryAnomaly, HistoryEvent, HistoryField, historyAnomalies, kpisOfStates, parseHistoryRecord } from './field-history';
 
 /** The answer to an upload of history records. */
 export interface HistoryUploadResult {
@@ -42,10 +43,12 @@ export class FieldHistoryService {
     const uploadId = randomUUID();
     if (events.length > 0) {
       await this.ds.query(
-        `INSERT INTO opportunity_field_history (upload_id, source_row, field, opportunity_id, changed_at, old_value, new_value)
-         SELECT $1::uuid, * FROM unnest($2::int[], $3::varchar[], $4::varchar[], $5::timestamptz[], $6::text[], $7::text[])`,
+        `INSERT INTO opportunity_field_history (upload_id, source_row, field, opportunity_id, changed_at, old_value, new_value, new_status)
+         SELECT $1::uuid, * FROM unnest($2::int[], $3::varchar[], $4::varchar[], $5::timestamptz[], $6::text[], $7::text[], $8::varchar[])`,
         [uploadId, events.map((e) => e.row), events.map((e) => e.field), events.map((e) => e.opportunityId),
-          events.map((e) => e.changedAt.toISOString()), events.map((e) => e.oldValue), events.map((e) => e.newValue)],
+          events.map((e) => e.changedAt.toISOString()), events.map((e) => e.oldValue), events.map((e) => e.newValue),
+          // the deal status of a stage change, for the SQL as-of state (opportunity_history_as_of)
+          events.map((e) => (e.field === 'stage' && e.newValue !== null ? statusOfStage(e.newValue) : null))],
       );
     }
     const touched = [...new Set(events.map((e) => e.opportunityId))];
@@ -83,9 +86,23 @@ export class FieldHistoryService {
     return out.sort((a, b) => a.upload_id.localeCompare(b.upload_id) || a.row - b.row);
   }
 
+  /**
+   * States as known at `when` from the SQL function `opportunity_history_as_of` (migration
+   * 1766820000000), the one definition as-of reports read too: each field's latest change at or
+   * before `when` (same instant: the later upload, then the later row). `ids` null: every opportunity.
+   */
+  private async statesAsOf(when: Date, ids: string[] | null): Promise<AsOfState[]> {
+    const rows: { opportunity_id: string; stage: string | null; status: AsOfState['status']; amount: string | null; close_date: string | null; known_since: Date }[] = await this.ds.query(
+      `SELECT opportunity_id, stage, status, amount::text AS amount, close_date::text AS close_date, known_since
+         FROM opportunity_history_as_of($1::timestamptz) WHERE ($2::varchar[] IS NULL OR opportunity_id = ANY($2)) ORDER BY opportunity_id`,
+      [when.toISOString(), ids],
+    );
+    return rows.map((r) => ({ ...r, known_since: r.known_since.toISOString() }));
+  }
+
   /** One opportunity as known at `at` (ISO instant with a zone). 404 when nothing was known then. */
   async stateAsOf(opportunityId: string, at: string): Promise<AsOfState> {
-    const state = stateAsOf(await this.load([opportunityId]), this.instant(at));
+    const [state] = await this.statesAsOf(this.instant(at), [opportunityId]);
     if (!state) throw new AppException('NOT_FOUND', `Opportunity ${opportunityId} has no recorded change at or before ${at}`);
     return state;
   }
@@ -93,7 +110,7 @@ export class FieldHistoryService {
   /** KPIs over every stored history as known at `at` (ISO instant with a zone). */
   async kpisAsOf(at: string): Promise<AsOfKpis & { as_of: string }> {
     const when = this.instant(at);
-    return { as_of: when.toISOString(), ...kpisAsOf(await this.load(null), when) };
+    return { as_of: when.toISOString(), ...kpisOfStates(await this.statesAsOf(when, null), when) };
   }
 
   private instant(at: string | undefined): Date {

@@ -206,19 +206,28 @@ export interface AsOfKpis {
 /**
  * KPIs of the deals as they were known at `asOf` (docs/kpis.md definitions: revenue won, average
  * deal size = revenue won / won deals, win rate = won / closed): every opportunity is rebuilt with
- * {@link stateAsOf}; one not known yet is left out; a deal counts as closed only when its stage
- * was closed and its close date (if known) was on or before the as-of UTC day.
+ * {@link stateAsOf}, then counted by {@link kpisOfStates}.
  * @param events the changes of any number of opportunities, any order.
  */
 export function kpisAsOf(events: HistoryEvent[], asOf: Date): AsOfKpis {
   const byOpp = new Map<string, HistoryEvent[]>();
   for (const e of events) byOpp.set(e.opportunityId, [...(byOpp.get(e.opportunityId) ?? []), e]);
+  const states = [...byOpp.values()].map((evs) => stateAsOf(evs, asOf)).filter((s): s is AsOfState => s !== null);
+  return kpisOfStates(states, asOf);
+}
+
+/**
+ * KPIs of opportunity states as known at `asOf` (from {@link stateAsOf} or the SQL function
+ * `opportunity_history_as_of`, migration 1766820000000): a state without a stage is left out; a
+ * deal counts as closed only when its stage was closed and its close date (if known) was on or
+ * before the as-of UTC day. Amounts are 2-decimal texts, summed exactly in cents.
+ */
+export function kpisOfStates(states: Pick<AsOfState, 'status' | 'amount' | 'close_date'>[], asOf: Date): AsOfKpis {
   const day = utcDateOf(asOf);
   const k: AsOfKpis = { deals: 0, won: 0, lost: 0, open: 0, revenue_won: 0, average_deal_size: null, win_rate: null };
   let cents = 0n;
-  for (const evs of byOpp.values()) {
-    const s = stateAsOf(evs, asOf);
-    if (!s || s.status === null) continue;
+  for (const s of states) {
+    if (s.status === null) continue;
     k.deals += 1;
     const closed = s.status !== 'open' && (s.close_date === null || s.close_date <= day);
     if (closed && s.status === 'won') {

@@ -1,4 +1,4 @@
-import { isIsoDate, utcDateOf } from '../../common/utils/dates';
+import { addDays, isIsoDate, utcDateOf } from '../../common/utils/dates';
 import { ParseResult } from './amount';
 
 const ISO_INSTANT = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i;
@@ -74,4 +74,18 @@ function zonedInstant(s: string): Date | { year: number } | null {
   const year = d.getUTCFullYear();
   if (year < EARLIEST_IMPORT_YEAR || year > LATEST_IMPORT_YEAR) return { year };
   return d;
+}
+
+/**
+ * An as-of instant (a report's `as_of`, a design's `pre_period_as_of`): an ISO instant with a
+ * zone, or a calendar day `YYYY-MM-DD` meaning "as known at the end of that UTC day" (its last millisecond, 23:59:59.999Z). A zone-less timestamp or an
+ * impossible day (2024-02-30) is refused with the reason, like every other date of the API.
+ */
+export function parseAsOf(raw: unknown, field = 'as_of'): { ok: true; value: Date | null } | { ok: false; reason: string } {
+  if (typeof raw === 'string' && /^\s*\d{4}-\d{2}-\d{2}\s*$/.test(raw)) {
+    const day = parseDay(raw, field);
+    if (!day.ok || !day.value) return day.ok ? { ok: true, value: null } : day;
+    return { ok: true, value: new Date(Date.parse(`${addDays(day.value, 1)}T00:00:00Z`) - 1) };
+  }
+  return parseInstant(raw, field);
 }

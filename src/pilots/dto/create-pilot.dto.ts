@@ -250,6 +250,15 @@ export class DesignDto {
   @Max(1_000_000)
   max_draws?: number;
 
+  @ApiPropertyOptional({
+    example: '2024-02-29',
+    description:
+      'Read the pre-period covariates (pre_period_<kpi>) as known at this instant (ISO with a zone, or a day = its end in UTC): field history, else the row versions known then. Stored in the design and its inputs hash; default: the data at the draw',
+  })
+  @IsOptional()
+  @IsString()
+  pre_period_as_of?: string;
+
   @ApiPropertyOptional({ example: ['Ada Park', 'Ben Ortiz'], description: 'chosen: the treated territory codes (1 to 5, eligible, not excluded)' })
   @IsOptional()
   @IsArray()

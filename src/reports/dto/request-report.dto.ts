@@ -12,9 +12,20 @@ export class RequestReportDto {
   @Min(0)
   data_version?: number;
 
-  @ApiPropertyOptional({ description: 'Source-time cut-off: only opportunity versions with version_at at or before it', example: '2024-06-30T23:59:59Z' })
+  @ApiPropertyOptional({
+    description: 'As known at: an ISO instant with a zone, or a day YYYY-MM-DD (its end, UTC). KPIs use each opportunity as known then: stage, amount and close date rebuilt from the field history, else the newest row version with version_at at or before it',
+    example: '2024-06-30T23:59:59Z',
+  })
   @IsOptional()
   @IsString()
-  /** An ISO 8601 instant with a zone (checked by ReportsService). */
+  /** An ISO 8601 instant with a zone or a day (checked by ReportsService). */
   as_of?: string;
+
+  @ApiPropertyOptional({
+    description: "With as_of: read only field-history rows received at or before this instant (a past report's result.data.as_of_state.history_received_by, to recompute it exactly); default: every row received so far",
+    example: '2024-07-01T08:00:00.000Z',
+  })
+  @IsOptional()
+  @IsString()
+  history_received_by?: string;
 }

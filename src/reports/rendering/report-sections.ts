@@ -210,7 +210,7 @@ export function completenessSection(report: ReportData): string {
   const data = report.data as unknown as Record<string, unknown> | undefined;
   const dataRows = data
     ? `<dt>Data version read</dt><dd>${esc(data.data_version ?? '—')}${num(data.latest_data_version) !== null && data.latest_data_version !== data.data_version ? ` (newest: ${esc(data.latest_data_version)})` : ''}</dd>
-<dt>As-of cut-off</dt><dd>${esc(data.as_of ?? 'none (all data)')}</dd>
+<dt>As-of instant</dt><dd>${esc(data.as_of ?? 'none (the current rows)')}${asOfNote(data.as_of_state)}</dd>
 <dt>Owners attributed on</dt><dd>${esc(data.attribution_date ?? '—')}</dd>`
     : '';
   return `<table class="numbers">
@@ -273,4 +273,10 @@ export function detailsSection(report: ReportData): string {
 <dt>Interim looks</dt><dd>${esc(sequentialText(report))}</dd>
 <dt>Multiplicity</dt><dd>${esc(report.multiplicity ?? '—')}</dd>
 </dl>`;
+}
+
+/** The sentence of an as-of report's `data.as_of_state` (where the deals' states came from), or nothing. */
+function asOfNote(state: unknown): string {
+  const note = state && typeof state === 'object' ? (state as { note?: unknown }).note : undefined;
+  return typeof note === 'string' ? `: ${esc(note)}` : '';
 }
