@@ -90,7 +90,7 @@ const METHODS = [
 ] as const;
 type Method = (typeof METHODS)[number];
 
-interface Territory {
+export interface Territory {
   code: string;
   region: string;
   deals: Opportunity[];
@@ -104,7 +104,7 @@ interface Panel {
 }
 
 /** One past window: revenue won per territory in the test and pre-period windows, and the weekly panel. */
-interface Window {
+export interface Window {
   testStart: string;
   y: number[];
   x: number[];
@@ -117,7 +117,7 @@ function kpiWindow(deals: Opportunity[], start: string, end: string) {
   return computeTerritoryKpis(deals, { start, end });
 }
 
-function buildWindow(territories: Territory[], testStart: string): Window {
+export function buildWindow(territories: Territory[], testStart: string): Window {
   const testEnd = addDays(testStart, 7 * WEEKS - 1);
   const preStart = addDays(testStart, -7 * WEEKS);
   const preEnd = addDays(testStart, -1);
@@ -208,7 +208,7 @@ function liftOutcomes(tY: number[], cY: number[], truth: number): Record<'relati
 }
 
 /** Standard normal draw (Box–Muller) from the bench's PRNG. */
-function gauss(rng: ReturnType<typeof createPrng>): number {
+export function gauss(rng: ReturnType<typeof createPrng>): number {
   const u = 1 - rng.nextDouble();
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng.nextDouble());
 }
@@ -241,7 +241,7 @@ function simulatedPanel(): Panel {
 }
 
 /** Size summary of a panel's pre-period values: coefficient of variation and max/median. */
-function sizeSummary(x: number[]): string {
+export function sizeSummary(x: number[]): string {
   const m = x.reduce((a, b) => a + b, 0) / x.length;
   const sd = Math.sqrt(x.reduce((a, b) => a + (b - m) ** 2, 0) / (x.length - 1));
   const sorted = [...x].sort((a, b) => a - b);
@@ -249,22 +249,13 @@ function sizeSummary(x: number[]): string {
   return `CV of pre-period revenue ${(sd / m).toFixed(2)}, max/median ${(sorted[sorted.length - 1] / med).toFixed(1)}`;
 }
 
-function main(): void {
-  const { values } = parseArgs({
-    options: { data: { type: 'string' }, pilots: { type: 'string' }, 'ri-draws': { type: 'string' }, 'no-write': { type: 'boolean' }, 'no-simulated': { type: 'boolean' }, 'bias-pilots': { type: 'string' } },
-  });
-  const dataDir = resolve(values.data ?? process.env.DATA_DIR ?? DEFAULT_DATA_DIR);
-  const pilots = Number(values.pilots ?? 1000);
-  const riDraws = Number(values['ri-draws'] ?? 200);
-  let data: ReturnType<typeof readCrmDataset>;
-  try {
-    data = readCrmDataset(dataDir);
-  } catch (err) {
-    console.error(`Data set not found at ${dataDir}: ${(err as Error).message}`);
-    DATASET_HELP.forEach((l) => console.error(l));
-    process.exit(2);
-  }
-  const started = Date.now();
+/**
+ * The CRM panel of the bench: the demo's eligible territories (sales agents with opportunities,
+ * sorted by code) with their deals, and every live placebo window (Mondays such that the pre-period
+ * starts on or after the first engage date and the test period ends by the last one; live = at least
+ * 80% of territories won revenue in both the pre-period and the test period).
+ */
+export function crmPanelWindows(data: ReturnType<typeof readCrmDataset>): { territories: Territory[]; windows: Window[] } {
   const byAgent = new Map<string, Opportunity[]>();
   for (const r of data.pipeline) {
     const status = statusOfStage(r.deal_stage);
@@ -298,6 +289,26 @@ function main(): void {
     const live = (v: number[]) => v.filter((x) => x > 0).length >= 0.8 * v.length;
     if (live(w.y) && live(w.x)) windows.push(w);
   }
+  return { territories, windows };
+}
+
+function main(): void {
+  const { values } = parseArgs({
+    options: { classic: { type: 'boolean' }, data: { type: 'string' }, pilots: { type: 'string' }, 'ri-draws': { type: 'string' }, 'no-write': { type: 'boolean' }, 'no-simulated': { type: 'boolean' }, 'bias-pilots': { type: 'string' } },
+  });
+  const dataDir = resolve(values.data ?? process.env.DATA_DIR ?? DEFAULT_DATA_DIR);
+  const pilots = Number(values.pilots ?? 1000);
+  const riDraws = Number(values['ri-draws'] ?? 200);
+  let data: ReturnType<typeof readCrmDataset>;
+  try {
+    data = readCrmDataset(dataDir);
+  } catch (err) {
+    console.error(`Data set not found at ${dataDir}: ${(err as Error).message}`);
+    DATASET_HELP.forEach((l) => console.error(l));
+    process.exit(2);
+  }
+  const started = Date.now();
+  const { territories, windows } = crmPanelWindows(data);
   console.log(`Calibration: ${territories.length} territories (sales agents), ${windows.length} placebo windows of ${WEEKS}+${WEEKS} weeks (${windows[0].testStart} … ${windows[windows.length - 1].testStart}),`);
   console.log(`${pilots} placebo pilots per design, KPI revenue won, planted lift +${100 * LIFT}%, α = ${ALPHA}, RI with ${riDraws} Monte Carlo draws per test.`);
 
@@ -570,4 +581,15 @@ function decidingEstimateErrors(panel: Panel, design: DesignType, pilots: number
   return { sum: acc.relErr, sum2: acc.relErr2, n: acc.nErr };
 }
 
-main();
+if (require.main === module && process.argv.includes('--classic')) main();
+// the default run is the calibration grid (bench/calibration-grid.ts, issue 14); `--classic` runs the
+// single-size table below (relative-lift rows, classic flags)
+if (require.main === module && !process.argv.includes('--classic')) {
+  require('./calibration-grid')
+    .run(process.argv.slice(2))
+    .then(() => process.exit(0))
+    .catch((err: Error) => {
+      console.error(err);
+      process.exit(1);
+    });
+}

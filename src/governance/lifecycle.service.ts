@@ -8,7 +8,8 @@ import { AppException } from '../common/errors/app.exception';
 import { PilotEntity, PilotStatus } from '../pilots/pilot.entity';
 import { PilotRepository } from '../pilots/pilot.repository';
 import { EligibilityService } from '../pilots/eligibility.service';
-import { recommendedPrimaryMethod } from '../stats/primary-method';
+import { recommendedPanelMethod, recommendedPrimaryMethod } from '../stats/primary-method';
+import { DEFAULT_FEW_CLUSTER_METHOD, FewClusterMethod } from '../stats/few-cluster-inference';
 import { LifecycleAction, nextStatus } from './lifecycle';
 import { lockedPlanOf, planHash } from './plan';
 import { AssignmentDrawRepository, planDraws } from '../assignment/assignment-draws';
@@ -55,7 +56,8 @@ export class LifecycleService {
       if (action === 'submit') await this.assertAssigned(em, pilot);
       if (action === 'approve') {
         await assertMayApprove(em, pilot.id, actor.key.id, 'pilot');
-        const plan = lockedPlanOf(pilot, await this.primaryMethodOf(em, pilot), planDraws(await this.draws.list(pilot.id, em)));
+        const methods = await this.methodsOf(em, pilot);
+        const plan = lockedPlanOf(pilot, methods.primary, planDraws(await this.draws.list(pilot.id, em)), methods.fewCluster);
         const hash = planHash(plan);
         // Version 1 normally; approved again after a return to draft, the plan is locked as a new version.
         const [{ v }] = await em.query(`SELECT coalesce(max(version), 0) + 1 AS v FROM analysis_plans WHERE pilot_id = $1`, [pilot.id]);
@@ -98,16 +100,20 @@ export class LifecycleService {
 
   /**
    * The key of the method that will decide the primary KPI (the report's choice,
-   * `recommendedPrimaryMethod`): from the design type and the number of assigned territories (the
-   * eligible ones before an assignment exists).
+   * `recommendedPrimaryMethod`) and the panel's few-cluster method (`recommendedPanelMethod`; the
+   * default when none is valid, the report then says so): from the design type and the number of
+   * assigned territories (the eligible ones before an assignment exists).
    */
-  private async primaryMethodOf(em: EntityManager, pilot: PilotEntity): Promise<string> {
+  private async methodsOf(em: EntityManager, pilot: PilotEntity): Promise<{ primary: string; fewCluster: FewClusterMethod }> {
     const [{ n }] = await em.query(
       `SELECT count(*)::int AS n FROM assignment_units u JOIN assignments a ON a.id = u.assignment_id WHERE a.pilot_id = $1`,
       [pilot.id],
     );
     const territories = n > 0 ? n : (await this.eligibility.resolve(pilot)).length;
-    return recommendedPrimaryMethod(pilot.designType, territories).key;
+    return {
+      primary: recommendedPrimaryMethod(pilot.designType, territories).key,
+      fewCluster: recommendedPanelMethod(pilot.designType, territories).method ?? DEFAULT_FEW_CLUSTER_METHOD,
+    };
   }
 
   /** The recorded transitions of a pilot, oldest first. @throws PILOT_NOT_FOUND */

@@ -79,8 +79,8 @@ export class PlanService {
           throw new AppException('FORBIDDEN', 'A sales_ops key may only amend pilots it created', { author_key_id: pilot.authorKeyId });
         }
         const locked = await this.lockedPlan(em, pilotId);
-        const current = lockedPlanOf(pilot, locked.primary_method, locked.draws);
-        const next = lockedPlanOf(this.amended(pilot, changes), locked.primary_method, locked.draws);
+        const current = lockedPlanOf(pilot, locked.primary_method, locked.draws, locked.few_cluster_method);
+        const next = lockedPlanOf(this.amended(pilot, changes), locked.primary_method, locked.draws, locked.few_cluster_method);
         const diff = planDiff(current, next);
         if (!diff.length) throw new AppException('VALIDATION_FAILED', 'The amendment changes nothing in the plan', [{ path: 'changes', errors: ['changes nothing'] }]);
         const [{ v }] = await em.query(`SELECT coalesce(max(version), 0) + 1 AS v FROM analysis_plans WHERE pilot_id = $1`, [pilotId]);
@@ -133,7 +133,7 @@ export class PlanService {
       const before = { plan_version: pilot.planVersion, plan_hash: pilot.planHash };
       if (decision === 'approve') {
         const amended = this.amended(pilot, row.changes ?? {});
-        const hash = planHash(lockedPlanOf(amended, row.plan.primary_method, row.plan.draws));
+        const hash = planHash(lockedPlanOf(amended, row.plan.primary_method, row.plan.draws, row.plan.few_cluster_method));
         if (hash !== row.plan_hash) {
           throw new AppException('INVALID_STATE', 'The pilot changed since the amendment was proposed; propose it again', { expected: row.plan_hash, now: hash });
         }

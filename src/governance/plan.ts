@@ -53,8 +53,10 @@ const OPTIONAL_FIELDS: { plan: 'guardrail_margins' | 'covariates'; entity: strin
  * the primary KPI (`recommendedPrimaryMethod(design type, territories)` at approval; amendments keep it).
  * `draws` are the assignment's recorded draws (at approval; amendments keep the locked ones); when
  * undefined the plan carries no `draws` field (plans locked before draws were recorded keep their hash).
+ * `fewClusterMethod`: the panel's deciding few-cluster method (at approval `recommendedPanelMethod`, which passes
+ * over methods the calibration grid flagged for the design and size; amendments keep the locked one).
  */
-export function lockedPlanOf(p: PilotEntity, primaryMethod: string, draws?: PlanDraw[]): LockedPlan {
+export function lockedPlanOf(p: PilotEntity, primaryMethod: string, draws?: PlanDraw[], fewClusterMethod: FewClusterMethod = DEFAULT_FEW_CLUSTER_METHOD): LockedPlan {
   const extra = p as unknown as Record<string, unknown>;
   const optional = Object.fromEntries(
     OPTIONAL_FIELDS.map(({ plan, entity }) => [plan, entity.map((k) => extra[k]).find((v) => v !== undefined && v !== null) ?? null]),
@@ -67,7 +69,7 @@ export function lockedPlanOf(p: PilotEntity, primaryMethod: string, draws?: Plan
     ...optional,
     covariates: optional.covariates ?? (/cuped|lin_regression/.test(primaryMethod) ? ['pre_period_kpi'] : []),
     primary_method: primaryMethod,
-    few_cluster_method: DEFAULT_FEW_CLUSTER_METHOD,
+    few_cluster_method: fewClusterMethod,
     multiple_testing: typeof extra.multipleTesting === 'string' ? extra.multipleTesting : 'holm',
     alpha: Number(p.alpha),
     pre_period: { start: p.prePeriodStart, end: p.prePeriodEnd },

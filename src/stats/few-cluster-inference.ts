@@ -68,31 +68,35 @@ function tRow(method: FewClusterMethod, deciding: boolean, est: number, variance
 }
 
 /**
- * Runs every few-cluster method for coefficient j of y = Xb + e clustered by territory.
- * @param input x (N × k, intercept included), y (N), clusters (N territory labels), coefficient j
- * @param opts alpha (default 0.05), nullValue (0), the deciding method (default the wild cluster
- *   bootstrap), WCR draws/seed/maxEnumeration/weights (see wildClusterBootstrap)
+ * The few-cluster methods' rows for coefficient j of y = Xb + e clustered by territory, without the
+ * diagnostics and the fragile flag (`fewClusterInference` adds them). `methods` limits which rows
+ * are computed (the others come back with null p and CI and the note 'not computed'); the
+ * calibration bench uses it to skip CR2's Imbens–Kolesár df where its cost would not fit the grid.
+ * @param input, opts as `fewClusterInference`; opts.methods the rows to compute (default all)
+ * @returns the OLS estimate, the number of clusters and one row per method (FEW_CLUSTER_METHOD_LABELS order)
  * @throws RangeError on mismatched lengths, non-finite values, collinear columns or fewer than 2 clusters
  */
-export function fewClusterInference(
+export function fewClusterRows(
   input: { x: Matrix; y: readonly number[]; clusters: readonly string[]; coefficient: number },
-  opts: { alpha?: number; nullValue?: number; deciding?: FewClusterMethod; draws?: number; seed?: number; maxEnumeration?: number; weights?: 'auto' | WildWeights } = {},
-): FewClusterInferenceResult {
+  opts: { alpha?: number; nullValue?: number; deciding?: FewClusterMethod; draws?: number; seed?: number; maxEnumeration?: number; weights?: 'auto' | WildWeights; ci?: boolean; methods?: readonly FewClusterMethod[] } = {},
+): { estimate: number; clusters: number; fit: ReturnType<typeof olsFit>; methods: FewClusterRow[] } {
   const { x, y, clusters, coefficient: j } = input;
   const alpha = opts.alpha ?? 0.05;
   const r = opts.nullValue ?? 0;
   const deciding = opts.deciding ?? DEFAULT_FEW_CLUSTER_METHOD;
-  const wcr = wildClusterBootstrap({ x, y, clusters, coefficient: j, alpha, nullValue: r, draws: opts.draws, seed: opts.seed, maxEnumeration: opts.maxEnumeration, weights: opts.weights });
+  const want = (m: FewClusterMethod) => !opts.methods || opts.methods.includes(m);
+  const wcr = wildClusterBootstrap({ x, y, clusters, coefficient: j, alpha, nullValue: r, draws: opts.draws, seed: opts.seed, maxEnumeration: opts.maxEnumeration, weights: opts.weights, ci: opts.ci });
   if (wcr.clusters < 2) throw new RangeError('few-cluster inference needs at least 2 clusters');
   const fit = olsFit(x, y);
   const est = fit.coef[j];
   const G = wcr.clusters;
-  const cr2 = cr2WithImbensKolesarDf(fit, clusters, j);
-  const cr3 = cr3Jackknife(fit, clusters, j);
-  const cr1 = cr1Covariance(fit, clusters);
+  const notComputed = 'not computed';
+  const cr2 = want('cr2_bell_mccaffrey') || want('cr2_imbens_kolesar') ? cr2WithImbensKolesarDf(fit, clusters, j) : null;
+  const cr3 = want('cr3_jackknife') ? cr3Jackknife(fit, clusters, j) : { variance: null, df: null, reason: notComputed };
+  const cr1 = want('cr1_t') ? cr1Covariance(fit, clusters) : null;
   const methods: FewClusterRow[] = [
-    tRow('cr2_bell_mccaffrey', deciding === 'cr2_bell_mccaffrey', est, cr2?.variance ?? null, cr2?.df_bell_mccaffrey ?? null, alpha, r),
-    tRow('cr2_imbens_kolesar', deciding === 'cr2_imbens_kolesar', est, cr2?.variance ?? null, cr2?.df_imbens_kolesar ?? null, alpha, r),
+    tRow('cr2_bell_mccaffrey', deciding === 'cr2_bell_mccaffrey', est, cr2?.variance ?? null, cr2?.df_bell_mccaffrey ?? null, alpha, r, want('cr2_bell_mccaffrey') ? null : notComputed),
+    tRow('cr2_imbens_kolesar', deciding === 'cr2_imbens_kolesar', est, cr2?.variance ?? null, cr2?.df_imbens_kolesar ?? null, alpha, r, want('cr2_imbens_kolesar') ? null : notComputed),
     tRow('cr3_jackknife', deciding === 'cr3_jackknife', est, cr3.variance, cr3.df, alpha, r, cr3.reason),
     {
       method: 'wild_cluster_bootstrap',
@@ -106,15 +110,32 @@ export function fewClusterInference(
       ci_high: wcr.ci_high,
       note: `${wcr.weights === 'webb' ? 'Webb six-point' : 'Rademacher'} weights, ${wcr.enumeration ? `all ${wcr.draws * 2} weight vectors enumerated` : `${wcr.draws} draws (seed ${wcr.seed})`}${wcr.note ? `; ${wcr.note}` : ''}`,
     },
-    tRow('cr1_t', deciding === 'cr1_t', est, cr1 ? cr1[j][j] : null, G - 1, alpha, r),
+    tRow('cr1_t', deciding === 'cr1_t', est, cr1 ? cr1[j][j] : null, want('cr1_t') ? G - 1 : null, alpha, r, want('cr1_t') ? null : notComputed),
   ];
+  return { estimate: est, clusters: G, fit, methods };
+}
+
+/**
+ * Runs every few-cluster method for coefficient j of y = Xb + e clustered by territory.
+ * @param input x (N × k, intercept included), y (N), clusters (N territory labels), coefficient j
+ * @param opts alpha (default 0.05), nullValue (0), the deciding method (default the wild cluster
+ *   bootstrap), WCR draws/seed/maxEnumeration/weights (see wildClusterBootstrap)
+ * @throws RangeError on mismatched lengths, non-finite values, collinear columns or fewer than 2 clusters
+ */
+export function fewClusterInference(
+  input: { x: Matrix; y: readonly number[]; clusters: readonly string[]; coefficient: number },
+  opts: { alpha?: number; nullValue?: number; deciding?: FewClusterMethod; draws?: number; seed?: number; maxEnumeration?: number; weights?: 'auto' | WildWeights } = {},
+): FewClusterInferenceResult {
+  const alpha = opts.alpha ?? 0.05;
+  const deciding = opts.deciding ?? DEFAULT_FEW_CLUSTER_METHOD;
+  const { estimate, fit, methods } = fewClusterRows(input, opts);
   return {
-    estimate: est,
+    estimate,
     conf_level: 1 - alpha,
-    null_value: r,
+    null_value: opts.nullValue ?? 0,
     deciding_method: deciding,
     methods,
-    diagnostics: fewClusterDiagnostics(fit, clusters, j),
+    diagnostics: fewClusterDiagnostics(fit, input.clusters, input.coefficient),
     fragility: fragility(methods.map((m) => ({ method: m.label, p_value: m.p_value })), alpha),
   };
 }

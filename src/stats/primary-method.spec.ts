@@ -5,10 +5,12 @@ describe('recommendedPrimaryMethod', () => {
   it('names randomization inference on the CUPED-adjusted KPI up to 200 territories, Lin regression above', () => {
     const small = recommendedPrimaryMethod('stratified', 35);
     const large = recommendedPrimaryMethod('stratified', 201);
-    const expectSmall = isFlagged('stratified', 'randomization') || isFlagged('stratified', 'cuped') ? 'randomization_inference' : 'randomization_inference_cuped';
+    // the flags at the pilot's size (calibration grid: 35 → G = 30, 201 → G = 50)
+    const expectSmall = isFlagged('stratified', 'randomization_lin', 35) ? 'randomization_inference' : 'randomization_inference_cuped';
     expect(small.key).toBe(expectSmall);
     expect(small.reason).toMatch(/35 territories/);
-    expect(large.key).toBe(isFlagged('stratified', 'regression_adjustment') ? expect.any(String) : 'lin_regression_hc2');
+    expect(large.key).toEqual(isFlagged('stratified', 'regression_adjustment', 201) ? expect.any(String) : 'lin_regression_hc2');
+    if (isFlagged('stratified', 'regression_adjustment', 201)) expect(large.skipped[0].key).toBe('lin_regression_hc2');
     expect(recommendedPrimaryMethod('complete', 20, false).key).toBe('randomization_inference');
   });
 

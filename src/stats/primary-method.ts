@@ -7,13 +7,19 @@
  *    pre-period data, the same test on the unadjusted KPI;
  *  - above that: Lin's interacted regression adjustment with HC2 errors and n − k df (randomization
  *    inference would still be valid, but the asymptotic estimator is then accurate and cheaper).
- * A candidate whose method the calibration bench flagged for this design type (false-positive rate
- * outside [3.5%, 6.5%] or coverage outside [93%, 97%] on placebo pilots, calibration-flags.ts) is
- * skipped, and the next candidate is named, with the reasons recorded.
+ * A candidate whose method the calibration bench flagged for this design type (classic record:
+ * false-positive rate outside [3.5%, 6.5%] or coverage outside [93%, 97%]) or for this design AT THIS
+ * SIZE (the grid: FPR outside [4.0%, 6.0%] or coverage outside [93.5%, 96.5%] at the grid size at or
+ * below the pilot's territory count; calibration-flags.ts) is skipped, and the next candidate is
+ * named, with the reasons recorded. When every candidate is flagged, no method is valid there: the
+ * result says so (`none_valid`), and randomization inference is still computed and shown.
+ * The panel's few-cluster method (`recommendedPanelMethod`) follows the same rule over the wild
+ * cluster bootstrap, CR3, CR2 with Imbens–Kolesár df and CR2 with Bell–McCaffrey df, in that order.
  * Every analysis in the report is computed; this only names the one that decides.
  * Sources: Imbens & Rubin (2015) ch. 5 and 7; Deng et al. (2013); Lin (2013).
  */
 import { CalibratedMethod, flaggedReasons } from './calibration-flags';
+import { DEFAULT_FEW_CLUSTER_METHOD, FEW_CLUSTER_METHOD_LABELS, FewClusterMethod } from './few-cluster-inference';
 
 /** Largest design for which randomization inference is the recommended primary method. */
 export const RI_MAX_TERRITORIES = 200;
@@ -28,6 +34,8 @@ export interface PrimaryMethod {
   reason: string;
   /** candidates passed over because the calibration bench flagged their method for this design */
   skipped: { key: PrimaryMethodKey; reasons: string[] }[];
+  /** true when every candidate was flagged for this design and size: no method meets the calibration targets */
+  none_valid?: boolean;
 }
 
 /** The calibrated methods a primary method relies on (all must be unflagged). */
@@ -75,7 +83,7 @@ export function recommendedPrimaryMethod(designType: string, nTerritories: numbe
       : ['randomization_inference_cuped', 'randomization_inference', 'lin_regression_hc2']
     : ['randomization_inference'];
   const skipped: PrimaryMethod['skipped'] = [];
-  const reasonsOf = (key: PrimaryMethodKey) => CALIBRATED_AS[key].flatMap((m) => flaggedReasons(designType, m).map((r) => `${m}: ${r}`));
+  const reasonsOf = (key: PrimaryMethodKey) => CALIBRATED_AS[key].flatMap((m) => flaggedReasons(designType, m, nTerritories).map((r) => `${m}: ${r}`));
   const key = candidates.find((k) => {
     const reasons = reasonsOf(k);
     if (reasons.length) skipped.push({ key: k, reasons });
@@ -85,8 +93,11 @@ export function recommendedPrimaryMethod(designType: string, nTerritories: numbe
     return {
       key: 'randomization_inference',
       name: PRIMARY_METHOD_NAMES.randomization_inference,
-      reason: `every candidate was flagged by the calibration bench for ${designType} designs; randomization inference is kept because it is exact for the design actually used`,
+      reason:
+        `no method is valid for a ${designType} design with ${nTerritories} territories: every candidate failed calibration ` +
+        `(${skipped.map((x) => `${x.key}: ${x.reasons.join('; ')}`).join(' | ')}); randomization inference is shown, but its result does not meet the calibration targets here`,
       skipped,
+      none_valid: true,
     };
   }
   const base =
@@ -102,4 +113,39 @@ export function recommendedPrimaryMethod(designType: string, nTerritories: numbe
             : '; no usable pre-period KPI, so no covariate adjustment');
   const note = skipped.length ? `; passed over after calibration: ${skipped.map((x) => `${x.key} (${x.reasons.join('; ')})`).join(', ')}` : '';
   return { key, name: PRIMARY_METHOD_NAMES[key], reason: base + note, skipped };
+}
+
+/** The panel's deciding few-cluster method, chosen like the primary method (see the file header). */
+export interface PanelMethodChoice {
+  /** the deciding method; null when every candidate was flagged for this design and size */
+  method: FewClusterMethod | null;
+  reason: string;
+  skipped: { method: FewClusterMethod; reasons: string[] }[];
+}
+
+/** Candidates for the panel's deciding method, in order (the default first). */
+export const PANEL_METHOD_CANDIDATES: readonly FewClusterMethod[] = [DEFAULT_FEW_CLUSTER_METHOD, 'cr3_jackknife', 'cr2_imbens_kolesar', 'cr2_bell_mccaffrey'];
+
+/**
+ * The few-cluster method that decides the panel DiD of a pilot without a locked choice: the first
+ * of PANEL_METHOD_CANDIDATES the calibration bench did not flag for this design and size.
+ * @param designType complete | stratified | matched_pairs | rerandomization
+ * @param nTerritories assigned territories
+ * @returns the method (null: none valid here, with the reasons), the reason text for the report
+ */
+export function recommendedPanelMethod(designType: string, nTerritories: number): PanelMethodChoice {
+  const skipped: PanelMethodChoice['skipped'] = [];
+  for (const method of PANEL_METHOD_CANDIDATES) {
+    const reasons = flaggedReasons(designType, method, nTerritories);
+    if (reasons.length === 0) {
+      const passed = skipped.length ? `; passed over after calibration: ${skipped.map((x) => `${FEW_CLUSTER_METHOD_LABELS[x.method]} (${x.reasons.join('; ')})`).join(', ')}` : '';
+      return { method, reason: `${FEW_CLUSTER_METHOD_LABELS[method]} decides the panel of this ${designType} design with ${nTerritories} territories${passed}`, skipped };
+    }
+    skipped.push({ method, reasons });
+  }
+  return {
+    method: null,
+    reason: `no few-cluster method is valid for the panel of a ${designType} design with ${nTerritories} territories: ${skipped.map((x) => `${FEW_CLUSTER_METHOD_LABELS[x.method]} (${x.reasons.join('; ')})`).join(', ')}; the panel is shown as robustness only`,
+    skipped,
+  };
 }

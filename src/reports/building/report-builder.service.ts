@@ -99,7 +99,7 @@ export class ReportBuilderService {
     // Holm-consistent intervals need the primary method's CI at α/j, j = 1..size of the secondary/guardrail family.
     const familySize = (pilot.secondaryKpis.length + pilot.guardrailKpis.length) * treatmentArms.length;
     const intervalAlphas = multipleTesting === 'holm' ? Array.from({ length: familySize }, (_, j) => pilot.alpha / (j + 1)) : [];
-    const opts = { alpha: pilot.alpha, maxExact: ri.maxExact, draws: ri.draws, seed: a.seed, primaryMethod: inp.primaryMethod.key, fewClusterMethod: inp.fewClusterMethod, intervalAlphas };
+    const opts = { alpha: pilot.alpha, maxExact: ri.maxExact, draws: ri.draws, seed: a.seed, primaryMethod: inp.primaryMethod.key, fewClusterMethod: inp.fewClusterMethod, fewClusterReason: inp.fewClusterReason, intervalAlphas };
     const roles: [KpiKey, KpiResult['role']][] = [
       [pilot.primaryKpi, 'primary'],
       ...pilot.secondaryKpis.map((k): [KpiKey, KpiResult['role']] => [k, 'secondary']),

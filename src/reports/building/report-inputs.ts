@@ -11,7 +11,8 @@ import { PilotEntity } from '../../pilots/pilot.entity';
 import { PilotRepository } from '../../pilots/pilot.repository';
 import type { RandomizationDesign } from '../../stats/design/designs';
 import { DEFAULT_FEW_CLUSTER_METHOD, FEW_CLUSTER_METHOD_LABELS, FewClusterMethod } from '../../stats/few-cluster-inference';
-import { PRIMARY_METHOD_NAMES, PrimaryMethod, PrimaryMethodKey, recommendedPrimaryMethod } from '../../stats/primary-method';
+import { PRIMARY_METHOD_NAMES, PrimaryMethod, PrimaryMethodKey, recommendedPanelMethod, recommendedPrimaryMethod } from '../../stats/primary-method';
+import { flaggedReasons } from '../../stats/calibration-flags';
 import type { WeeklyPanelRow } from '../../stats/weekly-series';
 
 type Manager = DataSource['manager'];
@@ -50,8 +51,10 @@ export interface ReportInputs {
   /** the stored design replayed for randomization inference; undefined when it cannot be (its strata are used) */
   design: RandomizationDesign | undefined;
   primaryMethod: PrimaryMethod;
-  /** the few-cluster method that decides the weekly-panel DiD: the locked plan's, else DEFAULT_FEW_CLUSTER_METHOD */
+  /** the few-cluster method that decides the weekly-panel DiD: the locked plan's, else `recommendedPanelMethod` */
   fewClusterMethod: FewClusterMethod;
+  /** why it decides (locked, or chosen after calibration at this size), for the report text */
+  fewClusterReason: string;
 }
 
 /** Loads a report's {@link ReportInputs}: the one place a report reads pilots, assignments and KPIs. */
@@ -107,7 +110,7 @@ export class ReportInputsLoader {
       cycles,
       design: this.replayableDesign(reportId, assignment),
       primaryMethod: await this.primaryMethodOf(pilotId, assignment.design.type, assignment.units.length, em),
-      fewClusterMethod: await this.fewClusterMethodOf(pilotId, em),
+      ...(await this.fewClusterMethodOf(pilotId, assignment.design.type, assignment.units.length, em)),
     };
   }
 
@@ -120,15 +123,28 @@ export class ReportInputsLoader {
     }
   }
 
-  /** The few-cluster method locked in the approved plan (an unknown or absent key: the default). */
-  private async fewClusterMethodOf(pilotId: string, em: Manager): Promise<FewClusterMethod> {
+  /**
+   * The few-cluster method that decides the panel: the one locked in the approved plan (the reason
+   * says when the calibration grid flags it at this design and size); without one (or an unknown
+   * key), `recommendedPanelMethod` for the design and size (the default when none is valid, and the
+   * reason says so).
+   */
+  private async fewClusterMethodOf(pilotId: string, designType: string, nTerritories: number, em: Manager): Promise<{ fewClusterMethod: FewClusterMethod; fewClusterReason: string }> {
     const rows: { method: string | null }[] = await em.query(
       `SELECT plan->>'few_cluster_method' AS method FROM analysis_plans
         WHERE pilot_id = $1 AND status = 'approved' ORDER BY version DESC LIMIT 1`,
       [pilotId],
     );
     const locked = rows[0]?.method ?? null;
-    return locked !== null && locked in FEW_CLUSTER_METHOD_LABELS ? (locked as FewClusterMethod) : DEFAULT_FEW_CLUSTER_METHOD;
+    const rec = recommendedPanelMethod(designType, nTerritories);
+    if (locked === null || !(locked in FEW_CLUSTER_METHOD_LABELS)) return { fewClusterMethod: rec.method ?? DEFAULT_FEW_CLUSTER_METHOD, fewClusterReason: rec.reason };
+    const method = locked as FewClusterMethod;
+    const flagged = flaggedReasons(designType, method, nTerritories);
+    const now = rec.method && rec.method !== method ? `; today the recommendation would be ${FEW_CLUSTER_METHOD_LABELS[rec.method]}` : rec.method ? '' : '; no few-cluster method meets the calibration targets at this size';
+    return {
+      fewClusterMethod: method,
+      fewClusterReason: `${FEW_CLUSTER_METHOD_LABELS[method]}, locked in the approved analysis plan${flagged.length ? `; it does not meet the calibration targets for this design and size (${flagged.join('; ')})${now}` : ''}`,
+    };
   }
 
   /**

@@ -32,6 +32,8 @@ export interface ComparisonOptions {
   primaryMethod?: PrimaryMethodKey;
   /** the few-cluster method that decides the weekly-panel DiD (the locked plan's; default the wild cluster bootstrap) */
   fewClusterMethod?: FewClusterMethod;
+  /** why that method decides (calibration at this design and size), shown in the report */
+  fewClusterReason?: string;
   /**
    * secondary/guardrail KPIs: also compute the primary method's CI at these levels α' (the candidates
    * α/j, j = 1..family size, of the Holm-consistent intervals set by adjustSecondary)

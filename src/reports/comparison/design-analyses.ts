@@ -54,7 +54,7 @@ export interface DesignAnalysesResult {
   conf_level: number;
   rows: DesignAnalysisRow[];
   /** the panel DiD with every few-cluster method (null without a weekly panel or above the size cap) */
-  panel: (FewClusterInferenceResult & { fixed_effects: 'none' | 'pair' | 'stratum'; unit: string }) | null;
+  panel: (FewClusterInferenceResult & { fixed_effects: 'none' | 'pair' | 'stratum'; unit: string; deciding_reason?: string }) | null;
   /**
    * Territory diagnostics of the territory-level comparison (every KPI): each territory its own
    * cluster in y ~ 1 + T (+ centred pre-period KPI and its interaction when available): leverage,
@@ -89,6 +89,8 @@ export interface DesignAnalysesInput {
   draws: number;
   /** the few-cluster method that decides the panel (the locked plan's few_cluster_method; default the wild cluster bootstrap) */
   fewClusterMethod?: FewClusterMethod;
+  /** why that method decides (report-inputs.ts: locked, or chosen after calibration at this size); stored on the panel */
+  fewClusterReason?: string;
   maxExact: number;
 }
 
@@ -214,7 +216,7 @@ function panelAnalysis(input: DesignAnalysesInput): DesignAnalysesResult['panel'
   const { x, coefficient } = didPanelDesign(treated, post, fixed === 'none' ? undefined : block);
   try {
     const r = fewClusterInference({ x, y, clusters: territory, coefficient }, { alpha: input.alpha, seed: input.seed, draws: input.draws, deciding: input.fewClusterMethod });
-    return { ...r, fixed_effects: fixed, unit: input.weeklyUnit ?? 'per territory-week' };
+    return { ...r, fixed_effects: fixed, unit: input.weeklyUnit ?? 'per territory-week', ...(input.fewClusterReason ? { deciding_reason: input.fewClusterReason } : {}) };
   } catch {
     return null; // collinear design (e.g. every block entirely in one arm): the existing panel block reports it
   }

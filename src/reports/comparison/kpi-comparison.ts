@@ -179,6 +179,7 @@ function designAnalysesOf(
     draws: Math.min(opts.draws, DESIGN_ANALYSES_MAX_DRAWS),
     maxExact: opts.maxExact,
     fewClusterMethod: opts.fewClusterMethod,
+    fewClusterReason: opts.fewClusterReason,
   });
 }
 

@@ -131,7 +131,13 @@ function kpiBlock(k: Kpi, da: DesignAnalysesResult, multiArm: boolean): string {
   ].filter(Boolean);
   return `<h3>${esc(k.label)} (${esc(k.role)})${multiArm && k.treatment_arm ? `, ${esc(k.treatment_arm)}` : ''}</h3>
 ${fragilityText(da.fragility, alpha)}
-${decider ? `<p>The locked analysis plan names the few-cluster method that decides the weekly-panel difference in differences: ${esc(decider)} (plans locked before this choice was recorded use the wild cluster bootstrap). The other panel methods and the design-consistent rows are robustness; the KPI itself is decided by the method in the KPI table.</p>` : ''}
+${
+  decider
+    ? panel?.deciding_reason
+      ? `<p>The few-cluster method that decides the weekly-panel difference in differences: ${esc(panel.deciding_reason)}. The other panel methods and the design-consistent rows are robustness; the KPI itself is decided by the method in the KPI table.</p>`
+      : `<p>The locked analysis plan names the few-cluster method that decides the weekly-panel difference in differences: ${esc(decider)} (plans locked before this choice was recorded use the wild cluster bootstrap). The other panel methods and the design-consistent rows are robustness; the KPI itself is decided by the method in the KPI table.</p>`
+    : ''
+}
 ${methodsTable(k, da, pct)}
 ${td ? leverageTable(td, k.unit) : '<p class="note">Territory leverage: not computed (fewer than 4 territories with a value, or two per arm).</p>'}
 ${items.length ? `<dl class="meta">\n${items.join('\n')}\n</dl>` : ''}`;
