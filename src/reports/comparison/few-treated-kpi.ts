@@ -2,7 +2,10 @@ import { analyseFewTreated, FewTreatedInputError, FewTreatedResult } from '../..
 import type { SynthEstimator } from '../../stats/synthetic/synthdid';
 import { FewTreatedBlock, MethodEstimate } from '../report.types';
 
-/** The estimator that decides a chosen (few-treated) pilot: SDID, CI and p both from the placebo variance. */
+/**
+ * The estimator that decides a chosen (few-treated) pilot: SDID, CI and p both from one method, the
+ * placebo-distribution test on its placebo estimates (placeboDistributionTest in few-treated.ts).
+ */
 export const FEW_TREATED_DECIDING: SynthEstimator = 'sdid';
 
 /** Placebo replications of the report (the paper's 200). */
@@ -26,8 +29,8 @@ export const FEW_TREATED_CLAIM =
  *   the test period (complete calendars, empty weeks 0), or null
  * @param codes territory codes of the units; `arms` their arm keys; `treatmentArm` the treated arm
  * @param opts alpha (CI level 1 − α), seed of the placebo permutations
- * @returns the block, and `primary`: SDID's numbers (placebo-variance SE, normal CI and p) as the
- *   deciding method; status 'insufficient_data' with the core's reason when the panel is unusable
+ * @returns the block, and `primary`: SDID's numbers (placebo SE shown; CI and p from the
+ *   placebo-distribution test, one method) as the deciding method; status 'insufficient_data' with the core's reason when the panel is unusable
  */
 export function fewTreatedKpi(
   weekly: readonly ({ pre: readonly number[]; test: readonly number[] } | null)[],
@@ -37,7 +40,7 @@ export function fewTreatedKpi(
   unit: string,
   opts: { alpha: number; seed: number },
 ): { block: FewTreatedBlock; primary: MethodEstimate } {
-  const method = `sdid_placebo_variance (synthetic difference-in-differences, Arkhangelsky et al. 2021; placebo SE, ${FEW_TREATED_REPLICATIONS} replications; normal CI and p)`;
+  const method = `sdid_placebo_distribution (synthetic difference-in-differences, Arkhangelsky et al. 2021; CI and p from the empirical distribution of ${FEW_TREATED_REPLICATIONS} placebo estimates, p = (1 + #{|placebo| ≥ |estimate|}) / (1 + B), CI by test inversion; placebo SE shown)`;
   const panel = { unit: [] as string[], week: [] as number[], value: [] as number[] };
   let preWeeks = 0;
   weekly.forEach((w, i) => {
@@ -66,7 +69,7 @@ export function fewTreatedKpi(
   const slim: FewTreatedResult = { ...result, estimates: result.estimates.map((e) => (e.estimator === FEW_TREATED_DECIDING ? e : { ...e, placebo_gaps: [] })) };
   const note =
     `${unit}; ${result.treated.length} treated vs ${result.donors.length} donors, ${result.pre_weeks} pre-period weeks; ` +
-    `placebo-in-space permutation p ${sdid.permutation_p.toFixed(3)} (smallest attainable ${sdid.permutation_min_p.toFixed(3)})` +
+    `placebo-in-space permutation p ${sdid.permutation_p === null ? 'not computed' : sdid.permutation_p.toFixed(3)} (smallest attainable ${sdid.permutation_min_p.toFixed(3)}; ${sdid.permutation_decision.reason})` +
     (result.poor_fit ? `; poor fit: the treated territories lie outside the donors' range in ${result.outside_range_weeks} pre-period week(s)` : '');
   return {
     block: { deciding_estimator: FEW_TREATED_DECIDING, unit, claim: FEW_TREATED_CLAIM, status: 'ok', note: null, result: slim },

@@ -2,9 +2,11 @@
  * Few-treated analysis (1–5 treated territories): DiD, SC and SDID side by side (the paper's Table 1)
  * on a territory × week panel, with placebo SEs (Algorithm 4), jackknife (Algorithm 3, > 1 treated),
  * the placebo-in-space permutation p-value (Abadie et al. 2010: ranked by post/pre RMSPE ratio) and
- * fit diagnostics. See synthdid.ts for the estimators and docs/statistics.md for the conventions.
+ * fit diagnostics. The CI and p of every estimator come from one method, the placebo-distribution
+ * test on the Algorithm 4 placebo estimates (`placeboDistributionTest`); the normal reference
+ * τ̂ ± z·SE over-rejected on the calibration bench (issue 12). See synthdid.ts for the estimators
+ * and docs/statistics.md for the conventions.
  */
-import { normalInv, normalSf } from '../distributions';
 import { createPrng } from '../design/prng';
 import { fitSynth, jackknifeSe, PanelMatrix, placeboSe, SynthEstimator, SynthFit } from './synthdid';
 
@@ -45,6 +47,8 @@ export interface FewTreatedOptions {
   leaveOneOut?: boolean;
   /** estimators to fit (default all three) */
   estimators?: readonly SynthEstimator[];
+  /** compute the placebo-in-space permutation p (default true; the calibration bench's planted runs skip it) */
+  permutation?: boolean;
 }
 
 /** One estimator's result. */
@@ -54,13 +58,26 @@ export interface FewTreatedEstimate {
   estimate: number;
   placebo_se: number | null;
   jackknife_se: number | null;
-  /** the method of both `ci` and `p_value` */
-  inference_method: 'placebo_variance';
+  /**
+   * the method of both `ci` and `p_value`: the empirical distribution of the `placebo_replications`
+   * Algorithm 4 placebo estimates (`placeboDistributionTest`); `placebo_se` is their SD, shown, not
+   * used as a normal reference
+   */
+  inference_method: 'placebo_distribution';
+  /** placebo estimates behind `ci` and `p_value` (B) */
+  placebo_replications: number;
+  /** CI by inversion of the placebo-distribution test; null when B is too small for the level (never rejects) */
   ci: [number, number] | null;
+  /** (1 + #{b: |τ_b| ≥ |τ̂|}) / (1 + B); null when there are no finite placebo estimates */
   p_value: number | null;
-  /** placebo-in-space permutation p (treated block vs each donor as pseudo-treated, RMSPE ratio) */
-  permutation_p: number;
+  /** placebo-in-space permutation p (treated block vs each donor as pseudo-treated, RMSPE ratio); null when not computed (`permutation: false`) */
+  permutation_p: number | null;
+  /** its smallest attainable value 1 / (J + 1), J = donors refitted as pseudo-treated */
   permutation_min_p: number;
+  /** its largest attainable size at α = 1 − level: P(p < α) when the J + 1 ranks are equally likely */
+  permutation_attainable_size: number;
+  /** whether the permutation p may decide (`permutationDecision`); when false the reason says why; it is always shown */
+  permutation_decision: { offered: boolean; reason: string };
   unit_weights: { unit: string; weight: number }[];
   time_weights: { week: number; weight: number }[];
   pre_rmspe: number;
@@ -81,6 +98,89 @@ export interface FewTreatedResult {
   outside_range_weeks: number;
   poor_fit: boolean;
   estimates: FewTreatedEstimate[];
+}
+
+/**
+ * The placebo-distribution test (issue 12): the treated estimate against the empirical distribution
+ * of B placebo estimates τ_b (the paper's Algorithm 4 draws: a random set of N1 controls as
+ * pseudo-treated, refitted among the other controls), two-sided on |τ|:
+ *   p = (1 + #{b: |τ_b| ≥ |τ̂|}) / (1 + B)
+ * (Monte Carlo permutation p, Phipson & Smyth 2010; the +1 counts the observed estimate). When the
+ * treated block is exchangeable with random control blocks of its size (e.g. the treated were drawn at
+ * random), P(p < α) ≤ α for every B, without a normal approximation. The CI is the test inverted for
+ * a constant effect τ0 (the placebo estimates use controls only, so they do not move with τ0):
+ *   CI = {τ0: p(τ0) ≥ α} = [τ̂ − a_(m), τ̂ + a_(m)],
+ * a_(m) = the m-th largest |τ_b|, m = the smallest count c with (1 + c)/(1 + B) ≥ α. Decisions use
+ * p < α, so a null hypothesis τ0 is rejected exactly when τ0 lies outside the CI.
+ *
+ * @param estimate τ̂ (units of the KPI)
+ * @param draws placebo estimates τ_b (non-finite ones are dropped; B = the finite count)
+ * @param alpha two-sided level (CI level 1 − α), in (0, 1)
+ * @returns p (null when B = 0), the CI (null when even m = B does not reach α: B too small for α,
+ *   the test can never reject and the set is the whole line), the half-width a_(m) and B
+ * @throws RangeError when alpha is not in (0, 1)
+ */
+export function placeboDistributionTest(
+  estimate: number,
+  draws: ArrayLike<number>,
+  alpha: number,
+): { p_value: number | null; ci: [number, number] | null; half_width: number | null; replications: number } {
+  if (!(alpha > 0 && alpha < 1)) throw new RangeError(`alpha must be in (0, 1), got ${alpha}`);
+  const abs = Array.from(draws, Math.abs).filter(Number.isFinite).sort((a, b) => b - a);
+  const b = abs.length;
+  if (b === 0 || !Number.isFinite(estimate)) return { p_value: null, ci: null, half_width: null, replications: b };
+  const t = Math.abs(estimate);
+  let atLeast = 0;
+  while (atLeast < b && abs[atLeast] >= t) atLeast++;
+  let m = 0;
+  while (m <= b && (1 + m) / (1 + b) < alpha) m++;
+  if (m === 0 || m > b) {
+    // m = 0: every τ0 has p ≥ 1/(1 + B) ≥ α, the test never rejects; m > B: cannot happen for α < 1
+    return { p_value: (1 + atLeast) / (1 + b), ci: null, half_width: null, replications: b };
+  }
+  const h = abs[m - 1];
+  return { p_value: (1 + atLeast) / (1 + b), ci: [estimate - h, estimate + h], half_width: h, replications: b };
+}
+
+/**
+ * Fraction of α below which a test's attainable size disqualifies it as a decision test: the
+ * calibration band's lower edge (3.5% at α = 5%, docs/statistics.md "Calibration").
+ */
+export const MIN_ATTAINABLE_SIZE_FRACTION = 0.7;
+
+/**
+ * Largest attainable size of a rank p-value p = c/(J + 1), c ∈ {1, …, J + 1} equally likely under the
+ * null: P(p < α) = #{c ≥ 1: c/(J + 1) < α} / (J + 1) (e.g. J = 29, α = 0.05: 1/30 = 3.3%).
+ */
+export function rankTestAttainableSize(placebos: number, alpha: number): number {
+  let c = 0;
+  while (c + 1 <= placebos + 1 && (c + 1) / (placebos + 1) < alpha) c++;
+  return c / (placebos + 1);
+}
+
+/**
+ * Whether the placebo-in-space permutation p is offered as a decision test (it is always shown):
+ * only for one treated territory (with N1 > 1 the treated block's averaged series is ranked against
+ * single donors, which are not exchangeable with it), and only when its attainable size at α is at
+ * least MIN_ATTAINABLE_SIZE_FRACTION · α (otherwise it cannot reach the calibration band and a
+ * randomized or mid-p is not a decision p).
+ */
+export function permutationDecision(treated: number, placebos: number, alpha: number): { offered: boolean; reason: string } {
+  const size = rankTestAttainableSize(placebos, alpha);
+  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  if (treated > 1) {
+    return {
+      offered: false,
+      reason: `not a decision test: the ${treated} treated territories' averaged series is ranked against single donors as pseudo-treated, which are not exchangeable with it; shown as a diagnostic`,
+    };
+  }
+  if (size < MIN_ATTAINABLE_SIZE_FRACTION * alpha) {
+    return {
+      offered: false,
+      reason: `not a decision test: with ${placebos} donors the smallest p is 1/${placebos + 1} and the attainable size at α = ${alpha} is ${pct(size)}, below ${pct(MIN_ATTAINABLE_SIZE_FRACTION * alpha)}; shown as a diagnostic`,
+    };
+  }
+  return { offered: true, reason: `one treated territory, ${placebos} donors: attainable size ${pct(size)} at α = ${alpha}` };
 }
 
 /**
@@ -187,10 +287,12 @@ function rmspe(gap: ArrayLike<number>, from: number, to: number): number {
  *
  * @param panel long panel (territory × week index, KPI value); donors with missing weeks are dropped
  * @param treated ids of the treated territories (1–5 in PilotLab's use; any N1 < donors works)
- * @param options preWeeks (required), replications (200), seed (1), level (0.95)
- * @returns per estimator: estimate (KPI units per week), placebo SE, CI and p (both from the placebo
- *   variance, normal), jackknife SE (> 1 treated), permutation p with its floor 1/(J + 1), weights,
- *   RMSPE, series, placebo gaps and leave-one-donor-out estimates
+ * @param options preWeeks (required), replications (200), seed (1), level (0.95), permutation (true)
+ * @returns per estimator: estimate (KPI units per week), placebo SE (Algorithm 4), CI and p (both from
+ *   the placebo-distribution test on the same placebo estimates, `placeboDistributionTest`),
+ *   jackknife SE (> 1 treated), permutation p with its floor 1/(J + 1), attainable size and whether
+ *   it may decide (`permutationDecision`), weights, RMSPE, series, placebo gaps and
+ *   leave-one-donor-out estimates
  * @throws FewTreatedInputError (see buildPanelMatrix); K_EXCEEDS_POOL when donors ≤ treated
  */
 export function analyseFewTreated(panel: FewTreatedPanel, treated: readonly string[], options: FewTreatedOptions): FewTreatedResult {
@@ -202,7 +304,8 @@ export function analyseFewTreated(panel: FewTreatedPanel, treated: readonly stri
   }
   const reps = options.replications ?? 200;
   const level = options.level ?? 0.95;
-  const z = normalInv(1 - (1 - level) / 2);
+  // 1 − 0.95 is 0.050000000000000044 in binary: rounded, so that p = 2/40 is not counted as < α
+  const alpha = Math.round((1 - level) * 1e12) / 1e12;
   const top = options.topDonors ?? 10;
   const { t, t0, n0 } = p;
   // poor fit: treated-block mean outside the donors' range in pre-period weeks
@@ -233,7 +336,7 @@ export function analyseFewTreated(panel: FewTreatedPanel, treated: readonly stri
     const placeboGaps: { unit: string; gap: number[] }[] = [];
     let atLeast = 1;
     const ratio = postR / preR;
-    for (let j = 0; j < n0; j++) {
+    for (let j = 0; j < (options.permutation ?? true ? n0 : 0); j++) {
       const ind: number[] = [];
       for (let i = 0; i < n0; i++) if (i !== j) ind.push(i);
       ind.push(j);
@@ -260,17 +363,22 @@ export function analyseFewTreated(panel: FewTreatedPanel, treated: readonly stri
         loo.push({ unit: built.donors[i], estimate: fitSynth({ y: yy, n: ind.length, t, n0: n0 - 1, t0 }, est).estimate });
       }
     }
-    const pv = se ? 2 * normalSf(Math.abs(fit.estimate / se)) : null;
+    const test = placeboDistributionTest(fit.estimate, pl.draws, alpha);
+    // J: donors refitted as pseudo-treated (each needs ≥ 1 other donor); the same J whether or not computed
+    const jPlacebos = n0 > 1 ? n0 : 0;
     estimates.push({
       estimator: est,
       estimate: fit.estimate,
       placebo_se: se,
       jackknife_se: jk,
-      inference_method: 'placebo_variance',
-      ci: se ? [fit.estimate - z * se, fit.estimate + z * se] : null,
-      p_value: pv,
-      permutation_p: atLeast / (placeboGaps.length + 1),
-      permutation_min_p: 1 / (placeboGaps.length + 1),
+      inference_method: 'placebo_distribution',
+      placebo_replications: test.replications,
+      ci: test.ci,
+      p_value: test.p_value,
+      permutation_p: options.permutation ?? true ? atLeast / (placeboGaps.length + 1) : null,
+      permutation_min_p: 1 / (jPlacebos + 1),
+      permutation_attainable_size: rankTestAttainableSize(jPlacebos, alpha),
+      permutation_decision: permutationDecision(n1, jPlacebos, alpha),
       unit_weights: order.slice(0, top).filter((o) => o.w > 0).map((o) => ({ unit: built.donors[o.i], weight: o.w })),
       time_weights: Array.from(fit.lambda, (w, c) => ({ week: built.weeks[c], weight: w })).filter((x) => x.weight > 0),
       pre_rmspe: preR,
