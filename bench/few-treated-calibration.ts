@@ -12,18 +12,20 @@
  *    log-normal sizes, two AR(1) factors, Student-t(3) noise).
  * For k = 1, 2, 5 treated chosen at random (seeded) among all territories of the panel (every one is
  * eligible: complete weeks), each pilot is analysed twice by analyseFewTreated: without effect
- * (false-positive rate of each estimator's p, the placebo-distribution test, and of the permutation
+ * (false-positive rate of each estimator's p, the placebo randomization test over re-assignments of
+ * the treated set (its CI by inversion; the placebo SE is not computed here), and of the permutation
  * p, p < 0.05), and with a +10% lift planted on the treated test weeks (coverage of the 95% CI of the
  * true effect, the mean of 0.1 × the treated test-week values). The permutation p has no CI: coverage
  * n/a. Targets: FPR within [3.5%, 6.5%], coverage within [93%, 97%]; each line ends PASS or MISS, and
- * a test the product does not offer as a decision test in that cell (the permutation p, by
- * `permutation_decision`) ends NOT OFFERED with the product's reason; it is then counted on the first
+ * a test the product does not offer as a decision test in that cell (an estimator's test by
+ * `test_decision`, the permutation p by `permutation_decision`) ends NOT OFFERED with the product's
+ * reason; a not-offered permutation p is counted on the first
  * --permutation-pilots pilots only (its refits are half the cost of a pilot). Every line prints its n
  * and the Monte Carlo SE of each rate.
  *
  * Options: --data DIR, --pilots N per cell (default 1000: MC SE of a 5% rate 0.7 pp, against a band
  * of ±1.5 pp), --replications B placebo replications (default 100; the product's default is 200; the
- * placebo-distribution test is exact for any B), --permutation-pilots M (default 200), --panels crm,sim,
+ * placebo randomization test is exact for any B), --permutation-pilots M (default 200), --panels crm,sim,
  * --k 1,2,5.
  */
 import { resolve } from 'node:path';
@@ -149,9 +151,11 @@ export function run(argv: string[]): void {
       const units = name === 'crm' ? (crm as NonNullable<typeof crm>).units : SIM_UNITS;
       const decision = permutationDecision(k, units - k, ALPHA);
       const permNotOffered = decision.offered ? null : decision.reason;
+      // the product's rule for each estimator's randomization test (rankTestDecision: the same M in every pilot of a cell)
+      const testNotOffered = new Map<string, string | null>();
       const printLines = (prefix: string) => {
         for (const [method, t] of tallies) {
-          const { line } = calibrationLine(name, k, method, t, FPR_RANGE, COVERAGE_RANGE, method.endsWith('-permutation') ? permNotOffered : null);
+          const { line } = calibrationLine(name, k, method, t, FPR_RANGE, COVERAGE_RANGE, method.endsWith('-permutation') ? permNotOffered : (testNotOffered.get(method) ?? null));
           const f = clopperPearson(t.rejections, t.n);
           const c = t.nPlanted ? clopperPearson(t.covered, t.nPlanted) : null;
           const ci = (x: { low: number; high: number }) => `[${(100 * x.low).toFixed(1)}%, ${(100 * x.high).toFixed(1)}%]`;
@@ -165,10 +169,12 @@ export function run(argv: string[]): void {
         const units = [...new Set(panel.unit)].sort();
         const treated = rng.shuffle(units).slice(0, k);
         const seed = 1 + rng.nextInt(1_000_000);
-        const opts = { preWeeks: PRE_WEEKS, replications: reps, seed, leaveOneOut: false, level: 1 - ALPHA };
+        // the placebo SE (Algorithm 4) is shown, not tested: skipped here
+        const opts = { preWeeks: PRE_WEEKS, replications: reps, seed, leaveOneOut: false, level: 1 - ALPHA, placeboSe: false };
         const nul = analyseFewTreated(panel, treated, { ...opts, permutation: i < permPilots || permNotOffered === null });
         for (const est of nul.estimates) {
           if (est.permutation_decision.offered !== decision.offered) throw new Error(`permutation rule differs from the analysis' in pilot ${i}`);
+          if (i === 0) testNotOffered.set(est.estimator, est.test_decision.offered ? null : est.test_decision.reason);
           countNull(tallies.get(est.estimator) as CalibrationTally, est.p_value, ALPHA);
           if (est.permutation_p !== null) countNull(tallies.get(`${est.estimator}-permutation`) as CalibrationTally, est.permutation_p, ALPHA);
         }

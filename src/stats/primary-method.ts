@@ -61,7 +61,7 @@ export function recommendedPrimaryMethod(designType: string, nTerritories: numbe
       name: PRIMARY_METHOD_NAMES.synthetic_did_placebo,
       reason:
         'a chosen design names its 1–5 treated territories (no randomization): randomization inference, Welch and CR2 have no valid reference here, ' +
-        'so SDID against the donor pool decides, with the CI and p of its placebo-distribution test (the placebo-in-space permutation p is shown, not used to decide)',
+        'so SDID against the donor pool decides, with the CI and p of its placebo randomization test (the placebo-in-space permutation p is shown, not used to decide)',
       skipped: [],
     };
   }

@@ -210,7 +210,7 @@ describe('few-treated pilots: the report of a chosen pilot', () => {
     expect(ft.result.donors).toHaveLength(10);
     expect(ft.result.estimates.map((e: any) => e.estimator)).toEqual(['did', 'sc', 'sdid']);
     for (const e of ft.result.estimates) {
-      expect(e.inference_method).toBe('placebo_distribution');
+      expect(e.inference_method).toBe('placebo_randomization');
       expect(e.ci[0]).toBeLessThan(e.estimate);
       expect(e.ci[1]).toBeGreaterThan(e.estimate);
       expect(e.permutation_min_p).toBeCloseTo(1 / 11, 12);
@@ -237,7 +237,7 @@ describe('few-treated pilots: the report of a chosen pilot', () => {
     expect(sdid.series).toHaveLength(26);
     expect(typeof ft.result.poor_fit).toBe('boolean');
     // the decision is SDID's: same numbers in the primary block, not Welch's or randomization inference's
-    expect(primary.primary.method).toMatch(/^sdid_placebo_distribution/);
+    expect(primary.primary.method).toMatch(/^sdid_placebo_randomization/);
     expect(primary.primary.estimate).toBeCloseTo(sdid.estimate, 9);
     expect(primary.primary.ci_low).toBeCloseTo(sdid.ci[0], 9);
     expect(primary.decision_p).toBeCloseTo(sdid.p_value, 12);

@@ -2,12 +2,12 @@
  * Few-treated analysis (1–5 treated territories): DiD, SC and SDID side by side (the paper's Table 1)
  * on a territory × week panel, with placebo SEs (Algorithm 4), jackknife (Algorithm 3, > 1 treated),
  * the placebo-in-space permutation p-value (Abadie et al. 2010: ranked by post/pre RMSPE ratio) and
- * fit diagnostics. The CI and p of every estimator come from one method, the placebo-distribution
- * test on the Algorithm 4 placebo estimates (`placeboDistributionTest`); the normal reference
+ * fit diagnostics. The CI and p of every estimator come from one method, the placebo randomization
+ * test over re-assignments of the treated set among all territories (`permutationTestInversion`); the normal reference
  * τ̂ ± z·SE over-rejected on the calibration bench (issue 12). See synthdid.ts for the estimators
  * and docs/statistics.md for the conventions.
  */
-import { createPrng } from '../design/prng';
+import { createPrng, Prng } from '../design/prng';
 import { fitSynth, jackknifeSe, PanelMatrix, placeboSe, SynthEstimator, SynthFit } from './synthdid';
 
 /** A typed bad-input error (the later API maps it to 422). */
@@ -49,6 +49,8 @@ export interface FewTreatedOptions {
   estimators?: readonly SynthEstimator[];
   /** compute the placebo-in-space permutation p (default true; the calibration bench's planted runs skip it) */
   permutation?: boolean;
+  /** compute the placebo SE (Algorithm 4; default true; the calibration bench, which tests p and CI only, skips it) */
+  placeboSe?: boolean;
 }
 
 /** One estimator's result. */
@@ -59,16 +61,22 @@ export interface FewTreatedEstimate {
   placebo_se: number | null;
   jackknife_se: number | null;
   /**
-   * the method of both `ci` and `p_value`: the empirical distribution of the `placebo_replications`
-   * Algorithm 4 placebo estimates (`placeboDistributionTest`); `placebo_se` is their SD, shown, not
-   * used as a normal reference
+   * the method of both `ci` and `p_value`: the placebo randomization test over re-assignments of the
+   * treated set among all territories (`permutationTestInversion`); `placebo_se` (Algorithm 4) is
+   * shown, not used as a normal reference
    */
-  inference_method: 'placebo_distribution';
-  /** placebo estimates behind `ci` and `p_value` (B) */
+  inference_method: 'placebo_randomization';
+  /**
+   * re-assignments behind `ci` and `p_value` (M): every other set of N1 territories once when there
+   * are at most `replications` of them (`placebo_sets_exhaustive`), else `replications` distinct random sets
+   */
   placebo_replications: number;
-  /** CI by inversion of the placebo-distribution test; null when B is too small for the level (never rejects) */
+  placebo_sets_exhaustive: boolean;
+  /** whether `p_value` may decide (`rankTestDecision` on M); when false the report does not decide on it */
+  test_decision: { offered: boolean; reason: string };
+  /** CI by inversion of the same test; null when unbounded */
   ci: [number, number] | null;
-  /** (1 + #{b: |τ_b| ≥ |τ̂|}) / (1 + B); null when there are no finite placebo estimates */
+  /** (1 + #{S: |τ_S| ≥ |τ̂|}) / (1 + M); null when there are no finite re-assignment estimates */
   p_value: number | null;
   /** placebo-in-space permutation p (treated block vs each donor as pseudo-treated, RMSPE ratio); null when not computed (`permutation: false`) */
   permutation_p: number | null;
@@ -100,46 +108,122 @@ export interface FewTreatedResult {
   estimates: FewTreatedEstimate[];
 }
 
+/** One re-assignment of the permutation test: its estimate on the observed data and its exposure to a shift of the treated. */
+export interface PermutationDraw {
+  /** the estimate with the re-assigned pseudo-treated set, on the observed data */
+  estimate: number;
+  /**
+   * c: how the estimate moves when the actually treated territories' test-period values are lowered
+   * by τ0 (weights held): estimate(τ0) = estimate − τ0·c, c = |S ∩ T|/N1 − Σ_{donors d ∈ T} ω_d
+   */
+  exposure: number;
+}
+
 /**
- * The placebo-distribution test (issue 12): the treated estimate against the empirical distribution
- * of B placebo estimates τ_b (the paper's Algorithm 4 draws: a random set of N1 controls as
- * pseudo-treated, refitted among the other controls), two-sided on |τ|:
- *   p = (1 + #{b: |τ_b| ≥ |τ̂|}) / (1 + B)
- * (Monte Carlo permutation p, Phipson & Smyth 2010; the +1 counts the observed estimate). When the
- * treated block is exchangeable with random control blocks of its size (e.g. the treated were drawn at
- * random), P(p < α) ≤ α for every B, without a normal approximation. The CI is the test inverted for
- * a constant effect τ0 (the placebo estimates use controls only, so they do not move with τ0):
- *   CI = {τ0: p(τ0) ≥ α} = [τ̂ − a_(m), τ̂ + a_(m)],
- * a_(m) = the m-th largest |τ_b|, m = the smallest count c with (1 + c)/(1 + B) ≥ α. Decisions use
- * p < α, so a null hypothesis τ0 is rejected exactly when τ0 lies outside the CI.
+ * The placebo-randomization (randomization) test of the few-treated estimators (issue 12), p and CI
+ * from one method. The reference set: M re-assignments S of N1 pseudo-treated territories among ALL
+ * N territories (the actually treated ones included, as pseudo-treated or as donors), each refitted
+ * by the same estimator; under the sharp null τ = τ0 with the treated set exchangeable with any
+ * other set of N1 territories (e.g. drawn at random), the observed estimate is one of M + 1 equally
+ * likely values, so P(p < α) ≤ α exactly, with no normal approximation (Fisher; Firpo & Possebom
+ * 2018 for synthetic control). Two-sided, for H0: τ = τ0 (the treated test-period values shifted by
+ * −τ0, weights held at their fit, exact for DiD and SC whose weights use the pre-period only):
+ *   p(τ0) = (1 + #{S: |a_S − τ0·c_S| ≥ |τ̂ − τ0|}) / (1 + M),
+ * p_value = p(0), CI = {τ0: p(τ0) ≥ α} (its hull; the breakpoints are the roots
+ * (a_S − τ̂)/(c_S − 1) and (a_S + τ̂)/(c_S + 1)). Decisions use p < α, so τ0 is rejected exactly when
+ * it lies outside the CI. The reference excludes nothing: Algorithm 4's control-only placebos leave
+ * out the treated territories, and when one of them is large the treated estimate is judged against
+ * placebos of smaller territories (the over-rejection the calibration bench showed).
  *
- * @param estimate τ̂ (units of the KPI)
- * @param draws placebo estimates τ_b (non-finite ones are dropped; B = the finite count)
+ * @param estimate τ̂ (units of the KPI); @param draws the M re-assignments (non-finite ones dropped)
  * @param alpha two-sided level (CI level 1 − α), in (0, 1)
- * @returns p (null when B = 0), the CI (null when even m = B does not reach α: B too small for α,
- *   the test can never reject and the set is the whole line), the half-width a_(m) and B
+ * @returns p(0) (null without finite draws), the CI (null when it is unbounded: M too small for α, or
+ *   re-assignments as exposed as the observed one), and M
  * @throws RangeError when alpha is not in (0, 1)
  */
-export function placeboDistributionTest(
+export function permutationTestInversion(
   estimate: number,
-  draws: ArrayLike<number>,
+  draws: readonly PermutationDraw[],
   alpha: number,
-): { p_value: number | null; ci: [number, number] | null; half_width: number | null; replications: number } {
+): { p_value: number | null; ci: [number, number] | null; replications: number } {
   if (!(alpha > 0 && alpha < 1)) throw new RangeError(`alpha must be in (0, 1), got ${alpha}`);
-  const abs = Array.from(draws, Math.abs).filter(Number.isFinite).sort((a, b) => b - a);
-  const b = abs.length;
-  if (b === 0 || !Number.isFinite(estimate)) return { p_value: null, ci: null, half_width: null, replications: b };
-  const t = Math.abs(estimate);
-  let atLeast = 0;
-  while (atLeast < b && abs[atLeast] >= t) atLeast++;
-  let m = 0;
-  while (m <= b && (1 + m) / (1 + b) < alpha) m++;
-  if (m === 0 || m > b) {
-    // m = 0: every τ0 has p ≥ 1/(1 + B) ≥ α, the test never rejects; m > B: cannot happen for α < 1
-    return { p_value: (1 + atLeast) / (1 + b), ci: null, half_width: null, replications: b };
+  const ok = draws.filter((d) => Number.isFinite(d.estimate) && Number.isFinite(d.exposure));
+  const m = ok.length;
+  if (m === 0 || !Number.isFinite(estimate)) return { p_value: null, ci: null, replications: m };
+  const pAt = (tau0: number) => {
+    const obs = Math.abs(estimate - tau0);
+    let c = 0;
+    for (const d of ok) if (Math.abs(d.estimate - tau0 * d.exposure) >= obs) c++;
+    return (1 + c) / (1 + m);
+  };
+  const p0 = pAt(0);
+  const roots: number[] = [estimate];
+  for (const d of ok) {
+    if (d.exposure !== 1) roots.push((d.estimate - estimate) / (d.exposure - 1));
+    if (d.exposure !== -1) roots.push((d.estimate + estimate) / (d.exposure + 1));
   }
-  const h = abs[m - 1];
-  return { p_value: (1 + atLeast) / (1 + b), ci: [estimate - h, estimate + h], half_width: h, replications: b };
+  const r = roots.filter(Number.isFinite).sort((x, y) => x - y);
+  const span = Math.max(1, ...r.map(Math.abs));
+  const probe: number[] = [r[0] - span];
+  r.forEach((x, i) => {
+    probe.push(x);
+    probe.push(i + 1 < r.length ? (x + r[i + 1]) / 2 : x + span);
+  });
+  if (pAt(probe[0]) >= alpha || pAt(probe[probe.length - 1]) >= alpha) return { p_value: p0, ci: null, replications: m };
+  const inside = probe.filter((x) => pAt(x) >= alpha);
+  return { p_value: p0, ci: [Math.min(...inside), Math.max(...inside)], replications: m };
+}
+
+/**
+ * The re-assignments of `permutationTestInversion`: every set of N1 territories other than the
+ * treated one when there are at most `replications` of them (exhaustive), otherwise `replications`
+ * distinct random sets (≠ the treated set); each refitted by `fitSynth` with its default options, as
+ * the observed estimate was.
+ */
+export function permutationDraws(p: PanelMatrix, estimator: SynthEstimator, replications: number, rng: Prng): { draws: PermutationDraw[]; exhaustive: boolean } {
+  const n1 = p.n - p.n0;
+  const treatedKey = Array.from({ length: n1 }, (_, i) => p.n0 + i).join(',');
+  const refit = (set: readonly number[]): PermutationDraw => {
+    const inSet = new Set(set);
+    const donors = Array.from({ length: p.n }, (_, i) => i).filter((i) => !inSet.has(i));
+    const order = [...donors, ...set];
+    const y = new Float64Array(p.n * p.t);
+    order.forEach((r, k) => y.set(p.y.subarray(r * p.t, (r + 1) * p.t), k * p.t));
+    const f = fitSynth({ y, n: p.n, t: p.t, n0: donors.length, t0: p.t0 }, estimator);
+    let exposure = set.filter((i) => i >= p.n0).length / n1;
+    donors.forEach((r, k) => {
+      if (r >= p.n0) exposure -= f.omega[k];
+    });
+    return { estimate: f.estimate, exposure };
+  };
+  const draws: PermutationDraw[] = [];
+  if (binomialCapped(p.n, n1, replications + 1) <= replications + 1) {
+    const pick: number[] = [];
+    const walk = (from: number) => {
+      if (pick.length === n1) {
+        if (pick.join(',') !== treatedKey) draws.push(refit(pick));
+        return;
+      }
+      for (let i = from; i <= p.n - (n1 - pick.length); i++) {
+        pick.push(i);
+        walk(i + 1);
+        pick.pop();
+      }
+    };
+    walk(0);
+    return { draws, exhaustive: true };
+  }
+  const seen = new Set<string>([treatedKey]);
+  const perm = Array.from({ length: p.n }, (_, i) => i);
+  for (let tries = 0; draws.length < replications && tries < 20 * replications; tries++) {
+    rng.shuffle(perm);
+    const set = perm.slice(p.n - n1).sort((a, b) => a - b);
+    const key = set.join(',');
+    if (seen.has(key)) continue;
+    seen.add(key);
+    draws.push(refit(set));
+  }
+  return { draws, exhaustive: false };
 }
 
 /**
@@ -181,6 +265,34 @@ export function permutationDecision(treated: number, placebos: number, alpha: nu
     };
   }
   return { offered: true, reason: `one treated territory, ${placebos} donors: attainable size ${pct(size)} at α = ${alpha}` };
+}
+
+/**
+ * Whether the placebo randomization test on M re-assignments may decide: its p is a rank among
+ * M + 1, so its size at α is at most `rankTestAttainableSize(M, α)`; below MIN_ATTAINABLE_SIZE_FRACTION · α
+ * it is not offered (e.g. one treated territory and 29 donors: M = 29, size 1/30 = 3.3%; no exact test
+ * under exchangeability alone does better, and a randomized p is not a decision p).
+ */
+export function rankTestDecision(sets: number, alpha: number): { offered: boolean; reason: string } {
+  const size = rankTestAttainableSize(sets, alpha);
+  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  if (size < MIN_ATTAINABLE_SIZE_FRACTION * alpha) {
+    return {
+      offered: false,
+      reason: `not a decision test: ${sets} re-assignments, smallest p 1/${sets + 1}, attainable size at α = ${alpha} is ${pct(size)}, below ${pct(MIN_ATTAINABLE_SIZE_FRACTION * alpha)}`,
+    };
+  }
+  return { offered: true, reason: `${sets} re-assignments: attainable size ${pct(size)} at α = ${alpha}` };
+}
+
+/** C(n, k), or Infinity once it exceeds `cap`. */
+function binomialCapped(n: number, k: number, cap: number): number {
+  let c = 1;
+  for (let i = 1; i <= k; i++) {
+    c = (c * (n - k + i)) / i;
+    if (c > cap) return Infinity;
+  }
+  return Math.round(c);
 }
 
 /**
@@ -289,7 +401,8 @@ function rmspe(gap: ArrayLike<number>, from: number, to: number): number {
  * @param treated ids of the treated territories (1–5 in PilotLab's use; any N1 < donors works)
  * @param options preWeeks (required), replications (200), seed (1), level (0.95), permutation (true)
  * @returns per estimator: estimate (KPI units per week), placebo SE (Algorithm 4), CI and p (both from
- *   the placebo-distribution test on the same placebo estimates, `placeboDistributionTest`),
+ *   the placebo randomization test `permutationTestInversion` on `permutationDraws`: every other set
+ *   of N1 territories when at most B, else B distinct random ones) and whether that p may decide,
  *   jackknife SE (> 1 treated), permutation p with its floor 1/(J + 1), attainable size and whether
  *   it may decide (`permutationDecision`), weights, RMSPE, series, placebo gaps and
  *   leave-one-donor-out estimates
@@ -325,13 +438,16 @@ export function analyseFewTreated(panel: FewTreatedPanel, treated: readonly stri
   const estimates: FewTreatedEstimate[] = [];
   for (const est of options.estimators ?? (['did', 'sc', 'sdid'] as const)) {
     const fit = fitSynth(p, est);
-    const pl = placeboSe(p, fit, reps, createPrng(options.seed ?? 1));
-    const se = Number.isFinite(pl.se) && pl.se > 0 ? pl.se : null;
+    const pl = options.placeboSe ?? true ? placeboSe(p, fit, reps, createPrng(options.seed ?? 1)) : null;
+    const se = pl && Number.isFinite(pl.se) && pl.se > 0 ? pl.se : null;
     const jk = n1 > 1 ? jackknifeSe(p, fit) : null;
     const g = gapSeries(p, fit);
     const gap = Array.from(g.treated, (v, c) => v - g.synthetic[c]);
     const preR = rmspe(gap, 0, t0);
     const postR = rmspe(gap, t0, t);
+    // its own stream: the placebo SE's draws stay those of Algorithm 4 with the pilot's seed
+    const perm = permutationDraws(p, est, reps, createPrng(((options.seed ?? 1) * 7919 + 17) % 2147483647));
+    const test = permutationTestInversion(fit.estimate, perm.draws, alpha);
     // placebo in space: each donor as the single pseudo-treated unit among the other donors
     const placeboGaps: { unit: string; gap: number[] }[] = [];
     let atLeast = 1;
@@ -363,7 +479,6 @@ export function analyseFewTreated(panel: FewTreatedPanel, treated: readonly stri
         loo.push({ unit: built.donors[i], estimate: fitSynth({ y: yy, n: ind.length, t, n0: n0 - 1, t0 }, est).estimate });
       }
     }
-    const test = placeboDistributionTest(fit.estimate, pl.draws, alpha);
     // J: donors refitted as pseudo-treated (each needs ≥ 1 other donor); the same J whether or not computed
     const jPlacebos = n0 > 1 ? n0 : 0;
     estimates.push({
@@ -371,8 +486,10 @@ export function analyseFewTreated(panel: FewTreatedPanel, treated: readonly stri
       estimate: fit.estimate,
       placebo_se: se,
       jackknife_se: jk,
-      inference_method: 'placebo_distribution',
+      inference_method: 'placebo_randomization',
       placebo_replications: test.replications,
+      placebo_sets_exhaustive: perm.exhaustive,
+      test_decision: rankTestDecision(test.replications, alpha),
       ci: test.ci,
       p_value: test.p_value,
       permutation_p: options.permutation ?? true ? atLeast / (placeboGaps.length + 1) : null,
