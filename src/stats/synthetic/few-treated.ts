@@ -152,8 +152,10 @@ export function permutationTestInversion(
   if (m === 0 || !Number.isFinite(estimate)) return { p_value: null, ci: null, replications: m };
   const pAt = (tau0: number) => {
     const obs = Math.abs(estimate - tau0);
+    // ties count (≥); a relative 1e-12 keeps the CI's endpoints (exact ties) against rounding
+    const tol = 1e-12 * Math.max(1, Math.abs(estimate), Math.abs(tau0));
     let c = 0;
-    for (const d of ok) if (Math.abs(d.estimate - tau0 * d.exposure) >= obs) c++;
+    for (const d of ok) if (Math.abs(d.estimate - tau0 * d.exposure) >= obs - tol) c++;
     return (1 + c) / (1 + m);
   };
   const p0 = pAt(0);
