@@ -183,7 +183,7 @@ describe('few-treated pilots: the report of a chosen pilot', () => {
     await ingest(stack.http, rows);
   });
 
-  it('SDID decides with its placebo-variance CI and p; DiD, SC and SDID side by side with permutation p, weights, RMSPE, poor fit and leave-one-out; the text says what the design can claim', async () => {
+  it('SDID decides with the CI and p of its placebo randomization test; DiD, SC and SDID side by side with permutation p, weights, RMSPE, poor fit and leave-one-out; the text says what the design can claim', async () => {
     const created = await request(stack.http)
       .post('/pilots')
       .send(
