@@ -47,7 +47,8 @@ import {
   simulateFactorPanel,
   weeklyCohortRevenuePanel,
 } from '../src/stats/synthetic/calibration-panels';
-import { analyseFewTreated, FewTreatedPanel, permutationDecision } from '../src/stats/synthetic/few-treated';
+import { analyseFewTreated, FewTreatedPanel } from '../src/stats/synthetic/few-treated';
+import { permutationDecision } from '../src/stats/synthetic/randomization-test';
 
 const ALPHA = 0.05;
 const LIFT = 0.1;

@@ -4,7 +4,7 @@ import { FewTreatedBlock, MethodEstimate } from '../report.types';
 
 /**
  * The estimator that decides a chosen (few-treated) pilot: SDID, CI and p both from one method, the
- * placebo randomization test over re-assignments of the treated set (permutationTestInversion in few-treated.ts).
+ * placebo randomization test over re-assignments of the treated set (permutationTestInversion in stats/synthetic/randomization-test.ts).
  */
 export const FEW_TREATED_DECIDING: SynthEstimator = 'sdid';
 

@@ -6,14 +6,8 @@
  */
 import { createPrng } from '../design/prng';
 import { plantLift, simulateFactorPanel } from './calibration-panels';
-import {
-  analyseFewTreated,
-  permutationDecision,
-  permutationDraws,
-  permutationTestInversion,
-  rankTestAttainableSize,
-  rankTestDecision,
-} from './few-treated';
+import { analyseFewTreated } from './few-treated';
+import { permutationDecision, permutationDraws, permutationTestInversion, rankTestAttainableSize, rankTestDecision } from './randomization-test';
 import type { PanelMatrix } from './synthdid';
 
 describe('permutationTestInversion', () => {
