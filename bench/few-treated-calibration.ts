@@ -12,13 +12,21 @@
  *    log-normal sizes, two AR(1) factors, Student-t(3) noise).
  * For k = 1, 2, 5 treated chosen at random (seeded) among all territories of the panel (every one is
  * eligible: complete weeks), each pilot is analysed twice by analyseFewTreated: without effect
- * (false-positive rate of the placebo-variance p and of the permutation p, p < 0.05), and with a +10%
- * lift planted on the treated test weeks (coverage of the placebo-variance 95% CI of the true effect,
- * the mean of 0.1 × the treated test-week values). The permutation p has no CI: coverage n/a.
- * Targets: FPR within [3.5%, 6.5%], coverage within [93%, 97%]; each line ends PASS or MISS.
+ * (false-positive rate of each estimator's p, the placebo randomization test over re-assignments of
+ * the treated set (its CI by inversion; the placebo SE is not computed here), and of the permutation
+ * p, p < 0.05), and with a +10% lift planted on the treated test weeks (coverage of the 95% CI of the
+ * true effect, the mean of 0.1 × the treated test-week values). The permutation p has no CI: coverage
+ * n/a. Targets: FPR within [3.5%, 6.5%], coverage within [93%, 97%]; each line ends PASS or MISS, and
+ * a test the product does not offer as a decision test in that cell (an estimator's test by
+ * `test_decision`, the permutation p by `permutation_decision`) ends NOT OFFERED with the product's
+ * reason; a not-offered permutation p is counted on the first
+ * --permutation-pilots pilots only (its refits are half the cost of a pilot). Every line prints its n
+ * and the Monte Carlo SE of each rate.
  *
- * Options: --data DIR, --pilots N per cell (default 100), --replications B placebo replications
- * (default 100; the product's default is 200), --panels crm,sim, --k 1,2,5.
+ * Options: --data DIR, --pilots N per cell (default 1000: MC SE of a 5% rate 0.7 pp, against a band
+ * of ±1.5 pp), --replications B placebo replications (default 100; the product's default is 200; the
+ * placebo randomization test is exact for any B), --permutation-pilots M (default 200), --panels crm,sim,
+ * --k 1,2,5.
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -40,6 +48,7 @@ import {
   weeklyCohortRevenuePanel,
 } from '../src/stats/synthetic/calibration-panels';
 import { analyseFewTreated, FewTreatedPanel } from '../src/stats/synthetic/few-treated';
+import { permutationDecision } from '../src/stats/synthetic/randomization-test';
 
 const ALPHA = 0.05;
 const LIFT = 0.1;
@@ -100,9 +109,14 @@ export function run(argv: string[]): void {
       replications: { type: 'string' },
       panels: { type: 'string' },
       k: { type: 'string' },
+      'permutation-pilots': { type: 'string' },
+      progress: { type: 'string' },
     },
   });
-  const pilots = Number(values.pilots ?? 100);
+  const pilots = Number(values.pilots ?? 1000);
+  const permPilots = Number(values['permutation-pilots'] ?? 200);
+  // every `progress` pilots, the cell's lines so far (a long run on a shared machine can be read before it ends)
+  const progress = Number(values.progress ?? 0);
   const reps = Number(values.replications ?? 100);
   const panelNames = (values.panels ?? 'crm,sim').split(',');
   const ks = (values.k ?? '1,2,5').split(',').map(Number);
@@ -122,7 +136,7 @@ export function run(argv: string[]): void {
     );
   }
   console.log(
-    `sim = ${SIM_UNITS} territories, ${PRE_WEEKS}+${TEST_WEEKS} weeks, fresh panel per pilot; ${pilots} placebo pilots per cell, ${reps} placebo replications, α = ${ALPHA}, planted lift +${100 * LIFT}%`,
+    `sim = ${SIM_UNITS} territories, ${PRE_WEEKS}+${TEST_WEEKS} weeks, fresh panel per pilot; ${pilots} placebo pilots per cell (per line; not-offered permutation lines: the first ${Math.min(permPilots, pilots)}), ${reps} placebo replications, α = ${ALPHA}, planted lift +${100 * LIFT}%`,
   );
   const cells: Cell[] = [];
   for (const name of panelNames) {
@@ -134,6 +148,21 @@ export function run(argv: string[]): void {
         tallies.set(`${e}-permutation`, emptyTally());
       }
       const rng = createPrng(12_000_000 + 1000 * k + (name === 'crm' ? 0 : 500));
+      // the product's rule for the permutation p (J = all other territories are donors in every pilot); null = offered
+      const units = name === 'crm' ? (crm as NonNullable<typeof crm>).units : SIM_UNITS;
+      const decision = permutationDecision(k, units - k, ALPHA);
+      const permNotOffered = decision.offered ? null : decision.reason;
+      // the product's rule for each estimator's randomization test (rankTestDecision: the same M in every pilot of a cell)
+      const testNotOffered = new Map<string, string | null>();
+      const printLines = (prefix: string) => {
+        for (const [method, t] of tallies) {
+          const { line } = calibrationLine(name, k, method, t, FPR_RANGE, COVERAGE_RANGE, method.endsWith('-permutation') ? permNotOffered : (testNotOffered.get(method) ?? null));
+          const f = clopperPearson(t.rejections, t.n);
+          const c = t.nPlanted ? clopperPearson(t.covered, t.nPlanted) : null;
+          const ci = (x: { low: number; high: number }) => `[${(100 * x.low).toFixed(1)}%, ${(100 * x.high).toFixed(1)}%]`;
+          console.log(`${prefix}${line}  fpr CI ${ci(f)}${c ? ` coverage CI ${ci(c)}` : ''}`);
+        }
+      };
       for (let i = 0; i < pilots; i++) {
         let panel: FewTreatedPanel;
         if (name === 'crm') panel = (crm as NonNullable<typeof crm>).panels[rng.nextInt((crm as NonNullable<typeof crm>).panels.length)];
@@ -141,31 +170,29 @@ export function run(argv: string[]): void {
         const units = [...new Set(panel.unit)].sort();
         const treated = rng.shuffle(units).slice(0, k);
         const seed = 1 + rng.nextInt(1_000_000);
-        const opts = { preWeeks: PRE_WEEKS, replications: reps, seed, leaveOneOut: false };
-        const nul = analyseFewTreated(panel, treated, opts);
+        // the placebo SE (Algorithm 4) is shown, not tested: skipped here
+        const opts = { preWeeks: PRE_WEEKS, replications: reps, seed, leaveOneOut: false, level: 1 - ALPHA, placeboSe: false };
+        const nul = analyseFewTreated(panel, treated, { ...opts, permutation: i < permPilots || permNotOffered === null });
         for (const est of nul.estimates) {
+          if (est.permutation_decision.offered !== decision.offered) throw new Error(`permutation rule differs from the analysis' in pilot ${i}`);
+          if (i === 0) testNotOffered.set(est.estimator, est.test_decision.offered ? null : est.test_decision.reason);
           countNull(tallies.get(est.estimator) as CalibrationTally, est.p_value, ALPHA);
-          countNull(tallies.get(`${est.estimator}-permutation`) as CalibrationTally, est.permutation_p, ALPHA);
+          if (est.permutation_p !== null) countNull(tallies.get(`${est.estimator}-permutation`) as CalibrationTally, est.permutation_p, ALPHA);
         }
         const planted = plantLift(panel, treated, PRE_WEEKS, LIFT);
-        const withLift = analyseFewTreated(planted.panel, treated, opts);
+        const withLift = analyseFewTreated(planted.panel, treated, { ...opts, permutation: false });
         for (const est of withLift.estimates) countCoverage(tallies.get(est.estimator) as CalibrationTally, est.ci, planted.trueEffect);
+        if (progress > 0 && (i + 1) % progress === 0 && i + 1 < pilots) printLines(`progress ${i + 1}/${pilots} ${((Date.now() - cellStart) / 1000).toFixed(0)} s: `);
       }
       const cell: Cell = { panel: name, k, tallies, seconds: (Date.now() - cellStart) / 1000 };
       cells.push(cell);
-      for (const [method, t] of tallies) {
-        const { line } = calibrationLine(name, k, method, t, FPR_RANGE, COVERAGE_RANGE);
-        const f = clopperPearson(t.rejections, t.n);
-        const c = t.nPlanted ? clopperPearson(t.covered, t.nPlanted) : null;
-        const ci = (x: { low: number; high: number }) => `[${(100 * x.low).toFixed(1)}%, ${(100 * x.high).toFixed(1)}%]`;
-        console.log(`${line}  fpr CI ${ci(f)}${c ? ` coverage CI ${ci(c)}` : ''}`);
-      }
+      printLines('');
       console.log(`  (panel=${name} k=${k}: ${cell.seconds.toFixed(1)} s)`);
     }
   }
   const mcse = Math.sqrt((ALPHA * (1 - ALPHA)) / pilots);
   console.log(
-    `Monte Carlo SE at n=${pilots}: ${(100 * mcse).toFixed(1)} percentage points for a 5% rate (and for 95% coverage); total time ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    `Monte Carlo SE of a 5% rate (and of 95% coverage) at n=${pilots}: ${(100 * mcse).toFixed(1)} percentage points (each line prints its own n and MC SE); total time ${((Date.now() - started) / 1000).toFixed(1)} s`,
   );
 }
 

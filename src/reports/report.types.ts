@@ -11,7 +11,7 @@ import type { FewTreatedResult } from '../stats/synthetic/few-treated';
 
 /**
  * A chosen (few-treated) pilot's analysis of one KPI (reports/comparison/few-treated-kpi.ts): DiD, SC
- * and SDID with placebo SEs, CIs and p (one method: the placebo variance), permutation p with its
+ * and SDID with placebo SEs, CIs and p (one method: the placebo randomization test), permutation p with its
  * floor, donor weights, RMSPE, poor-fit flag, leave-one-donor-out range; SDID decides.
  */
 export interface FewTreatedBlock {

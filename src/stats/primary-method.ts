@@ -53,7 +53,7 @@ export const PRIMARY_METHOD_NAMES: Record<PrimaryMethodKey, string> = {
   randomization_inference: 'randomization inference on the KPI, re-drawing assignments from the actual design; CI by test inversion',
   lin_regression_hc2: "Lin's interacted regression adjustment on the pre-period KPI, HC2 standard errors, Student t with n − k df",
   synthetic_did_placebo:
-    'synthetic difference-in-differences on the territory × week panel (Arkhangelsky et al. 2021), CI and p from the placebo variance (Algorithm 4)',
+    'synthetic difference-in-differences on the territory × week panel (Arkhangelsky et al. 2021), CI and p from the empirical distribution of the placebo estimates (Algorithm 4 draws; CI by test inversion)',
 };
 
 /**
@@ -72,7 +72,7 @@ export function recommendedPrimaryMethod(designType: string, nTerritories: numbe
           ? 'a chosen design names its 1–5 treated territories (no randomization): '
           : 'a selected design has 1–5 treated territories that PilotLab picked by placebo backtests (no randomization): ') +
         'randomization inference, Welch and CR2 have no valid reference here, ' +
-        'so SDID against the donor pool decides, with its placebo-variance CI and p',
+        'so SDID against the donor pool decides, with the CI and p of its placebo randomization test (the placebo-in-space permutation p is shown, not used to decide)',
       skipped: [],
     };
   }

@@ -235,7 +235,7 @@ describe('few-treated pilots: the report of a chosen pilot', () => {
     generated = await ingestSeasonalPanel(stack, codes, treated, effect);
   });
 
-  it('SDID decides with its placebo-variance CI and p; DiD, SC and SDID side by side with permutation p, weights, RMSPE, poor fit and leave-one-out; the text says what the design can claim', async () => {
+  it('SDID decides with the CI and p of its placebo randomization test; DiD, SC and SDID side by side with permutation p, weights, RMSPE, poor fit and leave-one-out; the text says what the design can claim', async () => {
     const created = await request(stack.http)
       .post('/pilots')
       .send(
@@ -262,7 +262,7 @@ describe('few-treated pilots: the report of a chosen pilot', () => {
     expect(ft.result.donors).toHaveLength(10);
     expect(ft.result.estimates.map((e: any) => e.estimator)).toEqual(['did', 'sc', 'sdid']);
     for (const e of ft.result.estimates) {
-      expect(e.inference_method).toBe('placebo_variance');
+      expect(e.inference_method).toBe('placebo_randomization');
       expect(e.ci[0]).toBeLessThan(e.estimate);
       expect(e.ci[1]).toBeGreaterThan(e.estimate);
       expect(e.permutation_min_p).toBeCloseTo(1 / 11, 12);
@@ -280,7 +280,7 @@ describe('few-treated pilots: the report of a chosen pilot', () => {
       const got = ft.result.estimates.find((x: any) => x.estimator === e.estimator);
       expect(got.estimate).toBeCloseTo(e.estimate, 6);
       expect(got.placebo_se).toBeCloseTo(e.placebo_se!, 6);
-      expect(got.permutation_p).toBeCloseTo(e.permutation_p, 12);
+      expect(got.permutation_p).toBeCloseTo(e.permutation_p!, 12);
     }
     // a planted +800 per treated territory-week is found: positive, and 0 is outside SDID's CI
     expect(sdid.estimate).toBeGreaterThan(effect / 2);
@@ -289,7 +289,7 @@ describe('few-treated pilots: the report of a chosen pilot', () => {
     expect(sdid.series).toHaveLength(26);
     expect(typeof ft.result.poor_fit).toBe('boolean');
     // the decision is SDID's: same numbers in the primary block, not Welch's or randomization inference's
-    expect(primary.primary.method).toMatch(/^sdid_placebo_variance/);
+    expect(primary.primary.method).toMatch(/^sdid_placebo_randomization/);
     expect(primary.primary.estimate).toBeCloseTo(sdid.estimate, 9);
     expect(primary.primary.ci_low).toBeCloseTo(sdid.ci[0], 9);
     expect(primary.decision_p).toBeCloseTo(sdid.p_value, 12);

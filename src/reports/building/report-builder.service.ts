@@ -137,7 +137,7 @@ export class ReportBuilderService {
 
 /**
  * A chosen (few-treated) pilot's KPI: the few-treated block (DiD, SC, SDID; few-treated-kpi.ts), and
- * SDID's placebo-variance numbers as the primary block that decides. KPIs without a weekly panel
+ * SDID's placebo-randomization numbers as the primary block that decides. KPIs without a weekly panel
  * (ratios) cannot be judged: no randomization-based method decides for this design.
  */
 function fewTreatedResult(
@@ -153,7 +153,7 @@ function fewTreatedResult(
     return {
       ...r,
       few_treated: null,
-      primary: { method: 'sdid_placebo_variance', status: 'not_applicable', estimate: null, ci_low: null, ci_high: null, se: null, df: null, p_value: null, note },
+      primary: { method: 'sdid_placebo_randomization', status: 'not_applicable', estimate: null, ci_low: null, ci_high: null, se: null, df: null, p_value: null, note },
       primary_intervals: null,
       decision_p: null,
     };

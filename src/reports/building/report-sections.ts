@@ -143,7 +143,7 @@ function methodText(inp: ReportInputs, ri: { maxExact: number; draws: number }):
       decision_method:
         `${inp.primaryMethod.name} (${inp.primaryMethod.reason}); DiD and synthetic control are shown beside it and do not decide. ` +
         FEW_TREATED_CLAIM,
-      multiplicity: `primary KPI unadjusted; secondary and guardrail KPIs ${adjName}-adjusted as one family on SDID's placebo-variance p-values`,
+      multiplicity: `primary KPI unadjusted; secondary and guardrail KPIs ${adjName}-adjusted as one family on SDID's placebo-randomization p-values`,
     };
   }
   return {

@@ -2,7 +2,10 @@ import { analyseFewTreated, FewTreatedInputError, FewTreatedResult } from '../..
 import type { SynthEstimator } from '../../stats/synthetic/synthdid';
 import { FewTreatedBlock, MethodEstimate } from '../report.types';
 
-/** The estimator that decides a chosen (few-treated) pilot: SDID, CI and p both from the placebo variance. */
+/**
+ * The estimator that decides a chosen (few-treated) pilot: SDID, CI and p both from one method, the
+ * placebo randomization test over re-assignments of the treated set (permutationTestInversion in stats/synthetic/randomization-test.ts).
+ */
 export const FEW_TREATED_DECIDING: SynthEstimator = 'sdid';
 
 /** Placebo replications of the report (the paper's 200). */
@@ -26,8 +29,8 @@ export const FEW_TREATED_CLAIM =
  *   the test period (complete calendars, empty weeks 0), or null
  * @param codes territory codes of the units; `arms` their arm keys; `treatmentArm` the treated arm
  * @param opts alpha (CI level 1 − α), seed of the placebo permutations
- * @returns the block, and `primary`: SDID's numbers (placebo-variance SE, normal CI and p) as the
- *   deciding method; status 'insufficient_data' with the core's reason when the panel is unusable
+ * @returns the block, and `primary`: SDID's numbers (placebo SE shown; CI and p from the
+ *   placebo randomization test, one method) as the deciding method; status 'insufficient_data' with the core's reason when the panel is unusable
  */
 export function fewTreatedKpi(
   weekly: readonly ({ pre: readonly number[]; test: readonly number[] } | null)[],
@@ -37,7 +40,7 @@ export function fewTreatedKpi(
   unit: string,
   opts: { alpha: number; seed: number },
 ): { block: FewTreatedBlock; primary: MethodEstimate } {
-  const method = `sdid_placebo_variance (synthetic difference-in-differences, Arkhangelsky et al. 2021; placebo SE, ${FEW_TREATED_REPLICATIONS} replications; normal CI and p)`;
+  const method = `sdid_placebo_randomization (synthetic difference-in-differences, Arkhangelsky et al. 2021; CI and p from one placebo randomization test: the treated set re-assigned among all territories (up to ${FEW_TREATED_REPLICATIONS} re-assignments, every one when fewer), p = (1 + #{|re-assigned estimate| ≥ |estimate|}) / (1 + M), CI by test inversion; placebo SE shown)`;
   const panel = { unit: [] as string[], week: [] as number[], value: [] as number[] };
   let preWeeks = 0;
   weekly.forEach((w, i) => {
@@ -66,20 +69,23 @@ export function fewTreatedKpi(
   const slim: FewTreatedResult = { ...result, estimates: result.estimates.map((e) => (e.estimator === FEW_TREATED_DECIDING ? e : { ...e, placebo_gaps: [] })) };
   const note =
     `${unit}; ${result.treated.length} treated vs ${result.donors.length} donors, ${result.pre_weeks} pre-period weeks; ` +
-    `placebo-in-space permutation p ${sdid.permutation_p.toFixed(3)} (smallest attainable ${sdid.permutation_min_p.toFixed(3)})` +
+    `placebo-in-space permutation p ${sdid.permutation_p === null ? 'not computed' : sdid.permutation_p.toFixed(3)} (smallest attainable ${sdid.permutation_min_p.toFixed(3)}; ${sdid.permutation_decision.reason})` +
     (result.poor_fit ? `; poor fit: the treated territories lie outside the donors' range in ${result.outside_range_weeks} pre-period week(s)` : '');
+  // the test decides only when its attainable size reaches the calibration band (rankTestDecision);
+  // otherwise the report shows the numbers in the block and does not decide on them
+  const offered = sdid.test_decision.offered;
   return {
-    block: { deciding_estimator: FEW_TREATED_DECIDING, unit, claim: FEW_TREATED_CLAIM, status: 'ok', note: null, result: slim },
+    block: { deciding_estimator: FEW_TREATED_DECIDING, unit, claim: FEW_TREATED_CLAIM, status: 'ok', note: offered ? null : sdid.test_decision.reason, result: slim },
     primary: {
       method,
-      status: sdid.placebo_se === null ? 'insufficient_data' : 'ok',
+      status: !offered ? 'not_applicable' : sdid.p_value === null ? 'insufficient_data' : 'ok',
       estimate: sdid.estimate,
-      ci_low: sdid.ci?.[0] ?? null,
-      ci_high: sdid.ci?.[1] ?? null,
+      ci_low: offered ? (sdid.ci?.[0] ?? null) : null,
+      ci_high: offered ? (sdid.ci?.[1] ?? null) : null,
       se: sdid.placebo_se,
       df: null,
-      p_value: sdid.p_value,
-      note,
+      p_value: offered ? sdid.p_value : null,
+      note: offered ? note : `${note}; SDID's randomization test ${sdid.test_decision.reason}: no decision`,
     },
   };
 }

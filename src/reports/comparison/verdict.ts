@@ -41,7 +41,7 @@ function fmtP(p: number): string {
 
 /** Short method name for sentences. */
 function methodShort(m: string): string {
-  if (m.startsWith('sdid_placebo_variance')) return 'synthetic difference-in-differences (placebo variance)';
+  if (m.startsWith('sdid_placebo_randomization')) return 'synthetic difference-in-differences (placebo randomization test)';
   if (m.includes('CUPED-adjusted')) return 'randomization inference (CUPED-adjusted)';
   if (m.startsWith('randomization inference') && m.includes("Lin's interacted adjustment")) return 'randomization inference (Lin-adjusted for the pre-period KPI)';
   if (m.startsWith('randomization inference')) return 'randomization inference';

@@ -119,7 +119,7 @@ ${kmTable ? `<h3>Time to close</h3>\n${kmTable}` : ''}`;
 /**
  * A chosen (few-treated) pilot's primary KPI: the treated territories against their synthetic
  * counterfactual, the weekly gap with the donors' placebo gaps in grey, the three estimates with their
- * placebo-variance CIs and permutation p, and the top donor weights. Empty for randomized designs.
+ * placebo-randomization CIs and p, the permutation p (a diagnostic), and the top donor weights. Empty for randomized designs.
  */
 export async function fewTreatedSection(report: ReportData): Promise<string> {
   const k = kpisOf(report).find((x) => x.role === 'primary') as any;
@@ -144,8 +144,8 @@ export async function fewTreatedSection(report: ReportData): Promise<string> {
   return `<h3>Synthetic counterfactual (few treated territories)</h3>
 <p class="claim">${esc(ft.claim)}</p>
 ${figure}
-<table data-table="few-treated"><caption>${esc(k.label)}: effect per treated territory-week (${esc(ft.unit)}); CI and p from the placebo variance, permutation p ranked by post/pre RMSPE ratio</caption>
-<thead><tr><th scope="col">Estimator</th><th scope="col">Estimate</th><th scope="col">CI</th><th scope="col">p (placebo variance)</th><th scope="col">Permutation p</th><th scope="col">Pre-period RMSPE</th><th scope="col">Leave-one-donor-out range</th></tr></thead><tbody>${rows}</tbody></table>
+<table data-table="few-treated"><caption>${esc(k.label)}: effect per treated territory-week (${esc(ft.unit)}); CI and p from the placebo randomization (one method), permutation p ranked by post/pre RMSPE ratio (shown, decides nothing)</caption>
+<thead><tr><th scope="col">Estimator</th><th scope="col">Estimate</th><th scope="col">CI</th><th scope="col">p (placebo randomization)</th><th scope="col">Permutation p</th><th scope="col">Pre-period RMSPE</th><th scope="col">Leave-one-donor-out range</th></tr></thead><tbody>${rows}</tbody></table>
 ${r.poor_fit ? `<p class="note">Poor fit: the treated territories lie outside the donors' range in ${esc(String(r.outside_range_weeks))} pre-period week(s); synthetic control cannot reproduce them, rely on SDID's intercept with care.</p>` : ''}
 <table data-table="donor-weights"><caption>Top donor weights (${esc(String(ft.deciding_estimator).toUpperCase())})</caption><thead><tr><th scope="col">Donor</th><th scope="col">Weight</th></tr></thead><tbody>${weights}</tbody></table>`;
 }

@@ -5,6 +5,7 @@ import {
   countCoverage,
   countNull,
   emptyTally,
+  monteCarloSe,
   plantLift,
   simulateFactorPanel,
   weeklyCohortRevenuePanel,
@@ -74,14 +75,23 @@ describe('tallies and lines', () => {
     expect(t).toMatchObject({ nPlanted: 3, covered: 1 });
   });
 
-  it('prints the issue format and PASS only inside both ranges', () => {
+  it('prints the issue format with the Monte Carlo SEs, PASS only inside both ranges, NOT OFFERED with its reason', () => {
     const ok = { n: 1000, rejections: 51, nPlanted: 1000, covered: 948 };
+    // MC SE: sqrt(0.051 · 0.949 / 1000) = 0.696 pp; sqrt(0.948 · 0.052 / 1000) = 0.702 pp
     expect(calibrationLine('crm', 2, 'sdid', ok, [0.035, 0.065], [0.93, 0.97])).toEqual({
-      line: 'few-treated panel=crm k=2 method=sdid fpr=5.1% coverage=94.8% (n=1000) PASS',
+      line: 'few-treated panel=crm k=2 method=sdid fpr=5.1% coverage=94.8% (n=1000, MC SE fpr 0.7 pp, coverage 0.7 pp) PASS',
       pass: true,
     });
     expect(calibrationLine('sim', 1, 'sc', { ...ok, covered: 990 }, [0.035, 0.065], [0.93, 0.97]).pass).toBe(false);
     const perm = calibrationLine('sim', 5, 'did-permutation', { n: 100, rejections: 2, nPlanted: 0, covered: 0 }, [0.035, 0.065], [0.93, 0.97]);
-    expect(perm.line).toBe('few-treated panel=sim k=5 method=did-permutation fpr=2.0% coverage=n/a (n=100) MISS');
+    expect(perm.line).toBe('few-treated panel=sim k=5 method=did-permutation fpr=2.0% coverage=n/a (n=100, MC SE fpr 1.4 pp) MISS');
+    const off = calibrationLine('sim', 1, 'did-permutation', { n: 100, rejections: 2, nPlanted: 0, covered: 0 }, [0.035, 0.065], [0.93, 0.97], 'size 2.5%');
+    expect(off).toEqual({ line: 'few-treated panel=sim k=1 method=did-permutation fpr=2.0% coverage=n/a (n=100, MC SE fpr 1.4 pp) NOT OFFERED: size 2.5%', pass: null });
+  });
+
+  it('monteCarloSe is the binomial SE of the observed rate', () => {
+    expect(monteCarloSe(50, 1000)).toBeCloseTo(Math.sqrt((0.05 * 0.95) / 1000), 15);
+    expect(monteCarloSe(0, 10)).toBe(0);
+    expect(monteCarloSe(0, 0)).toBeNaN();
   });
 });

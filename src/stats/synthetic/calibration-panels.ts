@@ -193,10 +193,21 @@ export function countCoverage(t: CalibrationTally, ci: readonly [number, number]
 }
 
 /**
+ * Monte Carlo standard error of an observed rate x/n, sqrt(r(1 − r)/n) with r = x/n (NaN when n = 0).
+ */
+export function monteCarloSe(x: number, n: number): number {
+  if (n <= 0) return NaN;
+  const r = x / n;
+  return Math.sqrt((r * (1 - r)) / n);
+}
+
+/**
  * The bench's line for one cell, e.g.
- * `few-treated panel=crm k=2 method=sdid fpr=5.1% coverage=94.8% (n=400) PASS`. Coverage is `n/a`
- * for a test without a CI (nPlanted = 0). PASS when fpr ∈ fprRange and coverage (when defined) ∈
- * coverageRange (inclusive), else MISS.
+ * `few-treated panel=crm k=2 method=sdid fpr=5.1% coverage=94.8% (n=1000, MC SE fpr 0.7 pp, coverage 0.7 pp) PASS`.
+ * Coverage is `n/a` for a test without a CI (nPlanted = 0). PASS when fpr ∈ fprRange and coverage
+ * (when defined) ∈ coverageRange (inclusive), else MISS; a test the product does not offer as a
+ * decision test (`notOffered` = the reason) ends `NOT OFFERED: reason` and is neither (pass = null).
+ * MC SE = `monteCarloSe` of each rate, in percentage points.
  */
 export function calibrationLine(
   panel: string,
@@ -205,13 +216,17 @@ export function calibrationLine(
   t: CalibrationTally,
   fprRange: readonly [number, number],
   coverageRange: readonly [number, number],
-): { line: string; pass: boolean } {
+  notOffered: string | null = null,
+): { line: string; pass: boolean | null } {
   const fpr = t.n ? t.rejections / t.n : NaN;
   const cov = t.nPlanted ? t.covered / t.nPlanted : null;
   const fprOk = fpr >= fprRange[0] && fpr <= fprRange[1];
   const covOk = cov === null || (cov >= coverageRange[0] && cov <= coverageRange[1]);
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
-  const pass = fprOk && covOk;
-  const line = `few-treated panel=${panel} k=${k} method=${method} fpr=${pct(fpr)} coverage=${cov === null ? 'n/a' : pct(cov)} (n=${t.n}) ${pass ? 'PASS' : 'MISS'}`;
+  const pp = (x: number) => `${(100 * x).toFixed(1)} pp`;
+  const se = `MC SE fpr ${pp(monteCarloSe(t.rejections, t.n))}${cov === null ? '' : `, coverage ${pp(monteCarloSe(t.covered, t.nPlanted))}`}`;
+  const pass = notOffered === null ? fprOk && covOk : null;
+  const verdict = notOffered === null ? (pass ? 'PASS' : 'MISS') : `NOT OFFERED: ${notOffered}`;
+  const line = `few-treated panel=${panel} k=${k} method=${method} fpr=${pct(fpr)} coverage=${cov === null ? 'n/a' : pct(cov)} (n=${t.n}, ${se}) ${verdict}`;
   return { line, pass };
 }

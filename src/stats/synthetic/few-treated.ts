@@ -2,10 +2,13 @@
  * Few-treated analysis (1–5 treated territories): DiD, SC and SDID side by side (the paper's Table 1)
  * on a territory × week panel, with placebo SEs (Algorithm 4), jackknife (Algorithm 3, > 1 treated),
  * the placebo-in-space permutation p-value (Abadie et al. 2010: ranked by post/pre RMSPE ratio) and
- * fit diagnostics. See synthdid.ts for the estimators and docs/statistics.md for the conventions.
+ * fit diagnostics. The CI and p of every estimator come from one method, the placebo randomization
+ * test over re-assignments of the treated set among all territories (`permutationTestInversion`); the normal reference
+ * τ̂ ± z·SE over-rejected on the calibration bench (issue 12). See synthdid.ts for the estimators
+ * and docs/statistics.md for the conventions.
  */
-import { normalInv, normalSf } from '../distributions';
 import { createPrng } from '../design/prng';
+import { permutationDecision, permutationDraws, permutationTestInversion, rankTestAttainableSize, rankTestDecision } from './randomization-test';
 import { fitSynth, jackknifeSe, PanelMatrix, placeboSe, SynthEstimator, SynthFit } from './synthdid';
 
 /** A typed bad-input error (the later API maps it to 422). */
@@ -52,6 +55,10 @@ export interface FewTreatedOptions {
   leaveOneOut?: boolean;
   /** estimators to fit (default all three) */
   estimators?: readonly SynthEstimator[];
+  /** compute the placebo-in-space permutation p (default true; the calibration bench's planted runs skip it) */
+  permutation?: boolean;
+  /** compute the placebo SE (Algorithm 4; default true; the calibration bench, which tests p and CI only, skips it) */
+  placeboSe?: boolean;
 }
 
 /** One estimator's result. */
@@ -61,13 +68,32 @@ export interface FewTreatedEstimate {
   estimate: number;
   placebo_se: number | null;
   jackknife_se: number | null;
-  /** the method of both `ci` and `p_value` */
-  inference_method: 'placebo_variance';
+  /**
+   * the method of both `ci` and `p_value`: the placebo randomization test over re-assignments of the
+   * treated set among all territories (`permutationTestInversion`); `placebo_se` (Algorithm 4) is
+   * shown, not used as a normal reference
+   */
+  inference_method: 'placebo_randomization';
+  /**
+   * re-assignments behind `ci` and `p_value` (M): every other set of N1 territories once when there
+   * are at most `replications` of them (`placebo_sets_exhaustive`), else `replications` distinct random sets
+   */
+  placebo_replications: number;
+  placebo_sets_exhaustive: boolean;
+  /** whether `p_value` may decide (`rankTestDecision` on M); when false the report does not decide on it */
+  test_decision: { offered: boolean; reason: string };
+  /** CI by inversion of the same test; null when unbounded */
   ci: [number, number] | null;
+  /** (1 + #{S: |τ_S| ≥ |τ̂|}) / (1 + M); null when there are no finite re-assignment estimates */
   p_value: number | null;
-  /** placebo-in-space permutation p (treated block vs each donor as pseudo-treated, RMSPE ratio) */
-  permutation_p: number;
+  /** placebo-in-space permutation p (treated block vs each donor as pseudo-treated, RMSPE ratio); null when not computed (`permutation: false`) */
+  permutation_p: number | null;
+  /** its smallest attainable value 1 / (J + 1), J = donors refitted as pseudo-treated */
   permutation_min_p: number;
+  /** its largest attainable size at α = 1 − level: P(p < α) when the J + 1 ranks are equally likely */
+  permutation_attainable_size: number;
+  /** whether the permutation p may decide (`permutationDecision`); when false the reason says why; it is always shown */
+  permutation_decision: { offered: boolean; reason: string };
   unit_weights: { unit: string; weight: number }[];
   time_weights: { week: number; weight: number }[];
   pre_rmspe: number;
@@ -194,10 +220,13 @@ function rmspe(gap: ArrayLike<number>, from: number, to: number): number {
  *
  * @param panel long panel (territory × week index, KPI value); donors with missing weeks are dropped
  * @param treated ids of the treated territories (1–5 in PilotLab's use; any N1 < donors works)
- * @param options preWeeks (required), replications (200), seed (1), level (0.95)
- * @returns per estimator: estimate (KPI units per week), placebo SE, CI and p (both from the placebo
- *   variance, normal), jackknife SE (> 1 treated), permutation p with its floor 1/(J + 1), weights,
- *   RMSPE, series, placebo gaps and leave-one-donor-out estimates
+ * @param options preWeeks (required), replications (200), seed (1), level (0.95), permutation (true)
+ * @returns per estimator: estimate (KPI units per week), placebo SE (Algorithm 4), CI and p (both from
+ *   the placebo randomization test `permutationTestInversion` on `permutationDraws`: every other set
+ *   of N1 territories when at most B, else B distinct random ones) and whether that p may decide,
+ *   jackknife SE (> 1 treated), permutation p with its floor 1/(J + 1), attainable size and whether
+ *   it may decide (`permutationDecision`), weights, RMSPE, series, placebo gaps and
+ *   leave-one-donor-out estimates
  * @throws FewTreatedInputError (see buildPanelMatrix); K_EXCEEDS_POOL when donors ≤ treated
  */
 export function analyseFewTreated(panel: FewTreatedPanel, treated: readonly string[], options: FewTreatedOptions): FewTreatedResult {
@@ -209,7 +238,8 @@ export function analyseFewTreated(panel: FewTreatedPanel, treated: readonly stri
   }
   const reps = options.replications ?? 200;
   const level = options.level ?? 0.95;
-  const z = normalInv(1 - (1 - level) / 2);
+  // 1 − 0.95 is 0.050000000000000044 in binary: rounded, so that p = 2/40 is not counted as < α
+  const alpha = Math.round((1 - level) * 1e12) / 1e12;
   const top = options.topDonors ?? 10;
   const { t, t0, n0 } = p;
   // poor fit: treated-block mean outside the donors' range in pre-period weeks
@@ -229,18 +259,21 @@ export function analyseFewTreated(panel: FewTreatedPanel, treated: readonly stri
   const estimates: FewTreatedEstimate[] = [];
   for (const est of options.estimators ?? (['did', 'sc', 'sdid'] as const)) {
     const fit = fitSynth(p, est);
-    const pl = placeboSe(p, fit, reps, createPrng(options.seed ?? 1));
-    const se = Number.isFinite(pl.se) && pl.se > 0 ? pl.se : null;
+    const pl = options.placeboSe ?? true ? placeboSe(p, fit, reps, createPrng(options.seed ?? 1)) : null;
+    const se = pl && Number.isFinite(pl.se) && pl.se > 0 ? pl.se : null;
     const jk = n1 > 1 ? jackknifeSe(p, fit) : null;
     const g = gapSeries(p, fit);
     const gap = Array.from(g.treated, (v, c) => v - g.synthetic[c]);
     const preR = rmspe(gap, 0, t0);
     const postR = rmspe(gap, t0, t);
+    // its own stream: the placebo SE's draws stay those of Algorithm 4 with the pilot's seed
+    const perm = permutationDraws(p, est, reps, createPrng(((options.seed ?? 1) * 7919 + 17) % 2147483647));
+    const test = permutationTestInversion(fit.estimate, perm.draws, alpha);
     // placebo in space: each donor as the single pseudo-treated unit among the other donors
     const placeboGaps: { unit: string; gap: number[] }[] = [];
     let atLeast = 1;
     const ratio = postR / preR;
-    for (let j = 0; j < n0; j++) {
+    for (let j = 0; j < (options.permutation ?? true ? n0 : 0); j++) {
       const ind: number[] = [];
       for (let i = 0; i < n0; i++) if (i !== j) ind.push(i);
       ind.push(j);
@@ -267,17 +300,23 @@ export function analyseFewTreated(panel: FewTreatedPanel, treated: readonly stri
         loo.push({ unit: built.donors[i], estimate: fitSynth({ y: yy, n: ind.length, t, n0: n0 - 1, t0 }, est).estimate });
       }
     }
-    const pv = se ? 2 * normalSf(Math.abs(fit.estimate / se)) : null;
+    // J: donors refitted as pseudo-treated (each needs ≥ 1 other donor); the same J whether or not computed
+    const jPlacebos = n0 > 1 ? n0 : 0;
     estimates.push({
       estimator: est,
       estimate: fit.estimate,
       placebo_se: se,
       jackknife_se: jk,
-      inference_method: 'placebo_variance',
-      ci: se ? [fit.estimate - z * se, fit.estimate + z * se] : null,
-      p_value: pv,
-      permutation_p: atLeast / (placeboGaps.length + 1),
-      permutation_min_p: 1 / (placeboGaps.length + 1),
+      inference_method: 'placebo_randomization',
+      placebo_replications: test.replications,
+      placebo_sets_exhaustive: perm.exhaustive,
+      test_decision: rankTestDecision(test.replications, alpha),
+      ci: test.ci,
+      p_value: test.p_value,
+      permutation_p: options.permutation ?? true ? atLeast / (placeboGaps.length + 1) : null,
+      permutation_min_p: 1 / (jPlacebos + 1),
+      permutation_attainable_size: rankTestAttainableSize(jPlacebos, alpha),
+      permutation_decision: permutationDecision(n1, jPlacebos, alpha),
       unit_weights: order.slice(0, top).filter((o) => o.w > 0).map((o) => ({ unit: built.donors[o.i], weight: o.w })),
       time_weights: Array.from(fit.lambda, (w, c) => ({ week: built.weeks[c], weight: w })).filter((x) => x.weight > 0),
       pre_rmspe: preR,
