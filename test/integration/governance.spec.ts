@@ -1,5 +1,8 @@
 import { createHash } from 'node:crypto';
+import { getQueueToken } from '@nestjs/bullmq';
+import { Queue } from 'bullmq';
 import request from 'supertest';
+import { QUEUES } from '../../src/queues/queue.constants';
 import { ReportBuilderService } from '../../src/reports/building/report-builder.service';
 import { ApiKeyService } from '../../src/auth/api-key.service';
 import { createApi } from '../../src/bootstrap';
@@ -26,7 +29,22 @@ async function seed(stack: TestStack, codes: string[], test: { engage: string; c
 }
 
 /** Removes opportunity rows behind the API's back (a duplicate clean-up), from every table KPIs may read. */
+/**
+ * Deletes opportunities behind the product's back (raw SQL, no data version), so first waits until
+ * no rollup refresh is queued or running: one that read the rows before the delete would otherwise
+ * write their rollups back after it (seen under load).
+ */
 async function deleteOpportunities(stack: TestStack, where: string) {
+  const rollups = stack.app.get<Queue>(getQueueToken(QUEUES.rollups));
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const c = await rollups.getJobCounts('active', 'waiting', 'prioritized');
+    // delayed: a debounced refresh due soon counts; the repeatable refresh (ROLLUP_REFRESH_MS ahead) does not
+    const soon = (await rollups.getDelayed()).filter((j) => j.timestamp + (j.opts.delay ?? 0) < Date.now() + 60_000).length;
+    if (soon === 0 && Object.values(c).every((n) => n === 0)) break;
+    if (Date.now() > deadline) throw new Error(`rollup jobs still pending: ${JSON.stringify({ ...c, delayed_soon: soon })}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
   for (const table of ['opportunities', 'opportunity_versions']) {
     const [{ exists }] = await stack.dataSource.query(`SELECT to_regclass($1) IS NOT NULL AS exists`, [table]);
     if (exists) await stack.dataSource.query(`DELETE FROM ${table} WHERE ${where}`);
