@@ -94,7 +94,7 @@ function printReadout(report: PilotReport): void {
   const ri = report.kpis[0].randomization;
   say(
     `  Randomization inference: ${ri.method === 'exact' ? `exact over ${ri.n_assignments} assignments` : `${ri.draws} Monte Carlo draws`} ` +
-      `of the stratified design (smallest attainable p ${fmtP(ri.min_attainable_p)}).`,
+      `of the ${String(report.design?.type ?? 'stored').replace(/_/g, ' ')} design (smallest attainable p ${fmtP(ri.min_attainable_p)}).`,
   );
 }
 

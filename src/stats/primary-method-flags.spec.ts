@@ -37,7 +37,8 @@ describe('recommendedPrimaryMethod with calibration flags', () => {
     const m = recommendedPrimaryMethod('matched_pairs', 30);
     expect(m.key).toBe('randomization_inference');
     expect(m.skipped).toEqual([{ key: 'randomization_inference_cuped', reasons: ['randomization_lin: FPR 7.1% outside [3.5%, 6.5%]'] }]);
-    expect(m.reason).toMatch(/passed over after calibration: randomization_inference_cuped/);
+    expect(m.reason).toMatch(/passed over after calibration: randomization inference on Lin's adjustment \(FPR 7\.1% outside \[3\.5%, 6\.5%\]\)/);
+    expect(m.reason).not.toMatch(/randomization_lin|randomization_inference_cuped/);
     expect(recommendedPrimaryMethod('complete', 30).key).toBe('randomization_inference_cuped');
   });
 

@@ -47,13 +47,26 @@ const CALIBRATED_AS: Record<PrimaryMethodKey, CalibratedMethod[]> = {
   synthetic_did_placebo: [],
 };
 
+/** Short names of the primary methods, for the text that says which one was passed over and why. */
+export const PRIMARY_METHOD_SHORT_NAMES: Record<PrimaryMethodKey, string> = {
+  randomization_inference_cuped: "randomization inference on Lin's adjustment",
+  randomization_inference: 'randomization inference on the KPI',
+  lin_regression_hc2: "Lin's regression adjustment (HC2)",
+  synthetic_did_placebo: 'synthetic difference-in-differences',
+};
+
+/** The skipped methods in words: short name and reasons (the bench row's code prefix dropped). */
+function skippedText(skipped: { key: PrimaryMethodKey; reasons: string[] }[], sep: string): string {
+  return skipped.map((x) => `${PRIMARY_METHOD_SHORT_NAMES[x.key]} (${x.reasons.map((r) => r.replace(/^[a-z0-9_]+: /, '')).join('; ')})`).join(sep);
+}
+
 export const PRIMARY_METHOD_NAMES: Record<PrimaryMethodKey, string> = {
   randomization_inference_cuped:
     "randomization inference on Lin's interacted adjustment for the pre-period KPI (arm-specific slopes), re-estimated for every assignment re-drawn from the actual design; CI by test inversion",
   randomization_inference: 'randomization inference on the KPI, re-drawing assignments from the actual design; CI by test inversion',
   lin_regression_hc2: "Lin's interacted regression adjustment on the pre-period KPI, HC2 standard errors, Student t with n − k df",
   synthetic_did_placebo:
-    'synthetic difference-in-differences on the territory × week panel (Arkhangelsky et al. 2021), CI and p from the empirical distribution of the placebo estimates (Algorithm 4 draws; CI by test inversion)',
+    'synthetic difference-in-differences on the territory × week panel (Arkhangelsky et al. 2021), CI and p from one placebo randomization test over re-assignments of the treated set among all territories (CI by test inversion)',
 };
 
 /**
@@ -95,7 +108,7 @@ export function recommendedPrimaryMethod(designType: string, nTerritories: numbe
       name: PRIMARY_METHOD_NAMES.randomization_inference,
       reason:
         `no method is valid for a ${designType} design with ${nTerritories} territories: every candidate failed calibration ` +
-        `(${skipped.map((x) => `${x.key}: ${x.reasons.join('; ')}`).join(' | ')}); randomization inference is shown, but its result does not meet the calibration targets here`,
+        `(${skippedText(skipped, ' | ')}); randomization inference is shown, but its result does not meet the calibration targets here`,
       skipped,
       none_valid: true,
     };
@@ -111,7 +124,7 @@ export function recommendedPrimaryMethod(designType: string, nTerritories: numbe
           : preperiodUsable
             ? ''
             : '; no usable pre-period KPI, so no covariate adjustment');
-  const note = skipped.length ? `; passed over after calibration: ${skipped.map((x) => `${x.key} (${x.reasons.join('; ')})`).join(', ')}` : '';
+  const note = skipped.length ? `; passed over after calibration: ${skippedText(skipped, ', ')}` : '';
   return { key, name: PRIMARY_METHOD_NAMES[key], reason: base + note, skipped };
 }
 
