@@ -4,7 +4,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { parseRequiredDecimal } from '../common/database/transformers';
 import { EnvironmentVariables } from '../config/env.validation';
 import { BatchRepository } from './batch.repository';
-import { recordBatchWarnings } from './batch-warnings';
+import { recordBatchWarnings, REPEATED_ID_MESSAGE } from './batch-warnings';
 import { dropStagingTable, stagingTable } from './staging';
 
 /** What an upsert did to a batch's accepted rows (they add up to rows_accepted). */
@@ -81,7 +81,7 @@ export class IngestionService {
         // Change keys of every partition, made distinct once for the whole batch at the end.
         await em.query(`CREATE TEMP TABLE ${CHANGE_KEYS} (territory_id uuid NOT NULL, owner varchar(128) NOT NULL, engage_week date NOT NULL) ON COMMIT DROP`);
         await this.rejectRowsWithoutRate(em, batchId);
-        await recordBatchWarnings(em, batchId, batch.receivedAt, this.env.DEFAULT_CURRENCY);
+        await recordBatchWarnings(em, batchId, this.env.DEFAULT_CURRENCY);
         const totals: UpsertCounts = { ...empty };
         let processed = 0;
         for (let chunk = 0; chunk < batch.stagingChunks; chunk++) {
@@ -137,7 +137,8 @@ export class IngestionService {
    * is known from the join below), keep every other version in `opportunity_versions` (the
    * history: rows superseded within the batch, rows older than the stored version, and the stored
    * version a newer row replaces), and note the (territory, owner, ISO week) keys whose KPIs may
-   * change (old and new values of changed rows) in the batch's change-key table. All CTEs see the
+   * change (old and new values of changed rows) in the batch's change-key table, and write the
+   * batch warning `repeated_opportunity_id` for each superseded row of the batch. All CTEs see the
    * table as it was before the statement, so `incoming` joins each row to the version it would
    * replace and decides there whether it is newer. No join between CTEs except the UPDATE's
    * (they have no statistics, and a nested loop over two of them is quadratic).
@@ -152,7 +153,8 @@ export class IngestionService {
     const [r]: Record<string, string>[] = await em.query(
       `WITH ranked AS (
          SELECT s.*, v.version_at, coalesce(s.currency, $5::char(3)) AS row_currency,
-                row_number() OVER w AS rn, first_value(v.version_at) OVER w AS top_version
+                row_number() OVER w AS rn, first_value(v.version_at) OVER w AS top_version,
+                first_value(s.row_number) OVER w AS winner, count(*) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS copies
            FROM ${stagingTable(batchId, chunk)} s
            CROSS JOIN LATERAL (SELECT coalesce(s.source_updated_at, $1::timestamptz) AS version_at) v
           WHERE s.reasons IS NULL
@@ -183,6 +185,14 @@ export class IngestionService {
                 o.status, o.amount, o.engage_date, o.close_date, o.created_at_source, o.source_updated_at, o.product, o.account, o.batch_id, o.currency
            FROM incoming i JOIN opportunities o ON o.opportunity_id = i.opportunity_id
           WHERE i.newer AND i.existed
+       ),
+       repeated AS (
+         -- batch warning repeated_opportunity_id (src/opportunities/batch-warnings.ts): every row an
+         -- id's newer row of this batch superseded names the row kept; ranked here, not sorted twice
+         INSERT INTO opportunity_batch_warnings (batch_id, row_number, kind, opportunity_id, message)
+         SELECT $4::uuid, row_number, 'repeated_opportunity_id', opportunity_id, ${REPEATED_ID_MESSAGE}
+           FROM ranked WHERE rn > 1
+         ON CONFLICT (batch_id, row_number, kind) DO UPDATE SET message = EXCLUDED.message
        ),
        inserted AS (
          INSERT INTO opportunities (opportunity_id, territory_id, owner, stage, status, amount, engage_date, close_date,
