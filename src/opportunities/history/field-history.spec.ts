@@ -29,6 +29,13 @@ describe('field history (Salesforce OpportunityFieldHistory fixture, Python seco
     expect(events.some((e) => e.row === 26)).toBe(false); // Description: skipped, not rejected
   });
 
+  it("reads the stage changes of Salesforce's default sales process (Negotiation/Review, Proposal/Price Quote, …)", () => {
+    const res = parseHistoryRecord({ OpportunityId: '006X', CreatedDate: '2024-03-01T17:30:00Z', Field: 'StageName', OldValue: 'Negotiation/Review', NewValue: 'Closed Won' }, 1);
+    expect(res).toEqual({ ok: true, events: [expect.objectContaining({ field: 'stage', oldValue: 'Negotiation/Review', newValue: 'Closed Won' })] });
+    const open = parseHistoryRecord({ OpportunityId: '006X', CreatedDate: '2024-02-01T17:30:00Z', Field: 'StageName', OldValue: 'Id. Decision Makers', NewValue: 'Proposal/Price Quote' }, 2);
+    expect(open.ok).toBe(true);
+  });
+
   it.each(Object.keys(expected.states))('rebuilds every opportunity as of %s', (asOf) => {
     for (const id of ids) {
       const got = stateAsOf(events.filter((e) => e.opportunityId === id), new Date(asOf));

@@ -198,6 +198,11 @@ describe('statusOfStage', () => {
     ['Engaging', 'open'],
     ['Prospecting', 'open'],
     [' negotiation ', 'open'],
+    // Salesforce's default open stages (an OpportunityFieldHistory export's OldValue/NewValue)
+    ['Negotiation/Review', 'open'],
+    ['Id. Decision Makers', 'open'],
+    ['Proposal/Price Quote', 'open'],
+    ['Needs Analysis', 'open'],
   ])('%j → %s', (stage, status) => {
     expect(statusOfStage(stage)).toBe(status);
   });
