@@ -53,7 +53,7 @@ import { DATASET_HELP, DEFAULT_DATA_DIR, readCrmDataset } from '../src/demo/crm-
 import { controlTreatmentArms } from '../src/demo/pilot-factory';
 import { clopperPearson } from '../src/power/binomial-ci';
 import type { CalibrationFlags, CalibrationGrid, GridCell } from '../src/stats/calibration-flags';
-import { crmPanelWindows, gauss, Window } from './calibration';
+import { crmPanelWindows, gauss, simulatedWeeklyWindow, Window } from './calibration';
 
 const ALPHA = 0.05;
 const LIFT = 0.1;
@@ -164,14 +164,7 @@ function cv(x: readonly number[]): number {
 
 /** Window of simulated pilot i over all 50 territories (seed 14_000_000 + i). */
 function simulatedWindow(sizes: readonly number[], i: number): Window {
-  const rng = createPrng(14_000_000 + i);
-  const weekly = sizes.map((s) => {
-    const level = s * Math.exp(0.25 * gauss(rng));
-    return Array.from({ length: 2 * WEEKS }, () => level * Math.exp(0.35 * gauss(rng)));
-  });
-  const sum = (v: number[]) => v.reduce((a, b) => a + b, 0);
-  const x = weekly.map((r) => sum(r.slice(0, WEEKS)));
-  return { testStart: `simulated-${i}`, y: weekly.map((r) => sum(r.slice(WEEKS))), x, preOpportunities: x.map((v) => Math.round(v / 2_000)), weekly };
+  return simulatedWeeklyWindow(sizes, 14_000_000 + i, `simulated-${i}`);
 }
 
 /** Seed of pilot i of a cell (distinct per panel, G, design and pilot). */

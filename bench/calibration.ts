@@ -214,6 +214,28 @@ export function gauss(rng: ReturnType<typeof createPrng>): number {
 }
 
 /**
+ * One simulated placebo window of a heavy-tailed panel (shared by this bench and the calibration
+ * grid): per territory a level size × log-normal(0, 0.25) shared by both windows, and per week of the
+ * 2·WEEKS weeks (pre-period, then test period) level × log-normal(0, 0.35) noise, all drawn from
+ * createPrng(seed) in territory order; x / y are the pre- / test-period sums and the pre-period
+ * opportunities are x / 2,000 rounded.
+ * @param sizes territory sizes, in panel order
+ * @param seed the window's PRNG seed
+ * @param testStart the label stored as the window's testStart
+ */
+export function simulatedWeeklyWindow(sizes: readonly number[], seed: number, testStart: string): Window {
+  const rng = createPrng(seed);
+  const weekly = sizes.map((s) => {
+    const level = s * Math.exp(0.25 * gauss(rng));
+    return Array.from({ length: 2 * WEEKS }, () => level * Math.exp(0.35 * gauss(rng)));
+  });
+  const sum = (v: number[]) => v.reduce((a, b) => a + b, 0);
+  const x = weekly.map((r) => sum(r.slice(0, WEEKS)));
+  const y = weekly.map((r) => sum(r.slice(WEEKS)));
+  return { testStart, y, x, preOpportunities: x.map((v) => Math.round(v / 2_000)), weekly };
+}
+
+/**
  * The simulated heavy-tailed panel (issue 16): 36 territories, size log-normal(0, σ = 1) × 10,000
  * (CV of size √(e − 1) ≈ 1.31), 4 regions; pilot i draws a territory level log-normal(0, 0.25) shared
  * by both windows and weekly noise log-normal(0, 0.35) per week (seed 16_000_000 + i).
@@ -226,17 +248,7 @@ function simulatedPanel(): Panel {
   return {
     name: 'simulated_heavy_tail',
     territories,
-    windowOf: (i) => {
-      const rng = createPrng(16_000_000 + i);
-      const weekly = size.map((s) => {
-        const level = s * Math.exp(0.25 * gauss(rng));
-        return Array.from({ length: 2 * WEEKS }, () => level * Math.exp(0.35 * gauss(rng)));
-      });
-      const sum = (v: number[]) => v.reduce((a, b) => a + b, 0);
-      const x = weekly.map((r) => sum(r.slice(0, WEEKS)));
-      const y = weekly.map((r) => sum(r.slice(WEEKS)));
-      return { testStart: `simulated-${i}`, y, x, preOpportunities: x.map((v) => Math.round(v / 2_000)), weekly };
-    },
+    windowOf: (i) => simulatedWeeklyWindow(size, 16_000_000 + i, `simulated-${i}`),
   };
 }
 

@@ -33,9 +33,15 @@ export interface ReferenceDesign {
 /**
  * Restricts a design to the two compared arms: within each stratum, territories of other arms are
  * held in their observed arm (each becomes a singleton stratum), so only treatment and control
- * labels are permuted among their own places.
+ * labels are permuted among their own places. Shared by the randomization test and the
+ * randomization-t (randomization-t.ts).
+ *
+ * @param observed observed label (index into template.arms) per unit
+ * @param tIdx index of the treatment arm in template.arms
+ * @param cIdx index of the control arm in template.arms
+ * @returns the restricted template, and whether any territory of another arm was held fixed
  */
-function conditionOnComparedArms(template: DesignTemplate, observed: Uint8Array, tIdx: number, cIdx: number): { template: DesignTemplate; conditioned: boolean } {
+export function conditionOnComparedArms(template: DesignTemplate, observed: Uint8Array, tIdx: number, cIdx: number): { template: DesignTemplate; conditioned: boolean } {
   let conditioned = false;
   const strata: DesignTemplate['strata'] = [];
   for (const s of template.strata) {

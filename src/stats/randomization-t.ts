@@ -27,6 +27,7 @@ import { createPrng } from './design/prng';
 import { DesignTemplate, drawFromDesign, enumerateAssignments, countAssignments } from './design/randomization';
 import { hcCovariance, olsFit } from './linear-model';
 import { sufficientEvaluator } from './randomization-t-sums';
+import { conditionOnComparedArms } from './randomization-reference-set';
 
 /** The studentized statistics offered (see the file header). */
 export type StudentizedStatistic = 'welch_t' | 'stratified_t' | 'paired_t' | 'lin_hc2_t';
@@ -182,28 +183,6 @@ function linHc2(ctx: Ctx, labels: Uint8Array, y: Float64Array, rows: number[]): 
   }
 }
 
-/** Territories of other arms held fixed; the two compared arms permuted within their strata. */
-function conditionTemplate(template: DesignTemplate, observed: Uint8Array, tIdx: number, cIdx: number): DesignTemplate {
-  const strata: DesignTemplate['strata'] = [];
-  for (const s of template.strata) {
-    const free: number[] = [];
-    const counts = new Array<number>(template.arms.length).fill(0);
-    for (const u of s.units) {
-      const a = observed[u];
-      if (a === tIdx || a === cIdx) {
-        free.push(u);
-        counts[a]++;
-      } else {
-        const single = new Array<number>(template.arms.length).fill(0);
-        single[a] = 1;
-        strata.push({ stratum: `${s.stratum}:fixed:${u}`, units: [u], counts: single });
-      }
-    }
-    if (free.length) strata.push({ stratum: s.stratum, units: free, counts });
-  }
-  return { arms: template.arms, n_units: template.n_units, strata };
-}
-
 function chooseStatistic(input: RandomizationTInput): StudentizedStatistic {
   if (input.statistic && input.statistic !== 'auto') return input.statistic;
   const type = input.design.description.type;
@@ -264,7 +243,8 @@ export function randomizationTTest(input: RandomizationTInput): RandomizationTRe
   const statistic = chooseStatistic(input);
   if (statistic === 'lin_hc2_t' && (!input.covariates || input.covariates.length !== n)) throw new RangeError('lin_hc2_t needs one covariate row per territory');
   const alpha = input.alpha ?? 0.05;
-  const template = conditionTemplate(design.template, observed, tIdx, cIdx);
+  // territories of other arms held fixed; the two compared arms permuted within their strata
+  const { template } = conditionOnComparedArms(design.template, observed, tIdx, cIdx);
   const ctx: Ctx = { n, tIdx, cIdx, strata: template.strata.map((s) => s.units), cov: input.covariates ?? null };
   const y = Float64Array.from(values.map((v) => (v === null ? NaN : v)));
   const [estimate, tObs] = studentized(statistic, ctx, observed, y);

@@ -1,3 +1,4 @@
 export * from './territory.factory';
 export * from './opportunity.factory';
 export * from './pilot.factory';
+export * from './ingestion-stack';

@@ -1,26 +1,13 @@
 import request from 'supertest';
-import { loadTerritories, opportunityRow, postBatch, territory } from '../factories';
-import { resetDatabase, startStack, TestStack, waitForBatch } from '../utils/test-stack';
+import { opportunityRow, postBatch, useIngestionStack } from '../factories';
+import { waitForBatch } from '../utils/test-stack';
 
 /**
  * Issue 13: each batch reports warnings beside rejections (row number, kind, reason), stored with
  * the batch and shown by GET /opportunities/batches/:id; warned rows are still accepted.
  */
 describe('batch warnings', () => {
-  let stack: TestStack;
-
-  beforeAll(async () => {
-    stack = await startStack();
-  });
-
-  afterAll(async () => {
-    await stack?.close();
-  });
-
-  beforeEach(async () => {
-    await resetDatabase(stack.dataSource);
-    await loadTerritories(stack.http, [territory({ code: 'T-DEFAULT' }), territory({ code: 'West' })]);
-  });
+  const stack = useIngestionStack(['T-DEFAULT', 'West']);
 
   const run = async (rows: ReturnType<typeof opportunityRow>[]) => waitForBatch(stack.http, (await postBatch(stack.http, rows)).batch_id);
   type Warning = { row_number: number; kind: string; opportunity_id: string; message: string };

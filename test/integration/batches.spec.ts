@@ -6,7 +6,7 @@ import { JobProducer } from '../../src/queues/job-producer.service';
 import { QUEUES } from '../../src/queues/queue.constants';
 import { BatchRequeueScheduler } from '../../src/opportunities/batch-requeue.scheduler';
 import { ReportRequeueScheduler } from '../../src/reports/report-requeue.scheduler';
-import { ingest, loadTerritories, openOpportunityRow, opportunityRow, postBatch, territory } from '../factories';
+import { ingest, loadTerritories, openOpportunityRow, opportunityRow, postBatch, territory, useIngestionStack } from '../factories';
 import { resetDatabase, startStack, TestStack, waitFor, waitForBatch } from '../utils/test-stack';
 
 /** Opportunity batches (JSON and streamed CSV), the ingestion job and territory loads, end to end. */
@@ -17,20 +17,7 @@ const count = async (stack: TestStack, table: string): Promise<number> =>
 const DAY_REASON = (field: string, raw: string) => `${field} '${raw}' is not a date YYYY-MM-DD (or an ISO timestamp with a zone)`;
 
 describe('opportunity batches', () => {
-  let stack: TestStack;
-
-  beforeAll(async () => {
-    stack = await startStack();
-  });
-
-  afterAll(async () => {
-    await stack?.close();
-  });
-
-  beforeEach(async () => {
-    await resetDatabase(stack.dataSource);
-    await loadTerritories(stack.http, [territory({ code: 'T-DEFAULT' }), territory({ code: 'West' })]);
-  });
+  const stack = useIngestionStack(['T-DEFAULT', 'West']);
 
   const getOpportunity = (id: string) => request(stack.http).get(`/opportunities/${encodeURIComponent(id)}`);
 

@@ -4,7 +4,7 @@ import { designAndLaunch, pilot } from '../factories/pilot.factory';
 import { loadTerritories, territory } from '../factories/territory.factory';
 import { analyseFewTreated, FewTreatedPanel } from '../../src/stats/synthetic/few-treated';
 import { selectTreatedSet } from '../../src/stats/synthetic/treated-selection';
-import { resetDatabase, startStack, TestStack, waitFor, waitForReport } from '../utils/test-stack';
+import { resetDatabase, startStack, TestStack, waitForPowerAnalysis, waitForReport } from '../utils/test-stack';
 
 /** POST /pilots of a few-treated pilot: `codes` eligible, one control and one treatment arm (no allocation), the pre-period `pre`. */
 function createFewTreatedPilot(stack: TestStack, codes: string[], pre: { start: string; end: string }, design: Record<string, unknown>, extra: Record<string, unknown> = {}) {
@@ -169,14 +169,7 @@ describe('few-treated pilots: design "chosen"', () => {
       ['R01', 'reserved'],
     ]);
     // the data start with the pre-period (2023-10-02): no past window fits before it, so the job fails and says why
-    const done = await waitFor(
-      async () => {
-        const r = await request(stack.http).get(`/pilots/${id}/power/${res.body.power_analysis_id}`).expect(200);
-        return ['completed', 'failed'].includes(r.body.status) ? r.body : undefined;
-      },
-      'few-treated power',
-      120_000,
-    );
+    const done = await waitForPowerAnalysis(stack.http, id, res.body.power_analysis_id, 'few-treated power');
     expect(done.status).toBe('failed');
     expect(done.error).toMatch(/no candidate test length got an MDE: 4 weeks: history too short.*their data start in the week of 2023-10-02.*\| 8 weeks: history too short/);
     expect(done.decision).toMatchObject({ source: 'few_treated_backtest', text: expect.stringMatching(/^The placebo backtests failed: no candidate test length/) });

@@ -1,6 +1,6 @@
 import request from 'supertest';
-import { loadTerritories, opportunityRow, postBatch, territory } from '../factories';
-import { resetDatabase, startStack, TestStack, waitForBatch } from '../utils/test-stack';
+import { opportunityRow, postBatch, useIngestionStack } from '../factories';
+import { waitForBatch } from '../utils/test-stack';
 
 const BEFORE_1900 = (field: string, raw: string, what: 'a day' | 'an instant', year: string) =>
   `${field} '${raw}' is ${what} before 1900 (year ${year}): not a plausible CRM date; check the year`;
@@ -11,18 +11,7 @@ const BEFORE_1900 = (field: string, raw: string, what: 'a day' | 'an instant', y
  * and year 0 (which PostgreSQL cannot store) no longer fails the whole batch.
  */
 describe('import: dates before 1900', () => {
-  let stack: TestStack;
-
-  beforeAll(async () => {
-    stack = await startStack();
-  });
-  afterAll(async () => {
-    await stack?.close();
-  });
-  beforeEach(async () => {
-    await resetDatabase(stack.dataSource);
-    await loadTerritories(stack.http, [territory({ code: 'T-DEFAULT' })]);
-  });
+  const stack = useIngestionStack(['T-DEFAULT']);
 
   it('JSON batch: rows dated before 1900 are rejected per row with the reason; the others are stored as written', async () => {
     const rows = [

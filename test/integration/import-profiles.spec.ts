@@ -2,8 +2,8 @@ import { parse } from 'csv-parse/sync';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import request from 'supertest';
-import { loadTerritories, territory } from '../factories';
-import { resetDatabase, startStack, TestStack, waitForBatch } from '../utils/test-stack';
+import { useIngestionStack } from '../factories';
+import { waitForBatch } from '../utils/test-stack';
 
 /**
  * Import profiles (issue 13): Salesforce, HubSpot and warehouse-snapshot exports through the real
@@ -17,17 +17,7 @@ const fixtureRows = (name: string): Record<string, string>[] => parse(fixtureTex
 type Stored = { opportunity_id: string; status: string; amount: string | null; code: string; close_date: string | null; owner: string | null };
 
 describe('import profiles', () => {
-  let stack: TestStack;
-  beforeAll(async () => {
-    stack = await startStack();
-  });
-  afterAll(async () => {
-    await stack?.close();
-  });
-  beforeEach(async () => {
-    await resetDatabase(stack.dataSource);
-    await loadTerritories(stack.http, [territory({ code: 'West' }), territory({ code: 'East' })]);
-  });
+  const stack = useIngestionStack(['West', 'East']);
 
   const stored = (): Promise<Stored[]> =>
     stack.dataSource.query(

@@ -13,28 +13,17 @@ import {
   pilot,
   postBatch,
   territory,
+  useIngestionStack,
 } from '../factories';
 import { localOffsetMinutes, withTimeZone } from '../factories/time-zone';
-import { resetDatabase, startStack, TestStack, waitForBatch, waitForReport } from '../utils/test-stack';
+import { waitForBatch, waitForReport } from '../utils/test-stack';
 
 /**
  * Pitfalls P9–P14 and P16–P19 of shared/cases/pitfalls.md, each against the real API, worker,
  * PostgreSQL and Redis. One describe per pitfall; the right values are the ones pitfalls.md gives.
  */
 describe('pitfalls: data types, time, queues, validation, CSV', () => {
-  let stack: TestStack;
-
-  beforeAll(async () => {
-    stack = await startStack();
-  });
-
-  afterAll(async () => {
-    await stack?.close();
-  });
-
-  beforeEach(async () => {
-    await resetDatabase(stack.dataSource);
-  });
+  const stack = useIngestionStack([]);
 
   const count = async (table: string): Promise<number> =>
     Number((await stack.dataSource.query(`SELECT count(*) AS n FROM ${table}`))[0].n);

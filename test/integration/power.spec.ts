@@ -4,7 +4,7 @@ import { fitSynth } from '../../src/stats/synthetic/synthdid';
 import { ingest, opportunityRow } from '../factories/opportunity.factory';
 import { pilot } from '../factories/pilot.factory';
 import { loadTerritories, territory } from '../factories/territory.factory';
-import { resetDatabase, startStack, TestStack, waitFor } from '../utils/test-stack';
+import { resetDatabase, startStack, TestStack, waitForPowerAnalysis } from '../utils/test-stack';
 
 /**
  * POST /pilots/:id/power through HTTP on a draft pilot (no assignment): the analytic plan at once,
@@ -72,14 +72,7 @@ describe('power planning', () => {
     expect(res.body.decision).toMatchObject({ source: 'analytic', method: 'lin_regression_adjustment', mde_relative: c.mde.relative, simulated: null });
     expect(res.body.decision.text).toMatch(/approximation for Lin's regression adjustment.*simulation has not finished/);
 
-    const done = await waitFor(
-      async () => {
-        const r = await request(stack.http).get(`/pilots/${id}/power/${res.body.power_analysis_id}`).expect(200);
-        return ['completed', 'failed'].includes(r.body.status) ? r.body : undefined;
-      },
-      'power simulation',
-      120_000,
-    );
+    const done = await waitForPowerAnalysis(stack.http, id, res.body.power_analysis_id, 'power simulation');
     expect(done.error).toBeNull();
     expect(done.status).toBe('completed');
     expect(done.progress).toEqual({ simulations_done: 40, simulations_total: 40 });
@@ -146,14 +139,7 @@ describe('power planning', () => {
       .send({ mode: 'planner', target_mde: 0.5, territory_counts: [8, 16], weeks: [2, 4, 52], simulations: 30 })
       .expect(202);
     expect(res.body.request).toMatchObject({ mode: 'planner', designs: ['complete', 'stratified', 'matched_pairs', 'rerandomization'] });
-    const done = await waitFor(
-      async () => {
-        const r = await request(stack.http).get(`/pilots/${id}/power/${res.body.power_analysis_id}`).expect(200);
-        return ['completed', 'failed'].includes(r.body.status) ? r.body : undefined;
-      },
-      'power planner',
-      120_000,
-    );
+    const done = await waitForPowerAnalysis(stack.http, id, res.body.power_analysis_id, 'power planner');
     expect(done.error).toBeNull();
     const sim = done.simulation;
     // 52 weeks reach before the data: left out with the reason; 2 and 4 weeks × 2 sizes × 4 designs
@@ -180,14 +166,7 @@ describe('power planning', () => {
     expect(res.body).toMatchObject({ status: 'queued', analytic: null, treated: ['P01', 'P02'], donors: codes.slice(2), donors_left_out: [] });
     expect(res.body.request).toMatchObject({ mode: 'few_treated', kpi: 'opportunities', weeks: [4, 8, 30, 40], power: 0.8, target_mde: 0.5 });
     expect(res.body.decision.text).toMatch(/not finished/);
-    const done = await waitFor(
-      async () => {
-        const r = await request(stack.http).get(`/pilots/${id}/power/${res.body.power_analysis_id}`).expect(200);
-        return ['completed', 'failed'].includes(r.body.status) ? r.body : undefined;
-      },
-      'few-treated power',
-      120_000,
-    );
+    const done = await waitForPowerAnalysis(stack.http, id, res.body.power_analysis_id, 'few-treated power');
     expect(done.error).toBeNull();
     const sim = done.simulation;
     expect(sim).toMatchObject({ estimator: 'sdid', alpha: 0.05, power: 0.8, treated: ['P01', 'P02'], design: { source: 'donor_pool_rules' } });
@@ -220,14 +199,7 @@ describe('power planning', () => {
     // revenue (the primary KPI, censored per window) repeats less exactly: a small but real spread (0.4% here)
     const rev = await request(stack.http).post(`/pilots/${id}/power`).send({ weeks: [4, 8] }).expect(202);
     expect(rev.body.request).toMatchObject({ mode: 'few_treated', kpi: 'revenue_won' });
-    const revDone = await waitFor(
-      async () => {
-        const r = await request(stack.http).get(`/pilots/${id}/power/${rev.body.power_analysis_id}`).expect(200);
-        return ['completed', 'failed'].includes(r.body.status) ? r.body : undefined;
-      },
-      'few-treated power (revenue)',
-      120_000,
-    );
+    const revDone = await waitForPowerAnalysis(stack.http, id, rev.body.power_analysis_id, 'few-treated power (revenue)');
     expect(revDone.error).toBeNull();
     for (const l of revDone.simulation.lengths) {
       expect(l.status).toBe('ok');

@@ -5,7 +5,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
-import { loadTerritories, territory } from '../factories';
+import { loadTerritories, territory, useIngestionStack } from '../factories';
 import { resetDatabase, startStack, TestStack, waitForBatch } from '../utils/test-stack';
 
 /**
@@ -57,17 +57,7 @@ function csvOf(rows: CellV[][]): string {
 const day = (s: string) => new Date(`${s}T00:00:00Z`);
 
 describe('xlsx uploads', () => {
-  let stack: TestStack;
-  beforeAll(async () => {
-    stack = await startStack();
-  });
-  afterAll(async () => {
-    await stack?.close();
-  });
-  beforeEach(async () => {
-    await resetDatabase(stack.dataSource);
-    await loadTerritories(stack.http, [territory({ code: 'West' }), territory({ code: 'East' })]);
-  });
+  const stack = useIngestionStack(['West', 'East']);
 
   const stored = () =>
     stack.dataSource.query(

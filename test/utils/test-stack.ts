@@ -148,6 +148,22 @@ export function waitForBatch(http: TestStack['http'], batchId: string, timeoutMs
   );
 }
 
+/**
+ * Waits for a power analysis (the `power` job) to finish (completed or failed) and returns the GET
+ * /pilots/:id/power/:analysisId body; a GET that does not answer 200 fails at once.
+ * @param what names the wait in the timeout error
+ */
+export function waitForPowerAnalysis(http: TestStack['http'], pilotId: string, analysisId: string, what = `power analysis ${analysisId}`, timeoutMs = 120_000) {
+  return waitFor(
+    async () => {
+      const r = await request(http).get(`/pilots/${pilotId}/power/${analysisId}`).expect(200);
+      return ['completed', 'failed'].includes(r.body.status) ? r.body : undefined;
+    },
+    what,
+    timeoutMs,
+  );
+}
+
 /** Waits for a report to finish and returns the GET body. */
 export function waitForReport(http: TestStack['http'], pilotId: string, reportId: string, timeoutMs = 60_000) {
   return waitFor(

@@ -14,22 +14,32 @@ const arms2 = [
 ];
 const budget = { alpha: 0.05, seed: 1, draws: 999, maxExact: 100_000 };
 
+/**
+ * The matched-pairs input of the pair-FE fixture (design-consistent.json, kind 'pair_fe_did'): one
+ * territory per cluster, its arm from the treatment column, its pair as stratum, its pre/test weekly
+ * values and the test-period sum as value; `base` is designAnalyses' input without a stored design.
+ */
+function pairFeCase() {
+  const c = load('design-consistent.json').find((x) => x.kind === 'pair_fe_did');
+  const x = c.input.x as number[][];
+  const k = x[0].length;
+  const codes: string[] = [...new Set<string>(c.input.clusters)];
+  const rowsOf = (code: string) => x.map((r, i) => [r, i] as const).filter(([, i]) => c.input.clusters[i] === code);
+  const arms = codes.map((code) => (rowsOf(code)[0][0][k - 3] === 1 ? 'treatment' : 'control'));
+  const strata = codes.map((code) => c.input.pair[c.input.clusters.indexOf(code)]);
+  const weekly = codes.map((code) => {
+    const rs = rowsOf(code);
+    return { pre: rs.filter(([r]) => r[k - 2] === 0).map(([, i]) => c.input.y[i]), test: rs.filter(([r]) => r[k - 2] === 1).map(([, i]) => c.input.y[i]) };
+  });
+  const values = weekly.map((w) => w.test.reduce((s: number, v: number) => s + v, 0));
+  return { c, codes, base: { designType: 'matched_pairs', values, arms, strata, treatmentArm: 'treatment', controlArm: 'control', weekly, ...budget } };
+}
+
 describe('designAnalyses', () => {
   it('matched pairs: Welch only as a labelled naive comparison; the pair-FE panel matches the second route', () => {
-    const c = load('design-consistent.json').find((x) => x.kind === 'pair_fe_did');
-    const x = c.input.x as number[][];
-    const k = x[0].length;
-    const codes: string[] = [...new Set<string>(c.input.clusters)];
-    const rowsOf = (code: string) => x.map((r, i) => [r, i] as const).filter(([, i]) => c.input.clusters[i] === code);
-    const arms = codes.map((code) => (rowsOf(code)[0][0][k - 3] === 1 ? 'treatment' : 'control'));
-    const strata = codes.map((code) => c.input.pair[c.input.clusters.indexOf(code)]);
-    const weekly = codes.map((code) => {
-      const rs = rowsOf(code);
-      return { pre: rs.filter(([r]) => r[k - 2] === 0).map(([, i]) => c.input.y[i]), test: rs.filter(([r]) => r[k - 2] === 1).map(([, i]) => c.input.y[i]) };
-    });
-    const values = weekly.map((w) => w.test.reduce((s: number, v: number) => s + v, 0));
-    const design = randomizationDesignFromStored({ type: 'matched_pairs', arms: arms2 }, codes.map((code, i) => ({ code, arm: arms[i], stratum: strata[i] })));
-    const r = designAnalyses({ designType: 'matched_pairs', values, arms, strata, treatmentArm: 'treatment', controlArm: 'control', design, weekly, ...budget });
+    const { c, codes, base } = pairFeCase();
+    const design = randomizationDesignFromStored({ type: 'matched_pairs', arms: arms2 }, codes.map((code, i) => ({ code, arm: base.arms[i], stratum: base.strata[i] })));
+    const r = designAnalyses({ ...base, design });
     assertNoNonFinite(r);
     const welch = r.rows.find((x) => x.key.startsWith('welch'))!;
     expect(welch.key).toBe('welch_naive');
@@ -45,19 +55,7 @@ describe('designAnalyses', () => {
   });
 
   it("the locked plan's few-cluster method decides the panel; the others stay robustness rows", () => {
-    const c = load('design-consistent.json').find((x) => x.kind === 'pair_fe_did');
-    const x = c.input.x as number[][];
-    const k = x[0].length;
-    const codes: string[] = [...new Set<string>(c.input.clusters)];
-    const rowsOf = (code: string) => x.map((r, i) => [r, i] as const).filter(([, i]) => c.input.clusters[i] === code);
-    const arms = codes.map((code) => (rowsOf(code)[0][0][k - 3] === 1 ? 'treatment' : 'control'));
-    const strata = codes.map((code) => c.input.pair[c.input.clusters.indexOf(code)]);
-    const weekly = codes.map((code) => {
-      const rs = rowsOf(code);
-      return { pre: rs.filter(([r]) => r[k - 2] === 0).map(([, i]) => c.input.y[i]), test: rs.filter(([r]) => r[k - 2] === 1).map(([, i]) => c.input.y[i]) };
-    });
-    const values = weekly.map((w) => w.test.reduce((s: number, v: number) => s + v, 0));
-    const base = { designType: 'matched_pairs', values, arms, strata, treatmentArm: 'treatment', controlArm: 'control', weekly, ...budget };
+    const { base } = pairFeCase();
     const byDefault = designAnalyses(base);
     expect(byDefault.panel!.deciding_method).toBe('wild_cluster_bootstrap');
     for (const method of ['cr3_jackknife', 'cr2_imbens_kolesar'] as const) {
