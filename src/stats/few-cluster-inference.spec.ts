@@ -29,6 +29,28 @@ describe('fewClusterInference', () => {
     expect(r.fragility.fragile).toBe(r.fragility.significant.length > 0 && r.fragility.not_significant.length > 0);
   });
 
+  it('P5 (pitfalls.md) an exact fit (no residual variation): every t row has SE 0, null p and CI, never p ≈ 0 / significant', () => {
+    // 6 territories × 4 periods, y exactly additive in treated, post and their interaction: the
+    // residuals are rounding noise (~1e-17), which must not become an SE (p was 7.7e-56 before)
+    const x: number[][] = [];
+    const y: number[] = [];
+    const clusters: string[] = [];
+    for (let g = 0; g < 6; g++) {
+      for (let t = 0; t < 4; t++) {
+        const tr = g < 3 ? 1 : 0;
+        const post = t >= 2 ? 1 : 0;
+        x.push([1, tr, post, tr * post]);
+        y.push(0.1 + 0.7 * tr + 0.3 * post + (1 / 60.7) * tr * post);
+        clusters.push(`T${g}`);
+      }
+    }
+    const r = fewClusterInference({ x, y, clusters, coefficient: 3 }, { alpha: 0.05 });
+    assertNoNonFinite(r);
+    expect(r.estimate).toBeCloseTo(1 / 60.7, 12);
+    for (const m of r.methods) expect({ method: m.method, se: m.se, p: m.p_value, lo: m.ci_low, hi: m.ci_high }).toEqual({ method: m.method, se: 0, p: null, lo: null, hi: null });
+    expect(r.fragility).toMatchObject({ fragile: false, significant: [], not_significant: [], note: 'No method could be computed for these data.' });
+  });
+
   it('on a DiD panel the CR2 row equals the existing differenceInDifferences CR2 inference', () => {
     const c = cases[0];
     const x = c.input.x;

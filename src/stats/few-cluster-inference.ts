@@ -56,12 +56,21 @@ export interface FewClusterInferenceResult {
   fragility: FragilityResult;
 }
 
+/**
+ * One t-based row: estimate ± t_{1−α/2, df}·SE and the two-sided p against `r`; null p and CI when the
+ * variance or df is undefined, and when the SE is 0 up to rounding (SE ≤ 1e-12·max(1, |est|), the
+ * rule of the wild bootstrap's 'zero_variance' and of the panel DiD): residuals of an exact fit are
+ * rounding noise, and dividing by their SE would report p ≈ 0 for data without any variation.
+ */
 function tRow(method: FewClusterMethod, deciding: boolean, est: number, variance: number | null, df: number | null, alpha: number, r: number, note: string | null = null): FewClusterRow {
   const base = { method, label: FEW_CLUSTER_METHOD_LABELS[method], deciding, estimate: est };
   if (variance === null || df === null || !(variance > 0) || !(df > 0)) {
     return { ...base, se: variance === null ? null : Math.sqrt(Math.max(0, variance)), df, p_value: null, ci_low: null, ci_high: null, note: note ?? 'not defined for these data' };
   }
   const se = Math.sqrt(variance);
+  if (!(se > 1e-12 * Math.max(1, Math.abs(est)))) {
+    return { ...base, se: 0, df, p_value: null, ci_low: null, ci_high: null, note: note ?? 'the cluster-robust standard error is 0' };
+  }
   const q = studentTInv(1 - alpha / 2, df);
   const p = Math.min(1, Math.max(Number.MIN_VALUE, 2 * studentTSf(Math.abs((est - r) / se), df)));
   return { ...base, se, df, p_value: p, ci_low: est - q * se, ci_high: est + q * se, note };
