@@ -113,7 +113,7 @@ export interface RandomizationCi {
   level: number;
   low: number | null;
   high: number | null;
-  /** 'unbounded': no effect is rejected (smallest attainable p ≥ alpha); bounds null */
+  /** 'unbounded': no effect is rejected on one side (that bound null; both null when the smallest attainable p ≥ alpha) */
   status: 'ok' | 'unbounded';
   method: 'test inversion, constant additive effect';
   note: string | null;

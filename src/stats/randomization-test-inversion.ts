@@ -92,7 +92,9 @@ function searchBound(pAt: (tau: number) => number, observed: number, scale: numb
  * @param plusOne exact: 0; Monte Carlo: 1 (the observed assignment counts in every p(τ))
  * @param p0 the test's two-sided p (p(0))
  * @param alpha 1 − level, in (0, 1)
- * @returns status 'unbounded' with null bounds when no τ is rejected
+ * @returns status 'unbounded' with null bounds when no τ is rejected on either side; a half-line
+ *   (status 'unbounded', the open side null, the other bound finite, `note` naming it) when only one
+ *   side is unbounded
  */
 export function invertTest(u: Float64Array, v: Float64Array, observed: number, plusOne: number, p0: number, alpha: number): RandomizationCi {
   const pAt = pValueFunction(u, v, observed, plusOne);
@@ -102,7 +104,22 @@ export function invertTest(u: Float64Array, v: Float64Array, observed: number, p
   const base = { level: 1 - alpha, method: 'test inversion, constant additive effect' as const };
   let low = searchBound(pAt, observed, scale, alpha, -1);
   let high = searchBound(pAt, observed, scale, alpha, 1);
-  if (low === null || high === null) return { ...base, low: null, high: null, status: 'unbounded', note: 'no constant effect is rejected: the smallest attainable p is at least alpha' };
+  if (low === null && high === null) return { ...base, low: null, high: null, status: 'unbounded', note: 'no constant effect is rejected: the smallest attainable p is at least alpha' };
+  if (low === null || high === null) {
+    // A half-line: far enough out on one side, enough re-drawn assignments move with τ (|v_a| ≥ 1)
+    // that p(τ) stays ≥ α, so that side is unbounded; the other bound is finite and kept, so the set
+    // still excludes 0 exactly when the test rejects it (pitfall P7). The open side is null in JSON.
+    const bound = (low ?? high) as number;
+    const open = low === null ? 'below' : 'above';
+    const shown = low === null ? `(−∞, ${bound.toPrecision(6)}]` : `[${bound.toPrecision(6)}, ∞)`;
+    return {
+      ...base,
+      low,
+      high,
+      status: 'unbounded',
+      note: `the confidence set is the half-line ${shown}: no constant effect ${open} the estimate is rejected at this level (too few re-drawn assignments move with the effect on that side)`,
+    };
+  }
   let note: string | null = null;
   if (p0 >= alpha && (low > 0 || high < 0)) {
     low = Math.min(low, 0);

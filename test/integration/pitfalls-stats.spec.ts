@@ -326,20 +326,8 @@ describe('pitfalls: statistics end to end (API, worker, PostgreSQL, queue)', () 
       return rows;
     }
 
-    /**
-     * Not a legitimate exception: a defect the walk finds, listed so the suite stays green while it is
-     * open (reported; remove the entry when it is fixed, the test then fails until it is).
-     * Matched pairs, sales velocity, randomization inference on Lin's adjustment: p = 1/32 = 0.03125
-     * < 0.05, but the 95% CI is reported as null/null with the note "CI unbounded: no constant effect
-     * is rejected because the smallest attainable p is at least α". Both halves of that are false: 0
-     * is rejected, and the smallest attainable p is 0.03125. The confidence set is the half-line
-     * [744.9, ∞) (Lin's statistic re-estimated per assignment gives 4 of the 64 assignments |v_a| ≥ 1,
-     * so p(τ) → 4/64 ≥ α as τ → ∞); invertTest (src/stats/randomization-test-inversion.ts) drops the
-     * finite bound whenever either side is unbounded, and randomizationEstimate writes that note.
-     */
-    const KNOWN_DEFECTS: Record<string, { path: string; kpi: string | null }[]> = {
-      matched_pairs: [{ path: '$.kpis[4].methods.randomization_cuped', kpi: 'sales_velocity' }],
-    };
+    // Matched pairs once had one: sales velocity, RI on Lin's adjustment, p = 1/32 < 0.05 with a null
+    // CI, because invertTest dropped the finite bound of a half-line [744.9, ∞); it keeps it now.
 
     const DESIGNS: [string, number, Record<string, unknown>][] = [
       ['complete', 12, { type: 'complete', seed: 42 }],
@@ -364,7 +352,7 @@ describe('pitfalls: statistics end to end (API, worker, PostgreSQL, queue)', () 
 
       const { checked, violations, unclassified } = walkP7(r);
       expect(unclassified).toEqual([]);
-      expect(violations.map(({ path, kpi }) => ({ path, kpi }))).toEqual(KNOWN_DEFECTS[name] ?? []);
+      expect(violations).toEqual([]);
       // the walk really read the report: every KPI's Welch, randomization and primary blocks, the
       // covariate-adjusted methods, the design's own analyses, the panel and the velocity decomposition
       const read = new Set(checked.map((c) => c.path.replace(/\[\d+\]/g, '[]')));

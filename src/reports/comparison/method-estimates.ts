@@ -33,14 +33,19 @@ export function emptyEstimate(method: string, note: string, status: MethodEstima
 
 /**
  * A randomization test's block: the observed difference in means, the CI by test inversion (null
- * bounds when unbounded, with a note), the two-sided p and the smallest attainable p; an empty block
+ * bounds when unbounded; the open side null for a half-line; with a note), the two-sided p and the smallest attainable p; an empty block
  * when an arm has no defined value. Source: Imbens & Rubin (2015), ch. 5.
  */
 export function randomizationEstimate(method: string, ri: RandomizationTestResult): MethodEstimate & { min_attainable_p: number | null } {
   if (ri.status !== 'ok') return { ...emptyEstimate(method, 'an arm has no territory with a defined value'), min_attainable_p: null };
   const ci = ri.ci ?? null;
   let note = ci?.note ?? null;
-  if (ci && ci.status === 'unbounded') note = 'CI unbounded: no constant effect is rejected because the smallest attainable p is at least α';
+  if (ci && ci.status === 'unbounded') {
+    note =
+      ci.low === null && ci.high === null
+        ? 'CI unbounded: no constant effect is rejected because the smallest attainable p is at least α'
+        : `CI unbounded on one side: ${ci.note}`;
+  }
   if (!ri.design) note = note ? `${DESIGN_FALLBACK_NOTE}; ${note}` : DESIGN_FALLBACK_NOTE;
   return {
     method,
