@@ -142,6 +142,8 @@ interface Tally {
   fp: number;
   nPlanted: number;
   covered: number;
+  /** planted pilots whose method gave a CI (0 for a method without one, e.g. randomization-t on Lin's statistic) */
+  withCi: number;
   detected: number;
 }
 
@@ -294,7 +296,7 @@ function runPilot(panel: PanelData, task: Task, i: number, draws: number, cr2Pai
 }
 
 function emptyTally(): Tally {
-  return { n: 0, fp: 0, nPlanted: 0, covered: 0, detected: 0 };
+  return { n: 0, fp: 0, nPlanted: 0, covered: 0, withCi: 0, detected: 0 };
 }
 
 /** Runs pilots [from, to) of a cell and returns each method's tally. */
@@ -314,6 +316,7 @@ export function runTask(panel: PanelData, task: Task, draws: number, cr2PairsMax
       if (b && b.p !== null) {
         t.nPlanted++;
         if (b.p < ALPHA) t.detected++;
+        if (b.low !== null || b.high !== null) t.withCi++;
         if (b.low !== null && b.high !== null && b.low <= b.truth && b.truth <= b.high) t.covered++;
       }
     }
@@ -428,6 +431,7 @@ export async function run(argv: string[]): Promise<void> {
           a.fp += t.fp;
           a.nPlanted += t.nPlanted;
           a.covered += t.covered;
+          a.withCi += t.withCi;
           a.detected += t.detected;
           acc[m] = a;
         }
@@ -462,17 +466,20 @@ export async function run(argv: string[]): Promise<void> {
           continue;
         }
         const fpr = clopperPearson(t.fp, Math.max(1, t.n));
+        // a method that gives no CI by design (randomization-t on Lin's statistic under
+        // rerandomization: the p decides, no test inversion) has no coverage to judge: n/a, not 0%
+        const noCi = t.nPlanted > 0 && t.withCi === 0;
         const cov = clopperPearson(t.covered, Math.max(1, t.nPlanted));
         const power = t.nPlanted ? t.detected / t.nPlanted : 0;
         const reasons: string[] = [];
         const ranPilots = done_.get(cellKey(c)) ?? 0;
         if (t.n < 0.9 * ranPilots) reasons.push(`no result in ${pct(1 - t.n / ranPilots)} of the pilots`);
         if (fpr.rate < FPR_BAND[0] || fpr.rate > FPR_BAND[1]) reasons.push(`FPR ${pct(fpr.rate)} outside [${pct(FPR_BAND[0])}, ${pct(FPR_BAND[1])}]`);
-        if (cov.rate < COVERAGE_BAND[0] || cov.rate > COVERAGE_BAND[1]) reasons.push(`coverage ${pct(cov.rate)} outside [${pct(COVERAGE_BAND[0])}, ${pct(COVERAGE_BAND[1])}]`);
+        if (!noCi && (cov.rate < COVERAGE_BAND[0] || cov.rate > COVERAGE_BAND[1])) reasons.push(`coverage ${pct(cov.rate)} outside [${pct(COVERAGE_BAND[0])}, ${pct(COVERAGE_BAND[1])}]`);
         const se = Math.sqrt((fpr.rate * (1 - fpr.rate)) / Math.max(1, t.n));
-        gridCells.push({ panel: c.panel, G, design: c.design, method: METHOD_KEYS[m], short: m, n: t.n, fpr: fpr.rate, fpr_ci: [fpr.low, fpr.high], coverage: cov.rate, coverage_ci: [cov.low, cov.high], power, mc_se_fpr: se, status: reasons.length ? 'fail' : 'pass', reasons });
+        gridCells.push({ panel: c.panel, G, design: c.design, method: METHOD_KEYS[m], short: m, n: t.n, fpr: fpr.rate, fpr_ci: [fpr.low, fpr.high], coverage: noCi ? null : cov.rate, coverage_ci: noCi ? null : [cov.low, cov.high], power, mc_se_fpr: se, status: reasons.length ? 'fail' : 'pass', reasons });
         console.log(
-          `G=${G} panel=${c.panel === 'crm' ? 'crm' : 'sim'} design=${SHORT_DESIGN[c.design]} method=${m} fpr=${pct(fpr.rate)} coverage=${pct(cov.rate)} power10=${(100 * power).toFixed(0)}%` +
+          `G=${G} panel=${c.panel === 'crm' ? 'crm' : 'sim'} design=${SHORT_DESIGN[c.design]} method=${m} fpr=${pct(fpr.rate)} coverage=${noCi ? 'n/a (no CI by design)' : pct(cov.rate)} power10=${(100 * power).toFixed(0)}%` +
             `  (n=${t.n}, MC SE ±${pct(se)})${reasons.length ? `  FAIL: ${reasons.join('; ')}` : '  ok'}`,
         );
       }
