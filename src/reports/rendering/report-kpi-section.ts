@@ -33,7 +33,7 @@ function deciding(k: Kpi): { method: string; estimate: number | null; ci_low: nu
 
 /** A method name for the page: stored keys such as `lin_interacted_ols_hc2` never reach the reader. */
 function plainMethod(m: string): string {
-  if (m.startsWith('lin_interacted_ols_hc2')) return "Lin's regression adjustment (HC2, n − k df)";
+  if (m.startsWith('lin_interacted_ols_hc2')) return "Lin's regression adjustment on the pre-period KPI (HC2, n − k df)";
   if (m.startsWith('welch_t')) return `Welch t${m.slice('welch_t'.length)}`;
   return m.replace(/_/g, ' ');
 }
