@@ -14,7 +14,7 @@
  * one level for each caveat: interim look, incomplete data, many deals still open at readout,
  * plan amendments after launch.
  */
-import type { KpiResult } from '../report.types';
+import { KPI_STATUS_LABELS, type KpiResult, type KpiStatus } from '../report.types';
 import { kpisOf, liftIntervalName, type ReportData } from './chart-data';
 import { fmtMoney, fmtP, fmtPct, fmtValue, num } from './format';
 import type { ReturnOnPilot } from './return-on-pilot';
@@ -256,7 +256,7 @@ interface PrimaryOutcome {
 function noPrimaryResult(primary: KpiResult | undefined, complete: boolean, guardHarm: string[]): PrimaryOutcome {
   const decision: Decision = guardHarm.length ? 'stop' : complete ? 'stop' : 'extend';
   const headline = primary
-    ? `The primary KPI, ${primary.label}, has no result (${String(primary.status_reason ?? primary.status).replace(/_/g, ' ')}).`
+    ? `The primary KPI, ${primary.label}, has no result (${primary.status_reason ?? KPI_STATUS_LABELS[primary.status as KpiStatus] ?? String(primary.status)}).`
     : 'The report has no primary KPI result.';
   return { decision, headline, base: 'low', reason: { topic: 'primary KPI', finding: headline, stance: 'against' } };
 }

@@ -1,10 +1,11 @@
 /** The KPI results section of the report page: one row per KPI with the deciding method's numbers. */
+import { KPI_STATUS_LABELS, type KpiStatus } from '../report.types';
 import { kpisOf, type ReportData } from './chart-data';
 import { esc, fmtDifference, fmtDifferenceRange, fmtP, fmtPct, fmtValue, num, unitLabel } from './format';
 import { notAvailable, sentence, treatmentArms } from './report-html.helpers';
 
 function statusText(k: ReturnType<typeof kpisOf>[number]): string {
-  if (k.status !== 'ok') return `no result (${String(k.status_reason ?? k.status).replace(/_/g, ' ')})`;
+  if (k.status !== 'ok') return `no result (${k.status_reason ?? KPI_STATUS_LABELS[k.status as KpiStatus] ?? String(k.status)})`;
   if (k.significant === null || k.significant === undefined) return 'no decision p';
   if (!k.significant) return 'no significant difference';
   const est = num(k.difference?.estimate) ?? 0;
