@@ -1,5 +1,8 @@
 import Table from 'cli-table3';
-import type { KpiResult, PilotReport } from '../reports/report.types';
+import type { KpiResult, KpiStatus, PilotReport } from '../reports/report.types';
+import { KPI_STATUS_LABELS } from '../reports/report.types';
+import { DESIGN_TYPE_LABELS, type DesignType } from '../stats/design/design-types';
+import { VELOCITY_COMPONENT_LABELS } from '../stats/velocity-decomposition';
 
 /** Writes one line (default empty) to stdout: the demo's only output channel. */
 export function say(line = ''): void {
@@ -94,7 +97,7 @@ function printReadout(report: PilotReport): void {
   const ri = report.kpis[0].randomization;
   say(
     `  Randomization inference: ${ri.method === 'exact' ? `exact over ${ri.n_assignments} assignments` : `${ri.draws} Monte Carlo draws`} ` +
-      `of the ${String(report.design?.type ?? 'stored').replace(/_/g, ' ')} design (smallest attainable p ${fmtP(ri.min_attainable_p)}).`,
+      `of the ${DESIGN_TYPE_LABELS[report.design?.type as DesignType] ?? report.design?.type ?? 'stored'} design (smallest attainable p ${fmtP(ri.min_attainable_p)}).`,
   );
 }
 
@@ -107,7 +110,7 @@ function printAnalyses(report: PilotReport): void {
     say(
       `  ${primary.label}: CUPED (θ ${fmt(cup.theta)}, variance −${cup.variance_reduction === null ? '—' : (100 * cup.variance_reduction).toFixed(0)}%) ` +
         `effect ${fmt(cup.estimate, primary.unit)} [${fmt(cup.ci_low, primary.unit)}, ${fmt(cup.ci_high, primary.unit)}] p ${fmtP(cup.p_value)}; ` +
-        `Lin regression (HC2, df ${lin.df}) ${fmt(lin.estimate, primary.unit)} [${fmt(lin.ci_low, primary.unit)}, ${fmt(lin.ci_high, primary.unit)}] p ${fmtP(lin.p_value)}`,
+        `Lin regression on the pre-period KPI (HC2, df ${lin.df}) ${fmt(lin.estimate, primary.unit)} [${fmt(lin.ci_low, primary.unit)}, ${fmt(lin.ci_high, primary.unit)}] p ${fmtP(lin.p_value)}`,
     );
   }
   for (const k of report.kpis) {
@@ -117,7 +120,7 @@ function printAnalyses(report: PilotReport): void {
     }
   }
   for (const v of report.velocity_decomposition) {
-    const parts = v.components.map((c) => `${c.component} ${c.lift === null ? '—' : `${c.lift >= 0 ? '+' : ''}${(100 * c.lift).toFixed(1)}%`} (p ${fmtP(c.p_value)})`);
+    const parts = v.components.map((c) => `${VELOCITY_COMPONENT_LABELS[c.component] ?? c.component} ${c.lift === null ? '—' : `${c.lift >= 0 ? '+' : ''}${(100 * c.lift).toFixed(1)}%`} (p ${fmtP(c.p_value)})`);
     say(`  Why pooled velocity moved (${v.treatment_arm} vs ${v.control_arm}; log-lifts add up, cycle subtracts): ${parts.join(', ')}`);
   }
   const km = report.sales_cycle_survival;
@@ -135,7 +138,7 @@ function printAnalyses(report: PilotReport): void {
 }
 
 function shortVerdict(k: KpiResult): string {
-  if (k.status !== 'ok') return k.status;
+  if (k.status !== 'ok') return KPI_STATUS_LABELS[k.status as KpiStatus] ?? k.status;
   if (k.significant === null) return 'n/a';
   if (!k.significant) return 'no significant difference';
   const up = (k.difference.estimate ?? 0) > 0;

@@ -11,16 +11,20 @@ import { hashApiKey } from '../auth/api-key.service';
 import { createApi, createWorker } from '../bootstrap';
 import { EnvironmentVariables, loadEnvironment } from '../config/env.validation';
 import { ensureDatabase, runMigrations } from '../database/migrate';
+import { ROLE_LABELS, type Role } from '../common/auth/roles';
+import { DESIGN_TYPE_LABELS, type DesignType } from '../stats/design/design-types';
 import type { PilotReport } from '../reports/report.types';
 import { ApiClient } from './api-client';
 import { DATASET_HELP, DEFAULT_DATA_DIR, PipelineRow, readCrmDataset } from './crm-dataset';
 import { runReport, uploadCsv, waitForBatches } from './demo-jobs';
 import { fmt, fmtP, printReport, say } from './demo-output';
-import { crmTerritories, RunningPilot, roleClients, technicalSpecialistPilot } from './pilot-factory';
+import { crmCovariateLabel, crmTerritories, RunningPilot, roleClients, technicalSpecialistPilot } from './pilot-factory';
 import { plantLift } from './planted-effect';
 
 const PRE_PERIOD = { start: '2017-03-01', end: '2017-06-30' };
 const TEST_PERIOD = { start: '2017-07-01', end: '2017-12-31' };
+/** Whole weeks in the test period (both ends inclusive): the test length the power planner is asked about. */
+const TEST_WEEKS = Math.floor((Date.parse(TEST_PERIOD.end) - Date.parse(TEST_PERIOD.start) + 86_400_000) / (7 * 86_400_000));
 const SEED = 42;
 /**
  * The bootstrap admin key the demo uses when BOOTSTRAP_ADMIN_KEY is not set: for a local run only
@@ -134,7 +138,7 @@ async function startStack(args: DemoArgs): Promise<DemoStack> {
   // One key per role, created with the bootstrap admin key (each key is shown once; not printed here).
   const keys = await roleClients(admin, 'demo', ['sales_ops', 'experimenter', 'analyst'] as const);
   const { experimenter: reviewer } = await roleClients(admin, 'demo reviewer', ['experimenter'] as const);
-  say(`  API keys: bootstrap admin ${env.BOOTSTRAP_ADMIN_KEY ? 'from BOOTSTRAP_ADMIN_KEY' : '(local demo default)'}; sales_ops, experimenter, reviewer (experimenter) and analyst keys created`);
+  say(`  API keys: bootstrap admin ${env.BOOTSTRAP_ADMIN_KEY ? 'from BOOTSTRAP_ADMIN_KEY' : '(local demo default)'}; ${ROLE_LABELS.sales_ops}, experimenter, reviewer (experimenter) and analyst keys created`);
   return { env, app, worker, salesOps: keys.sales_ops, experimenter: keys.experimenter, reviewer, analyst: keys.analyst };
 }
 
@@ -145,7 +149,7 @@ async function loadTerritories(api: ApiClient, dataset: ReturnType<typeof readCr
   const { territories, eligible, idle } = crmTerritories(dataset, PRE_PERIOD);
   const loaded = await api.post('/territories', territories);
   say(`   loaded ${loaded.received} territories (${loaded.created} created, ${loaded.updated} updated)`);
-  say(`   covariates from each agent's pre-period (${PRE_PERIOD.start}..${PRE_PERIOD.end}) history: pre_won_revenue, pre_opportunities`);
+  say(`   covariates from each agent's pre-period (${PRE_PERIOD.start}..${PRE_PERIOD.end}) history: ${crmCovariateLabel('pre_won_revenue')}, ${crmCovariateLabel('pre_opportunities')}`);
   say(`   left out of the eligible set, because they have no opportunities at all in the pipeline: ${idle.join(', ')}`);
   return eligible.map((t) => t.sales_agent);
 }
@@ -174,7 +178,7 @@ function printAssignment(assignment: RunningPilot['assignment']): void {
   for (const s of assignment.design.strata) say(`     ${s.stratum}: ${JSON.stringify(s.counts)}`);
   const balance = new Table({ head: ['covariate', 'control mean', 'treatment mean', 'SMD', 'balance'], style: { head: [], border: [] } });
   for (const row of assignment.balance.rows) {
-    balance.push([row.covariate, fmt(row.mean_control), fmt(row.mean_treatment), row.smd === null ? '—' : row.smd.toFixed(3), row.rating ?? '—']);
+    balance.push([crmCovariateLabel(row.covariate), fmt(row.mean_control), fmt(row.mean_treatment), row.smd === null ? '—' : row.smd.toFixed(3), row.rating ?? '—']);
   }
   say(balance.toString());
   say(`   (${assignment.balance.smd_rule}.)`);
@@ -187,8 +191,36 @@ async function stopEarlierRuns(stack: DemoStack, name: string): Promise<void> {
   if (earlier.length) say(`   stopped ${earlier.length} pilot(s) of earlier demo runs (they held the same territories)`);
 }
 
-/** Target lift and power the demo plans for, and the planner's placebo pilots per cell (small: the demo stays fast). */
-const PLAN_TARGET = { mde: 0.1, power: 0.8, simulations: 40, weeks: [8, 13, 26] };
+/**
+ * Target lift and power the demo plans for, and the planner's placebo pilots per cell (small: the
+ * demo stays fast). The planner is asked about the pilot's own test length only ({@link TEST_WEEKS}):
+ * a plan for another length is not the pilot the demo runs.
+ */
+const PLAN_TARGET = { mde: 0.1, power: 0.8, simulations: 40, weeks: [TEST_WEEKS] };
+
+/** A design type in words (DESIGN_TYPE_LABELS; an unknown code as it is). */
+function designWords(type: string): string {
+  return DESIGN_TYPE_LABELS[type as DesignType] ?? type;
+}
+
+/** The planner's answer the demo keeps: every cell, for the planned power of the design finally drawn. */
+interface PlannerCells {
+  cells: any[];
+  /** the territory count the demo runs on (the largest the planner tried) */
+  full: number;
+}
+
+/** A planner cell's power and false-positive rate in words, or why it has none. */
+function cellPower(c: any): string {
+  if (!c) return `not simulated by the planner for ${TEST_WEEKS} weeks`;
+  if (c.power.rate === null) return `none: ${c.invalid_reason ?? 'no placebo pilot could be analysed'}`;
+  return `${Math.round(100 * c.power.rate)}% (false positives ${Math.round(100 * c.false_positive_rate.rate)}%${c.valid ? '' : `; cannot decide: ${c.invalid_reason}`})`;
+}
+
+/** The planner cell of `design` at the pilot's size and test length, if the planner ran one. */
+function plannedCell(plan: PlannerCells, design: string): any {
+  return plan.cells.find((c) => c.design === design && c.territories === plan.full && c.weeks === TEST_WEEKS);
+}
 
 /** The design options the demo may choose, by type (pairs and rerandomization on the pre-period covariates). */
 function designOf(type: string): Record<string, unknown> {
@@ -203,8 +235,8 @@ function designOf(type: string): Record<string, unknown> {
  * prints its answer and the power per design at the full pool. @returns the design to use: the
  * recommended plan's, else the valid design with the highest power on all territories (shortest test on ties)
  */
-async function planPowerFirst(stack: DemoStack, pilotId: string, pool: number): Promise<{ design: string; why: string }> {
-  say(`   power first: planner on the draft (target ${Math.round(100 * PLAN_TARGET.power)}% power for a +${100 * PLAN_TARGET.mde}% lift; ${PLAN_TARGET.simulations} placebo pilots per cell, weeks ${PLAN_TARGET.weeks.join('/')})`);
+async function planPowerFirst(stack: DemoStack, pilotId: string, pool: number): Promise<{ design: string; why: string; plan: PlannerCells }> {
+  say(`   power first: planner on the draft (target ${Math.round(100 * PLAN_TARGET.power)}% power for a +${100 * PLAN_TARGET.mde}% lift; ${PLAN_TARGET.simulations} placebo pilots per cell, ${TEST_WEEKS} weeks, the pilot's test period ${TEST_PERIOD.start}..${TEST_PERIOD.end})`);
   const body = { mode: 'planner', target_mde: PLAN_TARGET.mde, power: PLAN_TARGET.power, simulations: PLAN_TARGET.simulations, weeks: PLAN_TARGET.weeks, territory_counts: [...new Set([2 * Math.floor(pool / 4), 2 * Math.floor(pool / 2)])], designs: ['complete', 'stratified', 'matched_pairs', 'rerandomization'] };
   const started = await stack.experimenter.post(`/pilots/${pilotId}/power`, body);
   let done: any;
@@ -219,23 +251,24 @@ async function planPowerFirst(stack: DemoStack, pilotId: string, pool: number): 
   const full = Math.max(...sim.cells.map((c: any) => c.territories));
   const table = new Table({ head: ['design', 'territories', 'weeks', 'deciding test', 'power', 'false positives', 'valid'], style: { head: [], border: [] } });
   for (const c of sim.cells.filter((c: any) => c.territories === full)) {
-    table.push([c.design, c.territories, c.weeks, c.deciding_test, c.power.rate === null ? '—' : `${Math.round(100 * c.power.rate)}%`, c.false_positive_rate.rate === null ? '—' : `${Math.round(100 * c.false_positive_rate.rate)}%`, c.valid ? 'yes' : 'no (below)']);
+    table.push([designWords(c.design), c.territories, c.weeks, c.deciding_test, c.power.rate === null ? '—' : `${Math.round(100 * c.power.rate)}%`, c.false_positive_rate.rate === null ? '—' : `${Math.round(100 * c.false_positive_rate.rate)}%`, c.valid ? 'yes' : 'no (below)']);
   }
   say(table.toString());
-  for (const c of sim.cells.filter((c: any) => c.territories === full && !c.valid)) say(`   ${c.design}, ${c.weeks} weeks cannot decide: ${c.invalid_reason}`);
+  for (const c of sim.cells.filter((c: any) => c.territories === full && !c.valid)) say(`   ${designWords(c.design)}, ${c.weeks} weeks cannot decide: ${c.invalid_reason}`);
   for (const w of sim.weeks_left_out ?? []) say(`   ${w.weeks} weeks left out: ${w.reason}`);
   say(`   planner: ${done.decision.text}`);
-  if (sim.recommendation) return { design: sim.recommendation.design, why: 'the planner\'s cheapest plan reaching the target' };
+  const plan: PlannerCells = { cells: sim.cells, full };
+  if (sim.recommendation) return { design: sim.recommendation.design, why: `the planner's cheapest plan reaching the target (${sim.recommendation.territories} territories, ${sim.recommendation.weeks} weeks)`, plan };
   const best = sim.cells
-    .filter((c: any) => c.valid && c.territories === full && c.power.rate !== null)
-    .sort((a: any, b: any) => b.power.rate - a.power.rate || a.weeks - b.weeks)[0];
-  if (!best) return { design: 'rerandomization', why: 'no design could be simulated on this history; rerandomization keeps the pre-period covariates balanced' };
-  return { design: best.design, why: `no plan reaches the target; ${best.design} has the highest power on all ${full} territories (${Math.round(100 * best.power.rate)}% at ${best.weeks} weeks)` };
+    .filter((c: any) => c.valid && c.territories === full && c.weeks === TEST_WEEKS && c.power.rate !== null)
+    .sort((a: any, b: any) => b.power.rate - a.power.rate)[0];
+  if (!best) return { design: 'rerandomization', why: `no design could be simulated for ${TEST_WEEKS} weeks on this history; rerandomization keeps the pre-period covariates balanced`, plan };
+  return { design: best.design, why: `no plan reaches the target; ${designWords(best.design)} has the highest power on all ${full} territories for the pilot's ${TEST_WEEKS} weeks (${Math.round(100 * best.power.rate)}%)`, plan };
 }
 
 /** Covariates whose balance fails (|SMD| ≥ 0.25, rated imbalanced), with their SMDs, in words. */
 function imbalancedRows(assignment: RunningPilot['assignment']): string[] {
-  return assignment.balance.rows.filter((r: any) => r.rating === 'imbalanced').map((r: any) => `${r.covariate} (SMD ${r.smd.toFixed(2)})`);
+  return assignment.balance.rows.filter((r: any) => r.rating === 'imbalanced').map((r: any) => `${crmCovariateLabel(r.covariate)} (SMD ${r.smd.toFixed(2)})`);
 }
 
 /** Step 3: plans power, chooses the design, draws (redrawing under rerandomization when balance fails), approves and launches. */
@@ -253,7 +286,8 @@ async function buildPilot(stack: DemoStack, eligible: string[]): Promise<{ pilot
   const pilot = await stack.salesOps.post('/pilots', definition);
   say(`   draft pilot ${pilot.id}: ${eligible.length} eligible territories, primary KPI sales velocity`);
   const chosen = await planPowerFirst(stack, pilot.id, eligible.length);
-  say(`   design chosen: ${chosen.design}, because ${chosen.why}`);
+  const plan = chosen.plan;
+  say(`   design chosen: ${designWords(chosen.design)}, because ${chosen.why}`);
   if (chosen.design !== 'stratified') await stack.salesOps.request('PATCH', `/pilots/${pilot.id}`, { design: designOf(chosen.design) });
   let assignment = await stack.experimenter.post(`/pilots/${pilot.id}/assignment`);
   let failing = imbalancedRows(assignment);
@@ -261,21 +295,26 @@ async function buildPilot(stack: DemoStack, eligible: string[]): Promise<{ pilot
     printAssignment(assignment);
     const reason = `balance fails on ${failing.join(', ')}: redrawn under rerandomization on the pre-period covariates`;
     say(`   ${reason}`);
+    say(`   so the pilot runs the rerandomization design, not the ${designWords(chosen.design)} design chosen above; its planned power in the same planner run (${plan.full} territories, ${TEST_WEEKS} weeks): ${cellPower(plannedCell(plan, 'rerandomization'))}`);
     await stack.salesOps.request('PATCH', `/pilots/${pilot.id}`, { design: designOf('rerandomization') });
     assignment = await stack.experimenter.post(`/pilots/${pilot.id}/assignment`, { reason });
     failing = imbalancedRows(assignment);
   }
   printAssignment(assignment);
   say(failing.length ? `   balance still fails on ${failing.join(', ')}; the report adjusts for the pre-period KPI` : '   balance passes: no covariate is rated imbalanced (|SMD| < 0.25)');
-  say(`   plan chosen: ${assignment.design?.type ?? chosen.design} design on ${eligible.length} territories for the test period ${TEST_PERIOD.start}..${TEST_PERIOD.end}`);
+  const drawn: string = assignment.design?.type ?? chosen.design;
+  say(
+    `   plan chosen: ${designWords(drawn)} design on ${eligible.length} territories for the test period ${TEST_PERIOD.start}..${TEST_PERIOD.end} (${TEST_WEEKS} weeks); ` +
+      `planned power for a +${100 * PLAN_TARGET.mde}% lift: ${cellPower(plannedCell(plan, drawn))}`,
+  );
   await stack.salesOps.post(`/pilots/${pilot.id}/submit`, { reason: 'definition and assignment ready for review' });
   const approved = await stack.reviewer.post(`/pilots/${pilot.id}/approve`, { reason: 'balance checked' });
-  say(`   drawn by the experimenter, submitted by sales_ops, approved by a second experimenter (the reviewer): analysis plan locked, hash ${approved.plan_hash.slice(0, 12)}…`);
+  say(`   drawn by the experimenter, submitted by ${ROLE_LABELS.sales_ops}, approved by a second experimenter (the reviewer): analysis plan locked, hash ${approved.plan_hash.slice(0, 12)}…`);
   await stopEarlierRuns(stack, pilot.name);
   const launched = await stack.experimenter.post(`/pilots/${pilot.id}/launch`);
   say(`   launched at ${launched.launched_at} by the experimenter: design and assignment are frozen`);
   const trail = await stack.analyst.get(`/audit?pilot_id=${pilot.id}&limit=500`);
-  say(`   audit trail of this pilot so far: ${trail.items.map((e: any) => `${e.action} (${e.actor_role})`).join(', ')}`);
+  say(`   audit trail of this pilot so far: ${trail.items.map((e: any) => `${e.action} (${ROLE_LABELS[e.actor_role as Role] ?? e.actor_role})`).join(', ')}`);
   const treatment = new Set<string>(assignment.units.filter((u: any) => u.arm === 'treatment').map((u: any) => u.territory_code));
   return { pilotId: pilot.id, treatment };
 }

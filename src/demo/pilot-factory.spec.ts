@@ -1,6 +1,6 @@
 import type { ApiClient } from './api-client';
 import type { PipelineRow, SalesTeamRow } from './crm-dataset';
-import { controlTreatmentArms, createRunningPilot, crmEligibleAgents, crmPreCovariates, crmTerritories, roleClients, technicalSpecialistPilot } from './pilot-factory';
+import { controlTreatmentArms, createRunningPilot, crmCovariateLabel, crmEligibleAgents, crmPreCovariates, crmTerritories, roleClients, technicalSpecialistPilot } from './pilot-factory';
 
 const PRE = { start: '2017-03-01', end: '2017-06-30' };
 const TEST = { start: '2017-07-01', end: '2017-12-31' };
@@ -108,5 +108,14 @@ describe('pilot factory', () => {
     expect(Object.keys(clients)).toEqual(['sales_ops', 'analyst']);
     await clients.analyst.get('/pilots');
     expect(calls).toEqual(['admin POST /api-keys', 'admin POST /api-keys', 'key-of-analyst GET /pilots']);
+  });
+});
+
+describe('crmCovariateLabel', () => {
+  it('puts the covariates the demo prints in words: CRM attributes, pre_period_<kpi>, anything else unchanged', () => {
+    expect(crmCovariateLabel('pre_won_revenue')).toBe('pre-period revenue won');
+    expect(crmCovariateLabel('pre_opportunities')).toBe('pre-period opportunities');
+    expect(crmCovariateLabel('pre_period_sales_velocity')).toBe('pre-period sales velocity');
+    expect(crmCovariateLabel('headcount')).toBe('headcount');
   });
 });

@@ -1,5 +1,5 @@
 import type { CreatePilotDto, DesignDto, WindowDto } from '../pilots/dto/create-pilot.dto';
-import type { KpiKey } from '../kpis/kpi-catalogue';
+import { covariateLabel, type KpiKey } from '../kpis/kpi-catalogue';
 import type { ApiClient } from './api-client';
 import type { PipelineRow, SalesTeamRow } from './crm-dataset';
 
@@ -124,6 +124,20 @@ export function crmTerritories(
     attributes: crmPreCovariates(dataset.pipeline, t.sales_agent, prePeriod),
   }));
   return { territories, ...crmEligibleAgents(dataset) };
+}
+
+/** The pre-period covariates of {@link crmPreCovariates} in words (the attribute keys stay as they are in API bodies). */
+export const CRM_COVARIATE_LABELS: Readonly<Record<keyof CrmTerritory['attributes'], string>> = {
+  pre_won_revenue: 'pre-period revenue won',
+  pre_opportunities: 'pre-period opportunities',
+};
+
+/**
+ * A covariate of the demo's pilots in words: a CRM attribute by {@link CRM_COVARIATE_LABELS}, a
+ * `pre_period_<kpi>` covariate by the KPI catalogue (covariateLabel), any other name unchanged.
+ */
+export function crmCovariateLabel(name: string): string {
+  return (CRM_COVARIATE_LABELS as Record<string, string>)[name] ?? covariateLabel(name);
 }
 
 /**

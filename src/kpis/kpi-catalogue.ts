@@ -91,3 +91,14 @@ export function kpiMeasure<K extends KpiKey>(key: K): { key: K; label: string; u
   const { label, unit, value } = KPI_CATALOGUE[key];
   return { key, label, unit, value };
 }
+
+/**
+ * A design covariate in words: `pre_period_<kpi>` (the KPI over the pre-period, a covariate the
+ * product derives) as "pre-period <KPI label>", e.g. `pre_period_sales_velocity` → "pre-period sales
+ * velocity"; any other name (a territory attribute, named by whoever loaded it) unchanged.
+ */
+export function covariateLabel(name: string): string {
+  const kpi = name.startsWith('pre_period_') ? name.slice('pre_period_'.length) : null;
+  if (kpi !== null && (KPI_KEYS as readonly string[]).includes(kpi)) return `pre-period ${KPI_CATALOGUE[kpi as KpiKey].label.toLowerCase()}`;
+  return name;
+}

@@ -18,7 +18,7 @@
  */
 import { createHash } from 'node:crypto';
 import { DesignError } from '../stats/design/allocation';
-import { DesignSpec, DesignType, DesignUnit, drawDesign, randomizationDesignFromStored } from '../stats/design/designs';
+import { DESIGN_TYPE_LABELS, DesignSpec, DesignType, DesignUnit, drawDesign, randomizationDesignFromStored } from '../stats/design/designs';
 import { createPrng } from '../stats/design/prng';
 import { clopperPearson } from './binomial-ci';
 import { decidingTest, DecidingTest, decidingTestLabel, PLANNER_RI_DRAWS } from './planner-deciding-test';
@@ -162,7 +162,7 @@ function drawPilot(input: PlannerInput, design: DesignType, n: number, w: Planne
   try {
     draw = drawDesign(units, { ...specFor(design, n), seed: rng.nextInt(2 ** 31) });
   } catch (err) {
-    if (err instanceof DesignError) return `the ${design} design could not be drawn on ${n} territories: ${err.message}`;
+    if (err instanceof DesignError) return `the ${DESIGN_TYPE_LABELS[design]} design could not be drawn on ${n} territories: ${err.message}`;
     throw err;
   }
   const compared: { k: number; unit: DesignUnit; arm: string; stratum: string }[] = [];
@@ -320,7 +320,7 @@ export function* planPower(input: PlannerInput): Generator<number, PlannerResult
 }
 
 function designName(d: DesignType): string {
-  return d === 'matched_pairs' ? 'matched pairs' : d;
+  return DESIGN_TYPE_LABELS[d];
 }
 
 function planText(input: PlannerInput, cells: PlannerCell[], rec: PlannerResult['recommendation']): string {

@@ -39,6 +39,8 @@ export interface ArmSummary {
 }
 
 export type KpiStatus = 'ok' | 'insufficient_data' | 'zero_variance';
+/** Each KPI status in words, for text a reader sees (the codes stay in JSON bodies). */
+export const KPI_STATUS_LABELS: Readonly<Record<KpiStatus, string>> = { ok: 'ok', insufficient_data: 'insufficient data', zero_variance: 'zero variance' };
 
 /** An effect estimate of one method: treatment − control in the KPI's unit, (1 − α) CI, two-sided p. */
 export interface MethodEstimate {

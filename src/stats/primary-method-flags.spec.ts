@@ -69,7 +69,7 @@ describe('recommendedPanelMethod with calibration flags', () => {
     const m = recommendedPanelMethod('matched_pairs', 12);
     expect(m.method).toBe('cr3_jackknife');
     expect(m.skipped).toEqual([{ method: 'wild_cluster_bootstrap', reasons: ['calibrated at G = 10 territories (the grid size at or below 12): simulated heavy-tailed panel: FPR 7.5% outside [4.0%, 6.0%]'] }]);
-    expect(m.reason).toMatch(/^cluster jackknife \(CR3\) decides the panel of this matched_pairs design with 12 territories; passed over after calibration: wild cluster bootstrap/);
+    expect(m.reason).toMatch(/^cluster jackknife \(CR3\) decides the panel of this matched pairs design with 12 territories; passed over after calibration: wild cluster bootstrap/);
   });
 
   it('says none is valid when every candidate fails at this size', () => {

@@ -1,7 +1,18 @@
 import { calibrationRecord, isFlagged } from './calibration-flags';
-import { recommendedPrimaryMethod } from './primary-method';
+import { recommendedPanelMethod, recommendedPrimaryMethod } from './primary-method';
 
 describe('recommendedPrimaryMethod', () => {
+  it('names the design in words in its reasons (no enum code such as matched_pairs in report text)', () => {
+    for (const n of [30, 201]) {
+      const r = recommendedPrimaryMethod('matched_pairs', n);
+      expect(r.reason).not.toMatch(/matched_pairs/);
+      if (n <= 200) expect(r.reason).toContain('in a matched pairs design');
+    }
+    const panel = recommendedPanelMethod('matched_pairs', 30);
+    expect(panel.reason).toContain('matched pairs design');
+    expect(panel.reason).not.toMatch(/matched_pairs/);
+  });
+
   it('names randomization inference on the CUPED-adjusted KPI up to 200 territories, Lin regression above', () => {
     const small = recommendedPrimaryMethod('stratified', 35);
     const large = recommendedPrimaryMethod('stratified', 201);

@@ -19,10 +19,16 @@
  * Sources: Imbens & Rubin (2015) ch. 5 and 7; Deng et al. (2013); Lin (2013).
  */
 import { CalibratedMethod, flaggedReasons } from './calibration-flags';
+import { DESIGN_TYPE_LABELS, type DesignType } from './design/design-types';
 import { DEFAULT_FEW_CLUSTER_METHOD, FEW_CLUSTER_METHOD_LABELS, FewClusterMethod } from './few-cluster-inference';
 
 /** Largest design for which randomization inference is the recommended primary method. */
 export const RI_MAX_TERRITORIES = 200;
+
+/** A design type in the reason sentences: DESIGN_TYPE_LABELS (an unknown code as it is). */
+function designWords(designType: string): string {
+  return DESIGN_TYPE_LABELS[designType as DesignType] ?? designType;
+}
 
 /** Keys of the methods that can decide a KPI. */
 export type PrimaryMethodKey = 'randomization_inference_cuped' | 'randomization_inference' | 'lin_regression_hc2' | 'synthetic_did_placebo';
@@ -107,7 +113,7 @@ export function recommendedPrimaryMethod(designType: string, nTerritories: numbe
       key: 'randomization_inference',
       name: PRIMARY_METHOD_NAMES.randomization_inference,
       reason:
-        `no method is valid for a ${designType} design with ${nTerritories} territories: every candidate failed calibration ` +
+        `no method is valid for a ${designWords(designType)} design with ${nTerritories} territories: every candidate failed calibration ` +
         `(${skippedText(skipped, ' | ')}); randomization inference is shown, but its result does not meet the calibration targets here`,
       skipped,
       none_valid: true,
@@ -117,8 +123,8 @@ export function recommendedPrimaryMethod(designType: string, nTerritories: numbe
     key === 'lin_regression_hc2'
       ? large
         ? `${nTerritories} territories (> ${RI_MAX_TERRITORIES}): the regression estimator's large-sample inference is accurate at this size`
-        : `${nTerritories} territories in a ${designType} design`
-      : `${nTerritories} territories${large ? '' : ` (≤ ${RI_MAX_TERRITORIES})`} in a ${designType} design: randomization inference is exact for the design actually used` +
+        : `${nTerritories} territories in a ${designWords(designType)} design`
+      : `${nTerritories} territories${large ? '' : ` (≤ ${RI_MAX_TERRITORIES})`} in a ${designWords(designType)} design: randomization inference is exact for the design actually used` +
         (key === 'randomization_inference_cuped'
           ? ', and adjusting for the pre-period KPI removes variance without bias'
           : preperiodUsable
@@ -152,13 +158,13 @@ export function recommendedPanelMethod(designType: string, nTerritories: number)
     const reasons = flaggedReasons(designType, method, nTerritories);
     if (reasons.length === 0) {
       const passed = skipped.length ? `; passed over after calibration: ${skipped.map((x) => `${FEW_CLUSTER_METHOD_LABELS[x.method]} (${x.reasons.join('; ')})`).join(', ')}` : '';
-      return { method, reason: `${FEW_CLUSTER_METHOD_LABELS[method]} decides the panel of this ${designType} design with ${nTerritories} territories${passed}`, skipped };
+      return { method, reason: `${FEW_CLUSTER_METHOD_LABELS[method]} decides the panel of this ${designWords(designType)} design with ${nTerritories} territories${passed}`, skipped };
     }
     skipped.push({ method, reasons });
   }
   return {
     method: null,
-    reason: `no few-cluster method is valid for the panel of a ${designType} design with ${nTerritories} territories: ${skipped.map((x) => `${FEW_CLUSTER_METHOD_LABELS[x.method]} (${x.reasons.join('; ')})`).join(', ')}; the panel is shown as robustness only`,
+    reason: `no few-cluster method is valid for the panel of a ${designWords(designType)} design with ${nTerritories} territories: ${skipped.map((x) => `${FEW_CLUSTER_METHOD_LABELS[x.method]} (${x.reasons.join('; ')})`).join(', ')}; the panel is shown as robustness only`,
     skipped,
   };
 }

@@ -28,9 +28,20 @@ export interface VelocityTotals {
   cycle_days_total: number;
 }
 
+/** The components of the velocity decomposition. */
+export type VelocityComponent = 'velocity' | 'opportunities' | 'win_rate' | 'average_deal_size' | 'sales_cycle_length';
+/** Each component in words, for text a reader sees (the codes stay in JSON bodies). */
+export const VELOCITY_COMPONENT_LABELS: Readonly<Record<VelocityComponent, string>> = {
+  velocity: 'velocity',
+  opportunities: 'opportunities',
+  win_rate: 'win rate',
+  average_deal_size: 'average deal size',
+  sales_cycle_length: 'sales cycle length',
+};
+
 /** A component's per-arm values and its log-lift with CI. */
 export interface LogLiftComponent {
-  component: 'velocity' | 'opportunities' | 'win_rate' | 'average_deal_size' | 'sales_cycle_length';
+  component: VelocityComponent;
   control: number | null;
   treatment: number | null;
   /** log(treatment / control); null when a value is not positive or an arm has < 2 territories */

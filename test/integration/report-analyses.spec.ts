@@ -87,7 +87,7 @@ describe('report analyses: matched pairs, several treatment arms', () => {
       expect(k.methods.paired_t).not.toBeNull();
       expect(k.methods.paired_t!.note).toBe('6 complete pairs');
       expect(k.methods.wilcoxon_signed_rank!.p_method).toBe('exact');
-      if (r.primary_method.key.startsWith('randomization')) expect(k.primary.method).toMatch(/matched_pairs design re-drawn/);
+      if (r.primary_method.key.startsWith('randomization')) expect(k.primary.method).toMatch(/matched pairs design re-drawn/);
       // 6 pairs: 2^6 = 64 sign flips, exact
       expect(k.randomization).toMatchObject({ method: 'exact', n_assignments: 64 });
       if (k.primary.ci_low !== null && k.primary.ci_high !== null && k.primary.p_value !== null) {

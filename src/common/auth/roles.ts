@@ -4,6 +4,8 @@ import { ApiSecurity } from '@nestjs/swagger';
 /** The four roles of an API key (one role per key). */
 export const ROLES = ['admin', 'sales_ops', 'experimenter', 'analyst'] as const;
 export type Role = (typeof ROLES)[number];
+/** Each role in words, for text a reader sees (the codes stay in JSON bodies and audit records). */
+export const ROLE_LABELS: Readonly<Record<Role, string>> = { admin: 'admin', sales_ops: 'sales ops', experimenter: 'experimenter', analyst: 'analyst' };
 
 /** Every role: for reads open to any key holder. */
 export const ALL_ROLES: readonly Role[] = ROLES;

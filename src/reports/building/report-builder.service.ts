@@ -107,6 +107,7 @@ export class ReportBuilderService {
     ];
     const weekly = weeklyCalendars(inp.panel, ids, inp.preWindow, inp.window);
     const covariates = balancingCovariates(a);
+    const covariateNames = balancingCovariateNames(a);
     const arms = a.units.map((u) => u.arm);
     const strata = a.units.map((u) => u.stratum);
     // both windows are inclusive calendar days: the change score of a window total compares per-day rates
@@ -126,6 +127,7 @@ export class ReportBuilderService {
             weeklyUnit: panelKpi?.unit,
             margin: role === 'guardrail' && margin ? { margin: margin.margin, type: margin.type } : null,
             covariates,
+            covariateNames,
             codes: a.units.map((u) => u.territoryCode),
           });
         compared.push(isFewTreatedDesign(a.design.type) ? fewTreatedResult(result, inp, panelKpi ? ids.map((id) => weekly.get(id)?.[panelKpi.field] ?? null) : null, arm, panelKpi?.unit) : result);
@@ -170,17 +172,28 @@ const DID_PANEL_KPIS: Partial<Record<KpiKey, { field: WeeklyPanelField; unit: st
  * covariate snapshot stored with the assignment; a missing value is mean-imputed (never 0) and a
  * covariate without any value or without variation is left out. Null for other designs.
  */
-export function balancingCovariates(a: { design: { type: string; rerandomization?: { covariates: string[] } | null }; units: { covariates?: Record<string, number | null | undefined> | null }[] }): number[][] | null {
+export function balancingCovariates(a: BalancingAssignment): number[][] | null {
+  const cols = balancingColumns(a).map((c) => c.col);
+  return cols.length ? a.units.map((_, i) => cols.map((c) => c[i])) : null;
+}
+
+/** The names of the columns of {@link balancingCovariates}, in its column order (empty for other designs). */
+export function balancingCovariateNames(a: BalancingAssignment): string[] {
+  return balancingColumns(a).map((c) => c.name);
+}
+
+type BalancingAssignment = { design: { type: string; rerandomization?: { covariates: string[] } | null }; units: { covariates?: Record<string, number | null | undefined> | null }[] };
+
+function balancingColumns(a: BalancingAssignment): { name: string; col: number[] }[] {
   const names = a.design.type === 'rerandomization' ? (a.design.rerandomization?.covariates ?? []) : [];
-  const cols = names
+  return names
     .map((name) => {
       const raw = a.units.map((u) => u.covariates?.[name]);
       const seen = raw.filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
       if (seen.length === 0) return null;
       const m = seen.reduce((s, v) => s + v, 0) / seen.length;
       const col = raw.map((v) => (typeof v === 'number' && Number.isFinite(v) ? v : m));
-      return col.some((v) => v !== col[0]) ? col : null;
+      return col.some((v) => v !== col[0]) ? { name, col } : null;
     })
-    .filter((c): c is number[] => c !== null);
-  return cols.length ? a.units.map((_, i) => cols.map((c) => c[i])) : null;
+    .filter((c): c is { name: string; col: number[] } => c !== null);
 }

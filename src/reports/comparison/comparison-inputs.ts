@@ -60,6 +60,8 @@ export interface KpiExtras {
   codes?: readonly string[];
   /** the rerandomization's balancing covariates per territory (rows aligned with the units), mean-imputed */
   covariates?: readonly (readonly number[])[] | null;
+  /** the names of those covariates, in column order (for the labels of the analyses that use them) */
+  covariateNames?: readonly string[] | null;
 }
 
 /**

@@ -127,7 +127,7 @@ function linEstimate(data: AdjustmentData, alpha: number): MethodEstimate {
 
 /** The regression block's note: its columns and df, or why it has no estimate or SE, and what was done to the design. */
 function linNote(lin: LinAdjustmentResult): string {
-  const head = lin.status === 'ok' ? `${lin.k} regression columns, df = n − k = ${lin.df}` : (lin.reason ?? 'the regression could not be computed');
+  const head = lin.status === 'ok' ? `adjusts for the pre-period KPI alone: ${lin.k} regression columns, df = n − k = ${lin.df}` : (lin.reason ?? 'the regression could not be computed');
   return lin.note ? `${head}; ${lin.note}` : head;
 }
 

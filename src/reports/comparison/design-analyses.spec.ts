@@ -106,4 +106,21 @@ describe('designAnalyses', () => {
     expect(r.rows.find((x) => x.key === 'welch_naive')!.label).toContain('naive');
     assertNoNonFinite(r);
   });
+
+  it("labels the two Lin regressions a reader sees: the balancing covariates (named, n − 6 df) and the diagnostics' pre-period KPI alone (n − 4 df)", () => {
+    const c = load('randomization-t.json').find((x) => x.name === 'rerandomization_lin');
+    const arms = (c.input.treated as number[]).map((t) => (t ? 'treatment' : 'control'));
+    const n = arms.length;
+    const pre = (c.input.y as number[]).map((v, i) => v * 0.9 + ((i * 7) % 5));
+    const r = designAnalyses({
+      designType: 'rerandomization', values: c.input.y, arms, strata: arms.map(() => 'all'), treatmentArm: 'treatment', controlArm: 'control',
+      covariates: c.input.covariates, covariateNames: ['pre_won_revenue', 'pre_period_sales_velocity'], pre, ...budget,
+    });
+    const lin = r.rows.find((x) => x.key === 'lin_balancing_covariates')!;
+    expect(lin.note).toBe(
+      `adjusts for the 2 covariates the rerandomization balanced (pre_won_revenue, pre-period sales velocity), not for the pre-period KPI: ` +
+        `6 regression columns (intercept, treatment, each centred covariate and its interaction), HC2, df = n − k = ${n} − 6 = ${n - 6}`,
+    );
+    expect(r.territory_diagnostics!.model).toContain(`Lin's regression on the pre-period KPI alone, not on the design's balancing covariates: 4 regression columns, df = n − k = ${n} − 4 = ${n - 4}`);
+  });
 });

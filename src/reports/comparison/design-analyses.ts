@@ -21,6 +21,7 @@
 import type { RandomizationDesign } from '../../stats/design/designs';
 import { didPanelDesign, stratifiedDifference } from '../../stats/design-consistent';
 import { studentTInv, studentTSf } from '../../stats/distributions';
+import { covariateLabel } from '../../kpis/kpi-catalogue';
 import { fewClusterInference, FewClusterInferenceResult, FewClusterMethod } from '../../stats/few-cluster-inference';
 import { fewClusterDiagnostics, FewClusterDiagnostics, fragility, FragilityResult } from '../../stats/few-cluster-diagnostics';
 import { hcCovariance, olsFit } from '../../stats/linear-model';
@@ -78,6 +79,8 @@ export interface DesignAnalysesInput {
   design?: RandomizationDesign;
   /** balancing covariates per territory (rerandomization), rows aligned with values */
   covariates?: readonly (readonly number[])[] | null;
+  /** names of the balancing covariates, in column order (the label of the regression on them) */
+  covariateNames?: readonly string[] | null;
   weekly?: readonly ({ pre: readonly number[]; test: readonly number[] } | null)[] | null;
   weeklyUnit?: string;
   /** the KPI over the pre-period per territory (null = undefined), for the territory diagnostics */
@@ -104,7 +107,7 @@ function rtRow(key: string, label: string, r: RandomizationTResult): DesignAnaly
 }
 
 /** Lin's regression on several centred covariates, HC2 SE, n − k df. */
-function linMulti(y: number[], tr: number[], cov: number[][], alpha: number): { estimate: number | null; ci_low: number | null; ci_high: number | null; p_value: number | null; note: string } {
+function linMulti(y: number[], tr: number[], cov: number[][], alpha: number, names: readonly string[] | null): { estimate: number | null; ci_low: number | null; ci_high: number | null; p_value: number | null; note: string } {
   const none = { estimate: null, ci_low: null, ci_high: null, p_value: null };
   const q = cov[0]?.length ?? 0;
   const n = y.length;
@@ -123,7 +126,16 @@ function linMulti(y: number[], tr: number[], cov: number[][], alpha: number): { 
     const est = fit.coef[1];
     const df = n - k;
     const qt = studentTInv(1 - alpha / 2, df);
-    return { estimate: est, ci_low: est - qt * se, ci_high: est + qt * se, p_value: Math.min(1, 2 * studentTSf(Math.abs(est / se), df)), note: `${q} balancing covariates, ${k} regression columns, HC2, df = n − k = ${df}` };
+    const which = names && names.length === q ? ` (${names.map(covariateLabel).join(', ')})` : '';
+    return {
+      estimate: est,
+      ci_low: est - qt * se,
+      ci_high: est + qt * se,
+      p_value: Math.min(1, 2 * studentTSf(Math.abs(est / se), df)),
+      note:
+        `adjusts for the ${q} covariates the rerandomization balanced${which}, not for the pre-period KPI: ` +
+        `${k} regression columns (intercept, treatment, each centred covariate and its interaction), HC2, df = n − k = ${n} − ${k} = ${df}`,
+    };
   } catch {
     return { ...none, note: 'the balancing covariates are collinear among the compared territories' };
   }
@@ -172,7 +184,7 @@ function territoryRows(input: DesignAnalysesInput): DesignAnalysisRow[] {
   }
   if (designType === 'rerandomization' && input.covariates) {
     const cov = idx.map((i) => [...input.covariates![i]]);
-    const lin = linMulti(idx.map((i) => values[i] as number), idx.map((i) => (arms[i] === T ? 1 : 0)), cov, alpha);
+    const lin = linMulti(idx.map((i) => values[i] as number), idx.map((i) => (arms[i] === T ? 1 : 0)), cov, alpha, input.covariateNames ?? null);
     rows.push(row('lin_balancing_covariates', "Lin's regression adjustment on the balancing covariates (HC2)", 'design_consistent', lin, lin.note));
   }
   if (input.design && (designType !== 'rerandomization' || input.covariates) && (small || designType !== 'rerandomization')) {
@@ -240,7 +252,10 @@ function territoryDiagnostics(input: DesignAnalysesInput): DesignAnalysesResult[
   try {
     const fit = olsFit(x, idx.map((i) => values[i] as number));
     const d = fewClusterDiagnostics(fit, idx.map((i) => input.codes?.[i] ?? `territory ${i + 1}`), 1);
-    return { ...d, estimate: fit.coef[1], model: usePre ? "the KPI on treatment, the centred pre-period KPI and their interaction (Lin's regression), one territory per cluster" : 'the KPI on treatment (difference in means), one territory per cluster' };
+    const model = usePre
+      ? `the KPI on treatment, the centred pre-period KPI and their interaction (Lin's regression on the pre-period KPI alone, not on the design's balancing covariates: 4 regression columns, df = n − k = ${idx.length} − 4 = ${idx.length - 4}), one territory per cluster`
+      : 'the KPI on treatment (difference in means), one territory per cluster';
+    return { ...d, estimate: fit.coef[1], model };
   } catch {
     return null; // a constant pre-period KPI makes the interacted design collinear
   }

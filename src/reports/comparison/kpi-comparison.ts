@@ -170,6 +170,7 @@ function designAnalysesOf(
     controlArm: units.controlArm,
     design: units.design,
     covariates: extras.covariates ?? null,
+    covariateNames: extras.covariateNames ?? null,
     weekly: extras.weekly ?? null,
     weeklyUnit: extras.weeklyUnit,
     pre: extras.pre ?? null,

@@ -30,7 +30,7 @@ describe('a locked Lin primary with missing pre-period values (issue 13)', () =>
     expect(r.primary.method).toBe('lin_interacted_ols_hc2');
     expect(r.primary.status).toBe('ok');
     expect(r.primary.se).not.toBeNull();
-    expect(r.primary.note).toMatch(/^5 regression columns, df = n − k = 11; left out of the regression, .*treatment × missing-pre-period interaction, because every territory without a pre-period value is in the treatment arm/);
+    expect(r.primary.note).toMatch(/^adjusts for the pre-period KPI alone: 5 regression columns, df = n − k = 11; left out of the regression, .*treatment × missing-pre-period interaction, because every territory without a pre-period value is in the treatment arm/);
     expect(r.primary.note).not.toMatch(/too few territories per arm/);
     expect(r.decision_p).toBe(r.methods.regression_adjustment!.p_value);
   });

@@ -1,4 +1,5 @@
 import { sampleSd, mean } from '../../stats/descriptive';
+import { DESIGN_TYPE_LABELS, type DesignType } from '../../stats/design/design-types';
 import { RandomizationTestResult } from '../../stats/randomization-inference';
 import { TTestResult } from '../../stats/welch';
 import { ArmSummary, MethodEstimate } from '../report.types';
@@ -66,7 +67,7 @@ export function randomizationEstimate(method: string, ri: RandomizationTestResul
  * design re-drawn, or that the stored design was not replayed (the fallback on the stored strata).
  */
 export function randomizationMethodName(ri: RandomizationTestResult): string {
-  const design = ri.design ? `, ${ri.design.type} design re-drawn` : ', stored design not replayed: re-drawn within the stored strata';
+  const design = ri.design ? `, ${DESIGN_TYPE_LABELS[ri.design.type as DesignType] ?? ri.design.type} design re-drawn` : ', stored design not replayed: re-drawn within the stored strata';
   return `randomization inference (${ri.method === 'exact' ? 'exact enumeration' : `${ri.draws} Monte Carlo draws`}${design})`;
 }
 

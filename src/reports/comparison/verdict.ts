@@ -20,18 +20,23 @@ function pct(x: number): string {
   return `${x > 0 ? '+' : ''}${s}%`;
 }
 
-/** A number for sentences: no decimals from 100, two from 1, else three significant digits. */
-function num(x: number): string {
+/**
+ * A number for sentences: no decimals from 100, two from 1, else three significant digits; thousands
+ * separators (en locale, e.g. 1,234,568), as in the tables and the decision summary.
+ */
+export function sentenceNumber(x: number): string {
   const a = Math.abs(x);
-  return a >= 100 ? x.toFixed(0) : a >= 1 ? x.toFixed(2) : x.toPrecision(3);
+  if (a < 1) return x.toPrecision(3);
+  const digits = a >= 100 ? 0 : 2;
+  return x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
 /** A difference in the KPI's unit, for sentences: fractions as percentage points. */
 function diffText(x: number, unit: string): string {
   if (unit === 'fraction 0..1') return `${(100 * x).toFixed(1)} pp`;
-  if (unit === 'currency per day') return `${num(x)} per day`;
-  if (unit === 'days') return `${num(x)} days`;
-  return num(x);
+  if (unit === 'currency per day') return `${sentenceNumber(x)} per day`;
+  if (unit === 'days') return `${sentenceNumber(x)} days`;
+  return sentenceNumber(x);
 }
 
 /** A p-value for sentences: four decimals, '< 0.0001' below that. */

@@ -84,6 +84,22 @@ describe('decisionSummary', () => {
     expect(text).toContain('guardrail margin widened');
   });
 
+  it('many deals still open at readout is its own caveat, not incomplete data, when every completeness check passes', async () => {
+    const r = sampleReport();
+    r.open_opportunities.control.open_at_test_end = 60; // of 92 engaged: above the 20% caveat
+    (r as any).data_completeness = { state: 'ok', arms: [], checks: [{ what: 'territories reporting per arm', state: 'ok', note: 'territories reporting per arm: consistent with the expected ratio (exact p = 1.0000).' }] };
+    const d = decisionSummary(r);
+    expect(d.caveats).toEqual(['many deals still open at readout']);
+    expect(d.confidence_reason).toBe('Low: the primary KPI result is inconclusive; lowered for: many deals still open at readout.');
+    expect(d.reasons.find((x) => x.topic === 'data completeness')!.stance).toBe('for');
+    const open = d.reasons.find((x) => x.topic === 'open deals')!;
+    expect(open.stance).toBe('against');
+    expect(open.finding).toMatch(/60 of 92 control deals .* still open/);
+    const html = await renderReportHtml({ report: r, meta: { report_id: 'r', created_at: '2024-03-04T00:00:00Z' } as any, assignment: null as any });
+    expect(html).not.toContain('incomplete data.');
+    expect(html).toContain('lowered for: many deals still open at readout.');
+  });
+
   it("judges the direction by the deciding method's estimate, not by the Welch difference", () => {
     const r = withPrimary({ ...better, difference: { ...base.difference, estimate: -1 } });
     expect(decisionSummary(r).decision).toBe('ship');

@@ -14,7 +14,7 @@
  * one level for each caveat: interim look, incomplete data, many deals still open at readout,
  * plan amendments after launch.
  */
-import type { KpiResult } from '../report.types';
+import { KPI_STATUS_LABELS, type KpiResult, type KpiStatus } from '../report.types';
 import { kpisOf, liftIntervalName, type ReportData } from './chart-data';
 import { fmtMoney, fmtP, fmtPct, fmtValue, num } from './format';
 import type { ReturnOnPilot } from './return-on-pilot';
@@ -24,7 +24,7 @@ export type Confidence = 'high' | 'moderate' | 'low';
 
 /** One reason behind the decision. */
 export interface DecisionReason {
-  topic: 'primary KPI' | 'guardrails' | 'data completeness' | 'plan amendments' | 'readout' | 'return on the pilot';
+  topic: 'primary KPI' | 'guardrails' | 'data completeness' | 'open deals' | 'plan amendments' | 'readout' | 'return on the pilot';
   /** the finding in one plain sentence */
   finding: string;
   /** whether it argues for shipping, against it, or neither */
@@ -116,9 +116,15 @@ export function amendmentsOf(report: ReportData): { at: string | null; summary: 
   });
 }
 
-/** Per-arm data completeness findings (territories without any deal; deals still open at readout). */
-export function completenessFindings(report: ReportData): { issues: string[]; notes: string[] } {
+/**
+ * Per-arm data completeness findings: `issues` are missing or mismatched data (territories without
+ * any deal, a completeness check that fails, contamination); `openDeals` the arms with more than
+ * OPEN_SHARE_CAVEAT of their test-period deals still open at readout (the data is complete, the
+ * outcome may still move: a caveat of its own, not incomplete data); `notes` the rest.
+ */
+export function completenessFindings(report: ReportData): { issues: string[]; openDeals: string[]; notes: string[] } {
   const issues: string[] = [];
+  const openDeals: string[] = [];
   const notes: string[] = [];
   const c = report.completeness;
   for (const arm of ['control', 'treatment'] as const) {
@@ -149,10 +155,10 @@ export function completenessFindings(report: ReportData): { issues: string[]; no
     if (openAtEnd === null || engaged === 0) continue;
     const share = openAtEnd / engaged;
     const text = `${openAtEnd} of ${engaged} ${arm} deals engaged in the test period were still open at its end (${(100 * share).toFixed(0)}%)`;
-    if (share > OPEN_SHARE_CAVEAT) issues.push(`${text}: win rate and revenue may still move`);
+    if (share > OPEN_SHARE_CAVEAT) openDeals.push(`${text}: win rate and revenue may still move`);
     else notes.push(text);
   }
-  return { issues, notes };
+  return { issues, openDeals, notes };
 }
 
 const LOWER: Record<Confidence, Confidence> = { high: 'moderate', moderate: 'low', low: 'low' };
@@ -200,7 +206,11 @@ function readoutStep(report: ReportData, complete: boolean, seq: ReturnType<type
   if (seq) reasons.push({ topic: 'readout', finding: seq.text, stance: seq.recommendation === 'stop_for_efficacy' ? 'for' : seq.recommendation === 'stop_for_futility' ? 'against' : 'neutral' });
 }
 
-/** The data completeness reason; incomplete data is a caveat. */
+/**
+ * The data completeness reason (incomplete data is a caveat) and, when many test-period deals are
+ * still open at readout, the open-deals reason (its own caveat: the data is complete, the outcome
+ * may still move).
+ */
 function completenessStep(report: ReportData, reasons: DecisionReason[], caveats: string[]): void {
   const comp = completenessFindings(report);
   if (comp.issues.length) {
@@ -212,6 +222,10 @@ function completenessStep(report: ReportData, reasons: DecisionReason[], caveats
       finding: `Every territory has deals in the test period${comp.notes.length ? `; ${comp.notes.join('; ')}` : ''}.`,
       stance: 'for',
     });
+  }
+  if (comp.openDeals.length) {
+    caveats.push('many deals still open at readout');
+    reasons.push({ topic: 'open deals', finding: `${comp.openDeals.join('; ')}.`, stance: 'against' });
   }
 }
 
@@ -242,7 +256,7 @@ interface PrimaryOutcome {
 function noPrimaryResult(primary: KpiResult | undefined, complete: boolean, guardHarm: string[]): PrimaryOutcome {
   const decision: Decision = guardHarm.length ? 'stop' : complete ? 'stop' : 'extend';
   const headline = primary
-    ? `The primary KPI, ${primary.label}, has no result (${String(primary.status_reason ?? primary.status).replace(/_/g, ' ')}).`
+    ? `The primary KPI, ${primary.label}, has no result (${primary.status_reason ?? KPI_STATUS_LABELS[primary.status as KpiStatus] ?? String(primary.status)}).`
     : 'The report has no primary KPI result.';
   return { decision, headline, base: 'low', reason: { topic: 'primary KPI', finding: headline, stance: 'against' } };
 }

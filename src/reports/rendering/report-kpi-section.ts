@@ -1,10 +1,11 @@
 /** The KPI results section of the report page: one row per KPI with the deciding method's numbers. */
+import { KPI_STATUS_LABELS, type KpiStatus } from '../report.types';
 import { kpisOf, type ReportData } from './chart-data';
 import { esc, fmtDifference, fmtDifferenceRange, fmtP, fmtPct, fmtValue, num, unitLabel } from './format';
 import { notAvailable, sentence, treatmentArms } from './report-html.helpers';
 
 function statusText(k: ReturnType<typeof kpisOf>[number]): string {
-  if (k.status !== 'ok') return `no result (${String(k.status_reason ?? k.status).replace(/_/g, ' ')})`;
+  if (k.status !== 'ok') return `no result (${k.status_reason ?? KPI_STATUS_LABELS[k.status as KpiStatus] ?? String(k.status)})`;
   if (k.significant === null || k.significant === undefined) return 'no decision p';
   if (!k.significant) return 'no significant difference';
   const est = num(k.difference?.estimate) ?? 0;
@@ -33,7 +34,7 @@ function deciding(k: Kpi): { method: string; estimate: number | null; ci_low: nu
 
 /** A method name for the page: stored keys such as `lin_interacted_ols_hc2` never reach the reader. */
 function plainMethod(m: string): string {
-  if (m.startsWith('lin_interacted_ols_hc2')) return "Lin's regression adjustment (HC2, n − k df)";
+  if (m.startsWith('lin_interacted_ols_hc2')) return "Lin's regression adjustment on the pre-period KPI (HC2, n − k df)";
   if (m.startsWith('welch_t')) return `Welch t${m.slice('welch_t'.length)}`;
   return m.replace(/_/g, ' ');
 }

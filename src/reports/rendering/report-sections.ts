@@ -222,6 +222,7 @@ ${rows}
 </table>
 <p class="note">Open at the end of the test period: deals engaged in the test period and not closed by ${esc(report.pilot?.test_period?.end ?? 'its end')} (they count as not won). Open now: every open deal of these territories, whatever its engage date.</p>
 ${findings.issues.length ? `<p><strong>Watch:</strong></p><ul>${findings.issues.map((i) => `<li>${esc(i)}</li>`).join('')}</ul>` : '<p>No completeness issue found.</p>'}
+${findings.openDeals.length ? `<p><strong>Watch (deals still open, not missing data):</strong></p><ul>${findings.openDeals.map((i) => `<li>${esc(i)}</li>`).join('')}</ul>` : ''}
 ${findings.notes.length ? `<ul>${findings.notes.map((i) => `<li>${esc(i)}</li>`).join('')}</ul>` : ''}
 ${extraTable}
 <dl class="meta">

@@ -15,6 +15,13 @@ export const DESIGN_ALGORITHM_VERSION_V2 = `pilotlab-design@2 (${PRNG_ALGORITHM}
 /** The design types. */
 export type DesignType = 'complete' | 'stratified' | 'matched_pairs' | 'rerandomization';
 export const DESIGN_TYPES: readonly DesignType[] = ['complete', 'stratified', 'matched_pairs', 'rerandomization'];
+/** Each design type in words, for text a reader sees (the codes stay in JSON bodies). */
+export const DESIGN_TYPE_LABELS: Readonly<Record<DesignType, string>> = {
+  complete: 'complete',
+  stratified: 'stratified',
+  matched_pairs: 'matched pairs',
+  rerandomization: 'rerandomization',
+};
 
 /** Most arms a pilot may have: one control and up to 4 treatments. */
 export const MAX_ARMS = 5;
