@@ -33,6 +33,8 @@ describe('decisionSummary', () => {
     expect(d.decision).toBe('stop');
     expect(d.headline).toMatch(/guardrail/);
     expect(d.reasons.find((x) => x.topic === 'guardrails')!.stance).toBe('against');
+    // the lift quoted here is the ratio of the raw arm means (not the deciding method's effect shown in the KPI table): say which
+    expect(d.reasons.find((x) => x.topic === 'guardrails')!.finding).toMatch(/lift of the raw arm means/);
   });
 
   it('stops on a guardrail that fails its non-inferiority test', () => {

@@ -181,7 +181,7 @@ function sequentialLook(report: ReportData): { recommendation: string | null; te
 
 /** The guardrail reason, and the breaches (significantly worse, or failing non-inferiority) that force a stop. */
 function guardrailStep(guardrails: KpiResult[]): { guardHarm: string[]; reason: DecisionReason } {
-  const harmed = guardrails.filter((k) => k.significant === true && direction(k) === 'worse').map((k) => `${k.label} is significantly worse (${liftText(k)}, ${pText(k)})`);
+  const harmed = guardrails.filter((k) => k.significant === true && direction(k) === 'worse').map((k) => `${k.label} is significantly worse (lift of the raw arm means ${liftText(k)}, ${pText(k)})`);
   const niFailed = guardrails.map(failsNonInferiority).filter((x): x is string => x !== null);
   const guardHarm = [...harmed, ...niFailed];
   if (!guardrails.length) return { guardHarm, reason: { topic: 'guardrails', finding: 'The pilot declares no guardrail KPI.', stance: 'neutral' } };
@@ -190,7 +190,7 @@ function guardrailStep(guardrails: KpiResult[]): { guardHarm: string[]; reason: 
     guardHarm,
     reason: {
       topic: 'guardrails',
-      finding: `No guardrail is significantly worse (${guardrails.map((k) => `${k.label}: ${liftText(k)}, ${pText(k)}`).join('; ')}).`,
+      finding: `No guardrail is significantly worse (${guardrails.map((k) => `${k.label}: lift of the raw arm means ${liftText(k)}, ${pText(k)}`).join('; ')}).`,
       stance: 'for',
     },
   };

@@ -79,7 +79,7 @@ export function kpiSection(report: ReportData): string {
   const verdicts = kpis.map((k) => `<li><strong>${esc(k.label)}${multiArm && k.treatment_arm ? ` (${esc(k.treatment_arm)})` : ''}</strong>: ${esc(k.verdict)}</li>`).join('\n');
   return `<div class="wide"><table class="kpi-table">
 <caption>Every KPI, treatment against control: arm means over territories; the raw difference of the means (and the raw relative lift); the effect (treatment − control) and p of the deciding method with its ${pct}% CI, and the same effect and CI as a lift relative to the control mean; the ${esc(adjName)}-adjusted p${adjName === 'Holm' ? ' with the interval that agrees with it' : ''}</caption>
-<thead><tr><th scope="col">KPI</th><th scope="col">Role</th>${multiArm ? '<th scope="col">Arm</th>' : ''}<th scope="col">Control mean</th><th scope="col">Treatment mean</th><th scope="col">Raw difference (raw lift)</th><th scope="col">Effect (${pct}% CI)</th><th scope="col">Lift (${pct}% CI)</th><th scope="col">p</th><th scope="col">Adjusted p (${esc(adjName)})</th><th scope="col">Method</th><th scope="col">Status</th></tr></thead>
+<thead><tr><th scope="col">KPI</th><th scope="col">Role</th>${multiArm ? '<th scope="col">Arm</th>' : ''}<th scope="col">Control mean</th><th scope="col">Treatment mean</th><th scope="col">Raw difference (raw lift)</th><th scope="col">Effect (${pct}% CI)</th><th scope="col">Lift of the effect: effect ÷ control mean (${pct}% CI)</th><th scope="col">p</th><th scope="col">Adjusted p (${esc(adjName)})</th><th scope="col">Method</th><th scope="col">Status</th></tr></thead>
 <tbody>
 ${rows}
 </tbody>
