@@ -17,6 +17,7 @@ import { mean, sampleVariance } from './descriptive';
 import { normalSf, studentTInv, studentTSf } from './distributions';
 import { aliasedColumns, classicCovariance, hcCoefficientVariance, hcCovariance, HcType, Matrix, olsFit } from './linear-model';
 import { welchTTest } from './welch';
+import { isZeroSe } from './zero-se';
 
 /** Smallest positive double: a p-value below the double range is reported as this, never 0. */
 const P_FLOOR = Number.MIN_VALUE;
@@ -388,7 +389,7 @@ export function linRegressionAdjustment(
     return { ...shaped, exact_fit: exactFit, note, estimate, df, reason };
   }
   const se = Math.sqrt(Math.max(0, hc2.variance));
-  if (!(se > 1e-12 * Math.max(1, Math.abs(estimate)))) {
+  if (isZeroSe(se, estimate)) {
     const reason = 'the regression fits every territory exactly, so the HC2 standard error is 0 and the t-test is undefined';
     return { ...shaped, exact_fit: exactFit, note, status: 'zero_variance', estimate, se: 0, df, reason };
   }

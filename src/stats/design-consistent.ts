@@ -12,6 +12,7 @@
  */
 import { studentTInv, studentTSf } from './distributions';
 import type { Matrix } from './linear-model';
+import { isZeroSe } from './zero-se';
 
 /** Result of `stratifiedDifference`. */
 export interface StratifiedDifferenceResult {
@@ -81,7 +82,7 @@ export function stratifiedDifference(
   const empty = { method: 'stratified_difference_neyman' as const, estimate: null, se: null, df: null, p_value: null, ci_low: null, ci_high: null, strata: rows };
   if (short || rows.length === 0) return { ...empty, status: 'insufficient_data', note: 'every stratum needs at least two territories with a value in each arm for the stratified variance' };
   const se = Math.sqrt(variance);
-  if (!(se > 1e-12 * Math.max(1, Math.abs(est)))) return { ...empty, estimate: est, status: 'zero_variance', note: 'no variation within the strata' };
+  if (isZeroSe(se, est)) return { ...empty, estimate: est, status: 'zero_variance', note: 'no variation within the strata' };
   const df = (variance * variance) / dfDen;
   const q = studentTInv(1 - alpha / 2, df);
   return {

@@ -15,6 +15,7 @@
 import { normalInv, normalSf, studentTInv, studentTSf } from './distributions';
 import { classicCovariance, cr1Covariance, cr2Coefficient, OlsFit, olsFit } from './linear-model';
 import { welchTTest } from './welch';
+import { isZeroSe } from './zero-se';
 
 const P_FLOOR = Number.MIN_VALUE;
 
@@ -246,7 +247,7 @@ function cr2Inference(fit: OlsFit, territory: readonly string[], alpha: number):
   const cr2 = cr2Coefficient(fit, territory, 3);
   if (!cr2 || cr2.df === null) return { status: 'insufficient_data', cr2: { ...NULL_CR2 } };
   const se = Math.sqrt(Math.max(0, cr2.variance));
-  if (!(se > 1e-12 * Math.max(1, Math.abs(b)))) return { status: 'zero_variance', cr2: { ...NULL_CR2, se: 0, df: cr2.df } };
+  if (isZeroSe(se, b)) return { status: 'zero_variance', cr2: { ...NULL_CR2, se: 0, df: cr2.df } };
   const q = studentTInv(1 - alpha / 2, cr2.df);
   return {
     status: 'ok',

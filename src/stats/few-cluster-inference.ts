@@ -15,6 +15,7 @@ import { cr2WithImbensKolesarDf, cr3Jackknife } from './cluster-small-sample';
 import { fewClusterDiagnostics, FewClusterDiagnostics, fragility, FragilityResult } from './few-cluster-diagnostics';
 import { cr1Covariance, Matrix, olsFit } from './linear-model';
 import { wildClusterBootstrap, WildWeights } from './wild-cluster-bootstrap';
+import { isZeroSe } from './zero-se';
 
 /** Method keys of `fewClusterInference`. */
 export type FewClusterMethod = 'cr2_bell_mccaffrey' | 'cr2_imbens_kolesar' | 'cr3_jackknife' | 'wild_cluster_bootstrap' | 'cr1_t';
@@ -59,7 +60,7 @@ export interface FewClusterInferenceResult {
 /**
  * One t-based row: estimate ± t_{1−α/2, df}·SE and the two-sided p against `r`; null p and CI when the
  * variance or df is undefined, and when the SE is 0 up to rounding (SE ≤ 1e-12·max(1, |est|), the
- * rule of the wild bootstrap's 'zero_variance' and of the panel DiD): residuals of an exact fit are
+ * shared rule, {@link isZeroSe}): residuals of an exact fit are
  * rounding noise, and dividing by their SE would report p ≈ 0 for data without any variation.
  */
 function tRow(method: FewClusterMethod, deciding: boolean, est: number, variance: number | null, df: number | null, alpha: number, r: number, note: string | null = null): FewClusterRow {
@@ -68,7 +69,7 @@ function tRow(method: FewClusterMethod, deciding: boolean, est: number, variance
     return { ...base, se: variance === null ? null : Math.sqrt(Math.max(0, variance)), df, p_value: null, ci_low: null, ci_high: null, note: note ?? 'not defined for these data' };
   }
   const se = Math.sqrt(variance);
-  if (!(se > 1e-12 * Math.max(1, Math.abs(est)))) {
+  if (isZeroSe(se, est)) {
     return { ...base, se: 0, df, p_value: null, ci_low: null, ci_high: null, note: note ?? 'the cluster-robust standard error is 0' };
   }
   const q = studentTInv(1 - alpha / 2, df);

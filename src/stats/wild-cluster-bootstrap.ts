@@ -36,6 +36,7 @@ import { createPrng } from './design/prng';
 import { clusterGroups } from './cluster-small-sample';
 import { olsFit } from './linear-model';
 import type { Matrix } from './linear-model';
+import { isZeroSe } from './zero-se';
 
 /** Weight distributions offered. */
 export type WildWeights = 'rademacher' | 'webb';
@@ -372,7 +373,7 @@ export function wildClusterBootstrap(input: WildClusterBootstrapInput): WildClus
   if (G < 2 || N <= k) return { ...base, note: G < 2 ? 'fewer than 2 clusters' : 'no residual degrees of freedom' };
   const kernel = wcrKernel(x, y, clusters, j, { ...plan, draws, seed: seed ?? 0 });
   const est = kernel.estimate;
-  if (!(kernel.se > 1e-12 * Math.max(1, Math.abs(est)))) {
+  if (isZeroSe(kernel.se, est)) {
     return { ...base, status: 'zero_variance', estimate: est, se_cr1: 0, draws: kernel.count, note: 'the cluster-robust standard error is 0' };
   }
   const pOf = (r: number): number => {
