@@ -143,9 +143,27 @@ export interface MonteCarloBudget {
 }
 
 /**
+ * Accepted draws of a rerandomized design kept for the next test on the same design: under an
+ * acceptance rule most tries are rejected (p_a = 0.1: ten Mahalanobis distances per accepted draw),
+ * and a report runs several randomization tests (RI on the difference and on Lin's adjustment, the
+ * randomization-t) over the same template, rule, seed and budget, which draw the same sequence.
+ * Keyed by the rule object (so an entry lives as long as its design) and by the template, seed and
+ * budget; at most STORED_PER_RULE entries per rule, each at most STORED_MAX_BYTES of labels.
+ */
+const storedDraws = new WeakMap<AcceptanceRule, Map<string, { labels: Uint8Array; draws: number; rejected: number }>>();
+const STORED_PER_RULE = 4;
+const STORED_MAX_BYTES = 4_000_000;
+
+function storedDrawsKey(template: DesignTemplate, budget: MonteCarloBudget): string {
+  return `${budget.seed}|${budget.draws}|${budget.maxTries}|${template.n_units}|${template.arms.length}|${template.strata.map((s) => `${s.units.join(',')}:${s.counts.join(',')}`).join(';')}`;
+}
+
+/**
  * Monte Carlo pass: assignments re-drawn from the template with the seeded PRNG (`drawFromDesign`)
  * until `draws` are accepted or `maxTries` were tried; accepted ones go to `record` (the label
- * buffer is reused between draws). Yields every CHUNK tries.
+ * buffer is reused between draws). Yields every CHUNK tries. Under an acceptance rule, the accepted
+ * draws are kept (see `storedDraws`) and a second pass with the same template, rule, seed and budget
+ * replays them: the same assignments in the same order, the same counts.
  *
  * @returns the accepted draws B and the number rejected by the acceptance rule
  */
@@ -155,8 +173,20 @@ export function* sampleReferenceSet(
   budget: MonteCarloBudget,
   record: (labels: Uint8Array) => void,
 ): Generator<void, { draws: number; rejected: number }, undefined> {
+  const n = template.n_units;
+  const buffer = new Uint8Array(n);
+  const key = accept ? storedDrawsKey(template, budget) : '';
+  const stored = accept ? storedDraws.get(accept)?.get(key) : undefined;
+  if (stored) {
+    for (let b = 0; b < stored.draws; b++) {
+      if ((b + 1) % CHUNK === 0) yield;
+      buffer.set(stored.labels.subarray(b * n, (b + 1) * n));
+      record(buffer);
+    }
+    return { draws: stored.draws, rejected: stored.rejected };
+  }
+  const keep = accept !== null && budget.draws * n <= STORED_MAX_BYTES ? new Uint8Array(budget.draws * n) : null;
   const rng = createPrng(budget.seed);
-  const buffer = new Uint8Array(template.n_units);
   let rejected = 0;
   let tries = 0;
   let b = 0;
@@ -168,8 +198,15 @@ export function* sampleReferenceSet(
       rejected++;
       continue;
     }
+    keep?.set(buffer, b * n);
     b++;
     record(buffer);
+  }
+  if (keep && accept) {
+    const byKey = storedDraws.get(accept) ?? new Map();
+    if (byKey.size >= STORED_PER_RULE) byKey.delete(byKey.keys().next().value!);
+    byKey.set(key, { labels: keep.subarray(0, b * n), draws: b, rejected });
+    storedDraws.set(accept, byKey);
   }
   return { draws: b, rejected };
 }

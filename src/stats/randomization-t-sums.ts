@@ -125,3 +125,128 @@ export function sufficientEvaluator(stat: StudentizedStatistic, ctx: Ctx, labels
   };
 }
 
+
+/**
+ * Lin's HC2 t (statistic 'lin_hc2_t') in closed form, arm by arm: the fully interacted model
+ * y ~ 1 + T + Xc + T·Xc (Xc centred at the mean over `rows`) is the union of one regression
+ * y ~ 1 + (x − x̄) per arm, so its residuals and leverages are the arms' own, its treatment
+ * coefficient is the difference of the arms' intercepts α_T − α_C, and that coefficient's HC2
+ * variance is V_T + V_C with V_a = Σ_{i∈a} c_i² e_i²/(1 − h_i), where α_a = Σ c_i y_i,
+ * c_i = 1/n_a − (x̄_a − x̄)'S_a⁻¹(x_i − x̄_a), h_i = 1/n_a + (x_i − x̄_a)'S_a⁻¹(x_i − x̄_a), S_a the
+ * arm's centred cross-product matrix (Lin 2013; MacKinnon & White 1985 for HC2). Identical to the
+ * normal-equations fit of the whole model (randomization-t.ts `linHc2`, the 'direct' evaluation and
+ * the test's second route) up to rounding, at O(n·q²) with no matrix of the whole model: the
+ * randomization-t re-scores every reference assignment with it.
+ *
+ * @param ctx labels of the compared arms (ctx.tIdx, ctx.cIdx) and the covariate rows (ctx.cov, n × q)
+ * @param labels arm label per unit; `rows` the units compared (observed value, label T or C)
+ * @param y outcome per unit (units outside `rows` are not read)
+ * @returns [estimate, t], both NaN when the model cannot be fitted the way `olsFit` + HC2 cannot:
+ *   an arm with a singular S_a (fewer than q + 1 units, a covariate constant or collinear within the
+ *   arm), a leverage within 1e-6 of 1, or a variance that is not positive
+ */
+export function linHc2PerArm(ctx: Ctx, labels: Uint8Array, y: Float64Array, rows: readonly number[]): [number, number] {
+  const cov = ctx.cov!;
+  const q = cov[0]?.length ?? 0;
+  const m = new Float64Array(q);
+  for (const i of rows) for (let a = 0; a < q; a++) m[a] += cov[i][a];
+  for (let a = 0; a < q; a++) m[a] /= rows.length;
+  let estimate = 0;
+  let variance = 0;
+  for (const arm of [ctx.tIdx, ctx.cIdx]) {
+    const units = rows.filter((i) => labels[i] === arm);
+    const na = units.length;
+    if (na < q + 1) return [NaN, NaN];
+    const xbar = new Float64Array(q);
+    let ybar = 0;
+    for (const i of units) {
+      ybar += y[i];
+      for (let a = 0; a < q; a++) xbar[a] += cov[i][a];
+    }
+    ybar /= na;
+    for (let a = 0; a < q; a++) xbar[a] /= na;
+    // S_a and Σ d_i (y_i − ȳ_a), then S_a⁻¹ through the correlation form (columns equilibrated)
+    const S = Array.from({ length: q }, () => new Float64Array(q));
+    const sy = new Float64Array(q);
+    for (const i of units) {
+      for (let a = 0; a < q; a++) {
+        const da = cov[i][a] - xbar[a];
+        sy[a] += da * (y[i] - ybar);
+        for (let b = 0; b <= a; b++) S[a][b] += da * (cov[i][b] - xbar[b]);
+      }
+    }
+    for (let a = 0; a < q; a++) for (let b = 0; b < a; b++) S[b][a] = S[a][b];
+    const Sinv = invertSmall(S);
+    if (!Sinv) return [NaN, NaN];
+    const slope = new Float64Array(q);
+    const g = new Float64Array(q);
+    for (let a = 0; a < q; a++) {
+      for (let b = 0; b < q; b++) {
+        slope[a] += Sinv[a][b] * sy[b];
+        g[a] += Sinv[a][b] * (xbar[b] - m[b]);
+      }
+    }
+    let intercept = ybar;
+    for (let a = 0; a < q; a++) intercept -= slope[a] * (xbar[a] - m[a]);
+    let v = 0;
+    const d = new Float64Array(q);
+    for (const i of units) {
+      let fitted = ybar;
+      let gd = 0;
+      for (let a = 0; a < q; a++) {
+        d[a] = cov[i][a] - xbar[a];
+        fitted += slope[a] * d[a];
+        gd += g[a] * d[a];
+      }
+      let h = 1 / na;
+      for (let a = 0; a < q; a++) {
+        let sd = 0;
+        for (let b = 0; b < q; b++) sd += Sinv[a][b] * d[b];
+        h += d[a] * sd;
+      }
+      if (h >= 1 - 1e-6) return [NaN, NaN];
+      const e = y[i] - fitted;
+      const c = 1 / na - gd;
+      v += (c * c * e * e) / (1 - h);
+    }
+    estimate += arm === ctx.tIdx ? intercept : -intercept;
+    variance += v;
+  }
+  if (!(variance > 0)) return [NaN, NaN];
+  return [estimate, estimate / Math.sqrt(variance)];
+}
+
+/**
+ * Inverse of a small symmetric positive semi-definite matrix through its correlation form
+ * D^{-1/2} S D^{-1/2} (Gauss–Jordan with partial pivoting, pivot threshold 1e-12 as `invertMatrix`);
+ * null when a diagonal is 0 or a pivot falls under the threshold (collinear columns).
+ */
+function invertSmall(S: Float64Array[]): Float64Array[] | null {
+  const q = S.length;
+  const s = new Float64Array(q);
+  for (let a = 0; a < q; a++) {
+    if (!(S[a][a] > 0)) return null;
+    s[a] = Math.sqrt(S[a][a]);
+  }
+  const m = Array.from({ length: q }, (_, a) => {
+    const row = new Float64Array(2 * q);
+    for (let b = 0; b < q; b++) row[b] = S[a][b] / (s[a] * s[b]);
+    row[q + a] = 1;
+    return row;
+  });
+  for (let col = 0; col < q; col++) {
+    let piv = col;
+    for (let r = col + 1; r < q; r++) if (Math.abs(m[r][col]) > Math.abs(m[piv][col])) piv = r;
+    if (Math.abs(m[piv][col]) <= 1e-12) return null;
+    [m[col], m[piv]] = [m[piv], m[col]];
+    const p = m[col][col];
+    for (let j = 0; j < 2 * q; j++) m[col][j] /= p;
+    for (let r = 0; r < q; r++) {
+      if (r === col) continue;
+      const f = m[r][col];
+      if (f === 0) continue;
+      for (let j = 0; j < 2 * q; j++) m[r][j] -= f * m[col][j];
+    }
+  }
+  return m.map((row, a) => Float64Array.from({ length: q }, (_, b) => row[q + b] / (s[a] * s[b])));
+}

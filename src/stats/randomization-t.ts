@@ -23,11 +23,10 @@
  * bisection over the same stored assignments; for 'lin_hc2_t' not computed (its p is the decision).
  */
 import type { RandomizationDesign } from './design/designs';
-import { createPrng } from './design/prng';
-import { DesignTemplate, drawFromDesign, enumerateAssignments, countAssignments } from './design/randomization';
+import { DesignTemplate, enumerateAssignments, countAssignments } from './design/randomization';
 import { hcCovariance, olsFit } from './linear-model';
-import { sufficientEvaluator } from './randomization-t-sums';
-import { conditionOnComparedArms } from './randomization-reference-set';
+import { linHc2PerArm, sufficientEvaluator } from './randomization-t-sums';
+import { conditionOnComparedArms, sampleReferenceSet } from './randomization-reference-set';
 
 /** The studentized statistics offered (see the file header). */
 export type StudentizedStatistic = 'welch_t' | 'stratified_t' | 'paired_t' | 'lin_hc2_t';
@@ -59,7 +58,9 @@ export interface RandomizationTInput {
    * stratified_t and paired_t: per assignment and group, sums of y and y² split by observed arm are
    * stored once, so each candidate effect τ of the test inversion costs O(groups) per assignment) or
    * 'direct' (the statistic recomputed from the outcomes y − τ·1[observed treatment], O(n); the
-   * reference route the tests compare with). Both give the same statistics up to rounding.
+   * reference route the tests compare with). Both give the same statistics up to rounding. For
+   * lin_hc2_t the default is the closed form arm by arm (`linHc2PerArm`) and 'direct' the
+   * normal equations of the whole interacted model.
    */
   evaluation?: 'sufficient_statistics' | 'direct';
 }
@@ -93,6 +94,8 @@ export interface Ctx {
   cIdx: number;
   strata: number[][];
   cov: readonly (readonly number[])[] | null;
+  /** lin_hc2_t through the normal equations of the whole model (`olsFit` + HC2), the reference route; else `linHc2PerArm` */
+  direct?: boolean;
 }
 
 function meanVar(xs: number[]): [number, number] {
@@ -121,7 +124,7 @@ function studentized(stat: StudentizedStatistic, ctx: Ctx, labels: Uint8Array, y
       const d = mt - mc;
       return [d, d / Math.sqrt(vt / yt.length + vc / yc.length)];
     }
-    return linHc2(ctx, labels, y, rows);
+    return ctx.direct ? linHc2(ctx, labels, y, rows) : linHc2PerArm(ctx, labels, y, rows);
   }
   if (stat === 'paired_t') {
     const d: number[] = [];
@@ -208,14 +211,11 @@ function referenceSet(template: DesignTemplate, accept: ((l: Uint8Array) => bool
     return { labels, rejected, enumeration: true, seed: null as number | null };
   }
   const seed = input.seed ?? 0;
-  const rng = createPrng(seed);
-  const maxTries = input.maxTries ?? draws * 1000;
-  const buf = new Uint8Array(template.n_units);
-  for (let tries = 0; labels.length < draws && tries < maxTries; tries++) {
-    drawFromDesign(template, rng, buf);
-    if (accept && !accept(buf)) rejected++;
-    else labels.push(Uint8Array.from(buf));
-  }
+  // the same pass as the randomization test's (sharing its kept draws under an acceptance rule)
+  const pass = sampleReferenceSet(template, accept, { draws, maxTries: input.maxTries ?? draws * 1000, seed }, (l) => labels.push(Uint8Array.from(l)));
+  let step = pass.next();
+  while (!step.done) step = pass.next();
+  rejected = step.value.rejected;
   return { labels, rejected, enumeration: false, seed: seed as number | null };
 }
 
@@ -245,7 +245,7 @@ export function randomizationTTest(input: RandomizationTInput): RandomizationTRe
   const alpha = input.alpha ?? 0.05;
   // territories of other arms held fixed; the two compared arms permuted within their strata
   const { template } = conditionOnComparedArms(design.template, observed, tIdx, cIdx);
-  const ctx: Ctx = { n, tIdx, cIdx, strata: template.strata.map((s) => s.units), cov: input.covariates ?? null };
+  const ctx: Ctx = { n, tIdx, cIdx, strata: template.strata.map((s) => s.units), cov: input.covariates ?? null, direct: input.evaluation === 'direct' };
   const y = Float64Array.from(values.map((v) => (v === null ? NaN : v)));
   const [estimate, tObs] = studentized(statistic, ctx, observed, y);
   const base: RandomizationTResult = {
