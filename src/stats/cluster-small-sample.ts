@@ -24,7 +24,7 @@
  * test/fixtures/cluster-small-sample.json (direct n × n route and explicit refits in numpy,
  * CR1 from statsmodels; script beside it).
  */
-import { invertMatrix, OlsFit, symmetricEigen } from './linear-model';
+import { OlsFit, solveLinear, symmetricEigen } from './linear-model';
 import type { Matrix } from './linear-model';
 
 /** Rows grouped by cluster label, in first-seen order, with the labels. */
@@ -248,7 +248,7 @@ export function cr3Jackknife(fit: OlsFit, clusters: readonly string[], j: number
     let est: number | null = null;
     try {
       const reduced = xtx.map((row, a) => row.map((v, b) => v - mo.s[a][b]));
-      const delta = matVec(invertMatrix(reduced), mo.xe);
+      const delta = solveLinear(reduced, mo.xe);
       est = estimate - delta[j];
       sum += delta[j] * delta[j];
     } catch {

@@ -95,9 +95,9 @@ export function fewClusterRows(
   const r = opts.nullValue ?? 0;
   const deciding = opts.deciding ?? DEFAULT_FEW_CLUSTER_METHOD;
   const want = (m: FewClusterMethod) => !opts.methods || opts.methods.includes(m);
-  const wcr = wildClusterBootstrap({ x, y, clusters, coefficient: j, alpha, nullValue: r, draws: opts.draws, seed: opts.seed, maxEnumeration: opts.maxEnumeration, weights: opts.weights, ci: opts.ci });
-  if (wcr.clusters < 2) throw new RangeError('few-cluster inference needs at least 2 clusters');
   const fit = olsFit(x, y);
+  const wcr = wildClusterBootstrap({ x, y, clusters, coefficient: j, alpha, nullValue: r, draws: opts.draws, seed: opts.seed, maxEnumeration: opts.maxEnumeration, weights: opts.weights, ci: opts.ci, fit });
+  if (wcr.clusters < 2) throw new RangeError('few-cluster inference needs at least 2 clusters');
   const est = fit.coef[j];
   const G = wcr.clusters;
   const notComputed = 'not computed';

@@ -8,7 +8,7 @@
  * blows up near 1 − μ = 0.)
  */
 import fc from 'fast-check';
-import { cr2Coefficient, Matrix, olsFit, OlsFit, symmetricEigen } from './linear-model';
+import { cr2Coefficient, invertMatrix, Matrix, olsFit, OlsFit, solveLinear, symmetricEigen } from './linear-model';
 
 function dot(a: readonly number[], b: readonly number[]): number {
   let s = 0;
@@ -175,5 +175,38 @@ describe('cr2Coefficient (k-dimensional route) equals the direct n_g × n_g rout
       ),
       { numRuns: 60, seed: 11 },
     );
+  });
+});
+
+describe('solveLinear', () => {
+  it('equals invertMatrix(A)·b, and is singular exactly where invertMatrix is', () => {
+    let s = 42;
+    const u = () => ((s = (s * 16807) % 2147483647) / 2147483647) - 0.5;
+    let singular = 0;
+    for (let trial = 0; trial < 50; trial++) {
+      const k = 2 + (trial % 9);
+      const z = Array.from({ length: k + 3 }, () => Array.from({ length: k }, () => u() * 10 ** (trial % 4)));
+      // every fifth matrix collinear: its last column is the sum of the first two
+      if (trial % 5 === 0) z.forEach((r) => (r[k - 1] = r[0] + r[1]));
+      const a = Array.from({ length: k }, (_, i) => Array.from({ length: k }, (_, j) => z.reduce((acc, r) => acc + r[i] * r[j], 0)));
+      const b = Array.from({ length: k }, () => u());
+      let inv: number[][] | null = null;
+      try {
+        inv = invertMatrix(a);
+      } catch {
+        inv = null;
+      }
+      if (inv === null) {
+        expect(() => solveLinear(a, b)).toThrow(RangeError);
+        singular++;
+        continue;
+      }
+      const x = solveLinear(a, b);
+      inv.forEach((row, i) => {
+        const want = row.reduce((acc, v, j) => acc + v * b[j], 0);
+        expect(Math.abs(x[i] - want)).toBeLessThanOrEqual(1e-8 * Math.max(1, ...x.map(Math.abs)));
+      });
+    }
+    expect(singular).toBeGreaterThan(0);
   });
 });

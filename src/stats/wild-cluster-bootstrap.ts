@@ -35,7 +35,7 @@
 import { createPrng } from './design/prng';
 import { clusterGroups } from './cluster-small-sample';
 import { olsFit } from './linear-model';
-import type { Matrix } from './linear-model';
+import type { Matrix, OlsFit } from './linear-model';
 import { isZeroSe } from './zero-se';
 
 /** Weight distributions offered. */
@@ -65,6 +65,8 @@ export interface WildClusterBootstrapInput {
   maxEnumeration?: number;
   /** compute the CI by test inversion (default true) */
   ci?: boolean;
+  /** olsFit(x, y) when the caller has made it (fewClusterRows shares its fit); refitted otherwise */
+  fit?: OlsFit;
 }
 
 /** Result of `wildClusterBootstrap`. */
@@ -109,20 +111,23 @@ export interface WcrKernel {
   count: number;
 }
 
-function residualsOn(x: Matrix, cols: number[], v: readonly number[]): number[] {
-  if (cols.length === 0) return [...v];
-  const sub = x.map((r) => cols.map((c) => r[c]));
-  return olsFit(sub, v).residuals;
-}
-
-/** G-level pieces a0, a1, C0, C1 and the observed estimate and CR1 SE. */
-function wcrSetup(x: Matrix, y: readonly number[], rows: number[][], j: number) {
+/**
+ * G-level pieces a0, a1, C0, C1 and the observed estimate and CR1 SE. The restricted residuals come
+ * from the unrestricted fit by Frisch–Waugh–Lovell: with m = (X'X)⁻¹e_j, the residual of x_j on the
+ * other columns is f = Xm/m_j (the j-th row of (X'X)⁻¹X' is f'/(f'f) and m_j = 1/(f'f)), and the
+ * residual of y on the other columns is e0 = ê + b_j·f (Davidson & MacKinnon 2004, §2.4), so one
+ * fit serves all three.
+ */
+function wcrSetup(x: Matrix, y: readonly number[], rows: number[][], j: number, given?: OlsFit) {
   const k = x[0].length;
-  const fit = olsFit(x, y);
+  const fit = given ?? olsFit(x, y);
   const m = fit.xtxInv.map((r) => r[j]);
-  const others = Array.from({ length: k }, (_, a) => a).filter((a) => a !== j);
-  const e0 = residualsOn(x, others, y);
-  const f = residualsOn(x, others, x.map((r) => r[j]));
+  const f = x.map((r) => {
+    let xm = 0;
+    for (let a = 0; a < k; a++) xm += r[a] * m[a];
+    return xm / m[j];
+  });
+  const e0 = fit.residuals.map((e, i) => e + fit.coef[j] * f[i]);
   const G = rows.length;
   const a0 = new Float64Array(G);
   const a1 = new Float64Array(G);
@@ -213,6 +218,7 @@ function* weightVectors(G: number, weights: WildWeights, enumerate: boolean, dra
  * Precomputes the WCR kernel (the five per-draw numbers) for coefficient j.
  * @param x N × k design, y N outcomes, clusters N labels, j coefficient index
  * @param plan weights, whether to enumerate, Monte Carlo draws and seed
+ * @param fit olsFit(x, y) when the caller has it (refitted otherwise)
  * @throws RangeError from olsFit on collinear columns or too few rows
  */
 export function wcrKernel(
@@ -221,10 +227,11 @@ export function wcrKernel(
   clusters: readonly string[],
   j: number,
   plan: { weights: WildWeights; enumerate: boolean; draws: number; seed: number },
+  fit?: OlsFit,
 ): WcrKernel {
   const { rows } = clusterGroups(clusters);
   const G = rows.length;
-  const s = wcrSetup(x, y, rows, j);
+  const s = wcrSetup(x, y, rows, j, fit);
   const count = plan.enumerate ? (plan.weights === 'webb' ? 3 : 1) * (plan.weights === 'webb' ? 6 : 2) ** (G - 1) : plan.draws;
   const n0 = new Float64Array(count);
   const n1 = new Float64Array(count);
@@ -371,7 +378,7 @@ export function wildClusterBootstrap(input: WildClusterBootstrapInput): WildClus
     note: null,
   };
   if (G < 2 || N <= k) return { ...base, note: G < 2 ? 'fewer than 2 clusters' : 'no residual degrees of freedom' };
-  const kernel = wcrKernel(x, y, clusters, j, { ...plan, draws, seed: seed ?? 0 });
+  const kernel = wcrKernel(x, y, clusters, j, { ...plan, draws, seed: seed ?? 0 }, input.fit);
   const est = kernel.estimate;
   if (isZeroSe(kernel.se, est)) {
     return { ...base, status: 'zero_variance', estimate: est, se_cr1: 0, draws: kernel.count, note: 'the cluster-robust standard error is 0' };
