@@ -130,7 +130,7 @@ export class FieldHistoryService {
    */
   private async anomaliesOfUpload(uploadId: string, events: HistoryEvent[]): Promise<(HistoryAnomaly & { upload_id: string })[]> {
     const byOpp = groupByOpportunity(events);
-    const reloaded = await this.load([...byOpp.keys()], uploadId);
+    const reloaded = await this.load(null, uploadId);
     const out: (HistoryAnomaly & { upload_id: string })[] = this.replay(reloaded, uploadId);
     const shared = new Set(reloaded.map((e) => e.opportunityId));
     for (const [id, evs] of byOpp) {
@@ -144,8 +144,9 @@ export class FieldHistoryService {
 
   /**
    * Stored changes in their order (instant, upload received, row, field as parsed). `ids` null:
-   * every opportunity. With `sharedWith`: only the opportunities of `ids` that also have a change
-   * from another upload than `sharedWith` (all their changes).
+   * every opportunity. With `sharedWith` (an upload id; `ids` is then ignored): every change of
+   * the opportunities of that upload that another upload changed too (found through the upload's
+   * own rows, so the ids need not be sent).
    */
   private async load(ids: string[] | null, sharedWith: string | null = null): Promise<StoredEvent[]> {
     const rows: { upload_id: string; opportunity_id: string; changed_at: Date; field: HistoryField; old_value: string | null; new_value: string | null; source_row: number }[] =
@@ -154,9 +155,11 @@ export class FieldHistoryService {
           ? `SELECT upload_id, opportunity_id, changed_at, field, old_value, new_value, source_row FROM opportunity_field_history
               WHERE ($1::varchar[] IS NULL OR opportunity_id = ANY($1)) ORDER BY ${STORED_ORDER}`
           : `SELECT upload_id, opportunity_id, changed_at, field, old_value, new_value, source_row FROM opportunity_field_history
-              WHERE opportunity_id IN (SELECT opportunity_id FROM opportunity_field_history WHERE opportunity_id = ANY($1::varchar[]) AND upload_id <> $2::uuid)
+              WHERE opportunity_id IN (SELECT m.opportunity_id FROM opportunity_field_history m
+                                        WHERE m.upload_id = $1::uuid
+                                          AND EXISTS (SELECT 1 FROM opportunity_field_history o WHERE o.opportunity_id = m.opportunity_id AND o.upload_id <> $1::uuid))
               ORDER BY ${STORED_ORDER}`,
-        sharedWith === null ? [ids] : [ids, sharedWith],
+        sharedWith === null ? [ids] : [sharedWith],
       );
     const out: StoredEvent[] = new Array(rows.length);
     for (let i = 0; i < rows.length; i++) {
