@@ -57,6 +57,69 @@ describe('opportunity field history (issue 13)', () => {
 });
 
 /**
+ * The upload stores its changes with one COPY in text format (field-history.service.ts): values
+ * with the format's special characters must come back exactly, and a COPY that fails part-way
+ * (after chunks were sent) must store nothing.
+ */
+describe('opportunity field history stored with COPY', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startStack({ withWorker: false });
+  });
+  beforeEach(async () => {
+    await resetDatabase(stack.dataSource);
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('keeps backslashes, tabs, newlines, carriage returns, \\N and \\. in ids and stage names exactly', async () => {
+    const ids = ['a\\b', 'tab\there', 'new\nline', 'cr\r\nlf', '\\N', '\\.', '"quoted", é €', ' \\t literal '];
+    const records = ids.map((id, i) => ({ opportunity_id: id, changed_at: `2024-01-0${i + 1}T00:00:00Z`, field: 'stage', old_value: 'Closed\tLost', new_value: 'closed\r\n won' }));
+    const res = await request(stack.http).post('/opportunities/history').send({ records });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ rows_accepted: ids.length, changes_stored: ids.length, rejected_rows: [] });
+    const rows: { opportunity_id: string; old_value: string; new_value: string; new_status: string; source_row: number }[] = await stack.dataSource.query(
+      `SELECT opportunity_id, old_value, new_value, new_status, source_row FROM opportunity_field_history ORDER BY source_row`,
+    );
+    // ids are trimmed by the parser, as before; everything inside is kept
+    expect(rows.map((r) => r.opportunity_id)).toEqual(ids.map((id) => id.trim()));
+    expect(rows.every((r) => r.old_value === 'Closed\tLost' && r.new_value === 'closed\r\n won' && r.new_status === 'won')).toBe(true);
+    const asOf = await request(stack.http).get(`/opportunities/${encodeURIComponent('a\\b')}/as-of`).query({ at: '2024-02-01T00:00:00Z' });
+    expect(asOf.body).toMatchObject({ opportunity_id: 'a\\b', stage: 'closed\r\n won', status: 'won' });
+  });
+
+  it('stores none of the rows when a late row holds a NUL (PostgreSQL text cannot), and the next upload works', async () => {
+    const lines = Array.from({ length: 3000 }, (_, i) => `006N${i},2024-01-01T00:00:00Z,StageName,,Prospecting`);
+    lines.push('006N\u0000X,2024-01-02T00:00:00Z,StageName,,Closed Won');
+    const csv = Buffer.from(`OpportunityId,CreatedDate,Field,OldValue,NewValue\n${lines.join('\n')}\n`);
+    const res = await request(stack.http).post('/opportunities/history/csv').set('content-type', 'text/csv').send(csv);
+    expect(res.status).toBe(500); // as with the former INSERT: a NUL reaches the store and fails it
+    const [{ n }] = await stack.dataSource.query(`SELECT count(*)::int AS n FROM opportunity_field_history`);
+    expect(n).toBe(0);
+    const next = await request(stack.http).post('/opportunities/history').send({ records: [{ OpportunityId: '006OK', CreatedDate: '2024-01-01T00:00:00Z', StageName: 'Prospecting' }] });
+    expect(next.body).toMatchObject({ changes_stored: 1 });
+  });
+
+  it('judges a re-sent opportunity against the changes of earlier uploads, with its own rows', async () => {
+    const first = await request(stack.http).post('/opportunities/history').send({
+      records: [{ OpportunityId: 'R', CreatedDate: '2024-01-10T00:00:00Z', Field: 'StageName', OldValue: 'Prospecting', NewValue: 'Closed Won' }],
+    });
+    expect(first.body.anomalies).toEqual([]);
+    const second = await request(stack.http).post('/opportunities/history').send({
+      records: [
+        { OpportunityId: 'S', CreatedDate: '2024-01-10T00:00:00Z', Field: 'StageName', OldValue: '', NewValue: 'Prospecting' },
+        { OpportunityId: 'R', CreatedDate: '2024-01-20T00:00:00Z', Field: 'Amount', OldValue: '10', NewValue: '20' },
+        { OpportunityId: 'R', CreatedDate: '2024-01-05T00:00:00Z', Field: 'Amount', OldValue: '', NewValue: '10' },
+      ],
+    });
+    expect(second.body.anomalies.map((a: Record<string, unknown>) => [a.row, a.opportunity_id, a.kind, a.upload_id])).toEqual([[2, 'R', 'amount_edit_after_close', second.body.upload_id]]);
+    const all = await request(stack.http).get('/opportunities/history/anomalies');
+    expect(all.body.items.map((a: Record<string, unknown>) => [a.row, a.upload_id])).toEqual([[2, second.body.upload_id]]);
+  });
+});
+
+/**
  * The same fixture as a CSV upload (issue 13): read by the project's CSV reader with detection, it
  * must give exactly what the JSON upload gives (rows, row numbers, anomalies, stored changes).
  */

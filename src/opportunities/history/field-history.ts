@@ -53,9 +53,20 @@ const FIELD_NAMES: Record<string, HistoryField> = {
   close_date: 'close_date', closedate: 'close_date',
 };
 
+/** Trimmed lower-case column names seen so far (a file repeats its header's names on every row). */
+const LOWER_KEYS = new Map<string, string>();
+const LOWER_KEYS_MAX = 1_000;
+
 function lowerKeys(raw: Cells): Cells {
   const out: Cells = {};
-  for (const [k, v] of Object.entries(raw)) out[k.trim().toLowerCase()] = v;
+  for (const k of Object.keys(raw)) {
+    let lower = LOWER_KEYS.get(k);
+    if (lower === undefined) {
+      lower = k.trim().toLowerCase();
+      if (LOWER_KEYS.size < LOWER_KEYS_MAX) LOWER_KEYS.set(k, lower);
+    }
+    out[lower] = raw[k];
+  }
   return out;
 }
 
