@@ -89,16 +89,20 @@ describe('opportunity field history stored with COPY', () => {
     expect(asOf.body).toMatchObject({ opportunity_id: 'a\\b', stage: 'closed\r\n won', status: 'won' });
   });
 
-  it('stores none of the rows when a late row holds a NUL (PostgreSQL text cannot), and the next upload works', async () => {
+  it('refuses a late row holding a NUL (PostgreSQL text cannot) with its row number, keeps the good rows, and answers 200, not 500', async () => {
     const lines = Array.from({ length: 3000 }, (_, i) => `006N${i},2024-01-01T00:00:00Z,StageName,,Prospecting`);
     lines.push('006N\u0000X,2024-01-02T00:00:00Z,StageName,,Closed Won');
     const csv = Buffer.from(`OpportunityId,CreatedDate,Field,OldValue,NewValue\n${lines.join('\n')}\n`);
     const res = await request(stack.http).post('/opportunities/history/csv').set('content-type', 'text/csv').send(csv);
-    expect(res.status).toBe(500); // as with the former INSERT: a NUL reaches the store and fails it
+    expect(res.status).toBe(200);
+    expect(res.body.rejected_rows).toEqual([{ row_number: 3001, reasons: ['a value holds a NUL character (U+0000), which cannot be stored'] }]);
+    expect(res.body.changes_stored).toBe(3000);
     const [{ n }] = await stack.dataSource.query(`SELECT count(*)::int AS n FROM opportunity_field_history`);
-    expect(n).toBe(0);
+    expect(n).toBe(3000);
     const next = await request(stack.http).post('/opportunities/history').send({ records: [{ OpportunityId: '006OK', CreatedDate: '2024-01-01T00:00:00Z', StageName: 'Prospecting' }] });
     expect(next.body).toMatchObject({ changes_stored: 1 });
+    const nulJson = await request(stack.http).post('/opportunities/history').send({ records: [{ OpportunityId: '006J', CreatedDate: '2024-01-01T00:00:00Z', StageName: 'Pro\u0000specting' }] });
+    expect(nulJson.status).toBe(400); // JSON strings with NUL are refused before any parsing (issue 15)
   });
 
   it('judges a re-sent opportunity against the changes of earlier uploads, with its own rows', async () => {

@@ -135,6 +135,10 @@ export function parseHistoryRecord(raw: Cells, row: number): { ok: true; events:
       events.push({ opportunityId: id, changedAt: at.value, field: c.field, oldValue: o.value, newValue: n.value, row });
     }
   }
+  // PostgreSQL text cannot hold U+0000: the row is refused here, not failed in the store (issue 15)
+  if ((id && id.includes('\0')) || events.some((e) => e.oldValue?.includes('\0') || e.newValue?.includes('\0'))) {
+    reasons.push('a value holds a NUL character (U+0000), which cannot be stored');
+  }
   return reasons.length ? { ok: false, reasons } : { ok: true, events };
 }
 
