@@ -335,8 +335,12 @@ async function main(): Promise<void> {
     console.log(`CPU under load (share of one core): API ${apiCpu.toFixed(0)}%, worker ${workerCpu.toFixed(0)}%; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
     console.log(`target p99 under load ≤ ${TARGET_RATIO}× idle: ${met ? 'met on every route' : 'MISSED on at least one route'}`);
   } finally {
+    // stop both and wait for them (at most 30 s) before the queues are removed: a worker still
+    // finishing a job would otherwise log "Missing key for job …" for the job removed under it
+    const exited = [api, worker].map((p) => (p.exitCode !== null ? Promise.resolve() : new Promise<void>((r) => p.once('exit', () => r()))));
     api.kill('SIGTERM');
     worker.kill('SIGTERM');
+    await Promise.race([Promise.all(exited), new Promise((r) => setTimeout(r, 30_000))]);
     for (const name of Object.values(QUEUES)) {
       const q = new Queue(name, { connection: { host: env.REDIS_HOST, port: env.REDIS_PORT }, prefix: queuePrefix });
       await q.obliterate({ force: true }).catch(() => undefined);
