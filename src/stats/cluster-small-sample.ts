@@ -24,7 +24,8 @@
  * test/fixtures/cluster-small-sample.json (direct n × n route and explicit refits in numpy,
  * CR1 from statsmodels; script beside it).
  */
-import { OlsFit, solveLinear, symmetricEigen } from './linear-model';
+import { OlsFit, symmetricEigen } from './linear-model';
+import { solveLinear } from './linear-solve';
 import type { Matrix } from './linear-model';
 
 /** Rows grouped by cluster label, in first-seen order, with the labels. */

@@ -8,7 +8,8 @@
  * blows up near 1 − μ = 0.)
  */
 import fc from 'fast-check';
-import { cr2Coefficient, invertMatrix, Matrix, olsFit, OlsFit, solveLinear, symmetricEigen } from './linear-model';
+import { cr2Coefficient, invertMatrix, Matrix, olsFit, OlsFit, symmetricEigen } from './linear-model';
+import { solveLinear } from './linear-solve';
 
 function dot(a: readonly number[], b: readonly number[]): number {
   let s = 0;
